@@ -1,0 +1,41 @@
+# Two commands on a fresh machine (Python 3.11+):  make run   |   make test
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WORKSPACE ?= data/workspace.duckdb
+PORT ?= 8501
+ADDRESS ?= 127.0.0.1
+
+.PHONY: setup demo run test chromium bench clean-demo
+
+$(STAMP): requirements.txt requirements-nodeps.txt
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -r requirements-nodeps.txt
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/python -m curation --workspace $(WORKSPACE) demo
+
+run: demo
+	CURATION_WORKSPACE=$(abspath $(WORKSPACE)) $(BIN)/python -m streamlit run app.py \
+		--server.address $(ADDRESS) --server.port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; it cannot download its own).
+chromium:
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+
+test: setup chromium
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean-demo:
+	rm -rf $(WORKSPACE) $(WORKSPACE).wal data/demo_source

@@ -1,0 +1,222 @@
+"""Command line: ``python -m curation [--workspace PATH] COMMAND ...``.
+
+Every capability of the dashboard is also a command here. Engine modules register their own subcommands through
+``add_commands(sub)``; this module only wires them up, opens the workspace and turns errors into one line.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from curation import __version__
+from curation.errors import CurationError
+from curation.store import Workspace, default_workspace_path
+
+# Modules that contribute subcommands (each defines add_commands(sub)). A module missing from a checkout is skipped.
+COMMAND_MODULES = (
+    "curation.graph",
+    "curation.scorers",
+    "curation.select",
+    "curation.diagnostics",
+    "curation.export",
+)
+
+EPILOG = """\
+typical session:
+  python -m curation demo                          # build the demo workspace (data/workspace.duckdb)
+  python -m curation ingest data.jsonl             # add a dataset (shape detected: Alpaca, Dolly, DPO, ...)
+  python -m curation embed                         # embed new examples (resumable)
+  python -m curation info                          # what the workspace holds
+
+The workspace is a DuckDB file (default: $CURATION_WORKSPACE or data/workspace.duckdb). Only one process can write
+it at a time; commands wait up to --lock-timeout seconds for the dashboard or another job to let go of it.
+"""
+
+
+def _progress_bar(desc: str, unit: str = "it"):  # noqa: ANN202 - returns a callback
+    from tqdm import tqdm
+
+    bar: dict = {}
+
+    def cb(done: int, total: int) -> None:
+        if "b" not in bar:
+            bar["b"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)
+        b = bar["b"]
+        b.total = total
+        b.update(done - b.n)
+        if done >= total:
+            b.close()
+
+    return cb
+
+
+def _cmd_ingest(args: argparse.Namespace, ws: Workspace) -> int:
+    from curation.ingest import ingest_file
+
+    mapping = {k: getattr(args, f"{k}_column") for k in ("prompt", "input", "response", "chosen", "rejected",
+                                                           "messages", "label", "id")}
+    rc = 0
+    for path in args.paths:
+        report = ingest_file(ws, path, name=args.name if len(args.paths) == 1 else None, fmt=args.format,
+                             split=args.split, shape=args.shape, mapping=mapping, skip_bad=args.skip_bad,
+                             allow_empty=not args.no_empty)
+        print(report.summary())
+        for p in report.problems[:20]:
+            field = f" field '{p['field']}'" if p.get("field") else ""
+            print(f"  skipped {p['file']} line {p['line']}{field}: {p['message']}", file=sys.stderr)
+        if len(report.problems) > 20:
+            print(f"  ... and {len(report.problems) - 20} more", file=sys.stderr)
+    if args.embed:
+        rc = _cmd_embed(args, ws)
+    return rc
+
+
+def _cmd_embed(args: argparse.Namespace, ws: Workspace) -> int:
+    from curation.embed import embed_workspace
+
+    report = embed_workspace(ws, args.model, batch_size=args.batch_size, limit=getattr(args, "limit", None),
+                             progress=_progress_bar("embedding", "text"))
+    print(report.summary())
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace, ws: Workspace) -> int:
+    s = ws.summary()
+    ds = ws.datasets()
+    if args.json:
+        s["datasets"] = json.loads(ds.drop(columns=["mapping", "options"]).to_json(orient="records", date_format="iso"))
+        print(json.dumps(s, indent=2, default=str))
+        return 0
+    print(f"workspace  {s['path']}  (schema v{s['schema_version']})")
+    print(f"examples   {s['examples']} in {len(ds)} dataset(s)")
+    for _, d in ds.iterrows():
+        print(f"  - {d['name']}: {d['n_rows']} {d['kind']} ({d['shape']}) from {d['source']}")
+    for m, n in s["embedding_models"].items():
+        print(f"embedded   {n}/{s['examples']} with {m}")
+    for k in ("scores", "projections", "graphs", "rankings", "decisions", "exports"):
+        print(f"{k:<10} {s[k]}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, ws: Workspace) -> int:
+    from curation.demo_workspace import build_demo_workspace
+
+    build_demo_workspace(ws, n_sft=args.n_sft, n_pref=args.n_pref, seed=args.seed, embed=not args.no_embed,
+                         analyze=not args.no_analyze, progress=_progress_bar)
+    print(f"demo workspace ready: {ws.path}")
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace, ws: Workspace) -> int:
+    n = ws.remove_dataset(args.dataset)
+    print(f"removed dataset {args.dataset} ({n} examples)")
+    return 0
+
+
+def _cmd_decide(args: argparse.Namespace, ws: Workspace) -> int:
+    ids = list(args.ids)
+    if args.ids_file:
+        ids += [x.strip() for x in Path(args.ids_file).read_text(encoding="utf-8").splitlines() if x.strip()]
+    who = args.who or os.environ.get("USER") or "cli"
+    new = ws.add_decisions(ids, args.action, who=who, value=args.value, why=args.why)
+    print(f"recorded {len(new)} {args.action} decision(s) by {who}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m curation", description="Curate LLM fine-tuning and preference data: ingest, embed, score, "
+        "select, audit and export.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workspace", "-w", type=Path, default=None,
+                   help="DuckDB workspace file (default: $CURATION_WORKSPACE or data/workspace.duckdb)")
+    p.add_argument("--lock-timeout", type=float, default=20.0,
+                   help="seconds to wait while another process holds the workspace (default 20)")
+    p.add_argument("--version", action="version", version=f"curation {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    i = sub.add_parser("ingest", help="add datasets from files (JSONL, JSON, CSV, Parquet, .gz, HF datasets)",
+                       description="Read files, recognise their shape, and store normalised examples. Nothing is "
+                       "written when any record is bad, unless --skip-bad.")
+    i.add_argument("paths", nargs="+", help="files, folders saved by datasets.save_to_disk, or hub names")
+    i.add_argument("--name", help="dataset name (default: the file name without extensions)")
+    i.add_argument("--format", choices=["jsonl", "json", "csv", "parquet", "hf"], help="override format detection")
+    i.add_argument("--split", help="split of a Hugging Face dataset (default: train)")
+    i.add_argument("--shape", choices=["hh_rlhf", "dpo", "messages", "sharegpt", "dolly", "alpaca",
+                                       "prompt_response", "prompt_only"], help="override shape detection")
+    for f in ("prompt", "input", "response", "chosen", "rejected", "messages", "label", "id"):
+        i.add_argument(f"--{f}-column", dest=f"{f}_column", metavar="COL", help=f"column holding the {f}")
+    i.add_argument("--skip-bad", action="store_true", help="leave bad records out and list them (default: reject)")
+    i.add_argument("--no-empty", action="store_true",
+                   help="treat an empty response as a bad record (default: keep it; scorers flag it)")
+    i.add_argument("--embed", action="store_true", help="embed the new examples afterwards")
+    i.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2", help="embedding model for --embed")
+    i.add_argument("--batch-size", type=int, default=64)
+    i.set_defaults(func=_cmd_ingest)
+
+    e = sub.add_parser("embed", help="embed examples that have no vector yet (resumable)")
+    e.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2",
+                   help="sentence-transformers model: the default loads offline; or a local folder / hub name")
+    e.add_argument("--batch-size", type=int, default=64)
+    e.add_argument("--limit", type=int, default=None, help="stop after this many texts (resume later)")
+    e.set_defaults(func=_cmd_embed)
+
+    n = sub.add_parser("info", help="what the workspace holds")
+    n.add_argument("--json", action="store_true", help="machine-readable output")
+    n.set_defaults(func=_cmd_info)
+
+    d = sub.add_parser("demo", help="build the demo workspace from the project's own generated data")
+    d.add_argument("--n-sft", type=int, default=3000)
+    d.add_argument("--n-pref", type=int, default=300)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--no-embed", action="store_true", help="skip embedding")
+    d.add_argument("--no-analyze", action="store_true", help="skip graph, map, scores and rankings")
+    d.set_defaults(func=_cmd_demo)
+
+    r = sub.add_parser("remove", help="remove a dataset and its examples")
+    r.add_argument("dataset")
+    r.set_defaults(func=_cmd_remove)
+
+    dc = sub.add_parser("decide", help="pin (include/exclude), unpin, tag or note examples; logged with who/when")
+    dc.add_argument("action", choices=["include", "exclude", "unpin", "tag", "untag", "note"])
+    dc.add_argument("ids", nargs="*", help="example ids")
+    dc.add_argument("--ids-file", help="file with one example id per line")
+    dc.add_argument("--value", help="the tag or the note text")
+    dc.add_argument("--why", help="reason, kept in the log")
+    dc.add_argument("--who", help="curator name (default: $USER)")
+    dc.set_defaults(func=_cmd_decide)
+
+    for mod in COMMAND_MODULES:
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name == mod:
+                continue
+            raise
+        if hasattr(m, "add_commands"):
+            m.add_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        ws = Workspace(args.workspace or default_workspace_path(), lock_timeout=args.lock_timeout)
+        return int(args.func(args, ws) or 0)
+    except CurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; finished batches are saved, run the command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
