@@ -1,12 +1,38 @@
-"""Streamlit entry point: the router. Pages live in pages/ and stay thin views over curation/."""
+"""Streamlit entry point: the router. Pages live in pages/ and stay thin views over curation/.
+
+Run: ``CURATION_WORKSPACE=data/workspace.duckdb streamlit run app.py`` (binds 127.0.0.1, see .streamlit/config.toml).
+"""
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import streamlit as st
 
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:  # `pages.ui` and `curation` import from the project root
+    sys.path.insert(0, str(ROOT))
+
+from pages import ui  # noqa: E402
+
 st.set_page_config(page_title="Curation dashboard", page_icon=":material/filter_alt:", layout="wide")
 
-PAGES = [
-    st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
-]
+PAGES = {
+    "Workspace": [
+        st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
+    ],
+    "Explore": [
+        st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:"),
+        st.Page("pages/scores.py", title="Scores", icon=":material/leaderboard:"),
+        st.Page("pages/inspect.py", title="Inspect", icon=":material/search:"),
+    ],
+    "Curate": [
+        st.Page("pages/select.py", title="Select", icon=":material/checklist:"),
+        st.Page("pages/balance.py", title="Balance", icon=":material/balance:"),
+        st.Page("pages/export.py", title="Export", icon=":material/download:"),
+    ],
+}
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+ui.sidebar()
+page.run()

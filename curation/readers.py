@@ -12,7 +12,6 @@ import gzip
 import hashlib
 import io
 import json
-import math
 import os
 import zlib
 from collections.abc import Iterator
@@ -84,9 +83,33 @@ def _decode(path: Path, data: bytes) -> str:
             [{"file": path.name, "line": line, "field": None, "message": "invalid UTF-8"}]) from exc
 
 
+MAX_DEPTH = 64
+
+
 def _loads(text: str) -> Any:
+    """json.loads that refuses NaN/Infinity and records nested deeper than MAX_DEPTH (raises ValueError)."""
     def bad_constant(c: str) -> Any:
         raise ValueError(f"{c} is not valid JSON")
+    depth = max_depth = 0
+    if text.count("[") + text.count("{") > MAX_DEPTH:  # cheap pre-check before the exact scan
+        in_str = esc = False
+        for ch in text:
+            if in_str:
+                if esc:
+                    esc = False
+                elif ch == "\\":
+                    esc = True
+                elif ch == '"':
+                    in_str = False
+            elif ch == '"':
+                in_str = True
+            elif ch in "[{":
+                depth += 1
+                max_depth = max(max_depth, depth)
+            elif ch in "]}":
+                depth -= 1
+        if max_depth > MAX_DEPTH:
+            raise ValueError(f"nested {max_depth} levels deep (at most {MAX_DEPTH} supported); flatten the record")
     return json.loads(text, parse_constant=bad_constant)
 
 

@@ -727,7 +727,9 @@ class Workspace:
             }
 
     def read_sql(self, query: str) -> pd.DataFrame:
-        """Run a user's read-only SELECT (for filters typed in the UI). Anything but one SELECT is refused."""
+        """Run a read-only SELECT over this workspace (for power users and tests). Anything but one SELECT is
+        refused, and it runs in a transaction that is rolled back. For filters typed in the UI use
+        :func:`filter_frame`, which cannot reach the workspace file at all."""
         q = query.strip().rstrip(";").strip()
         if not re.match(r"(?is)^(select|with)\b", q) or ";" in q:
             raise CurationError("only a single SELECT query is allowed here; remove other statements")
@@ -738,26 +740,87 @@ class Workspace:
             finally:
                 con.execute("rollback")
 
-    # ------------------------------------------------------------------ artifacts (added for issue 3: cluster labels)
-    def put_artifact(self, key: str, obj: Any) -> None:
-        """Store a small JSON-serialisable object (a few MB at most) under ``key``, replacing any previous one."""
+    # ------------------------------------------------------------------ dashboard queries (added for issue 7)
+    def data_stamp(self) -> str:
+        """A cheap fingerprint of what the dashboard caches (examples, embeddings, scores, projections, graphs,
+        rankings, artifacts, finished jobs): it changes whenever any of them changes. Decisions are not part of
+        it (pages read pins fresh). One query, a few ms at 100k rows."""
+        with self.connect() as con:
+            row = con.execute(
+                """select (select count(*) from examples), (select max(row_id) from examples),
+                          (select count(*) from embeddings), (select count(*) from scores),
+                          (select max(created_at) from score_defs), (select count(*) from projection_defs),
+                          (select max(created_at) from projection_defs), (select max(created_at) from graphs),
+                          (select count(*) from rankings), (select max(created_at) from rankings),
+                          (select max(created_at) from artifacts),
+                          (select max(updated_at) from jobs where status <> 'running')""").fetchone()
+        return "|".join("" if v is None else str(v) for v in row)
+
+    def excerpts(self, row_ids: Sequence[int] | np.ndarray | None = None, *, max_chars: int = 200) -> pd.DataFrame:
+        """row_id, excerpt: the first ``max_chars`` characters of each example's embed_text, by row_id (raw text,
+        the caller escapes it for display). All examples when ``row_ids`` is None. O(n·max_chars) memory."""
+        n = max(1, int(max_chars))
+        with self.connect() as con:
+            if row_ids is None:
+                return con.execute("select row_id, left(embed_text, ?) as excerpt from examples order by row_id",
+                                   [n]).df()
+            con.register("_ex_ids", pd.DataFrame({"row_id": np.asarray(row_ids, dtype=np.int64)}))
+            try:
+                return con.execute(
+                    """select e.row_id, left(e.embed_text, ?) as excerpt from examples e
+                       join _ex_ids w on e.row_id = w.row_id order by e.row_id""", [n]).df()
+            finally:
+                con.unregister("_ex_ids")
+
+    # ------------------------------------------------------------------ diagnostics (added for issue 6)
+    def record_field(self, key: str) -> pd.DataFrame:
+        """row_id and ``value``: the text of field ``key`` of each example's original record (None where absent),
+        by row_id. A dotted key reads nested objects ("meta.source"). Used for label columns that are not an
+        examples column. O(n) JSON extraction inside DuckDB."""
+        path = "$." + ".".join(json.dumps(part) for part in key.split("."))
+        return self._df("select row_id, json_extract_string(record, ?) as value from examples order by row_id",
+                        [path])
+
+    def record_keys(self, *, sample: int = 1000) -> list[str]:
+        """Top-level keys of the original records (of the first ``sample`` examples), sorted."""
+        with self.connect() as con:
+            rows = con.execute(
+                "select distinct unnest(json_keys(record)) from (select record from examples order by row_id "
+                "limit ?)", [int(sample)]).fetchall()
+        return sorted(r[0] for r in rows)
+
+
+def filter_frame(frame: pd.DataFrame, where: str) -> np.ndarray:
+    """Boolean mask (len(frame),) of the rows where a user-typed SQL condition holds, e.g.
+    ``label = 'coding' and n_tokens < 300``.
+
+    The condition runs in a private in-memory DuckDB with external access disabled (no files, no network, no
+    workspace), over a copy of ``frame`` registered as table ``t``; so a typed filter can read only what it is
+    given and can modify nothing. Raises CurationError naming the problem.
+    """
+    import duckdb
+
+    w = where.strip()
+    if not w:
+        return np.ones(len(frame), dtype=bool)
+    if ";" in w or "--" in w or "/*" in w:
+        raise CurationError(f"filter {where!r}: ';' and comments are not allowed; write one condition such as "
+                            "label = 'coding' and n_tokens < 300")
+    con = duckdb.connect(":memory:", config={"enable_external_access": False, "lock_configuration": True})
+    try:
+        t = frame.reset_index(drop=True).copy()
+        t["__pos"] = np.arange(len(t))
+        con.register("t", t)
         try:
-            text = json.dumps(obj)
-        except (TypeError, ValueError) as exc:
-            raise CurationError(f"put_artifact({key!r}): the object is not JSON-serialisable ({exc})") from exc
-        self._write(lambda con: con.execute("insert or replace into artifacts values (?, ?, now())", [key, text]))
-
-    def artifact(self, key: str) -> Any | None:
-        """The object stored under ``key`` by :meth:`put_artifact`, or None when missing."""
-        with self.connect() as con:
-            row = con.execute("select value from artifacts where key = ?", [key]).fetchone()
-        return None if row is None else json.loads(row[0])
-
-    def artifact_keys(self, prefix: str = "") -> list[str]:
-        """Keys of stored artifacts starting with ``prefix``, sorted."""
-        with self.connect() as con:
-            return [r[0] for r in con.execute(
-                "select key from artifacts where starts_with(key, ?) order by key", [prefix]).fetchall()]
+            pos = con.execute(f"select __pos from t where ({w})").fetchnumpy()["__pos"]
+        except duckdb.Error as exc:
+            raise CurationError(f"filter {where!r} is not a valid condition: {str(exc).splitlines()[0]}; columns "
+                                f"are {list(frame.columns)}") from exc
+    finally:
+        con.close()
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[np.asarray(pos, dtype=np.int64)] = True
+    return mask
 
 
 def _arrow(con, sql: str, params: Sequence[Any]):  # noqa: ANN001, ANN202 - duckdb connection, pyarrow Table
