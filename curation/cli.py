@@ -79,6 +79,7 @@ def _cmd_embed(args: argparse.Namespace, ws: Workspace) -> int:
     from curation.embed import embed_workspace
 
     report = embed_workspace(ws, args.model, batch_size=args.batch_size, limit=getattr(args, "limit", None),
+                             commit_every=getattr(args, "commit_every", 1024),
                              progress=_progress_bar("embedding", "text"))
     print(report.summary())
     return 0
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sentence-transformers model: the default loads offline; or a local folder / hub name")
     e.add_argument("--batch-size", type=int, default=64)
     e.add_argument("--limit", type=int, default=None, help="stop after this many texts (resume later)")
+    e.add_argument("--commit-every", type=int, default=1024, help="texts per committed batch (default 1024)")
     e.set_defaults(func=_cmd_embed)
 
     n = sub.add_parser("info", help="what the workspace holds")
