@@ -106,6 +106,9 @@ EXAMPLE_COLUMNS = (
 )
 
 _LOCK_RE = re.compile(r"lock", re.IGNORECASE)
+# Opening and closing DuckDB connections to the same file from several threads at once races inside DuckDB's
+# instance cache (seen: "Table Function with name pandas_scan does not exist"); serialise just those two steps.
+_OPEN_CLOSE = threading.Lock()
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -168,7 +171,8 @@ class Workspace:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                with _OPEN_CLOSE:
+                    return duckdb.connect(str(self.path))
             except duckdb.IOException as exc:
                 msg = str(exc)
                 if not _LOCK_RE.search(msg):
@@ -199,7 +203,8 @@ class Workspace:
             yield con
         finally:
             self._local.con = None
-            con.close()
+            with _OPEN_CLOSE:
+                con.close()
 
     @contextmanager
     def transaction(self, *, retries: int = 5) -> Iterator[Any]:
@@ -788,6 +793,27 @@ class Workspace:
                 "select distinct unnest(json_keys(record)) from (select record from examples order by row_id "
                 "limit ?)", [int(sample)]).fetchall()
         return sorted(r[0] for r in rows)
+
+    # ------------------------------------------------------------------ artifacts (added for issue 3: cluster labels)
+    def put_artifact(self, key: str, obj: Any) -> None:
+        """Store a small JSON-serialisable object (a few MB at most) under ``key``, replacing any previous one."""
+        try:
+            text = json.dumps(obj)
+        except (TypeError, ValueError) as exc:
+            raise CurationError(f"put_artifact({key!r}): the object is not JSON-serialisable ({exc})") from exc
+        self._write(lambda con: con.execute("insert or replace into artifacts values (?, ?, now())", [key, text]))
+
+    def artifact(self, key: str) -> Any | None:
+        """The object stored under ``key`` by :meth:`put_artifact`, or None when missing."""
+        with self.connect() as con:
+            row = con.execute("select value from artifacts where key = ?", [key]).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def artifact_keys(self, prefix: str = "") -> list[str]:
+        """Keys of stored artifacts starting with ``prefix``, sorted."""
+        with self.connect() as con:
+            return [r[0] for r in con.execute(
+                "select key from artifacts where starts_with(key, ?) order by key", [prefix]).fetchall()]
 
 
 def filter_frame(frame: pd.DataFrame, where: str) -> np.ndarray:
