@@ -143,6 +143,24 @@ def run_engine(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:  # noq
         st.stop()
 
 
+def link(page: str, label: str, *, icon: str | None = None) -> None:
+    """A link to another page; a plain caption when the page is not in the navigation (a page run on its own)."""
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except Exception:  # noqa: BLE001 - StreamlitPageNotFoundError outside st.navigation
+        st.caption(f"{label}: open the {Path(page).stem.capitalize()} page.")
+
+
+def go_to(page: str) -> None:
+    """Switch page (no-op outside st.navigation, e.g. a page run on its own in a test)."""
+    try:
+        st.switch_page(page)
+    except Exception as exc:  # noqa: BLE001
+        if type(exc).__name__ in ("RerunException", "StopException"):
+            raise
+        st.caption(f"Open the {Path(page).stem.capitalize()} page.")
+
+
 # ---------------------------------------------------------------------------------------------- cached loaders
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_meta(path: str, data_stamp: str) -> pd.DataFrame:
@@ -307,6 +325,21 @@ def downsample(strata: np.ndarray, *, max_points: int = MAX_MAP_POINTS, keep: np
     rank_in = np.arange(len(order)) - starts[c_sorted]
     take = rest[order[rank_in < quota[c_sorted]]]
     return np.sort(np.concatenate([kept, take]))
+
+
+def selection_row_ids(points: list[dict], rows_by_trace: list[list[int]]) -> list[int]:
+    """Row ids of the points of a plotly selection event (sorted, unique): each point's ``customdata[0]`` when
+    present, else its (curve_number, point_index) looked up in the row ids of the traces as drawn."""
+    ids: set[int] = set()
+    for p in points:
+        cd = p.get("customdata")
+        if cd is not None:
+            ids.add(int(cd[0] if isinstance(cd, (list, tuple)) else cd))
+            continue
+        c, i = p.get("curve_number"), p.get("point_index", p.get("point_number"))
+        if c is not None and i is not None and 0 <= c < len(rows_by_trace) and 0 <= i < len(rows_by_trace[c]):
+            ids.add(int(rows_by_trace[c][i]))
+    return sorted(ids)
 
 
 # ---------------------------------------------------------------------------------------------- budget

@@ -1,0 +1,534 @@
+"""One k-nearest-neighbour graph per embedding model, computed once and reused by every consumer.
+
+The graph feeds density (:mod:`curation.density`), uniqueness and outliers, near-duplicate groups
+(:mod:`curation.dedup`), clusters (:mod:`curation.clusters`) and the UMAP map (:mod:`curation.projection`).
+
+Methods (``knn(..., method=...)``)
+----------------------------------
+``"exact"``       brute force: faiss ``IndexFlatIP`` (BLAS matmul + heap selection), numpy fallback. O(n²·d) time.
+``"faiss-hnsw"``  faiss HNSW (M=32, efConstruction=80, efSearch=max(96, 4k)); recall@15 ≈ 0.99 on MiniLM vectors.
+``"nndescent"``   pynndescent NN-descent (the library umap-learn uses); recall@15 ≈ 0.97 on MiniLM vectors.
+``"auto"``        ``"exact"`` up to :data:`EXACT_MAX_ROWS` rows, else :data:`APPROX_DEFAULT`. The choice was
+                  benchmarked on 2 cores (``benchmarks/bench_graph.py``, RESULTS.md).
+
+Storage
+-------
+``ws.put_graph(graph_key(model, k), ...)`` with neighbour *row ids*; :func:`load_graph` turns them back into
+positions. The graph's params hold a ``fingerprint`` of (row ids, vectors), so :func:`build_graph` reuses a stored
+graph only when the embedded rows are exactly the same.
+
+Score keys
+----------
+Every per-example score derived from the graph is keyed ``name:model`` plus any non-default parameter
+(``:k=30``, ``:threshold=0.9`` ...), see :func:`score_key`. The full list, with direction and meaning, is in
+:data:`SCORE_DOCS`.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from curation.errors import CurationError
+
+if TYPE_CHECKING:
+    import scipy.sparse
+
+    from curation.store import Workspace
+
+try:  # the embedding module is light to import; keep a literal fallback for a partial checkout
+    from curation.embed import DEFAULT_MODEL
+except ImportError:  # pragma: no cover
+    DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called as work advances (same convention as ingest/embed)."""
+
+DEFAULT_K = 15
+EXACT_MAX_ROWS = 20_000
+"""Below or at this many rows ``method="auto"`` uses exact search (a few seconds on 2 cores)."""
+APPROX_DEFAULT = "faiss-hnsw"
+"""Approximate method used by ``"auto"`` above :data:`EXACT_MAX_ROWS` (see bench_graph in RESULTS.md)."""
+METHODS = ("auto", "exact", "nndescent", "faiss-hnsw")
+
+# name -> (higher_is_better, meaning). Keys are ``score_key(name, model=..., **non_default_params)``.
+SCORE_DOCS: dict[str, tuple[bool | None, str]] = {
+    "density_lsh": (False, "kernel density from an LSH sketch (Sachdeva et al. 2024, p-stable hashes): average "
+                           "fraction of all examples sharing this example's bucket, in (0, 1]; high = crowded region"),
+    "density_knn": (False, "k-NN Gaussian kernel density: mean exp(-d²/2h²) over the k neighbours (d = chord "
+                           "distance, h = median k-th neighbour distance), in (0, 1]; high = crowded region"),
+    "density_ipw": (True, "inverse-propensity weight 1/density_lsh, normalised to mean 1: the sampling weight of "
+                          "density sampling; high = rare region, picked more often"),
+    "uniqueness": (True, "cosine distance to the k-th nearest neighbour, in [0, 2]; high = novel / isolated"),
+    "outlier": (False, "1 when uniqueness > median + 3·1.4826·MAD of uniqueness (robust z > 3), else 0"),
+    "neardup_group": (None, "near-duplicate group (connected component of cosine >= threshold edges): the row_id "
+                            "of the group's representative; NaN when the example has no near duplicate"),
+    "neardup_size": (False, "number of examples in the near-duplicate group (1 = no near duplicate)"),
+    "neardup_rep": (True, "1 for the example kept from its near-duplicate group (or a singleton), 0 for a "
+                          "redundant copy"),
+    "exactdup_group": (None, "exact-duplicate group by content hash: the row_id of the first example with this "
+                             "content; NaN when the content is unique"),
+    "exactdup_size": (False, "number of examples with identical content (1 = unique)"),
+    "exactdup_rep": (True, "1 for the first example (lowest row_id) with its content, 0 for a later copy"),
+    "cluster": (None, "cluster id 0..C-1 (k-means on embeddings); names in curation.clusters.cluster_labels"),
+}
+
+
+def graph_key(model: str = DEFAULT_MODEL, k: int = DEFAULT_K) -> str:
+    """The workspace key of the k-NN graph of ``model``: ``knn:{model}:k={k}``."""
+    return f"knn:{model}:k={k}"
+
+
+def score_key(name: str, *, model: str | None = DEFAULT_MODEL, **params: Any) -> str:
+    """``name:model`` plus ``:param=value`` for every parameter passed (pass only non-default ones).
+
+    model=None leaves the model out (scores that do not depend on embeddings, e.g. ``exactdup_size``).
+    """
+    parts = [name] + ([model] if model else [])
+    parts += [f"{p}={v}" for p, v in sorted(params.items()) if v is not None]
+    return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class KnnGraph:
+    """A cosine k-NN graph.
+
+    row_ids: (n,) int64 sorted row ids. idx: (n, k) int64 POSITIONS into row_ids (never the row itself).
+    sim: (n, k) float32 cosine similarity, each row sorted by decreasing similarity.
+    """
+
+    row_ids: np.ndarray
+    idx: np.ndarray
+    sim: np.ndarray
+    model: str = DEFAULT_MODEL
+    key: str = ""
+    params: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(len(self.row_ids))
+
+    @property
+    def k(self) -> int:
+        return int(self.idx.shape[1]) if self.idx.ndim == 2 else 0
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.params.get("fingerprint", ""))
+
+    def neighbour_row_ids(self) -> np.ndarray:
+        """(n, k) int64 row ids of the neighbours."""
+        return self.row_ids[self.idx]
+
+
+# ---------------------------------------------------------------------------------------------- pure search
+def _check_matrix(X: np.ndarray, k: int) -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise CurationError(f"knn: X must be an (n, d) matrix; got shape {X.shape}")
+    if not np.issubdtype(X.dtype, np.floating):
+        raise CurationError(f"knn: X must hold floats; got dtype {X.dtype}")
+    n = len(X)
+    if k < 1:
+        raise CurationError(f"knn: k must be >= 1; got {k}")
+    if n <= k:
+        raise CurationError(f"knn: k={k} neighbours need at least {k + 1} rows; found {n}; pass a smaller k")
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if not np.all(np.isfinite(X)):
+        raise CurationError("knn: X contains NaN or inf; re-embed the affected examples")
+    return X
+
+
+def resolve_method(n: int, method: str = "auto") -> str:
+    """The concrete method ``"auto"`` stands for at ``n`` rows (other names are validated and returned)."""
+    if method not in METHODS:
+        raise CurationError(f"unknown k-NN method {method!r}; use one of {list(METHODS)}")
+    if method == "auto":
+        return "exact" if n <= EXACT_MAX_ROWS else APPROX_DEFAULT
+    return method
+
+
+def _drop_self(I: np.ndarray, D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """From (n, k+1) candidate lists that usually contain the query, keep k non-self entries sorted by sim desc.
+
+    Entries equal to the query position and invalid ids (-1) are pushed past the end; ties keep their order.
+    """
+    n = len(I)
+    self_pos = np.arange(n)[:, None]
+    bad = (I == self_pos) | (I < 0)
+    D = np.where(bad, -np.inf, D).astype(np.float32)
+    order = np.argsort(-D, axis=1, kind="stable")[:, :k]
+    idx = np.take_along_axis(I, order, axis=1).astype(np.int64)
+    sim = np.take_along_axis(D, order, axis=1)
+    if np.isneginf(sim).any():  # happens only when a search returned fewer than k real neighbours
+        raise CurationError("knn: the approximate search returned fewer than k neighbours for some rows; "
+                            "use method='exact' or a smaller k")
+    return idx, sim
+
+
+def _knn_numpy(X: np.ndarray, k: int, *, block_bytes: int = 1 << 27) -> tuple[np.ndarray, np.ndarray]:
+    """Exact search with numpy: blocked X @ X.T, self masked, argpartition. The reference implementation."""
+    n = len(X)
+    idx = np.empty((n, k), dtype=np.int64)
+    sim = np.empty((n, k), dtype=np.float32)
+    bs = int(max(1, min(n, block_bytes // (4 * n))))
+    for s in range(0, n, bs):
+        e = min(n, s + bs)
+        S = X[s:e] @ X.T
+        S[np.arange(e - s), np.arange(s, e)] = -np.inf
+        part = np.argpartition(-S, k - 1, axis=1)[:, :k]
+        ps = np.take_along_axis(S, part, axis=1)
+        order = np.argsort(-ps, axis=1, kind="stable")
+        idx[s:e] = np.take_along_axis(part, order, axis=1)
+        sim[s:e] = np.take_along_axis(ps, order, axis=1)
+    return idx, sim
+
+
+def _knn_faiss_flat(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    import faiss
+
+    index = faiss.IndexFlatIP(X.shape[1])
+    index.add(X)
+    D, I = index.search(X, k + 1)
+    return _drop_self(I, D, k)
+
+
+def _knn_hnsw(X: np.ndarray, k: int, *, M: int = 32, ef_construction: int = 80,
+              ef_search: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    import faiss
+
+    index = faiss.IndexHNSWFlat(X.shape[1], M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = ef_construction
+    index.add(X)
+    index.hnsw.efSearch = ef_search or max(96, 4 * k)
+    D, I = index.search(X, k + 1)
+    return _drop_self(I, D, k)
+
+
+def _knn_nndescent(X: np.ndarray, k: int, *, seed: int = 0,
+                   n_candidates: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    from pynndescent import NNDescent
+
+    # Building with more neighbours than needed and truncating raises recall at modest cost.
+    kk = max(k + 1, n_candidates or 2 * k)
+    kk = min(kk, len(X) - 1)
+    index = NNDescent(X, metric="cosine", n_neighbors=kk, random_state=seed, n_jobs=-1, low_memory=True,
+                      compressed=True, verbose=False)
+    I, dist = index.neighbor_graph
+    return _drop_self(I.astype(np.int64), (1.0 - dist).astype(np.float32), k)
+
+
+def knn(X: np.ndarray, k: int, *, method: str = "auto", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine k nearest neighbours of every row among the other rows.
+
+    X: (n, d) float32, L2-normalised (cosine = dot product). k: 1 <= k < n.
+    Returns idx (n, k) int64 positions (the row itself is never included) and sim (n, k) float32 cosine
+    similarity, each row sorted by decreasing similarity. method: see :data:`METHODS` and the module docstring.
+    Cost: exact O(n²·d) time, O(n·k) memory plus a 128 MB block; approximate ≈ O(n·log n·d).
+    """
+    X = _check_matrix(X, k)
+    m = resolve_method(len(X), method)
+    if m == "exact":
+        try:
+            import faiss  # noqa: F401
+        except ImportError:  # pragma: no cover - faiss-cpu is a requirement
+            return _knn_numpy(X, k)
+        return _knn_faiss_flat(X, k)
+    if m == "faiss-hnsw":
+        return _knn_hnsw(X, k)
+    return _knn_nndescent(X, k, seed=seed)
+
+
+def recall_at_k(approx_idx: np.ndarray, exact_idx: np.ndarray, exact_sim: np.ndarray | None = None,
+                approx_sim: np.ndarray | None = None) -> float:
+    """Mean fraction of the exact k neighbours found by the approximate search, in [0, 1].
+
+    With sims given, a neighbour tied in similarity with the exact k-th one counts as found (exact duplicates).
+    """
+    n, k = exact_idx.shape
+    hits = 0
+    for a, e in zip(approx_idx, exact_idx):
+        hits += len(np.intersect1d(a, e, assume_unique=False))
+    if exact_sim is not None and approx_sim is not None:
+        # count approximate neighbours that are not in the exact list but are as close as the exact k-th
+        extra = 0
+        kth = exact_sim[:, -1]
+        for i in range(n):
+            miss = ~np.isin(approx_idx[i], exact_idx[i])
+            extra += int(np.sum(approx_sim[i][miss] >= kth[i] - 1e-6))
+        hits = min(hits + extra, n * k)
+    return hits / float(n * k)
+
+
+def to_csr(graph: KnnGraph) -> scipy.sparse.csr_matrix:
+    """The graph as an (n, n) scipy CSR matrix of cosine similarities (row i holds i's k neighbours)."""
+    import scipy.sparse as sp
+
+    n, k = graph.idx.shape
+    return sp.csr_matrix((graph.sim.ravel().astype(np.float32), graph.idx.ravel(),
+                          np.arange(0, n * k + 1, k, dtype=np.int64)), shape=(n, n))
+
+
+# ---------------------------------------------------------------------------------------------- workspace
+def fingerprint(row_ids: np.ndarray, X: np.ndarray) -> str:
+    """A 16-hex-digit digest of (row ids, vectors): equal iff the same rows have the same vectors."""
+    h = hashlib.blake2b(digest_size=8)
+    h.update(np.ascontiguousarray(row_ids, dtype=np.int64).tobytes())
+    h.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+    return h.hexdigest()
+
+
+def _embeddings(ws: Workspace, model: str) -> tuple[np.ndarray, np.ndarray]:
+    row_ids, X = ws.embeddings(model)
+    if len(row_ids) == 0:
+        raise CurationError(
+            f"no embeddings for model {model!r} in {ws.path}; run `python -m curation embed --model {model}` first")
+    return row_ids, X
+
+
+def _stored_graph_params(ws: Workspace, key: str) -> dict | None:
+    df = ws.graphs()
+    if df.empty or key not in set(df["key"]):
+        return None
+    p = df.loc[df["key"] == key, "params"].iloc[0]
+    if isinstance(p, str):
+        p = json.loads(p)
+    return dict(p or {})
+
+
+def put_row_scores(ws: Workspace, key: str, row_ids: np.ndarray, values: np.ndarray, *,
+                   params: dict | None = None) -> str:
+    """Store one float per row id under ``key`` with its :data:`SCORE_DOCS` entry (direction, description)."""
+    name = key.split(":")[0]
+    higher, desc = SCORE_DOCS.get(name, (None, ""))
+    ids = ws.id_map()
+    pos = np.searchsorted(ids["row_id"].to_numpy(), row_ids)
+    ws.put_scores(key, ids["example_id"].to_numpy()[pos].tolist(), np.asarray(values, dtype=np.float64),
+                  name=name, higher_is_better=higher, params=params or {}, description=desc)
+    return key
+
+
+def build_graph(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K, method: str = "auto",
+                seed: int = 0, progress: Progress | None = None, force: bool = False) -> str:
+    """Build (or reuse) the cosine k-NN graph over ``ws.embeddings(model)`` and return its key.
+
+    A stored graph under :func:`graph_key` is reused when its fingerprint (same row ids, same vectors) matches,
+    unless ``force``. Progress: ``progress(0, 1)`` then ``progress(1, 1)``; the job ``graph:{key}`` records the
+    state. Cost: see :func:`knn`; storing ≈ 1 s per 100k rows.
+    """
+    key = graph_key(model, k)
+    row_ids, X = _embeddings(ws, model)
+    fp = fingerprint(row_ids, X)
+    stored = _stored_graph_params(ws, key)
+    if not force and stored is not None and stored.get("fingerprint") == fp:
+        if progress:
+            progress(1, 1)
+        return key
+    m = resolve_method(len(row_ids), method)
+    job = f"graph:{key}"
+    ws.set_job(job, kind="graph", status="running", done=0, total=len(row_ids), params={"method": m, "k": k})
+    if progress:
+        progress(0, 1)
+    t0 = time.perf_counter()
+    try:
+        idx, sim = knn(X, k, method=m, seed=seed)
+    except Exception as exc:
+        ws.set_job(job, kind="graph", status="failed", done=0, total=len(row_ids), message=str(exc)[:500])
+        raise
+    secs = time.perf_counter() - t0
+    ws.put_graph(key, row_ids, row_ids[idx], sim, model=model,
+                 params={"k": k, "method": m, "seed": seed, "fingerprint": fp, "seconds": round(secs, 3)})
+    ws.set_job(job, kind="graph", status="done", done=len(row_ids), total=len(row_ids),
+               params={"method": m, "k": k, "fingerprint": fp}, message=f"{m} in {secs:.1f} s")
+    if progress:
+        progress(1, 1)
+    return key
+
+
+def load_graph(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K) -> KnnGraph | None:
+    """The stored graph of ``model`` with ``k`` neighbours (neighbours as positions), or None when missing."""
+    key = graph_key(model, k)
+    got = ws.graph(key)
+    if got is None:
+        return None
+    row_ids, nbr, sim = got
+    pos = np.searchsorted(row_ids, nbr)
+    pos = np.clip(pos, 0, len(row_ids) - 1)
+    if not np.array_equal(row_ids[pos], nbr):
+        raise CurationError(f"graph {key!r} in {ws.path} points at rows that are no longer there; rebuild it with "
+                            "`python -m curation graph --force`")
+    return KnnGraph(row_ids=row_ids, idx=pos.astype(np.int64), sim=sim.astype(np.float32), model=model, key=key,
+                    params=_stored_graph_params(ws, key) or {})
+
+
+def require_graph(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K,
+                  method: str = "auto", seed: int = 0, progress: Progress | None = None) -> KnnGraph:
+    """:func:`build_graph` (a no-op when up to date) then :func:`load_graph`."""
+    build_graph(ws, model=model, k=k, method=method, seed=seed, progress=progress)
+    g = load_graph(ws, model=model, k=k)
+    assert g is not None
+    return g
+
+
+# ---------------------------------------------------------------------------------------------- the pipeline
+ANALYZE_STEPS = ("graph", "density", "uniqueness", "dedup", "clusters", "pca", "umap")
+
+
+def _job_done(ws: Workspace, job: str, fp: str) -> dict | None:
+    j = ws.job(job)
+    if not j or j.get("status") != "done":
+        return None
+    p = j.get("params")
+    p = json.loads(p) if isinstance(p, str) else (p or {})
+    return p if p.get("fingerprint") == fp else None
+
+
+def _outputs_exist(ws: Workspace, outputs: dict) -> bool:
+    scores = set(ws.score_defs()["key"]) if outputs.get("scores") else set()
+    projs = set(ws.projection_defs()["key"]) if outputs.get("projection") else set()
+    return all(s in scores for s in outputs.get("scores", [])) and (
+        not outputs.get("projection") or outputs["projection"] in projs)
+
+
+def analyze(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K, method: str = "auto",
+            seed: int = 0, steps: tuple[str, ...] | list[str] | None = None,
+            progress: Progress | None = None) -> dict:
+    """Run the whole diversity pipeline: graph, density, uniqueness, dedup, clusters, PCA, UMAP.
+
+    Resumable: each step records a job ``analyze:{model}:k={k}:{step}`` holding the graph fingerprint and its
+    outputs; a step whose job is done for the same fingerprint (and whose outputs still exist) is skipped.
+    k is lowered to n-1 for tiny workspaces. ``progress(done_steps, total_steps)``.
+    Returns {step: output} where output is a key, a list of score keys, or a dict of keys; plus "skipped".
+    """
+    from curation import clusters, dedup, density, projection
+
+    steps = tuple(steps or ANALYZE_STEPS)
+    bad = [s for s in steps if s not in ANALYZE_STEPS]
+    if bad:
+        raise CurationError(f"unknown analyze step(s) {bad}; steps are {list(ANALYZE_STEPS)}")
+    row_ids, X = _embeddings(ws, model)
+    if len(row_ids) < 3:
+        raise CurationError(f"analyze needs at least 3 embedded examples for {model!r}; found {len(row_ids)}")
+    k = min(k, len(row_ids) - 1)
+    fp = fingerprint(row_ids, X)
+    del X
+    total = len(steps)
+    out: dict[str, Any] = {"skipped": []}
+
+    def run(step: str, fn: Callable[[], Any], outputs: Callable[[Any], dict]) -> None:
+        job = f"analyze:{model}:k={k}:{step}"
+        prev = _job_done(ws, job, fp)
+        if prev is not None and _outputs_exist(ws, prev.get("outputs", {})):
+            out[step] = prev.get("result")
+            out["skipped"].append(step)
+            return
+        ws.set_job(job, kind="analyze", status="running", params={"fingerprint": fp})
+        try:
+            res = fn()
+        except Exception as exc:
+            ws.set_job(job, kind="analyze", status="failed", params={"fingerprint": fp}, message=str(exc)[:500])
+            raise
+        ws.set_job(job, kind="analyze", status="done", done=1, total=1,
+                   params={"fingerprint": fp, "result": res, "outputs": outputs(res)})
+        out[step] = res
+
+    def score_list(res: Any) -> dict:
+        keys = list(res.values()) if isinstance(res, dict) else list(res)
+        return {"scores": keys}
+
+    for i, step in enumerate(steps):
+        if step == "graph":
+            run("graph", lambda: build_graph(ws, model=model, k=k, method=method, seed=seed), lambda r: {})
+        elif step == "density":
+            run("density", lambda: density.density_scores(ws, model=model, k=k, seed=seed), score_list)
+        elif step == "uniqueness":
+            run("uniqueness", lambda: density.uniqueness_scores(ws, model=model, k=k), score_list)
+        elif step == "dedup":
+            run("dedup", lambda: {**dedup.near_duplicates(ws, model=model, k=k),
+                                  **dedup.exact_duplicates(ws)}, score_list)
+        elif step == "clusters":
+            run("clusters", lambda: clusters.cluster(ws, model=model, seed=seed), score_list)
+        elif step == "pca":
+            run("pca", lambda: projection.pca_projection(ws, model=model), lambda r: {"projection": r})
+        elif step == "umap":
+            run("umap", lambda: projection.umap_projection(ws, model=model, k=k, n_neighbors=min(15, k + 1),
+                                                           seed=seed), lambda r: {"projection": r})
+        if progress:
+            progress(i + 1, total)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+def tqdm_progress(desc: str) -> tuple[Progress, Callable[[], None]]:
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr, and a close function."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, unit="step", leave=False)
+
+    def cb(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return cb, bar.close
+
+
+def _cmd_graph(args: argparse.Namespace, ws: Workspace) -> int:
+    cb, close = tqdm_progress("k-NN graph")
+    try:
+        key = build_graph(ws, model=args.model, k=args.k, method=args.method, seed=args.seed, progress=cb,
+                          force=args.force)
+    finally:
+        close()
+    p = _stored_graph_params(ws, key) or {}
+    print(f"{key}: {ws.graphs().set_index('key').loc[key, 'n']} rows, method {p.get('method')}, "
+          f"{p.get('seconds')} s")
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace, ws: Workspace) -> int:
+    cb, close = tqdm_progress("analyze")
+    try:
+        res = analyze(ws, model=args.model, k=args.k, method=args.method, seed=args.seed,
+                      steps=args.steps or None, progress=cb)
+    finally:
+        close()
+    for step, val in res.items():
+        if step != "skipped":
+            print(f"{step}{' (reused)' if step in res['skipped'] else ''}: {json.dumps(val)}")
+    return 0
+
+
+def add_model_k_args(p: argparse.ArgumentParser, *, with_method: bool = False) -> None:
+    """--model, --k (and --method, --seed) shared by the graph-based commands."""
+    p.add_argument("--model", default=DEFAULT_MODEL, help="embedding model key (default: %(default)s)")
+    p.add_argument("--k", type=int, default=DEFAULT_K, help="neighbours per example (default: %(default)s)")
+    if with_method:
+        p.add_argument("--method", default="auto", choices=list(METHODS),
+                       help="k-NN search method (default: auto = exact up to %d rows, else %s)"
+                       % (EXACT_MAX_ROWS, APPROX_DEFAULT))
+        p.add_argument("--seed", type=int, default=0)
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register ``graph`` and ``analyze``, and the ``project``, ``density``, ``dedup`` and ``cluster`` commands
+    of the modules built on the graph (so the CLI only needs to list this module)."""
+    from curation import clusters, dedup, density, projection
+
+    p = sub.add_parser("graph", help="build the cosine k-NN graph of an embedding model")
+    add_model_k_args(p, with_method=True)
+    p.add_argument("--force", action="store_true", help="rebuild even when an up-to-date graph is stored")
+    p.set_defaults(func=_cmd_graph)
+    p = sub.add_parser("analyze", help="graph, density, uniqueness, dedup, clusters, PCA and UMAP (resumable)")
+    add_model_k_args(p, with_method=True)
+    p.add_argument("--steps", nargs="*", choices=list(ANALYZE_STEPS), help="run only these steps")
+    p.set_defaults(func=_cmd_analyze)
+    for mod in (projection, density, dedup, clusters):
+        mod.add_commands(sub)

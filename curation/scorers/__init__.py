@@ -1,0 +1,87 @@
+"""Per-example quality scores behind one registry and one output contract.
+
+Every scorer writes one float per example under a stable key (name + non-default parameters), declares its
+direction and uses NaN for "not applicable". Values are stored in the workspace, cached by (key, content hash),
+computed in committed batches (resumable) with progress, and available from the CLI (``score``, ``scorers``,
+``import-scores``).
+
+>>> from curation.scorers import REGISTRY, get_scorer, run_scorer
+>>> key = run_scorer(ws, get_scorer("ngram_repetition", n=4))        # doctest: +SKIP
+
+Importing this package is cheap; torch/transformers load only when a model-based scorer first scores.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from curation.errors import CurationError
+from curation.scorers.askllm import AskLLM
+from curation.scorers.base import ModelScorer, Scorer
+from curation.scorers.external import import_scores
+from curation.scorers.heuristics import HEURISTICS
+from curation.scorers.ifd import IFD
+from curation.scorers.preference import PrefConflict, PrefEmbedDistance, PrefLengthGap
+from curation.scorers.run import add_commands, run_scorer, run_scorers
+
+REGISTRY: dict[str, type[Scorer]] = {
+    cls.name: cls for cls in (*HEURISTICS, PrefLengthGap, PrefEmbedDistance, PrefConflict, AskLLM, IFD)
+}
+
+GROUPS: dict[str, list[str]] = {
+    "heuristics": [c.name for c in HEURISTICS],
+    "preference": [PrefLengthGap.name, PrefEmbedDistance.name, PrefConflict.name],
+    "model": [AskLLM.name, IFD.name],
+    "cheap": [c.name for c in HEURISTICS] + [PrefLengthGap.name, PrefConflict.name],
+}
+
+
+def register(cls: type[Scorer]) -> type[Scorer]:
+    """Add a scorer class to :data:`REGISTRY` (usable as a decorator). Its ``name`` must be new."""
+    if not cls.name or cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise CurationError(f"cannot register scorer {cls.__name__}: name {cls.name!r} is empty or taken")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def get_scorer(name: str, **params: Any) -> Scorer:  # noqa: ANN401
+    """An instance of the registered scorer ``name`` with ``params`` (None values mean "default")."""
+    cls = REGISTRY.get(name)
+    if cls is None:
+        raise CurationError(f"unknown scorer {name!r}; available: {sorted(REGISTRY)} (groups: {sorted(GROUPS)})")
+    return cls(**params)
+
+
+def expand_names(names: Iterable[str | Scorer]) -> list[str | Scorer]:
+    """Scorer names with group names (heuristics, preference, model, cheap) expanded, order kept, no repeats."""
+    out: list[str | Scorer] = []
+    for n in names:
+        items = GROUPS[n] if isinstance(n, str) and n in GROUPS else [n]
+        for it in items:
+            if isinstance(it, str) and it not in REGISTRY:
+                raise CurationError(f"unknown scorer {it!r}; available: {sorted(REGISTRY)} "
+                                    f"(groups: {sorted(GROUPS)})")
+            if it not in out:
+                out.append(it)
+    return out
+
+
+def scorer_table() -> pd.DataFrame:
+    """One row per registered scorer: name, higher_is_better, needs (model / embeddings / corpus / -),
+    parameters (defaults), description. For the dashboard's help and the ``scorers`` command."""
+    rows = []
+    for name, cls in REGISTRY.items():
+        needs = "model" if cls.uses_model else "embeddings" if name == PrefEmbedDistance.name else \
+            "corpus" if cls.corpus_level else "-"
+        rows.append({"name": name, "higher_is_better": cls.higher_is_better, "needs": needs,
+                     "parameters": {k: v for k, v in cls.defaults.items() if k != "api_key"},
+                     "description": cls.description})
+    return pd.DataFrame(rows)
+
+
+__all__ = [
+    "REGISTRY", "GROUPS", "Scorer", "ModelScorer", "register", "get_scorer", "expand_names", "scorer_table",
+    "run_scorer", "run_scorers", "import_scores", "add_commands",
+]

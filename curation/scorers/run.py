@@ -1,0 +1,236 @@
+"""Running scorers over a workspace: cached by (scorer key, content hash), committed per batch, resumable.
+
+Cost: one ``ws.examples`` read, then per batch one ``score`` call and one transaction. A killed run resumes
+where it stopped (the values written so far are found again by content hash); an example whose content equals an
+already scored one (another dataset, a re-ingest) reuses that value without scoring.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from curation.errors import CurationError
+from curation.scorers.base import Scorer, as_float_array
+
+Progress = Callable[[int, int], None]
+
+_COLUMNS = ("row_id", "example_id", "kind", "prompt", "response", "chosen", "rejected", "messages", "label",
+            "content_hash", "n_tokens")
+
+
+def _meta(sc: Scorer) -> dict[str, Any]:
+    params = {k: v for k, v in sc.key_params().items()}
+    return {"name": sc.name, "higher_is_better": sc.higher_is_better, "params": params,
+            "description": sc.description}
+
+
+def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int = 64,  # noqa: ANN401 - Workspace
+               progress: Progress | None = None, limit: int | None = None) -> str:
+    """Score every example of ``ws`` (the first ``limit`` by row_id when given) and store the values; returns the key.
+
+    Examples whose content hash already has a value under the scorer's key are not scored again. Values are
+    written after every batch of ``batch_size`` distinct contents (so a kill loses at most one batch), and the
+    job ``score:<key>`` records status and progress (``ws.job``). ``progress(done, total)`` is called after each
+    batch. Corpus-level scorers (their value depends on other examples) score everything in one call.
+    """
+    from curation.scorers import get_scorer
+
+    sc = get_scorer(scorer) if isinstance(scorer, str) else scorer
+    if batch_size < 1:
+        raise CurationError(f"batch_size must be at least 1, got {batch_size}")
+    sc.bind(ws)
+    key = sc.key()
+    meta = _meta(sc)
+    job = f"score:{key}"
+    df = ws.examples(list(_COLUMNS))
+    if limit is not None:
+        df = df.iloc[: max(0, int(limit))]
+    df = df.reset_index(drop=True)
+    total = len(df)
+
+    def put(rows: pd.DataFrame, values: np.ndarray) -> None:
+        ws.put_scores(key, rows["example_id"].tolist(), values, content_hashes=rows["content_hash"].tolist(), **meta)
+
+    ws.set_job(job, kind="score", status="running", done=0, total=total, params={"key": key, "scorer": sc.name})
+    done = 0
+    try:
+        if sc.corpus_level:
+            put(df, as_float_array(sc.score(df), total, key))
+            done = total
+        else:
+            cached = ws.cached_scores(key, df["content_hash"].tolist()) if total else {}
+            hit = df["content_hash"].isin(list(cached)).to_numpy()
+            if hit.any():
+                rows = df[hit]
+                put(rows, np.array([cached[h] for h in rows["content_hash"]], dtype=np.float64))
+                done = int(hit.sum())
+            todo = df[~hit]
+            reps = todo.drop_duplicates("content_hash")
+            if sc.uses_model and len(reps):      # similar lengths together: less padding in each forward pass
+                length = sum(reps[c].fillna("").str.len() for c in ("prompt", "response", "chosen"))
+                reps = reps.iloc[np.argsort(length.to_numpy(), kind="stable")]
+            if progress is not None:
+                progress(done, total)
+            for start in range(0, len(reps), batch_size):
+                chunk = reps.iloc[start:start + batch_size]
+                vals = as_float_array(sc.score(chunk.reset_index(drop=True)), len(chunk), key)
+                by_hash = dict(zip(chunk["content_hash"], vals))
+                rows = todo[todo["content_hash"].isin(by_hash)]
+                with ws.transaction():                # values and progress commit together (one connection)
+                    put(rows, np.array([by_hash[h] for h in rows["content_hash"]], dtype=np.float64))
+                    ws.set_job(job, kind="score", status="running", done=done + len(rows), total=total,
+                               params={"key": key, "scorer": sc.name})
+                done += len(rows)
+                if progress is not None:
+                    progress(done, total)
+        if total == 0:
+            put(df, np.zeros(0))
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        try:
+            ws.set_job(job, kind="score", status=status, done=done, total=total,
+                       params={"key": key, "scorer": sc.name}, message=str(exc)[:500])
+        except Exception:  # noqa: BLE001 - report the original error, not a failure to record it
+            pass
+        raise
+    ws.set_job(job, kind="score", status="done", done=total, total=total, params={"key": key, "scorer": sc.name})
+    if progress is not None:
+        progress(total, total)
+    return key
+
+
+def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any] | None = None,  # noqa: ANN401
+                batch_size: int = 64, progress: Callable[[str], Progress | None] | None = None,
+                limit: int | None = None) -> list[str]:
+    """Run several scorers (names, group names such as ``heuristics``, or Scorer objects); returns their keys.
+
+    params: options given to every scorer that has such a parameter (e.g. ``{"model": ..., "endpoint": ...}``);
+    others ignore them. progress: called with each scorer's name, returns that scorer's ``(done, total)`` callback.
+    """
+    from curation.scorers import expand_names, get_scorer
+
+    keys = []
+    for item in expand_names(names):
+        if isinstance(item, Scorer):
+            sc = item
+        else:
+            from curation.scorers import REGISTRY
+
+            cls = REGISTRY[item]
+            sc = get_scorer(item, **{k: v for k, v in (params or {}).items() if k in cls.defaults})
+        keys.append(run_scorer(ws, sc, batch_size=batch_size, limit=limit,
+                               progress=progress(sc.name) if progress else None))
+    return keys
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+def _tqdm_factory(name: str) -> Progress:
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def cb(done: int, total: int) -> None:
+        if bar.get("closed"):
+            return
+        if "b" not in bar:
+            bar["b"] = tqdm(total=total, desc=name, unit="ex", file=sys.stderr, dynamic_ncols=True)
+        b = bar["b"]
+        b.total = total
+        b.update(done - b.n)
+        if done >= total:
+            b.close()
+            bar["closed"] = True
+
+    return cb
+
+
+def _parse_param(s: str) -> tuple[str, Any]:
+    if "=" not in s:
+        raise CurationError(f"--param {s!r} is not KEY=VALUE; e.g. --param max_chars=2000")
+    k, v = s.split("=", 1)
+    try:
+        return k.strip(), json.loads(v)
+    except ValueError:
+        return k.strip(), v
+
+
+def _cmd_score(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
+    params: dict[str, Any] = dict(_parse_param(p) for p in (args.param or []))
+    for opt in ("model", "endpoint", "prompt_format", "template", "timeout", "threads"):
+        v = getattr(args, opt, None)
+        if v is not None:
+            params[opt] = v
+    keys = run_scorers(ws, args.names, params=params, batch_size=args.batch_size, limit=args.limit,
+                       progress=None if args.quiet else _tqdm_factory)
+    table = ws.scores(keys)
+    for k in keys:
+        col = table[k]
+        n = int(col.notna().sum())
+        summary = (f"mean {col.mean():.4g}, min {col.min():.4g}, max {col.max():.4g}" if n else "no values")
+        print(f"{k}: {n} of {len(col)} examples scored ({summary})")
+    return 0
+
+
+def _cmd_scorers(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
+    from curation.scorers import scorer_table
+
+    t = scorer_table()
+    for _, r in t.iterrows():
+        arrow = "higher=better" if r["higher_is_better"] else "lower=better"
+        print(f"{r['name']:<22} {arrow:<14} {r['needs']:<10} {r['description']}")
+    from curation.scorers import GROUPS
+
+    print("\ngroups: " + "; ".join(f"{g} = {' '.join(v)}" for g, v in GROUPS.items()))
+    return 0
+
+
+def _cmd_import_scores(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
+    from curation.scorers.external import import_scores
+
+    key = import_scores(ws, args.source, name=args.name, id_column=args.id_column, score_column=args.score_column,
+                        higher_is_better=not args.lower_is_better, description=args.description or "")
+    col = ws.scores([key])[key]
+    print(f"{key}: {int(col.notna().sum())} of {len(col)} examples have a value")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register ``score``, ``scorers`` and ``import-scores``."""
+    p = sub.add_parser("score", help="compute quality scores (heuristics, Ask-LLM, IFD, preference signals)",
+                       description="Score every example with the named scorers (see `scorers`); cached by content "
+                                   "hash and resumable. Groups: heuristics, preference, model, cheap.")
+    p.add_argument("names", nargs="+", help="scorer or group names, e.g. heuristics askllm ifd")
+    p.add_argument("--model", help="local model directory, .gguf file or HF id; with --endpoint the served "
+                                   "model name (default: packaged SmolLM2-135M-Instruct GGUF)")
+    p.add_argument("--endpoint", help="OpenAI-compatible completions URL with logprobs (vLLM, llama.cpp, Ollama)")
+    p.add_argument("--prompt-format", dest="prompt_format", help="endpoint prompt format: chatml, llama3, "
+                                                                 "mistral, alpaca, plain (default chatml)")
+    p.add_argument("--template", help="Ask-LLM template: paper, sft, or a text with {example}")
+    p.add_argument("--timeout", type=float, help="endpoint request timeout in seconds (default 60)")
+    p.add_argument("--threads", type=int, help="torch threads for a local model (default 2)")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="any other scorer parameter")
+    p.add_argument("--batch-size", type=int, default=32, help="examples per committed batch (default 32)")
+    p.add_argument("--limit", type=int, help="score only the first N examples (by row id), to try things out")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser("scorers", help="list the available scorers with direction and description")
+    p.set_defaults(func=_cmd_scorers)
+
+    p = sub.add_parser("import-scores", help="import scores computed elsewhere (file of id -> score, or a "
+                                             "field of the ingested records)")
+    p.add_argument("source", help="a .parquet/.csv/.tsv/.jsonl file, or a record field such as reward or a.b")
+    p.add_argument("--name", help="score name (key ext:NAME); default: the field or file name")
+    p.add_argument("--id-column", help="id column of the file (default: example_id, id, uid or row_id)")
+    p.add_argument("--score-column", help="score column of the file (default: its only numeric column)")
+    p.add_argument("--lower-is-better", action="store_true", help="smaller values are better examples")
+    p.add_argument("--description", help="one line of help text for the dashboard")
+    p.set_defaults(func=_cmd_import_scores)
+
+

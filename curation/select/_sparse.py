@@ -1,0 +1,152 @@
+"""Similarity structures shared by the selectors: the symmetrised coverage matrix of a kNN graph, a dense kernel
+for small pools, exact kNN for small inputs, and chunked pool-vs-set similarity (targets, seen sets).
+
+All matrices here are on positions. Similarities are cosine similarities of L2-normalised vectors, clipped at 0
+(facility location needs non-negative similarities; a negative one means "does not cover").
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from curation.errors import CurationError
+from curation.select.base import graph_arrays
+
+DENSE_MAX = 4000
+"""Largest pool for which a dense n x n kernel is allowed (128 MB of float64)."""
+
+_CHUNK_BYTES = 64 << 20
+
+
+def coverage_matrix(graph: Any, n: int | None = None, *, keep: np.ndarray | None = None):  # noqa: ANN201
+    """Symmetrised sparse similarity S (n, n) scipy CSR float64 from a kNN graph, with S_ii = 1.
+
+    S_ij = max(sim(i->j), sim(j->i)) over the edges present in either direction, clipped at 0 (zeros dropped),
+    self-edges and ``-1`` padding in ``idx`` ignored. ``keep`` (n,) bool restricts to a sub-pool: the result is
+    indexed by the kept positions in order. Row j lists the points j covers. O(n·k) time and memory.
+    """
+    import scipy.sparse as sp
+
+    idx, sim = graph_arrays(graph)
+    n0, k = idx.shape
+    if n is not None and n != n0:
+        raise CurationError(f"neighbour graph has {n0} rows but the pool has {n}; rebuild the graph for this pool")
+    if idx.size and idx.max() >= n0:
+        raise CurationError(f"neighbour graph: neighbour position {int(idx.max())} >= n={n0}; the graph must hold "
+                            "positions 0..n-1, not row ids")
+    rows = np.repeat(np.arange(n0, dtype=np.int64), k)
+    cols = idx.ravel()
+    vals = sim.ravel()
+    ok = (cols >= 0) & (cols != rows) & (vals > 0) & np.isfinite(vals)
+    if keep is not None:
+        keep = np.asarray(keep, dtype=bool)
+        newpos = np.cumsum(keep) - 1
+        ok &= keep[rows] & keep[np.where(cols >= 0, cols, 0)]
+        rows, cols, vals = newpos[rows[ok]], newpos[cols[ok]], vals[ok]
+        m = int(keep.sum())
+    else:
+        rows, cols, vals = rows[ok], cols[ok], vals[ok]
+        m = n0
+    # one entry per unordered pair and direction, max over duplicates: sort by (row, col, -val) and keep firsts
+    r = np.concatenate([rows, cols, np.arange(m)])
+    c = np.concatenate([cols, rows, np.arange(m)])
+    v = np.concatenate([vals, vals, np.ones(m)])
+    o = np.lexsort((-v, c, r))
+    r, c, v = r[o], c[o], v[o]
+    first = np.ones(r.size, dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    r, c, v = r[first], c[first], v[first]
+    indptr = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=m), out=indptr[1:])
+    return sp.csr_matrix((v.astype(np.float64), c.astype(np.int64), indptr), shape=(m, m))
+
+
+def dense_coverage_matrix(X: np.ndarray):  # noqa: ANN201
+    """S = max(X Xᵀ, 0) as CSR (zeros dropped), diagonal 1. For pools up to :data:`DENSE_MAX` rows: O(n²)."""
+    import scipy.sparse as sp
+
+    n = len(X)
+    if n > DENSE_MAX:
+        raise CurationError(f"a dense kernel for {n} rows needs {n * n * 8 / 1e9:.1f} GB; use kernel='sparse' "
+                            f"(the neighbour graph) above {DENSE_MAX} rows")
+    S = (X.astype(np.float64) @ X.astype(np.float64).T)
+    np.fill_diagonal(S, 1.0)
+    np.maximum(S, 0.0, out=S)
+    S = np.maximum(S, S.T)
+    return sp.csr_matrix(S)
+
+
+def exact_knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours by cosine similarity, self excluded. X: (n, d) L2-normalised.
+
+    Returns (idx (n, k) int64 positions, sim (n, k) float32), most similar first, ties by lower position.
+    Chunked brute force: O(n²·d) time, O(chunk·n) memory — for tests and small pools.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    n = len(X)
+    k = min(k, n - 1)
+    idx = np.empty((n, k), dtype=np.int64)
+    sim = np.empty((n, k), dtype=np.float32)
+    step = max(1, _CHUNK_BYTES // (8 * max(n, 1)))
+    for s in range(0, n, step):
+        S = X[s:s + step] @ X.T
+        S[np.arange(S.shape[0]), np.arange(s, s + S.shape[0])] = -np.inf
+        part = np.argpartition(-S, k - 1, axis=1)[:, :k] if k < n else np.argsort(-S, axis=1)[:, :k]
+        ps = np.take_along_axis(S, part, axis=1)
+        o = np.lexsort((part, -ps), axis=1)
+        idx[s:s + step] = np.take_along_axis(part, o, axis=1)
+        sim[s:s + step] = np.take_along_axis(ps, o, axis=1)
+    return idx, sim
+
+
+def knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """kNN graph on positions via ``curation.graph.knn`` when that module is present, else exact brute force."""
+    try:
+        from curation.graph import knn as graph_knn
+    except ImportError:
+        return exact_knn(X, k)
+    return graph_knn(X, k)
+
+
+def max_sim_to_set(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """For each row of X (n, d), max cosine similarity to any row of Y (m, d). O(n·m·d), chunked."""
+    out = np.full(len(X), -np.inf, dtype=np.float64)
+    if len(Y) == 0:
+        return out
+    step = max(1, _CHUNK_BYTES // (4 * max(len(Y), 1)))
+    for s in range(0, len(X), step):
+        out[s:s + step] = (X[s:s + step] @ Y.T).max(axis=1)
+    return out
+
+
+def target_coverage(X: np.ndarray, Y: np.ndarray, k: int):  # noqa: ANN201
+    """Sparse (n, m) CSR: for each target row y_t of Y, its k most similar pool rows, with similarity clipped at 0.
+
+    Row j lists the targets pool example j covers (FL mutual information). k >= n gives the exact dense kernel.
+    O(m·n·d) time, chunked over targets.
+    """
+    import scipy.sparse as sp
+
+    n, m = len(X), len(Y)
+    k = min(k, n)
+    rows, cols, vals = [], [], []
+    step = max(1, _CHUNK_BYTES // (4 * max(n, 1)))
+    for s in range(0, m, step):
+        S = Y[s:s + step] @ X.T
+        if k < n:
+            part = np.argpartition(-S, k - 1, axis=1)[:, :k]
+        else:
+            part = np.broadcast_to(np.arange(n), S.shape)
+        ps = np.take_along_axis(S, part, axis=1)
+        t = np.repeat(np.arange(s, s + S.shape[0]), part.shape[1])
+        rows.append(part.ravel())
+        cols.append(t)
+        vals.append(ps.ravel().astype(np.float64))
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    v = np.concatenate(vals) if vals else np.zeros(0)
+    ok = v > 0
+    M = sp.csr_matrix((v[ok], (r[ok], c[ok])), shape=(n, m))
+    M.sort_indices()
+    return M

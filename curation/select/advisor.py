@@ -1,0 +1,139 @@
+"""Budget advisor: how much data is enough? Follow a coverage (or any proxy) metric along a ranking, fit Khera et
+al.'s exponential plateau R(x) = r - (r - a) e^(-b x), and report where extra data stops paying.
+
+The plateau budget is the x where R has covered ``fraction`` (default 95 %) of its rise from a to r:
+x* = ln(1 / (1 - fraction)) / b. The default metric is the mean coverage of the pool by the prefix, on the
+neighbour graph (the facility-location objective divided by n, in [0, 1]): computed for every prefix at once in
+O(nnz). Any other metric (a proxy model's score at budget k, say) can be passed as a callable.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from curation.errors import CurationError
+from curation.store import Ranking
+
+
+@dataclass
+class AdvisorResult:
+    """budgets (m,) rows; values (m,) metric; fitted r (plateau), a (value at 0), b (rate per row);
+    plateau_budget: rows where R reaches ``fraction`` of its rise; n: pool size; metric: name."""
+
+    budgets: np.ndarray
+    values: np.ndarray
+    r: float
+    a: float
+    b: float
+    plateau_budget: int
+    fraction: float
+    n: int
+    metric: str
+
+    def predict(self, x: np.ndarray | float) -> np.ndarray:
+        return plateau(np.asarray(x, dtype=np.float64), self.r, self.a, self.b)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["budgets"] = self.budgets.tolist()
+        d["values"] = self.values.tolist()
+        return d
+
+
+def plateau(x: np.ndarray, r: float, a: float, b: float) -> np.ndarray:
+    """R(x) = r - (r - a) e^(-b x)."""
+    return r - (r - a) * np.exp(-b * x)
+
+
+def fit_plateau(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares (r, a, b) of R(x) = r - (r - a) e^(-b x), b > 0. x, y: (m,) with m >= 3."""
+    from scipy.optimize import curve_fit
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 3:
+        raise CurationError(f"budget advisor: need at least 3 finite points to fit the plateau, got {len(x)}")
+    scale = max(float(x.max()), 1.0)
+    xs = x / scale
+    r0, a0 = float(y.max()), float(y[np.argmin(x)])
+    rise = r0 - a0
+    if rise <= 0:
+        return float(y.mean()), float(y.mean()), 0.0
+    reach = np.flatnonzero(y >= a0 + 0.632 * rise)
+    b0 = 1.0 / max(float(xs[reach[0]]) if reach.size else 0.5, 1e-3)
+    try:
+        (r, a, bs), _ = curve_fit(plateau, xs, y, p0=[r0, a0, b0],
+                                  bounds=([-np.inf, -np.inf, 1e-9], [np.inf, np.inf, np.inf]), maxfev=20000)
+    except (RuntimeError, ValueError) as exc:
+        raise CurationError(f"budget advisor: the plateau fit did not converge ({exc}); the metric may not "
+                            "saturate along this ranking") from exc
+    return float(r), float(a), float(bs / scale)
+
+
+def coverage_along(order_pos: np.ndarray, S: Any) -> np.ndarray:
+    """Mean coverage of the pool after each prefix of ``order_pos`` (positions into S): (m,) in [0, 1].
+
+    S: (n, n) CSR similarity with S_ii = 1 (row j = what j covers). O(nnz)."""
+    from curation.select import _kernels as K
+
+    n = S.shape[0]
+    cur = np.zeros(n)
+    curve = K.coverage_curve(np.asarray(order_pos, dtype=np.int64), np.asarray(S.indptr, np.int64),
+                             np.asarray(S.indices, np.int64), np.asarray(S.data, np.float64), cur)
+    return curve / max(n, 1)
+
+
+def advisor(ranking: Ranking, *, graph: Any = None, row_ids: np.ndarray | None = None,
+            metric: Callable[[np.ndarray], float] | None = None, budgets: np.ndarray | None = None,
+            fraction: float = 0.95, n_points: int = 40, metric_name: str | None = None) -> AdvisorResult:
+    """Evaluate a metric along ``ranking`` and fit the plateau.
+
+    graph: KnnGraph-like (idx/sim on positions of ``row_ids``; ``graph.row_ids`` used when row_ids is None) for the
+    default coverage metric. metric: callable(selected_row_ids) -> float evaluated at each budget instead.
+    budgets: rows to evaluate (default ``n_points`` spaced log-linearly from 1 to the ranking length).
+    """
+    if not 0 < fraction < 1:
+        raise CurationError(f"budget advisor: fraction must be in (0, 1), got {fraction}")
+    order = np.asarray(ranking.order, dtype=np.int64)
+    m = len(order)
+    if m < 3:
+        raise CurationError(f"budget advisor: the ranking has {m} rows; need at least 3")
+    if budgets is None:
+        b = np.unique(np.round(np.concatenate([np.geomspace(1, m, n_points // 2),
+                                               np.linspace(1, m, n_points - n_points // 2)])).astype(np.int64))
+    else:
+        b = np.unique(np.clip(np.asarray(budgets, dtype=np.int64), 0, m))
+    if metric is not None:
+        vals = np.array([float(metric(order[:k])) for k in b])
+        name = metric_name or getattr(metric, "__name__", "metric")
+        n = m
+    else:
+        if graph is None:
+            raise CurationError("budget advisor: pass graph= (the neighbour graph) for the coverage metric, or a "
+                                "metric callable")
+        from curation.select._sparse import coverage_matrix
+
+        rid = row_ids if row_ids is not None else getattr(graph, "row_ids", None)
+        S = coverage_matrix(graph)
+        n = S.shape[0]
+        if rid is None:
+            pos = order
+        else:
+            rid = np.asarray(rid, dtype=np.int64)
+            o = np.argsort(rid, kind="stable")
+            p = np.minimum(np.searchsorted(rid[o], order), n - 1)
+            known = rid[o][p] == order
+            pos = o[p][known]
+        curve = coverage_along(pos, S)
+        curve = np.concatenate([[0.0], curve, np.full(max(0, m - len(curve)), curve[-1] if len(curve) else 0.0)])
+        vals = curve[np.minimum(b, len(curve) - 1)]
+        name = metric_name or "coverage"
+    r, a, bb = fit_plateau(b.astype(np.float64), vals)
+    xstar = np.log(1.0 / (1.0 - fraction)) / bb if bb > 0 else 0.0
+    return AdvisorResult(budgets=b, values=vals, r=r, a=a, b=bb, plateau_budget=int(min(np.ceil(xstar), m)),
+                         fraction=float(fraction), n=int(n), metric=name)

@@ -1,0 +1,391 @@
+"""Run a selection against a workspace, store the ranking, and the CLI commands ``select``, ``rankings``,
+``explain`` and ``advise``.
+
+:func:`run_selection` loads what the method needs (embeddings, neighbour graph, score columns, target or seen
+sets, pins), ranks, and stores the ranking under a key naming the method, every parameter, the model, a digest of
+the input rows (and pins), and the seed. The same call twice returns the stored ranking without recomputing.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from curation.errors import CurationError
+from curation.select.base import Progress, Selector, canonical, get_selector
+from curation.store import Ranking, Workspace
+
+try:
+    from curation.embed import DEFAULT_MODEL
+except ImportError:  # pragma: no cover - partial checkout
+    DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    h = hashlib.sha1()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+        h.update(b"|")
+    return h.hexdigest()[:10]
+
+
+def _model_key(model: str) -> str:
+    try:
+        from curation.embed import model_key
+    except ImportError:  # pragma: no cover
+        return model
+    return model_key(model)
+
+
+def _embed_texts(ws: Workspace, texts: list[str], model: str) -> np.ndarray:
+    from curation.embed import embed_texts
+
+    return embed_texts(ws, texts, model)
+
+
+def _texts(v: Any) -> list[str]:
+    return [v] if isinstance(v, str) else [str(t) for t in v]
+
+
+def _subgraph(graph: Any, pool_ids: np.ndarray) -> Any:
+    """The graph restricted to ``pool_ids`` (sorted row ids), as GraphArrays on pool positions."""
+    from curation.select.base import GraphArrays
+
+    gids = np.asarray(graph.row_ids, dtype=np.int64)
+    if len(gids) == len(pool_ids) and np.array_equal(gids, pool_ids):
+        return graph
+    pos_in_pool = np.full(len(gids), -1, dtype=np.int64)
+    p = np.searchsorted(pool_ids, gids)
+    p = np.minimum(p, max(len(pool_ids) - 1, 0))
+    hit = pool_ids[p] == gids if len(pool_ids) else np.zeros(len(gids), bool)
+    pos_in_pool[hit] = p[hit]
+    if hit.sum() != len(pool_ids):
+        return None
+    rows = np.flatnonzero(hit)
+    idx = pos_in_pool[graph.idx[rows]]
+    sim = np.where(idx >= 0, graph.sim[rows], 0.0).astype(np.float32)
+    return GraphArrays(idx=idx, sim=sim, row_ids=pool_ids)
+
+
+def _score_frame(ws: Workspace, keys: list[str]) -> tuple[pd.DataFrame, list[bool]]:
+    defs = ws.score_defs()
+    known = set(defs["key"]) if len(defs) else set()
+    missing = [k for k in keys if k not in known]
+    if missing:
+        raise CurationError(f"score(s) {missing} not found in {ws.path}; scores are {sorted(known)[:20]}; compute "
+                            "them first (python -m curation score ...)")
+    hib = []
+    for k in keys:
+        v = defs.loc[defs["key"] == k, "higher_is_better"].iloc[0]
+        hib.append(True if v is None or pd.isna(v) else bool(v))
+    return ws.scores(keys), hib
+
+
+def _default_density_key(ws: Workspace, model: str) -> str:
+    defs = ws.score_defs()
+    cands = [k for k in (defs["key"].tolist() if len(defs) else []) if str(k).startswith("density_lsh")
+             or str(k).startswith("density_knn")]
+    pref = [k for k in cands if model in k]
+    if pref or cands:
+        return sorted(pref or cands)[0]
+    raise CurationError("method 'density' needs a density score; compute one with `python -m curation density` "
+                        "or pass density=SCORE_KEY")
+
+
+def prepare(ws: Workspace, sel: Selector, *, model: str = DEFAULT_MODEL, use_pins: bool = False,
+            progress: Progress | None = None) -> dict[str, Any]:
+    """Everything ``sel.rank`` needs from the workspace, plus the extras that go into the ranking key."""
+    model = _model_key(model)
+    name = sel.name
+    needs_emb = sel.wants_X() or sel.wants_graph() or "X" in sel.needs or "graph" in sel.needs
+    ctx: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    X = None
+    if needs_emb:
+        row_ids, X = ws.embeddings(model)
+        if len(row_ids) == 0:
+            raise CurationError(f"method {name!r} needs embeddings under {model!r}; run `python -m curation embed`")
+        extra["model"] = model
+    else:
+        row_ids = ws.row_ids()
+        if len(row_ids) == 0:
+            raise CurationError(f"workspace {ws.path} has no examples; ingest a file first")
+    keep = np.ones(len(row_ids), dtype=bool)
+    # target / seen sets from a dataset leave the pool
+    for attr, ctx_key in (("target_dataset", "targets"), ("seen_dataset", "seen")):
+        ds = getattr(sel, attr, None)
+        if ds:
+            ids = ws.examples(["row_id"], dataset=ds)["row_id"].to_numpy(dtype=np.int64)
+            if not len(ids):
+                raise CurationError(f"{attr}={ds!r}: no such dataset in {ws.path}; datasets are "
+                                    f"{ws.datasets()['name'].tolist()}")
+            m = np.isin(row_ids, ids)
+            ctx[ctx_key] = X[m] if X is not None else None
+            keep &= ~m
+    for attr, ctx_key in (("target_text", "targets"), ("seen_text", "seen")):
+        txt = getattr(sel, attr, None)
+        if txt:
+            V = _embed_texts(ws, _texts(txt), model)
+            ctx[ctx_key] = V if ctx.get(ctx_key) is None else np.concatenate([ctx[ctx_key], V])
+    if not keep.all():
+        row_ids, X = row_ids[keep], (X[keep] if X is not None else None)
+    graph = None
+    if sel.wants_graph():
+        from curation.graph import require_graph
+
+        g = require_graph(ws, model=model, k=getattr(sel, "k", 15), progress=progress)
+        graph = _subgraph(g, row_ids)
+        if graph is None:
+            raise CurationError(f"the neighbour graph of {model!r} does not cover every embedded row; rebuild it "
+                                "with `python -m curation graph --force`")
+    scores = None
+    weights = None
+    keys: list[str] = []
+    if name == "density":
+        keys = [sel.density or _default_density_key(ws, model)]
+        extra["density_key"] = keys[0]
+    elif hasattr(sel, "score_keys"):
+        keys = sel.score_keys()
+        if "scores" in sel.needs and not keys:
+            raise CurationError(f"method {name!r} needs score=KEY (or scores={{KEY: WEIGHT}}); scores are "
+                                f"{ws.score_defs()['key'].tolist()[:20]}")
+    if keys:
+        df, hib = _score_frame(ws, keys)
+        df = df.set_index("row_id").reindex(row_ids)
+        scores = df[keys].to_numpy(dtype=np.float64)
+        if scores.shape[1] == 1:
+            scores = scores[:, 0]
+        ctx["higher_is_better"] = hib
+    wkey = getattr(sel, "weight_score", None)
+    if wkey:
+        df, hib = _score_frame(ws, [wkey])
+        w = df.set_index("row_id").reindex(row_ids)[wkey].to_numpy(dtype=np.float64)
+        if not hib[0]:
+            raise CurationError(f"weight_score {wkey!r} is lower-is-better; weights must grow with quality")
+        weights = np.nan_to_num(w, nan=float(np.nanmedian(w)) if np.isfinite(w).any() else 1.0)
+        if (weights < 0).any():
+            raise CurationError(f"weight_score {wkey!r} has negative values; use a score in [0, 1]")
+    if name == "utility":
+        ex = ws.examples(["row_id", "prompt", "response", "embed_text"], row_ids=row_ids)
+        ctx["prompts"] = ex["prompt"].fillna(ex["embed_text"]).astype(str).tolist()
+        ctx["responses"] = ex["response"].fillna("").astype(str).tolist()
+    include = exclude = None
+    if use_pins:
+        pins = ws.pins()
+        pos = {int(r): i for i, r in enumerate(row_ids)}
+        inc_ids = [int(r) for r in pins.loc[pins["pin"] == "include", "row_id"] if int(r) in pos]
+        exc_ids = [int(r) for r in pins.loc[pins["pin"] == "exclude", "row_id"] if int(r) in pos]
+        include = np.array([pos[r] for r in inc_ids], dtype=np.int64)
+        exclude = np.array([pos[r] for r in exc_ids], dtype=np.int64)
+        extra["pins"] = _digest(np.array(inc_ids, np.int64), np.sort(np.array(exc_ids, np.int64)))
+    digest_parts = [row_ids]
+    if scores is not None:
+        digest_parts.append(np.nan_to_num(np.asarray(scores), nan=-1e300))
+    if weights is not None:
+        digest_parts.append(weights)
+    for c in ("targets", "seen"):
+        if ctx.get(c) is not None:
+            digest_parts.append(np.asarray(ctx[c], dtype=np.float32))
+    extra["data"] = _digest(*digest_parts)
+    return {"X": X,
+            "graph": graph, "scores": scores, "weights": weights, "row_ids": row_ids, "include": include,
+            "exclude": exclude, "context": ctx, "extra": extra}
+
+
+def run_selection(ws: Workspace, method: str, params: dict | None = None, *, seed: int = 0,
+                  model: str = DEFAULT_MODEL, progress: Progress | None = None, use_pins: bool = False,
+                  force: bool = False) -> Ranking:
+    """Rank the workspace with ``method`` and store the ranking (reused when the same call was made before).
+
+    params: the method's parameters (see ``SELECTORS[method]``). seed: all randomness. model: embedding model.
+    use_pins: condition on the workspace's current pins (include first / exclude removed); the pins' digest joins
+    the key. force: recompute even when stored. Returns the Ranking (order = row ids, best first); its ``method``
+    is the stored key. Cost: the method's own (see its module) plus loading (≈1 s per 100k embedded rows).
+    """
+    sel = get_selector(method, **(params or {}))
+    inp = prepare(ws, sel, model=model, use_pins=use_pins, progress=progress)
+    key = sel.key(seed, **inp["extra"])
+    if not force:
+        got = ws.ranking(key)
+        if got is not None:
+            if progress:
+                progress(1, 1)
+            return got
+    r = sel.rank(inp["X"], graph=inp["graph"], scores=inp["scores"], weights=inp["weights"],
+                 row_ids=inp["row_ids"], include=inp["include"], exclude=inp["exclude"], context=inp["context"],
+                 seed=seed, progress=progress, n=len(inp["row_ids"]))
+    out = Ranking(order=r.order, gains=r.gains, method=key)
+    ws.put_ranking(out, params={"method": method, "params": canonical(sel.params()), "seed": int(seed),
+                                **{k: v for k, v in inp["extra"].items()}, "use_pins": bool(use_pins)})
+    if progress:
+        progress(1, 1)
+    return out
+
+
+def ranking_pool_arrays(ws: Workspace, *, model: str = DEFAULT_MODEL) -> tuple[np.ndarray, np.ndarray]:
+    """(row_ids, X) of the embedded rows, for explain."""
+    return ws.embeddings(_model_key(model))
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """``key=value`` strings → dict; values parsed as JSON when they parse (numbers, true/false, lists, dicts)."""
+    out: dict[str, Any] = {}
+    for it in items:
+        if "=" not in it:
+            raise CurationError(f"parameter {it!r} is not key=value (e.g. optimizer=lazy k=15)")
+        k, v = it.split("=", 1)
+        try:
+            out[k.strip()] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k.strip()] = v
+    return out
+
+
+def _labels_tokens(ws: Workspace) -> tuple[pd.Series, pd.Series]:
+    ex = ws.examples(["row_id", "label", "n_tokens"])
+    return ex.set_index("row_id")["label"], ex.set_index("row_id")["n_tokens"]
+
+
+def _pins(ws: Workspace) -> tuple[list[int], list[int]]:
+    p = ws.pins()
+    return (p.loc[p["pin"] == "include", "row_id"].astype(int).tolist(),
+            p.loc[p["pin"] == "exclude", "row_id"].astype(int).tolist())
+
+
+def _progress_cb(desc: str) -> Progress:
+    from tqdm import tqdm
+
+    bar: dict = {}
+
+    def cb(done: int, total: int) -> None:
+        if "b" not in bar:
+            bar["b"] = tqdm(total=total, desc=desc, file=sys.stderr, dynamic_ncols=True)
+        b = bar["b"]
+        b.total = total
+        b.update(max(0, done - b.n))
+        if done >= total:
+            b.close()
+
+    return cb
+
+
+def _cmd_select(args: argparse.Namespace, ws: Workspace) -> int:
+    from curation.select.constraints import apply_constraints
+
+    t0 = time.perf_counter()
+    r = run_selection(ws, args.method, parse_params(args.params), seed=args.seed, model=args.model,
+                      use_pins=args.pins, force=args.force, progress=_progress_cb(args.method))
+    secs = time.perf_counter() - t0
+    print(f"ranking {r.method}: {len(r.order)} rows in {secs:.2f} s")
+    if args.budget is not None or args.budget_tokens is not None:
+        inc, exc = _pins(ws)
+        labels, ntok = _labels_tokens(ws)
+        quota = args.quota
+        if quota and quota.startswith("{"):
+            quota = json.loads(quota)
+        sel = apply_constraints(r, pins_include=inc, pins_exclude=exc, labels=labels if quota else None,
+                                quota=quota or None, budget_rows=args.budget, budget_tokens=args.budget_tokens,
+                                n_tokens=ntok if args.budget_tokens is not None else None)
+        ids = ws.id_map().set_index("row_id").loc[sel, "example_id"].tolist()
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as f:
+                f.write("\n".join(ids) + ("\n" if ids else ""))
+            print(f"{len(ids)} example ids written to {args.out}")
+        else:
+            print(f"selected {len(ids)} rows (include pins {len(inc)}, exclude pins {len(exc)}):")
+            for e in ids[:args.show]:
+                print(f"  {e}")
+            if len(ids) > args.show:
+                print(f"  ... {len(ids) - args.show} more (use --out FILE)")
+    return 0
+
+
+def _cmd_rankings(args: argparse.Namespace, ws: Workspace) -> int:
+    df = ws.rankings()
+    if df.empty:
+        print("no rankings yet; run `python -m curation select METHOD`")
+        return 0
+    with pd.option_context("display.max_colwidth", 120, "display.width", 200):
+        print(df[["key", "n", "created_at"]].to_string(index=False))
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace, ws: Workspace) -> int:
+    from curation.select.constraints import apply_constraints
+    from curation.select.explain import explain
+
+    r = ws.ranking(args.key)
+    if r is None:
+        raise CurationError(f"no ranking {args.key!r}; list them with `python -m curation rankings`")
+    inc, exc = _pins(ws)
+    sel = apply_constraints(r, pins_include=inc, pins_exclude=exc, budget_rows=args.budget)
+    try:
+        row = int(ws.example(args.example)["row_id"])
+    except CurationError:
+        if not args.example.isdigit():
+            raise
+        row = int(args.example)
+    out = explain(ws, r, sel, row, model=args.model, pins_exclude=exc)
+    print(json.dumps(out, indent=2, default=str))
+    return 0
+
+
+def _cmd_advise(args: argparse.Namespace, ws: Workspace) -> int:
+    from curation.graph import require_graph
+    from curation.select.advisor import advisor
+
+    r = ws.ranking(args.key)
+    if r is None:
+        raise CurationError(f"no ranking {args.key!r}; list them with `python -m curation rankings`")
+    g = require_graph(ws, model=_model_key(args.model), k=args.k)
+    res = advisor(r, graph=g, fraction=args.fraction)
+    print(f"coverage plateau r={res.r:.4f} from a={res.a:.4f}, rate b={res.b:.3g}/row; "
+          f"{res.fraction:.0%} of the gain at {res.plateau_budget} rows of {len(r.order)}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register ``select``, ``rankings``, ``explain`` and ``advise``."""
+    from curation.select.base import SELECTORS
+
+    import curation.select  # noqa: F401 - registers the methods
+
+    p = sub.add_parser("select", help="rank examples with a selection method (any budget is a prefix)",
+                       description="methods: " + ", ".join(f"{k} ({v.description})" for k, v in
+                                                           sorted(SELECTORS.items())))
+    p.add_argument("method", choices=sorted(SELECTORS))
+    p.add_argument("params", nargs="*", help="method parameters as key=value (JSON values), e.g. optimizer=lazy")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default=DEFAULT_MODEL, help="embedding model (default: %(default)s)")
+    p.add_argument("--pins", action="store_true", help="condition the ranking on the current include/exclude pins")
+    p.add_argument("--force", action="store_true", help="recompute even if the ranking is stored")
+    p.add_argument("--budget", type=int, help="rows to select (pins applied); prints or writes the example ids")
+    p.add_argument("--budget-tokens", type=int, help="token budget instead of rows")
+    p.add_argument("--quota", help="proportional | balanced | JSON like '{\"min\": {\"math\": 50}}' (uses label)")
+    p.add_argument("--out", help="write the selected example ids here, one per line")
+    p.add_argument("--show", type=int, default=20, help="ids to print without --out")
+    p.set_defaults(func=_cmd_select)
+
+    r = sub.add_parser("rankings", help="list the stored rankings")
+    r.set_defaults(func=_cmd_rankings)
+
+    e = sub.add_parser("explain", help="why an example is in or out of a selection")
+    e.add_argument("key", help="ranking key (see `rankings`)")
+    e.add_argument("example", help="example id or row id")
+    e.add_argument("--budget", type=int, required=True)
+    e.add_argument("--model", default=DEFAULT_MODEL)
+    e.set_defaults(func=_cmd_explain)
+
+    a = sub.add_parser("advise", help="budget advisor: coverage plateau along a ranking")
+    a.add_argument("key", help="ranking key (see `rankings`)")
+    a.add_argument("--model", default=DEFAULT_MODEL)
+    a.add_argument("--k", type=int, default=15)
+    a.add_argument("--fraction", type=float, default=0.95)
+    a.set_defaults(func=_cmd_advise)

@@ -1,0 +1,120 @@
+"""Balance page: the report card of the current subset against its pool — class mix, spectral balance per class,
+coverage, quality and preference figures — with plain-language alerts first."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from curation.errors import CurationError
+from pages import ui
+
+ws = ui.header("Balance", "Is the subset still representative of the pool? Class balance, spectral balance "
+               "(how much of each class's variety survives), coverage and quality, for the budget chosen on Select.")
+P = str(ws.path)
+S = ui.stamp(ws)
+MODEL = ui.default_model()
+
+got = ui.engine("curation.diagnostics", "ReportContext", what="The balance diagnostics",
+                how="Use `python -m curation report` once it lands.")
+if got is None:
+    st.stop()
+(ReportContext,) = got
+if ws.summary()["embedding_models"].get(MODEL, 0) == 0:
+    st.info("Nothing embedded yet — run **Embed** on the Data page.", icon=":material/info:")
+    st.stop()
+
+sub = ui.current_subset(ws)
+if sub is None:
+    st.info("No subset yet — compute a ranking and choose a budget on the Select page.", icon=":material/info:")
+    ui.link("pages/select.py", "Go to Select", icon=":material/checklist:")
+    st.stop()
+ranking, chosen = sub
+defs = ui.load_score_defs(P, S)
+label_opts = ["label", "dataset"] + ([ui.score_key_of(defs, "cluster")] if ui.score_key_of(defs, "cluster") else [])
+c1, c2 = st.columns([1, 3])
+label_column = c1.selectbox("Classes from", label_opts, key="balance:label",
+                            help="The label column set at ingest, the dataset, or the k-means cluster of the map.")
+c2.caption(f"Subset: **{len(chosen):,}** rows from `{ranking.method}` (change it on the Select page).")
+
+
+@st.cache_resource(show_spinner="Preparing the pool statistics (once per workspace state)…", max_entries=4)
+def _context(path: str, data_stamp: str, label_column: str) -> object:
+    return ReportContext.build(ui._workspace(path), model=MODEL, label_column=label_column)
+
+
+try:
+    ctx = _context(P, S, label_column)
+    card = ctx.report(chosen)
+except CurationError as exc:
+    st.error(str(exc))
+    st.stop()
+
+# ------------------------------------------------------------------------------------------------ alerts
+if card.alerts:
+    for a in card.alerts:
+        st.warning(ui.md_escape(a), icon=":material/warning:")
+else:
+    st.success("No alert: the subset keeps the pool's class mix, spread and coverage within the thresholds.",
+               icon=":material/check_circle:")
+
+cov = card.coverage or {}
+m = st.columns(5)
+m[0].metric("Subset / pool", f"{card.n_subset:,} / {card.n_pool:,}")
+m[1].metric("Class drift (JS)", ui.fmt_num(card.js_divergence), help="Jensen–Shannon divergence of the class mix, "
+            "base 2, in [0, 1]; 0 = same mix as the pool")
+m[2].metric("χ² p-value", ui.fmt_num(card.chi2_p), help="Goodness of fit of subset counts to pool shares; small = "
+            "the mix differs beyond chance")
+m[3].metric("Coverage distance", ui.fmt_num(cov.get("mean_distance")),
+            delta=None if cov.get("random_mean_distance") is None else
+            f"{cov.get('mean_distance', np.nan) - cov.get('random_mean_distance', np.nan):+.3f} vs random",
+            delta_color="inverse", help="Mean cosine distance from each pool example to its nearest selected one "
+            "(lower is better), compared with a random subset of the same size")
+m[4].metric("Vendi (subset / pool)", f"{ui.fmt_num(cov.get('vendi_subset'))} / {ui.fmt_num(cov.get('vendi_pool'))}",
+            help="Effective number of distinct examples (Vendi score) — diversity")
+
+tabs = st.tabs(["Classes", "Spectral balance", "Quality", "Preference", "Notes"])
+with tabs[0]:
+    cl = card.classes.copy()
+    if len(cl):
+        fig = go.Figure([go.Bar(name="pool", x=cl["label"].map(ui.escape_hover), y=cl["pool_share"]),
+                         go.Bar(name="subset", x=cl["label"].map(ui.escape_hover), y=cl["subset_share"])])
+        fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=10, b=10),
+                          yaxis=dict(tickformat=".0%", title="share"))
+        st.plotly_chart(fig, key="balance:classes")
+        st.dataframe(cl, hide_index=True, width="stretch", column_config={
+            "pool_share": st.column_config.NumberColumn(format="percent"),
+            "subset_share": st.column_config.NumberColumn(format="percent"),
+            "retention": st.column_config.NumberColumn(format="percent")})
+with tabs[1]:
+    st.caption("Per class: effective rank of the embedding covariance (how many directions of variety), pool vs "
+               "subset; a big drop means the subset keeps a narrow slice of that class.")
+    if isinstance(card.spectral, pd.DataFrame) and len(card.spectral):
+        st.dataframe(card.spectral, hide_index=True, width="stretch")
+    spread = card.spectral_spread or {}
+    if spread:
+        st.caption(f"Spread of {spread.get('metric', 'effective rank')} across classes (max/min ratio, CV): "
+                   f"pool {spread.get('pool')}, subset {spread.get('subset')}")
+with tabs[2]:
+    if isinstance(card.quality, pd.DataFrame) and len(card.quality):
+        st.dataframe(card.quality, hide_index=True, width="stretch")
+    else:
+        st.caption("No quality scores stored yet.")
+with tabs[3]:
+    if card.preference:
+        summ = card.preference.get("summary")
+        if isinstance(summ, pd.DataFrame):
+            st.dataframe(summ, hide_index=True, width="stretch")
+        elif summ:
+            st.dataframe(pd.DataFrame([summ]) if isinstance(summ, dict) else summ, hide_index=True)
+        types = card.preference.get("types")
+        if isinstance(types, pd.DataFrame) and len(types):
+            st.dataframe(types, hide_index=True, width="stretch")
+    else:
+        st.caption("No preference pairs in the pool.")
+with tabs[4]:
+    for n in card.notes:
+        st.text(n)
+    st.caption(f"Probe: {card.probe}")
+    st.caption("Timings (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in (card.timings_ms or {}).items()))

@@ -1,0 +1,115 @@
+"""Export page: write the current subset (ranking + budget + quotas + pins from the Select page) as a training-ready
+file with a manifest that reproduces it and a datasheet; list past exports and check that one reproduces."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from curation.errors import CurationError
+from pages import ui
+
+ws = ui.header("Export", "The subset you chose on the Select page, as a file your trainer reads, with a manifest "
+               "(everything needed to rebuild it byte for byte) and a datasheet.")
+P = str(ws.path)
+S = ui.stamp(ws)
+
+got = ui.engine("curation.export", "export_subset", "reproduce", "FORMATS", "STYLES", "STYLE_HELP",
+                what="The exporter", how="Use `python -m curation export` once it lands.")
+if got is None:
+    st.stop()
+export_subset, reproduce, FORMATS, STYLES, STYLE_HELP = got
+
+sub = ui.current_subset(ws)
+if sub is None:
+    st.info("No subset yet — compute a ranking and choose a budget on the Select page.", icon=":material/info:")
+    ui.link("pages/select.py", "Go to Select", icon=":material/checklist:")
+    st.stop()
+ranking, chosen = sub
+b = ui.budget_state()
+budget = ui.budget_kwargs(b["unit"], b["value"], len(ranking.order))
+quota = b["quota"] or None
+desc = (f"{budget['budget_tokens']:,} tokens" if "budget_tokens" in budget else f"{budget['budget_rows']:,} rows")
+st.info(f"Subset: **{len(chosen):,}** examples — ranking `{ranking.method}`, budget {desc}"
+        f"{', quota ' + (quota if isinstance(quota, str) else 'custom') if quota else ''}, current pins applied.",
+        icon=":material/checklist:")
+
+kinds = ui.load_meta(P, S).set_index("row_id").reindex(chosen)["kind"].value_counts()
+default_style = "dpo" if set(kinds.index) == {"preference"} else "original"
+c1, c2, c3 = st.columns(3)
+fmt = c1.selectbox("Format", FORMATS, key="export:fmt",
+                   help="jsonl (one record per line), parquet, csv (nested values as JSON text), or hf (a "
+                        "datasets.save_to_disk folder)")
+style = c2.selectbox("Style", STYLES, index=STYLES.index(default_style), key="export:style",
+                     format_func=lambda s: f"{s} — {STYLE_HELP.get(s, '')}",
+                     help="\n".join(f"- **{k}**: {v}" for k, v in STYLE_HELP.items()))
+name = c3.text_input("File name", value=f"subset_{len(chosen)}", key="export:name",
+                     help=f"Written inside {ws.export_dir} (names outside that folder are refused)")
+d1, d2, d3 = st.columns(3)
+datasheet = d1.checkbox("Write the datasheet (HTML report card)", value=True, key="export:datasheet")
+overwrite = d2.checkbox("Overwrite an existing export of that name", key="export:overwrite")
+datasets = d3.multiselect("Only these datasets", ws.datasets()["name"].tolist(), key="export:datasets",
+                          help="Empty = every dataset")
+note = st.text_input("Note for the manifest (optional)", key="export:note")
+st.caption("Rows by kind in the subset: " + ", ".join(f"{k} {v:,}" for k, v in kinds.items()))
+
+if st.button("Export", key="export:go", type="primary", icon=":material/download:"):
+    with st.spinner("Writing the file, the manifest and the datasheet…"):
+        try:
+            res = export_subset(ws, ranking_key=ranking.method, quota=quota, fmt=fmt, style=style, name=name,
+                                overwrite=overwrite, who=ui.curator(), datasheet=datasheet,
+                                datasets=datasets or None, note=note or None, **budget)
+            st.session_state["export:last"] = {"path": str(res.path), "manifest": str(res.manifest_path),
+                                               "datasheet": str(res.datasheet_path) if res.datasheet_path else None,
+                                               "n_rows": res.n_rows, "sha256": res.sha256, "skipped": res.skipped}
+        except CurationError as exc:
+            st.error(str(exc))
+
+last = st.session_state.get("export:last")
+if last:
+    st.success(f"Exported {last['n_rows']:,} rows to `{last['path']}`", icon=":material/check_circle:")
+    if last["skipped"]:
+        st.warning("Left out (the style cannot express them): " +
+                   ", ".join(f"{n:,} {k}" for k, n in last["skipped"].items()))
+    st.caption(f"sha256 {last['sha256']}")
+    dl = st.columns(3)
+    for col, (label, p, mime) in zip(dl, (("Data", last["path"], "application/octet-stream"),
+                                          ("Manifest", last["manifest"], "application/json"),
+                                          ("Datasheet", last["datasheet"], "text/html"))):
+        if p and Path(p).is_file() and Path(p).stat().st_size < 200 << 20:
+            col.download_button(f"Download {label.lower()}", Path(p).read_bytes(), file_name=Path(p).name,
+                                mime=mime, key=f"export:dl:{label}")
+
+st.subheader("Past exports")
+ex = ws.exports()
+if ex.empty:
+    st.caption("None yet.")
+else:
+    st.dataframe(ex[["id", "path", "format", "n_rows", "created_at"]].iloc[::-1], hide_index=True, width="stretch")
+    st.subheader("Reproduce an export")
+    st.caption("Rebuilds the export from its manifest in a fresh workspace (re-ingest, embed, score, rank, pins) "
+               "and compares the bytes. Minutes for large pools; runs in the background.")
+    manifests = [str(p) for p in sorted(ws.export_dir.glob("*.manifest.json"), key=lambda p: p.stat().st_mtime)]
+    if manifests:
+        pick = st.selectbox("Manifest", manifests[::-1], key="export:manifest")
+        running = ui.job_running(ws, "ui:reproduce")
+        if st.button("Reproduce", key="export:reproduce", disabled=running):
+            ui.start_job(ws, "ui:reproduce", "reproduce", lambda prog, m=pick: reproduce(m).summary())
+
+        @st.fragment(run_every=1.0 if running else None)
+        def _repro() -> None:
+            status = ui.render_job(ws, "ui:reproduce", "Reproduction")
+            if status == "done":
+                st.text(str(ui.job_result(ws, "ui:reproduce") or ""))
+            if status != "running" and st.session_state.get("export:was_running"):
+                st.session_state["export:was_running"] = False
+                st.rerun()
+            st.session_state["export:was_running"] = status == "running"
+
+        _repro()
+    with st.expander("Manifest of the latest export"):
+        m = ex.iloc[-1]["manifest"]
+        st.code(json.dumps(json.loads(m) if isinstance(m, str) else m, indent=2, ensure_ascii=False)[:20000],
+                language="json", wrap_lines=True)

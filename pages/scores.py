@@ -1,0 +1,113 @@
+"""Scores page: what each stored score means, its distribution, and a sortable, filterable table of per-example
+scores with thresholds (the rows past a threshold can be pinned out in one click)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from curation.errors import CurationError
+from curation.store import filter_frame
+from pages import ui
+
+ws = ui.header("Scores", "Per-example signals: quality heuristics, model scores, density, duplicates. NaN means "
+               "the score does not apply to that example.")
+P = str(ws.path)
+S = ui.stamp(ws)
+defs = ui.load_score_defs(P, S)
+if defs.empty:
+    st.info("No scores yet — run **Score** (and **Analyze**) on the Data page, or `python -m curation score "
+            "heuristics`.", icon=":material/leaderboard:")
+    st.stop()
+
+
+def _direction(v: object) -> str:
+    return "higher is better" if v is True else "lower is better" if v is False else "no direction"
+
+
+keys = defs["key"].tolist()
+key = st.selectbox("Score", keys, key="scores:key",
+                   format_func=lambda k: k,
+                   help="\n".join(f"- **{r.key}** ({_direction(r.higher_is_better)}): {r.description or ''}"
+                                  for r in defs.itertuples()))
+d = defs.set_index("key").loc[key]
+st.caption(f"{_direction(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
+
+table = ui.load_scores(P, S, tuple(keys))
+meta = ui.load_meta(P, S)
+vals = table[key].to_numpy(np.float64)
+finite = vals[np.isfinite(vals)]
+c = st.columns(5)
+c[0].metric("Examples with a value", ui.fmt_int(len(finite)), help=f"of {len(vals):,}")
+c[1].metric("Mean", ui.fmt_num(float(finite.mean()) if len(finite) else None))
+c[2].metric("Median", ui.fmt_num(float(np.median(finite)) if len(finite) else None))
+c[3].metric("Min", ui.fmt_num(float(finite.min()) if len(finite) else None))
+c[4].metric("Max", ui.fmt_num(float(finite.max()) if len(finite) else None))
+
+if len(finite) == 0:
+    st.info("This score has no value for any example (not applicable to this data).")
+    st.stop()
+
+# ------------------------------------------------------------------------------------------------ threshold
+lo, hi = float(finite.min()), float(finite.max())
+if lo == hi:
+    hi = lo + 1.0
+hib = d["higher_is_better"]
+default = float(np.quantile(finite, 0.05 if hib is True else 0.95)) if hib in (True, False) else lo
+t1, t2 = st.columns([3, 1])
+thr = t1.slider("Threshold", lo, hi, float(np.clip(default, lo, hi)), (hi - lo) / 200 or 0.01,
+                key=f"scores:thr:{key}", format="%.4g",
+                help="Examples on the bad side of the threshold are counted below; you can pin them out.")
+side = t2.radio("Flag values", ["below", "above"], index=0 if hib is not False else 1, key=f"scores:side:{key}",
+                horizontal=True)
+flag = (vals < thr) if side == "below" else (vals > thr)
+flag &= np.isfinite(vals)
+
+fig = go.Figure(go.Histogram(x=finite, nbinsx=60, marker_color="#4C78A8"))
+fig.add_vline(x=thr, line_color="#E45756", line_dash="dash",
+              annotation_text=f"{int(flag.sum()):,} flagged ({ui.fmt_pct(flag.sum() / len(vals))})")
+fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=key, yaxis_title="examples",
+                  bargap=0.02)
+st.plotly_chart(fig, key="scores:hist")
+
+# ------------------------------------------------------------------------------------------------ table
+st.subheader("Examples")
+frame = table.merge(meta[["row_id", "dataset", "label", "kind", "n_tokens"]], on="row_id", how="left")
+cond = st.text_input("Filter (SQL condition over the columns below)", key=ui.K_SCORE_FILTER,
+                     placeholder="label = 'coding' and n_tokens < 300",
+                     help="One condition, evaluated in a sandbox that cannot touch the workspace. Column names "
+                          "with ':' or '/' need double quotes, e.g. \"uniqueness:sentence-transformers/...\" > 0.3")
+try:
+    mask = filter_frame(frame, cond or "")
+except CurationError as exc:
+    st.error(str(exc))
+    mask = np.ones(len(frame), dtype=bool)
+only_flag = st.toggle("Only flagged examples", key="scores:only_flag")
+if only_flag:
+    mask &= flag
+shown = frame[mask]
+asc = hib is not False
+shown = shown.sort_values(key, ascending=asc, na_position="last")
+exc_s = ui.load_excerpts(P, S)
+view = shown.head(2000).copy()
+view.insert(2, "excerpt", view["row_id"].map(exc_s))
+st.caption(f"{len(shown):,} examples match; showing the first {len(view):,} sorted by {key} (worst first). "
+           "Click a column header to sort; select a row to inspect it.")
+other = [k for k in keys if k != key]
+cols = ["row_id", "example_id", "excerpt", key, "dataset", "label", "n_tokens"] + other
+ev = st.dataframe(view[cols], hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                  key="scores:table", column_config={"excerpt": st.column_config.TextColumn(width="large")})
+rows = ev.selection.rows if ev is not None and hasattr(ev, "selection") else []
+if rows:
+    rid = int(view.iloc[rows[0]]["row_id"])
+    st.session_state[ui.K_INSPECT] = rid
+    ui.link("pages/inspect.py", f"Inspect row {rid}", icon=":material/search:")
+
+with st.expander(f"Pin the {int(flag.sum()):,} flagged examples out", icon=":material/remove_circle:"):
+    st.write("Adds an **exclude** pin for every example on the flagged side of the threshold (undoable from "
+             "Inspect or the decision log).")
+    if st.button("Pin flagged as exclude", key="scores:pin_out", disabled=not flag.any()):
+        ids = table.loc[flag, "example_id"].tolist()
+        ws.add_decisions(ids, "exclude", who=ui.curator(), why=f"{key} {'<' if side == 'below' else '>'} {thr:.4g}")
+        st.success(f"Pinned {len(ids):,} examples as exclude.")

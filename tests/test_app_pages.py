@@ -1,0 +1,290 @@
+"""AppTest smoke and interaction tests of every dashboard page, each page file run on its own (st.navigation is not
+involved) against a small real workspace: the tiny demo, analysed (graph, density, duplicates, clusters, PCA),
+scored with the heuristics and ranked by two methods."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+TIMEOUT = 120
+HOSTILE = "<script>alert('x')</script> <b>bold</b> **not bold**"
+
+
+@pytest.fixture(scope="module")
+def app_ws(tiny_ws, tmp_path_factory: pytest.TempPathFactory):
+    """tiny_ws copied, analysed (PCA map, no UMAP to keep it fast), scored and ranked; plus one hostile example."""
+    import torch
+
+    from curation.embed import DEFAULT_MODEL, embed_workspace
+    from curation.graph import analyze
+    from curation.ingest import ingest_file
+    from curation.scorers import run_scorers
+    from curation.select import run_selection
+    from curation.store import Workspace
+
+    torch.set_num_threads(1)
+    d = tmp_path_factory.mktemp("appws")
+    dst = d / "app.duckdb"
+    shutil.copy(tiny_ws.path, dst)
+    ws = Workspace(dst)
+    src = d / "hostile.jsonl"
+    src.write_text('{"prompt": "%s", "response": "%s"}\n' % (HOSTILE.replace("'", "\\u0027"), HOSTILE.replace("'", "\\u0027")))
+    ingest_file(ws, src, name="hostile")
+    embed_workspace(ws, DEFAULT_MODEL)
+    analyze(ws, model=DEFAULT_MODEL, steps=("graph", "density", "uniqueness", "dedup", "clusters", "pca"))
+    run_scorers(ws, ["heuristics"])
+    run_selection(ws, "random", {}, seed=0, model=DEFAULT_MODEL)
+    run_selection(ws, "facility", {}, seed=0, model=DEFAULT_MODEL)
+    return ws
+
+
+@pytest.fixture
+def app_ws_copy(app_ws, tmp_path: Path):
+    from curation.store import Workspace
+
+    dst = tmp_path / "copy.duckdb"
+    shutil.copy(app_ws.path, dst)
+    return Workspace(dst)
+
+
+def page(name: str, ws, **state) -> AppTest:  # noqa: ANN001
+    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=TIMEOUT)
+    at.session_state["workspace_path"] = str(ws.path)
+    at.session_state["curator"] = "tester"
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def all_text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.code] + [t.value for t in at.text]
+    parts += [c.value for c in at.caption] + [w.value for w in at.warning] + [i.value for i in at.info]
+    return "\n".join(str(p) for p in parts)
+
+
+# ---------------------------------------------------------------------------------------------- smoke, every page
+@pytest.mark.parametrize("name", ["data", "map", "scores", "select", "balance", "inspect", "export"])
+def test_page_renders_without_error(app_ws, name: str) -> None:
+    at = page(name, app_ws)
+    no_errors(at)
+    assert at.title and at.title[0].value.lower() == name
+
+
+@pytest.mark.parametrize("name", ["map", "scores", "select", "balance", "inspect", "export"])
+def test_pages_on_an_empty_workspace_say_what_to_do(tmp_ws, name: str) -> None:
+    at = page(name, tmp_ws)
+    assert not at.exception, [e.value for e in at.exception]
+    msg = all_text(at).lower()
+    assert any(w in msg for w in ("no map yet", "no scores yet", "no examples yet", "nothing embedded",
+                                  "no subset yet", "add a dataset")), msg[:500]
+
+
+def test_data_page_shows_summary_and_datasets(app_ws) -> None:
+    at = page("data", app_ws)
+    no_errors(at)
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Examples"] == f"{app_ws.n_examples():,}"
+    assert at.dataframe[0].value["name"].tolist() == ["demo_sft", "demo_pref", "hostile"]
+
+
+def test_data_page_previews_a_file_mapping(app_ws, tmp_path: Path) -> None:
+    f = tmp_path / "new.jsonl"
+    f.write_text('{"instruction": "Say hi", "input": "", "output": "hi"}\n' * 3)
+    at = page("data", app_ws)
+    at.text_input(key="data:src_path").input(str(f)).run()
+    no_errors(at)
+    assert any("alpaca" in s.value for s in at.success)
+
+
+# ---------------------------------------------------------------------------------------------- select: budget
+def test_budget_change_slices_the_ranking_prefix(app_ws) -> None:
+    from curation.select import apply_constraints
+
+    at = page("select", app_ws)
+    no_errors(at)
+    key = at.session_state["ranking_key"]
+    ranking = app_ws.ranking(key)
+    at.slider(key="select:budget:pct").set_value(25.0).run()
+    no_errors(at)
+    n = len(ranking.order)
+    want = apply_constraints(ranking, budget_rows=int(round(0.25 * n)))
+    assert at.session_state["budget_rows"] == len(want)
+    assert at.metric[0].value == f"{len(want):,}"
+    at.segmented_control(key="select:unit_w").set_value("rows").run()
+    at.slider(key="select:budget:rows").set_value(40).run()
+    no_errors(at)
+    assert at.session_state["budget_rows"] == 40
+
+
+def test_quota_and_compare_tabs(app_ws) -> None:
+    at = page("select", app_ws)
+    at.selectbox(key="select:quota_w").set_value("balanced").run()
+    no_errors(at)
+    assert at.session_state["class_quota"] == "balanced"
+    assert any(m.label == "Jaccard" for m in at.metric)  # two rankings stored → the comparison renders
+
+
+def test_include_pin_enters_the_subset(app_ws_copy) -> None:
+    ws = app_ws_copy
+    at = page("select", ws, budget_unit="rows", budget_value=10.0)
+    key = at.session_state["ranking_key"]
+    last = int(ws.ranking(key).order[-1])  # ranked last: outside a budget of 10
+    eid = ws.example(last)["example_id"]
+    ws.add_decisions([eid], "include", who="tester")
+    at.run()
+    no_errors(at)
+    from pages.ui import budget_kwargs  # noqa: F401 - the same helper the page uses
+    from curation.select import apply_constraints
+
+    sel = apply_constraints(ws.ranking(key), pins_include=[last], budget_rows=10)
+    assert last in sel and at.session_state["budget_rows"] == 10
+
+
+# ---------------------------------------------------------------------------------------------- map: selection → pins
+def test_map_selection_injected_then_pinned(app_ws_copy) -> None:
+    ws = app_ws_copy
+    rows = ws.row_ids()[:5].tolist()
+    at = page("map", ws, map_selection=rows)
+    no_errors(at)
+    assert any("Selected on the map: 5" in h.value for h in at.subheader)
+    at.button(key="map:include").click().run()
+    no_errors(at)
+    pins = ws.pins()
+    assert sorted(pins.loc[pins["pin"] == "include", "row_id"].tolist()) == sorted(rows)
+    assert set(ws.decisions()["who"]) == {"tester"}
+    at.button(key="map:exclude").click().run()
+    pins = ws.pins()
+    assert set(pins["pin"]) == {"exclude"} and len(pins) == 5
+    at.text_input(key="map:tag").input("off-topic").run()
+    at.button(key="map:tag_btn").click().run()
+    assert set(ws.tags()["tag"]) == {"off-topic"}
+
+
+def test_map_colour_options_render(app_ws) -> None:
+    at = page("map", app_ws)
+    for colour in at.selectbox(key="map:colour").options:
+        at.selectbox(key="map:colour").set_value(colour).run()
+        no_errors(at)
+
+
+def test_map_hover_text_is_escaped(app_ws) -> None:
+    import json
+
+    at = page("map", app_ws)
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    hover = " ".join(" ".join(map(str, t.get("hovertext", []))) for t in fig["data"])
+    assert "&lt;script&gt;" in hover and "<script>" not in hover
+    assert "&lt;b&gt;bold&lt;/b&gt;" in hover
+
+
+def test_map_select_event_maps_points_to_rows(app_ws) -> None:
+    """A plotly selection event (points by trace and index, or with customdata) gives the drawn points' row ids."""
+    from pages.ui import selection_row_ids
+
+    at = page("map", app_ws)
+    traces = at.session_state["map:trace_rows"]
+    assert sum(len(t) for t in traces) == len(app_ws.projection(app_ws.projection_defs()["key"].iloc[-1])[0])
+    points = [{"curve_number": 0, "point_index": 0}, {"curve_number": 1, "point_index": 2},
+              {"customdata": [int(traces[0][1])]}, {"curve_number": 99, "point_index": 0}]
+    got = selection_row_ids(points, traces)
+    assert got == sorted({int(traces[0][0]), int(traces[1][2]), int(traces[0][1])})
+
+
+# ---------------------------------------------------------------------------------------------- inspect
+def test_inspect_shows_hostile_text_literally_and_pins(app_ws_copy) -> None:
+    ws = app_ws_copy
+    rid = int(ws.examples(["row_id"], dataset="hostile")["row_id"].iloc[0])
+    at = page("inspect", ws, inspect_row=rid)
+    no_errors(at)
+    codes = [c.value for c in at.code]
+    assert any("<script>alert('x')</script>" in c for c in codes)
+    assert not any("<script>" in m.value for m in at.markdown)
+    at.button(key="inspect:include").click().run()
+    no_errors(at)
+    eid = ws.example(rid)["example_id"]
+    assert ws.pins().set_index("example_id").loc[eid, "pin"] == "include"
+    at.text_input(key="inspect:tag").input("<b>tag</b>").run()
+    at.button(key="inspect:tag_btn").click().run()
+    assert "<b>tag</b>" in ws.tags()["tag"].tolist()
+    at.button(key="inspect:undo").click().run()
+    assert "<b>tag</b>" not in ws.tags()["tag"].tolist()
+    assert any("Why selected" in h.value for h in at.subheader)
+
+
+def test_inspect_explains_selection(app_ws) -> None:
+    at = page("inspect", app_ws, budget_unit="rows", budget_value=20.0)
+    no_errors(at)
+    txt = " ".join(s.value for s in at.success) + " ".join(w.value for w in at.warning)
+    assert "Selected by" in txt or "Dropped by" in txt
+
+
+# ---------------------------------------------------------------------------------------------- scores, balance
+def test_scores_filter_and_threshold(app_ws_copy) -> None:
+    ws = app_ws_copy
+    at = page("scores", ws)
+    no_errors(at)
+    at.text_input(key="score_filter").input("label = 'coding'").run()
+    no_errors(at)
+    df = at.dataframe[0].value
+    assert len(df) > 0 and set(df["label"]) == {"coding"}
+    at.text_input(key="score_filter").input("1=1; drop table examples").run()
+    assert at.error  # refused, workspace untouched
+    assert ws.n_examples() > 0
+
+
+def test_balance_report_card(app_ws) -> None:
+    at = page("balance", app_ws, budget_unit="%", budget_value=20.0)
+    no_errors(at)
+    labels = [m.label for m in at.metric]
+    assert "Class drift (JS)" in labels and "Subset / pool" in labels
+
+
+# ---------------------------------------------------------------------------------------------- export
+def test_export_writes_the_subset(app_ws_copy) -> None:
+    ws = app_ws_copy
+    at = page("export", ws, budget_unit="rows", budget_value=30.0)
+    no_errors(at)
+    at.text_input(key="export:name").input("ui_test").run()
+    at.button(key="export:go").click().run()
+    no_errors(at)
+    ex = ws.exports()
+    assert len(ex) == 1 and int(ex.iloc[0]["n_rows"]) == 30
+    assert Path(ex.iloc[0]["path"]).is_file()
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def test_downsample_keeps_pinned_and_every_stratum() -> None:
+    from pages.ui import downsample
+
+    rng = np.random.default_rng(0)
+    strata = rng.choice(["a", "b", "c", "rare"], size=10_000, p=[0.5, 0.3, 0.1999, 0.0001])
+    keep = np.zeros(10_000, dtype=bool)
+    keep[rng.choice(10_000, 50, replace=False)] = True
+    pos = downsample(strata, max_points=1_000, keep=keep, seed=0)
+    assert len(pos) <= 1_000 and np.all(np.diff(pos) > 0)
+    assert set(np.flatnonzero(keep)) <= set(pos.tolist())
+    assert set(strata[pos]) == set(strata)
+    assert np.array_equal(downsample(strata[:500], max_points=1_000), np.arange(500))
+
+
+def test_escape_hover_makes_tags_literal() -> None:
+    from pages.ui import escape_hover
+
+    s = escape_hover(HOSTILE * 3, max_chars=80)
+    assert "<script>" not in s and "&lt;script&gt;" in s
+    assert s.replace("<br>", "").count("<") == 0

@@ -1,0 +1,218 @@
+"""End-to-end test in headless Chromium: `streamlit run app.py` on a small demo workspace, driven by Playwright.
+
+Opens every page, moves the budget, box-selects points on the map and pins them (checked in the workspace's
+decision log), exports, and proves that dataset text with <script>/<b> tags is shown as text. Screenshots of every
+page go to tests/screenshots/ (git-ignored). Skips cleanly when Chromium (/usr/bin/chromium) or Playwright is absent.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CURATION_CHROMIUM", "/usr/bin/chromium")
+SHOTS = ROOT / "tests" / "screenshots"
+HOSTILE = "<script>alert('pwned')</script> <b>bold</b> <img src=x onerror=alert(1)>"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed "
+                                "(apt-get install chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo workspace (400 SFT + 60 preference pairs, analysed, scored, ranked) plus one hostile example."""
+    import json
+
+    d = tmp_path_factory.mktemp("e2e")
+    ws = d / "demo.duckdb"
+    src = d / "hostile.jsonl"
+    src.write_text(json.dumps({"prompt": "Hostile " + HOSTILE, "response": HOSTILE}) + "\n")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    py = sys.executable
+    subprocess.run([py, "-m", "curation", "--workspace", str(ws), "ingest", str(src), "--name", "hostile"],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([py, "-m", "curation", "--workspace", str(ws), "demo", "--n-sft", "400", "--n-pref", "60"],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    return ws
+
+
+@pytest.fixture(scope="module")
+def server(demo_ws: Path):
+    port = _free_port()
+    env = {**os.environ, "CURATION_WORKSPACE": str(demo_ws), "CURATION_USER": "e2e", "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    log = open(demo_ws.parent / "streamlit.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("streamlit did not start: " + (demo_ws.parent / "streamlit.log").read_text()[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server: str):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(60_000)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.dialogs = dialogs  # type: ignore[attr-defined]
+        yield page
+        browser.close()
+
+
+def wait_idle(page, settle: float = 0.8) -> None:  # noqa: ANN001
+    """Wait until the app has finished running (no 'running' status widget) and the page has settled."""
+    page.wait_for_selector('[data-testid="stApp"]')
+    time.sleep(settle)
+    for _ in range(240):
+        if page.locator('[data-testid="stStatusWidget"]').count() == 0:
+            break
+        time.sleep(0.25)
+    time.sleep(settle)
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+def open_page(page, server: str, path: str) -> None:  # noqa: ANN001
+    page.goto(f"{server}/{path}")
+    wait_idle(page)
+
+
+def shot(page, name: str) -> None:  # noqa: ANN001
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def metric_value(page, label: str) -> str:  # noqa: ANN001
+    m = page.locator('[data-testid="stMetric"]', has_text=label).first
+    return m.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:  # noqa: ANN001
+    from curation.store import Workspace
+
+    page = browser_page
+    ws = Workspace(demo_ws)
+
+    # ---- Data
+    open_page(page, server, "")
+    page.get_by_role("heading", name="Data").wait_for()
+    assert metric_value(page, "Examples") == f"{ws.n_examples():,}"
+    shot(page, "01_data")
+
+    # ---- Select: move the budget with the keyboard on the slider
+    open_page(page, server, "select")
+    before = metric_value(page, "Selected")
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(10):
+        slider.press("ArrowRight")
+    wait_idle(page)
+    after = metric_value(page, "Selected")
+    assert int(after.replace(",", "")) > int(before.replace(",", "")), (before, after)
+    shot(page, "02_select")
+
+    # ---- Map: box-select the middle of the plot and pin the points
+    open_page(page, server, "map")
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for()
+    page.locator('.modebar-btn[data-title="Box Select"]').first.click()
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    assert box is not None
+    x0, y0 = box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2
+    x1, y1 = box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.8
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    page.mouse.move(x1, y1, steps=5)
+    page.mouse.up()
+    wait_idle(page)
+    head = page.get_by_role("heading", name="Selected on the map").inner_text()
+    n_sel = int(head.rsplit(":", 1)[1].strip().replace(",", ""))
+    assert n_sel > 0, head
+    shot(page, "03_map_selected")
+    page.get_by_role("button", name="Pin include").click()
+    wait_idle(page)
+    pins = ws.pins()
+    assert (pins["pin"] == "include").sum() == n_sel
+    assert set(ws.decisions()["who"]) == {"e2e"}
+    shot(page, "04_map_pinned")
+
+    # ---- Scores, Balance
+    open_page(page, server, "scores")
+    page.get_by_role("heading", name="Scores").wait_for()
+    shot(page, "05_scores")
+    open_page(page, server, "balance")
+    page.get_by_role("heading", name="Balance").wait_for()
+    shot(page, "06_balance")
+
+    # ---- Inspect the hostile example: its tags are text, nothing runs
+    hostile_id = ws.examples(["example_id"], dataset="hostile")["example_id"].iloc[0]
+    open_page(page, server, "inspect")
+    page.get_by_label("…or example id").fill(hostile_id)
+    page.get_by_label("…or example id").press("Enter")
+    wait_idle(page)
+    main = page.locator('[data-testid="stMain"]')
+    assert main.get_by_text("<script>alert('pwned')</script>", exact=False).count() >= 2  # prompt and response
+    assert main.locator("b", has_text="bold").count() == 0
+    assert main.locator('img[src="x"]').count() == 0
+    shot(page, "07_inspect_hostile")
+
+    # ---- Map hover of the hostile point: escaped text in the plotly hover layer
+    open_page(page, server, "map")
+    page.locator(".js-plotly-plot").first.wait_for()
+    shot(page, "08_map")
+
+    # ---- Export
+    open_page(page, server, "export")
+    page.get_by_label("File name").fill("e2e_subset")
+    page.get_by_label("File name").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Export", exact=True).click()
+    wait_idle(page)
+    page.get_by_text("Exported").first.wait_for()
+    ex = ws.exports()
+    assert len(ex) == 1 and Path(ex.iloc[0]["path"]).is_file()
+    shot(page, "09_export")
+
+    assert page.dialogs == []  # no alert() ever ran  # type: ignore[attr-defined]
+
+
+def test_screenshots_folder_is_git_ignored() -> None:
+    assert "tests/screenshots/" in (ROOT / ".gitignore").read_text()
+
