@@ -86,6 +86,37 @@ def timed(fn):  # noqa: ANN001, ANN201
     return out, time.perf_counter() - t
 
 
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def timed_mem(fn):  # noqa: ANN001, ANN201
+    """(result, seconds, peak extra RSS in MB above the RSS before the call), sampled every 5 ms."""
+    import threading
+
+    before = rss_mb()
+    peak = [before]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_mb())
+            time.sleep(0.005)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    try:
+        out, secs = timed(fn)
+    finally:
+        stop.set()
+        th.join()
+    return out, secs, max(peak[0], rss_mb()) - before
+
+
 def sklearn_brute(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.neighbors import NearestNeighbors
 
@@ -100,16 +131,11 @@ def sklearn_brute(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 def child(kind: str, n: int) -> None:
     """Run one measured job in this fresh process and print JSON with its seconds and peak RSS."""
     from curation.density import lsh_density
-    from curation.graph import knn
 
     X = synthetic(n)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if kind == "density":
-        _, secs = timed(lambda: lsh_density(X))
-    else:
-        _, secs = timed(lambda: knn(X, K, method=kind))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": secs, "peak_mb": peak, "data_mb": X.nbytes / 2**20, "before_mb": base}))
+    _, secs, extra = timed_mem(lambda: lsh_density(X))
+    print(json.dumps({"seconds": secs, "extra_mb": extra, "rss_mb": rss_mb(), "data_mb": X.nbytes / 2**20,
+                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 def run_child(kind: str, n: int) -> dict:
@@ -132,7 +158,7 @@ def bench_recall(rows: list[list[str]], quick: bool) -> dict:
     (si, ss), t_sk = timed(lambda: sklearn_brute(X, K))
     rows.append([f"sklearn brute, real MiniLM, n={len(X)}", f"{t_sk:.2f} s",
                  f"recall {recall_at_k(si, ei, es, ss):.4f}", f"ours exact {t_sk / t_exact:.1f}x faster"])
-    for m in ("faiss-hnsw", "nndescent"):
+    for m in ("nndescent", "faiss-hnsw"):
         knn(X[:200], K, method=m)  # warm-up: numba compiles pynndescent once per process
         (ai, asim), t = timed(lambda: knn(X, K, method=m, seed=0))
         r = recall_at_k(ai, ei, es, asim)
@@ -142,22 +168,25 @@ def bench_recall(rows: list[list[str]], quick: bool) -> dict:
     return res
 
 
-def bench_build(rows: list[list[str]], quick: bool) -> None:
+def bench_build(rows: list[list[str]], quick: bool) -> dict:
     from curation.graph import knn, recall_at_k, resolve_method
 
     sizes = (2_000, 5_000) if quick else (10_000, 50_000, 100_000)
+    mem = {}
+    knn(synthetic(500, seed=1), K, method="nndescent")  # warm-up: numba compiles pynndescent once per process
     for n in sizes:
         X = synthetic(n, seed=n)
         (si, ss), t_sk = timed(lambda: sklearn_brute(X, K))
         rows.append([f"sklearn brute (peer), synthetic n={n:,}", f"{t_sk:.1f} s", "recall 1.000", "1.0x"])
-        methods = ["exact", "faiss-hnsw", "nndescent"] if n <= 50_000 else ["faiss-hnsw", "nndescent"]
+        methods = ["exact", "nndescent", "faiss-hnsw"] if n <= 10_000 else ["nndescent", "faiss-hnsw"]
         for m in methods:
-            (ai, asim), t = timed(lambda: knn(X, K, method=m, seed=0))
+            (ai, asim), t, extra = timed_mem(lambda: knn(X, K, method=m, seed=0))
             auto = " (= auto)" if resolve_method(n) == m else ""
             rows.append([f"ours {m}{auto}, synthetic n={n:,}", f"{t:.1f} s",
-                         f"recall {recall_at_k(ai, si, ss, asim):.4f}", f"{t_sk / t:.1f}x faster"])
-
-
+                         f"recall {recall_at_k(ai, si, ss, asim):.4f}; +{extra:.0f} MB RSS",
+                         f"{t_sk / t:.1f}x faster"])
+            mem[(m, n)] = (t, extra, X.nbytes / 2**20)
+    return mem
 def bench_umap(rows: list[list[str]], quick: bool) -> None:
     import umap
 
@@ -188,22 +217,22 @@ def bench_umap(rows: list[list[str]], quick: bool) -> None:
                  f"(graph built once: {t_graph:.1f} s)", f"{t_own / t_pre:.2f}x faster"])
 
 
-def bench_density(rows: list[list[str]], quick: bool) -> None:
+def bench_density(rows: list[list[str]], quick: bool, mem: dict) -> None:
+    from curation.graph import APPROX_DEFAULT
+
     n = 100_000 if quick else 1_000_000
     d = run_child("density", n)
     rows.append([f"LSH density sketch (64 rows x 4 hashes), synthetic 384-d n={n:,}", f"{d['seconds']:.1f} s",
-                 f"peak RSS {d['peak_mb']:.0f} MB (vectors alone {d['data_mb']:.0f} MB)",
-                 f"{n / d['seconds'] / 1e3:.0f}k rows/s"])
-    n_g = 20_000 if quick else 100_000
-    g = run_child("faiss-hnsw", n_g)
-    extra = g["peak_mb"] - g["data_mb"]
-    scale = 1_000_000 / n_g
-    rows.append([f"graph build faiss-hnsw, synthetic 384-d n={n_g:,}", f"{g['seconds']:.1f} s",
-                 f"peak RSS {g['peak_mb']:.0f} MB (vectors {g['data_mb']:.0f} MB)",
-                 f"1M rows ≈ {g['data_mb'] * scale + extra * scale:.0f} MB, ≈ {g['seconds'] * scale * 1.3 / 60:.0f} "
-                 "min (linear extrapolation, not measured)"])
-
-
+                 f"+{d['extra_mb']:.0f} MB over the {d['data_mb']:.0f} MB of vectors; process peak "
+                 f"{d['maxrss_mb']:.0f} MB", f"{n / d['seconds'] / 1e3:.0f}k rows/s"])
+    big = max((nn for (m, nn) in mem if m == APPROX_DEFAULT), default=None)
+    if big:
+        t, extra, data_mb = mem[(APPROX_DEFAULT, big)]
+        scale = 1_000_000 / big
+        rows.append([f"graph build at 1M rows ({APPROX_DEFAULT}), extrapolated from n={big:,}",
+                     f"≈ {t * scale * 1.2 / 60:.0f} min (n log n)",
+                     f"≈ {data_mb * scale + extra * scale:.0f} MB peak = {data_mb * scale:.0f} MB vectors + "
+                     f"{extra * scale:.0f} MB index", "estimate, not measured"])
 def write_results(table: str, header: str) -> None:
     start, end = "<!-- bench_graph:start -->", "<!-- bench_graph:end -->"
     block = f"{start}\n{header}\n\n{table}\n{end}"
@@ -230,16 +259,19 @@ def main() -> None:
     recall = {}
     if "recall" in parts:
         recall = bench_recall(rows, args.quick)
+    mem: dict = {}
     if "build" in parts:
-        bench_build(rows, args.quick)
+        mem = bench_build(rows, args.quick)
     if "umap" in parts:
         bench_umap(rows, args.quick)
     if "density" in parts:
-        bench_density(rows, args.quick)
+        bench_density(rows, args.quick, mem)
     table = "| what | time | quality / memory | ratio |\n|---|---|---|---|\n" + "\n".join(
         "| " + " | ".join(r) + " |" for r in rows)
     import faiss
     import pynndescent  # noqa: F401
+
+    from curation.graph import APPROX_DEFAULT, EXACT_MAX_ROWS
     import sklearn
     import umap
 
@@ -248,8 +280,9 @@ def main() -> None:
               f"{faiss.__version__}, scikit-learn {sklearn.__version__}, umap-learn {umap.__version__}. "
               f"Total {time.time() - t0:.0f} s. Synthetic = 200 Gaussian clusters on the 384-d sphere. Recall = "
               "fraction of the exact 15 neighbours found (ties at the 15th similarity count as found)."
-              + (f" Default approximate method: faiss-hnsw (recall {recall.get('faiss-hnsw', float('nan')):.3f} "
-                 f"on real embeddings; nndescent {recall.get('nndescent', float('nan')):.3f})." if recall else ""))
+              + (f" Default approximate method (`auto` above {EXACT_MAX_ROWS:,} rows): {APPROX_DEFAULT}; recall@15 on real "
+                 f"embeddings: nndescent {recall.get('nndescent', float('nan')):.4f}, faiss-hnsw "
+                 f"{recall.get('faiss-hnsw', float('nan')):.4f}." if recall else ""))
     print(header + "\n\n" + table)
     write_results(table, header)
 

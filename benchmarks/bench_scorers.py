@@ -133,7 +133,11 @@ def run(args: argparse.Namespace) -> str:
     # ------------------------------------------------------------------ model-based, on a sample, time-boxed
     n_model = 12 if args.quick else args.pairs
     budget = 25.0 if args.quick else args.budget
-    sample = rng.permutation(len(pairs))[:n_model]
+    # short pairs only (prompt + longer reply < 800 characters): a 135M model costs ~1-2 s CPU per 400 tokens
+    short = ((pairs["prompt"].str.len() + np.maximum(pairs["chosen"].str.len(), pairs["rejected"].str.len()))
+             < 800).to_numpy()
+    sample = rng.permutation(np.flatnonzero(short))[:n_model]
+    extra_short = (int(short.sum()), len(pairs))
     model_specs = [("askllm", {"max_chars": 1500}, "askllm (paper prompt)"),
                    ("askllm", {"max_chars": 1500, "template": "sft"}, "askllm (sft prompt)"),
                    ("ifd", {"max_prompt_tokens": 256, "max_response_tokens": 128}, "ifd")]
@@ -158,12 +162,13 @@ def run(args: argparse.Namespace) -> str:
 
     # embedding distance on the same sample (sentence embeddings, no LM)
     ed = get_scorer("pref_embed_distance")
-    dist, wd, pd_ = timed(ed.score, P.iloc[sample[: max(8, min(len(sample), 300))]].reset_index(drop=True))
+    dist, wd, pd_ = timed(ed.score, P.iloc[sample[:100]].reset_index(drop=True))
     extra["embed_distance_median"] = float(np.nanmedian(dist))
     extra["embed_distance_ms"] = 1000 * pd_ / len(dist)
 
     # ------------------------------------------------------------------ peer: reference per-example loop
-    peer = reference_check(C.iloc[sample[:6]].reset_index(drop=True))
+    peer = reference_check(C.iloc[sample[:4]].reset_index(drop=True))
+    extra["short"] = extra_short
 
     return report(rows, extra, heur10k, load_s, peer, len(pairs), n_all, args)
 
@@ -228,8 +233,9 @@ def report(rows: list[dict], extra: dict, heur10k: tuple, load_s: float, peer: d
     lines = [
         f"Run: `{' '.join(['benchmarks/bench_scorers.py'] + sys.argv[1:])}` on {platform.machine()} "
         f"({os.cpu_count()} cores, shared with other jobs; 2 torch threads), {time.strftime('%Y-%m-%d')}. "
-        f"HH-RLHF test pairs: {n} of {n_all} for the heuristics; model-based scorers on a random sample "
-        "under a time budget each (see *pairs*).",
+        f"HH-RLHF test pairs: {n} of {n_all} for the heuristics; model-based scorers on a random sample of the "
+        f"{extra['short'][0]} short pairs (prompt + longer reply < 800 characters), as many as fit in "
+        f"{args.budget if not args.quick else 25:.0f} s of scoring each (see *pairs*).",
         "",
         "Agreement = share of pairs where the scorer (in its declared direction) rates the human-chosen reply above "
         "the rejected one, ties counted half; 50% is chance. ± is a 95% interval. CPU = process time (all "
@@ -257,7 +263,7 @@ def report(rows: list[dict], extra: dict, heur10k: tuple, load_s: float, peer: d
         f"{extra['embed_distance_ms']:.1f} ms CPU per pair (two MiniLM embeddings).",
         "",
         "Peer (the papers' one-example-at-a-time loop, full forward with all logits) vs this engine (length-sorted, "
-        "left-padded batches, LM head only where needed), same 6 examples:",
+        "left-padded batches, LM head only where needed), same 4 examples:",
         "",
         "| scorer | reference / ours, CPU | reference / ours, wall | largest difference |",
         "|---|---|---|---|",
@@ -282,7 +288,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="1000 pairs, 12 for model scorers (smoke run)")
     ap.add_argument("--pairs", type=int, default=300, help="pairs sampled for the model-based scorers")
-    ap.add_argument("--budget", type=float, default=150.0, help="seconds of scoring per model-based scorer")
+    ap.add_argument("--budget", type=float, default=120.0, help="seconds of scoring per model-based scorer")
     ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
     args = ap.parse_args()
     if not HH.is_dir():

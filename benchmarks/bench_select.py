@@ -54,7 +54,9 @@ def timed(fn, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN201
 
 
 def warm() -> None:
-    """Compile (or load from the numba cache) our kernels so no timing below includes JIT."""
+    """Compile (or load from the numba cache) our kernels so no timing below includes JIT or first imports."""
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.mixture  # noqa: F401
     X = make_data(300, seed=9)
     from curation.select._sparse import exact_knn
 

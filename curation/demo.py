@@ -32,6 +32,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import chain
 from math import gcd, pi
 from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple
@@ -292,6 +293,16 @@ _CONCEPT_Q = [
     "Briefly explain {c} and why it matters in {lang} programs.",
     "What should a {lang} programmer know about {c}?",
 ]
+_CONCEPT_POINTS = [
+    "{c} is an idea rather than a library feature, so what you learn in {lang} transfers to other languages.",
+    "Read real {lang} code that uses {c} and try to predict what it does before you run it.",
+    "Write tiny experiments in a scratch file or REPL; they reveal edge cases faster than reading about them.",
+    "Explain {c} out loud to a colleague, or to a rubber duck, to check that you really understand it.",
+    "Prefer clarity over cleverness: a plain loop is sometimes better than an elegant trick.",
+    "Look for {c} in the standard library and in popular open-source {lang} projects.",
+    "Add a unit test whenever you use {c} in a non-obvious way, so the intent is documented.",
+    "Ask in code review whether {c} made the code easier or harder to follow.",
+]
 _CODING_OPENERS = ["Sure!", "Good question.", "Happy to explain.", "Here is a short explanation.", "", "", ""]
 
 
@@ -309,6 +320,12 @@ def _coding_concept(r: Rng) -> Sample:
         "",
     ]
     body = [d, ex.format(noun=_pick(r, _CODE_NOUNS))]
+    if r.random() < 0.2:  # long, structured answer
+        points = [x.format(c=c, lang=lang) for x in r.sample(_CONCEPT_POINTS, 3)]
+        out = (_para(_pick(r, _CODING_OPENERS), *body, b) + "\n\n" + p + "\n\n"
+               + _pick(r, ["Key points:", "To get comfortable with it:", "A few practical tips:"]) + "\n"
+               + "\n".join(f"- {x}" for x in points) + "\n\n" + _pick(r, [x for x in closers if x]))
+        return Sample(instr, "", out, None)
     if r.random() < 0.7:
         body.append(b)
     if r.random() < 0.6:
@@ -559,7 +576,7 @@ def _coding_task(r: Rng) -> Sample:
     if wrong_result != result:
         wrong = f"{intro}\n\n```{tag}\n{code}\n```\n\n" + _para(
             why, f"For example, `{call}` returns `{_lit(wrong_result, lit_lang)}`.")
-    return Sample(instr, inp, out, wrong, key=f"{t['py']}|{variant}")
+    return Sample(instr, inp, out, wrong, key=f"task:{t['py']}|{lang}")
 
 
 _VARS = ["items", "values", "scores", "prices", "names", "numbers", "ages", "totals", "readings",
@@ -636,7 +653,7 @@ def _coding_debug(r: Rng) -> Sample:
     ])
     out = (f"{_pick(r, ['', 'Good catch to ask about.', 'This is a common mistake.'])} {expl}\n\n"
            f"Here is a corrected version:\n\n```python\n{fix}\n```\n\n{tip}").strip()
-    return Sample(instr, code, out, None, key=f"debug{kind}")
+    return Sample(instr, code, out, None, key=f"debug:{kind}")
 
 
 _SQL_TABLES = {
@@ -652,6 +669,14 @@ _SQL_TABLES = {
                     date="opened_at", date_desc="were opened", cols="id, priority, team"),
     "rentals": dict(noun="bike rentals", group="station", num="duration_minutes", num_desc="duration in minutes",
                     date="started_at", date_desc="started", cols="id, bike_id, station"),
+    "students": dict(noun="students", group="course", num="grade", num_desc="grade",
+                     date="enrolled_on", date_desc="enrolled", cols="id, name, course"),
+    "flights": dict(noun="flights", group="airline", num="delay_minutes", num_desc="delay in minutes",
+                    date="departure_date", date_desc="departed", cols="id, flight_no, airline"),
+    "reviews": dict(noun="product reviews", group="product_id", num="rating", num_desc="star rating",
+                    date="created_at", date_desc="were written", cols="id, product_id, rating"),
+    "invoices": dict(noun="invoices", group="client", num="amount_due", num_desc="amount due",
+                     date="issued_on", date_desc="were issued", cols="id, client, amount_due"),
 }
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December"]
@@ -661,8 +686,19 @@ def _coding_sql(r: Rng) -> Sample:
     """Write a SQL query for a described goal over an invented table."""
     tname = _pick(r, list(_SQL_TABLES))
     t = _SQL_TABLES[tname]
-    kind = r.randrange(5)
-    if kind == 0:
+    kind = r.randrange(7)
+    if kind == 5:
+        goal = f"count how many distinct {t['group']} values appear in the {tname} table"
+        q = f"SELECT COUNT(DISTINCT {t['group']}) AS distinct_{t['group']}\nFROM {tname};"
+        expl = f"COUNT(DISTINCT ...) ignores repeated values and NULLs, so each {t['group']} is counted once."
+    elif kind == 6:
+        y = r.randint(2019, 2024)
+        goal = f"show the monthly total {t['num_desc']} of {t['noun']} in {y}"
+        q = (f"SELECT strftime('%Y-%m', {t['date']}) AS month, SUM({t['num']}) AS total\nFROM {tname}\n"
+             f"WHERE {t['date']} >= '{y}-01-01' AND {t['date']} < '{y + 1}-01-01'\nGROUP BY month\nORDER BY month;")
+        expl = ("strftime truncates each date to its year and month (this is SQLite syntax; use DATE_TRUNC('month', ...) in PostgreSQL), "
+                "and the half-open date range keeps the whole year without time-zone surprises.")
+    elif kind == 0:
         goal = f"count the {t['noun']} per {t['group']}"
         q = f"SELECT {t['group']}, COUNT(*) AS n\nFROM {tname}\nGROUP BY {t['group']}\nORDER BY n DESC;"
         expl = f"GROUP BY collapses the rows into one row per {t['group']}, COUNT(*) counts the rows in each group, and the ORDER BY puts the biggest groups first."
@@ -698,7 +734,7 @@ def _coding_sql(r: Rng) -> Sample:
         "Run it with EXPLAIN first if you want to see how the database plans to execute it.",
         "Swap SELECT * for explicit column names in production code.",
     ])))
-    return Sample(instr, inp, out, None)
+    return Sample(instr, inp, out, None, key=f"sql:{tname}|{kind}")
 
 
 _COMPARISONS = [
@@ -762,7 +798,7 @@ def _coding_compare(r: Rng) -> Sample:
                       f"I always mix up {a2} and {b2}{ctx}. How do they differ?"])
     out = _para(_pick(r, ["", "The short version:", "Great question."]), d1,
                 d2 if r.random() < 0.8 else "", _pick(r, ["Rule of thumb:", "In practice:", ""]) + " " + rule)
-    return Sample(instr, "", out, None, key=a + "|" + b)
+    return Sample(instr, "", out, None, key=f"compare:{a}|{b}")
 
 
 _BRANCHES = ["feature/login", "fix/typo-in-readme", "feature/dark-mode", "hotfix/payment-timeout",
@@ -810,7 +846,7 @@ def _coding_tools(r: Rng) -> Sample:
     instr = _pick(r, [f"How do I {task}?", f"What's the command to {task}?", f"Quick question: how can I {task}?",
                       f"I want to {task}. What should I run?"])
     out = f"{_pick(r, ['Run:', 'Use this command:', 'You can do it with:'])}\n\n```bash\n{cmd}\n```\n\n{expl}"
-    return Sample(instr, "", out, None, key=f"tools{ti}")
+    return Sample(instr, "", out, None, key=f"tools:{ti}")
 
 
 # ---------------------------------------------------------------------------
@@ -838,6 +874,7 @@ def _math_change(r: Rng) -> Sample:
     ])
 
     def resp(ch: float) -> str:
+        """Worked answer ending in change ``ch`` (a wrong value gives the 'wrong' answer)."""
         return _para(_pick(r, ["", "Let's work it out step by step."]),
                      f"First find the total cost: {n} × {_money(price)} = {_money(total)}.",
                      f"Then subtract it from the amount paid: {_money(bill)} - {_money(total)} = {_money(ch)}.",
@@ -901,11 +938,13 @@ def _math_geometry(r: Rng) -> Sample:
         instr = f"What is the {what} of {obj} that is {w} {unit} wide and {h} {unit} long?"
         if what == "area":
             v = w * h
-            out = _para(f"The area of a rectangle is width × length.", f"{w} × {h} = {v}, so the area is {v} square {unit}.")
+            out = _para("The area of a rectangle is width × length.", f"{w} × {h} = {v}, so the area is {v} square {unit}.",
+                        _maybe(r, 0.5, "Area is always measured in square units."))
             wrong = f"The area is {2 * (w + h)} square {unit}."
         else:
             v = 2 * (w + h)
-            out = _para("The perimeter of a rectangle is 2 × (width + length).", f"2 × ({w} + {h}) = 2 × {w + h} = {v} {unit}.")
+            out = _para("The perimeter of a rectangle is 2 × (width + length).", f"2 × ({w} + {h}) = 2 × {w + h} = {v} {unit}.",
+                        _maybe(r, 0.5, "That is the total length of fence or trim you would need to go all the way around."))
             wrong = f"The perimeter is {w * h} {unit}."
     elif kind == 1:
         rad = r.randint(1, 25)
@@ -921,7 +960,8 @@ def _math_geometry(r: Rng) -> Sample:
         b, h = r.randint(2, 30), r.randint(2, 30)
         v = b * h / 2
         instr = f"A triangle has a base of {b} {unit} and a height of {h} {unit}. What is its area?"
-        out = _para("The area of a triangle is ½ × base × height.", f"½ × {b} × {h} = {_num(v)} square {unit}.")
+        out = _para("The area of a triangle is ½ × base × height.", f"½ × {b} × {h} = {_num(v)} square {unit}.",
+                    _maybe(r, 0.5, "The height must be measured at a right angle to the base."))
         wrong = f"The area is {b} × {h} = {b * h} square {unit}."
     else:
         l, w, h = r.randint(2, 20), r.randint(2, 20), r.randint(2, 20)
@@ -959,7 +999,7 @@ def _math_stats(r: Rng) -> Sample:
                      f"{' value' if len(xs) % 2 else ' two values and average them'}, which gives {_num(median)}.")
     out = _para(*parts)
     wrong = _para(f"The {what} is {_num(mean + _pick(r, [3, -4, 7]))}.")
-    return Sample(instr, inp, out, wrong)
+    return Sample(instr, inp, out, wrong, key=f"stats:{what}|{ctx}|{bool(inp)}")
 
 
 def _math_fractions(r: Rng) -> Sample:
@@ -1025,16 +1065,19 @@ def _math_rate(r: Rng) -> Sample:
     kind = r.randrange(3)
     if kind == 0:
         instr = f"A {vehicle} travels {_num(d)} km in {_num(t)} hours. What is its average speed?"
-        out = _para("Average speed is distance divided by time.", f"{_num(d)} km / {_num(t)} h = {speed} km/h.")
+        out = _para("Average speed is distance divided by time.", f"{_num(d)} km / {_num(t)} h = {speed} km/h.",
+                    f"The {vehicle}'s average speed is {speed} km/h.", _maybe(r, 0.5, "It may have gone faster or slower at times; the average smooths that out."))
         wrong = f"{_num(d)} × {_num(t)} = {_num(d * t)} km/h."
     elif kind == 1:
         instr = f"How far does a {vehicle} go in {_num(t)} hours at {speed} km/h?"
-        out = _para("Distance equals speed multiplied by time.", f"{speed} km/h × {_num(t)} h = {_num(d)} km.")
+        out = _para("Distance equals speed multiplied by time.", f"{speed} km/h × {_num(t)} h = {_num(d)} km.",
+                    f"So the {vehicle} covers {_num(d)} km.", _maybe(r, 0.5, "The units work out because km/h multiplied by hours leaves kilometres."))
         wrong = f"{speed} / {_num(t)} = {_num(speed / t)} km."
     else:
         instr = f"How long does it take a {vehicle} moving at {speed} km/h to cover {_num(d)} km?"
         out = _para("Time is distance divided by speed.", f"{_num(d)} km / {speed} km/h = {_num(t)} hours"
-                    + (f", or {int(t * 60)} minutes." if t < 1 else "."))
+                    + (f", or {int(t * 60)} minutes." if t < 1 else "."),
+                    _maybe(r, 0.6, f"Check: {speed} km/h for {_num(t)} hours gives {speed} × {_num(t)} = {_num(d)} km."))
         wrong = f"It takes {_num(d * speed)} hours."
     return Sample(instr, "", out, wrong)
 
@@ -1088,7 +1131,8 @@ def _math_derivative(r: Rng) -> Sample:
     d = _poly([(c * p, p - 1) for c, p in terms if p > 0])
     instr = _pick(r, [f"Differentiate f(x) = {f}.", f"What is the derivative of {f}?", f"Find dy/dx for y = {f}."])
     out = _para("Apply the power rule, d/dx(a·x^n) = n·a·x^(n-1), to each term; the constant term disappears.",
-                f"The result is {d}.")
+                _pick(r, [f"The result is {d}.", f"So f'(x) = {d}.", f"Differentiating term by term gives {d}."]),
+                _maybe(r, 0.5, "Each exponent drops by one and multiplies its coefficient."))
     wrong = _para(f"The derivative is {_poly([(c, p - 1) for c, p in terms if p > 0])}.")
     return Sample(instr, "", out, wrong)
 
@@ -1205,7 +1249,7 @@ def _cooking_recipe(r: Rng) -> Sample:
     elif inp:
         extra = "Pantry staples keep the cost down; swap in whatever vegetables are cheapest this week."
     lines += ["", _para(_pick(r, ["Tip:", "Chef's note:", ""]) + " " + tip, extra)]
-    return Sample(instr, inp, "\n".join(lines), None, key=dish)
+    return Sample(instr, inp, "\n".join(lines), None, key=f"recipe:{dish}")
 
 
 _SUBS = {
@@ -1239,7 +1283,7 @@ def _cooking_sub(r: Rng) -> Sample:
                 _maybe(r, 0.5, _pick(r, ["The texture may be slightly different, so make a small test batch if it matters.",
                                          "Taste as you go and adjust the seasoning.",
                                          f"Most people won't notice the swap in {kind}."])))
-    return Sample(instr, "", out, None)
+    return Sample(instr, "", out, None, key=f"sub:{ing}")
 
 
 _TECHNIQUES = {
@@ -1271,7 +1315,7 @@ def _cooking_technique(r: Rng) -> Sample:
         out = _para(_pick(r, ["", "Good technique makes all the difference."]), *steps)
     out += "\n\n" + _pick(r, ["Practice once or twice and it becomes second nature.", "Patience is the main ingredient here.",
                               "Use a timer the first few times.", "Enjoy!", "Let me know if you want a recipe that uses it."])
-    return Sample(instr, "", out, None, key=tech)
+    return Sample(instr, "", out, None, key=f"technique:{tech}")
 
 
 _STORAGE = {
@@ -1347,7 +1391,7 @@ def _cooking_scale(r: Rng) -> Sample:
                                          "Cooking times usually change less than quantities, so check for doneness rather than relying on the clock.",
                                          "For baking, weigh rather than measure by volume when you scale."])))
     wrong = _para(f"Add {n2 - n1} extra portions: {q} + {abs(n2 - n1) * 25} = {q + abs(n2 - n1) * 25} {unit}.")
-    return Sample(instr, "", out, wrong, key=ing)
+    return Sample(instr, "", out, wrong, key=f"scale:{ing}")
 
 
 # ---------------------------------------------------------------------------
@@ -1440,7 +1484,7 @@ def _travel_itinerary(r: Rng) -> Sample:
     """Multi-day itinerary built from a city's sights and food."""
     city = _pick(r, list(_CITIES))
     c = _CITIES[city]
-    days = r.randint(2, 4)
+    days = r.randint(2, 5)
     instr = _pick(r, [f"Plan a {days}-day trip to {city}.", f"Can you suggest a {days}-day itinerary for {city}?",
                       f"I'm visiting {city} for {days} days. What should I do each day?",
                       f"Help me plan {days} days in {city}, {c['country']}."])
@@ -1458,8 +1502,20 @@ def _travel_itinerary(r: Rng) -> Sample:
             act = extras.pop() + "."
         food = foods[d % len(foods)]
         lines.append(f"Day {d + 1}: {act} {_pick(r, ['In the evening, try', 'For dinner, look for', 'Make time to taste'])} {food}.")
-    lines += ["", _para(c["transport"] + ".", _ctx_note(inp), _pick(r, ["Enjoy your trip!", "Have a wonderful time!", ""]))]
-    return Sample(instr, inp, "\n".join(lines), None)
+    if r.random() < 0.45:
+        lines += ["", "Practical tips:"] + [f"- {x}" for x in [
+            c["transport"] + ".",
+            f"The best season to go is {c['season']}, when {c['why']}.",
+            _pick(r, ["Book popular sights online a few days ahead to skip the queues.",
+                      "Carry a little cash for small cafés and markets.",
+                      "Pack comfortable shoes; you will walk more than you expect.",
+                      "Download an offline map before you arrive."]),
+        ]]
+        lines += ["", _para(_ctx_note(inp), _pick(r, ["Enjoy your trip!", "Have a wonderful time!", ""]))]
+    else:
+        lines += ["", _para(c["transport"] + ".", _ctx_note(inp), _pick(r, ["Enjoy your trip!", "Have a wonderful time!", ""]))]
+    lines = lines if lines[-1] else lines[:-2]
+    return Sample(instr, inp, "\n".join(lines), None, key=f"itinerary:{city}")
 
 
 def _travel_season(r: Rng) -> Sample:
@@ -1500,7 +1556,7 @@ def _travel_packing(r: Rng) -> Sample:
            _para(_pick(r, [f"For {days} days, plan to do laundry once rather than packing more clothes." if days > 6 else "Pack light; you can buy most small things on arrival.",
                            "Lay everything out the day before and remove a third of it.",
                            "Keep medication and valuables in your carry-on."])))
-    return Sample(instr, "", out, None, key=kind)
+    return Sample(instr, "", out, None, key=f"packing:{kind}")
 
 
 def _travel_money(r: Rng) -> Sample:
@@ -1517,6 +1573,65 @@ def _travel_money(r: Rng) -> Sample:
     out = _para(_pick(r, [f"{city} can be affordable with a bit of planning.", "A few habits make a big difference:", ""]),
                 *chosen)
     return Sample(instr, "", out, None)
+
+
+_PURPOSES = {
+    "a food-focused trip": "the food scene is the star there",
+    "a first trip abroad": "it is easy to get around and very welcoming to visitors",
+    "a long weekend": "you can see the highlights in three days without rushing",
+    "history lovers": "there are centuries of history within walking distance",
+    "a family holiday": "there are plenty of outdoor spaces and kid-friendly sights",
+    "a budget trip": "everyday costs such as food and transport are easy to keep low",
+    "a romantic getaway": "the evenings are beautiful and there are lovely places to linger",
+}
+
+
+def _travel_compare(r: Rng) -> Sample:
+    """Compare two destinations for a purpose."""
+    a, b = r.sample(list(_CITIES), 2)
+    purpose = _pick(r, list(_PURPOSES))
+    ca, cb = _CITIES[a], _CITIES[b]
+    pick = _pick(r, [a, b])
+    instr = _pick(r, [f"{a} or {b}: which is better for {purpose}?", f"Should I choose {a} or {b} for {purpose}?",
+                      f"I can't decide between {a} and {b} for {purpose}. Any advice?"])
+    sa, sb = r.sample(ca["sights"], 2), r.sample(cb["sights"], 2)
+    out = _para(_pick(r, ["Both are great choices.", "You can't go far wrong with either.", "Tough call!"]),
+                f"{a} stands out for {sa[0]} and {sa[1]}, and you shouldn't leave without trying {_pick(r, ca['food'])}.",
+                f"{b} offers {sb[0]} and {sb[1]}, plus {_pick(r, cb['food'])}.",
+                f"For {purpose}, I'd lean towards {pick}, because {_PURPOSES[purpose]}.",
+                _maybe(r, 0.6, f"If you go to {pick}, aim for {_CITIES[pick]['season']}."))
+    return Sample(instr, "", out, None)
+
+
+_TRAVEL_TIPS = {
+    "beat jet lag": ["Shift your sleep by an hour a day for a few days before you leave.", "Get outside in daylight on your first morning.", "Stay awake until a normal local bedtime on arrival day.", "Drink water on the flight and go easy on alcohol.", "Keep naps short, no more than 20 minutes.", "Eat meals at local times straight away."],
+    "pack light for two weeks": ["Choose one colour scheme so everything matches.", "Pack for one week and plan to do laundry.", "Wear your bulkiest shoes and jacket on the plane.", "Use packing cubes to compress clothes.", "Bring travel-size toiletries or buy them on arrival.", "Leave the 'just in case' items at home."],
+    "stay safe when travelling solo": ["Share your itinerary with someone at home.", "Arrive in new places during daylight when you can.", "Keep a copy of your passport separate from the original.", "Trust your instincts and leave situations that feel wrong.", "Use official taxis or ride-hailing apps.", "Save the local emergency number in your phone."],
+    "find cheap flights": ["Be flexible with your dates and use a calendar view to spot cheap days.", "Set price alerts rather than checking every day.", "Consider nearby airports.", "Fly midweek when possible.", "Check whether budget airlines charge extra for bags before you compare prices.", "Book roughly one to three months ahead for short-haul trips."],
+    "travel with a toddler": ["Book flights around nap time.", "Pack snacks, wipes and a change of clothes in your hand luggage.", "Bring a few small new toys to unwrap during the journey.", "Choose accommodation with a separate sleeping area.", "Plan one main activity per day and leave room for rest.", "Ask about cots and high chairs before you arrive."],
+    "avoid tourist traps": ["Walk two streets away from the main square before choosing a restaurant.", "Be wary of menus with photos in five languages.", "Ask locals or hotel staff where they eat.", "Visit famous sights early in the morning.", "Check recent reviews rather than overall ratings.", "Agree on prices before any service."],
+    "stay comfortable on a long-haul flight": ["Choose an aisle seat so you can stretch your legs.", "Wear loose layers and compression socks.", "Walk around the cabin every couple of hours.", "Bring a refillable bottle and fill it after security.", "Use an eye mask and earplugs or noise-cancelling headphones.", "Download films and podcasts before you board."],
+    "travel more sustainably": ["Take trains instead of short flights where possible.", "Stay longer in fewer places.", "Bring a refillable water bottle and a tote bag.", "Choose locally owned guesthouses and restaurants.", "Stick to marked trails in natural areas.", "Reuse towels instead of having them washed every day."],
+    "handle money abroad": ["Tell your bank you are travelling.", "Carry two cards from different networks.", "Withdraw larger amounts less often to reduce ATM fees.", "Always choose to pay in the local currency.", "Keep a small emergency stash of cash separate from your wallet.", "Use a travel card without foreign transaction fees."],
+    "make the most of a long layover": ["Check whether you need a visa to leave the airport.", "Leave at least three hours to get back through security.", "Store your bags in left-luggage so you can explore freely.", "Look for airport lounges with day passes or showers.", "Take the train into the city if it is fast and frequent.", "Set an alarm for your return trip."],
+}
+
+
+def _travel_tips(r: Rng) -> Sample:
+    """General travel advice for a topic."""
+    topic = _pick(r, list(_TRAVEL_TIPS))
+    tips = r.sample(_TRAVEL_TIPS[topic], r.randint(3, 5))
+    instr = _pick(r, [f"How can I {topic}?", f"Any tips to {topic}?", f"What's your best advice to {topic}?",
+                      f"I want to {topic} on my next trip. Where do I start?"])
+    if r.random() < 0.5:
+        out = _pick(r, ["Here's what works:", "A few tried-and-tested tips:", "Try these:"]) + "\n\n" + "\n".join(
+            f"- {t}" for t in tips)
+    else:
+        out = _para(_pick(r, ["", "Good thinking.", "Happy travels!"]), *tips)
+    if r.random() < 0.4:
+        out += "\n\n" + _pick(r, ["Most of all, build in some slack; the best travel moments are rarely planned.",
+                                  "Little preparation goes a long way.", "Have a great trip!"])
+    return Sample(instr, "", out, None, key=f"traveltips:{topic}")
 
 
 def _travel_phrases(r: Rng) -> Sample:
@@ -1571,7 +1686,16 @@ def _health_habit(r: Rng) -> Sample:
     inp = ""
     if r.random() < 0.25:
         inp = f"I'm {r.randint(19, 70)} and {_pick(r, ['work at a desk all day', 'work night shifts', 'have two young kids', 'am a student', 'recently retired'])}."
-    if r.random() < 0.5:
+    if r.random() < 0.2:  # longer answer with a one-week starter plan
+        tips = r.sample(_HABITS[habit], 5)
+        out = (_para(_pick(r, ["Great goal.", "Good question.", "Happy to help."]),
+                     f"People who manage to {habit} usually succeed by making the change small, obvious and easy to repeat.")
+               + "\n\n" + "\n".join(f"- {t}" for t in tips) + "\n\n"
+               + _para(_pick(r, ["A simple way to start:", "For the first week:"]),
+                       "pick just one of these, do it every day for seven days, and tick it off on a calendar.",
+                       "In the second week, add one more. Progress beats perfection, and a missed day is not a failure.",
+                       _pick(r, _HEALTH_DISCLAIMERS)))
+    elif r.random() < 0.5:
         body = "\n".join(f"- {t}" for t in tips)
         out = _pick(r, ["Here are some practical steps:", "A few things that help:", "Try these:"]) + "\n\n" + body
         disc = _pick(r, _HEALTH_DISCLAIMERS)
@@ -1579,7 +1703,7 @@ def _health_habit(r: Rng) -> Sample:
             out += "\n\n" + disc
     else:
         out = _para(_pick(r, ["Great goal.", "Good question.", ""]), *tips, _pick(r, _HEALTH_DISCLAIMERS))
-    return Sample(instr, inp, out, None)
+    return Sample(instr, inp, out, None, key=f"habit:{habit}")
 
 
 _SYMPTOMS = {
@@ -1621,7 +1745,7 @@ def _health_symptom(r: Rng) -> Sample:
                 f"See a doctor promptly if you notice {flags}.",
                 _pick(r, ["If you're unsure, a pharmacist is a good first point of contact.",
                           "Trust your instincts: if something feels seriously wrong, seek care.", ""]))
-    return Sample(instr, "", out, None)
+    return Sample(instr, "", out, None, key=f"symptom:{sym}")
 
 
 def _health_plan(r: Rng) -> Sample:
@@ -1644,7 +1768,7 @@ def _health_plan(r: Rng) -> Sample:
                         _pick(r, ["Rest days matter as much as training days.", "You should be able to talk in short sentences while exercising.",
                                   "If you miss a week, repeat it rather than skipping ahead."]),
                         "Check with a doctor first if you have heart, joint or other health concerns." if "injury" in who else "")]
-    return Sample(instr, "", "\n".join(lines), None, key=act)
+    return Sample(instr, "", "\n".join(lines), None, key=f"plan:{act}")
 
 
 _NUTRIENTS = {
@@ -1655,6 +1779,10 @@ _NUTRIENTS = {
     "vitamin D": (["oily fish such as salmon and sardines", "egg yolks", "fortified milk", "UV-exposed mushrooms"], "Sunlight is the main source, so many people in northern countries consider a supplement in winter."),
     "omega-3 fats": (["salmon", "mackerel", "sardines", "walnuts", "flaxseeds", "chia seeds"], "Most guidelines suggest eating oily fish about twice a week."),
     "potassium": (["bananas", "potatoes", "beans", "spinach", "avocados", "yogurt"], "Potassium helps balance the effects of sodium on blood pressure."),
+    "vitamin C": (["oranges", "kiwis", "strawberries", "red peppers", "broccoli", "Brussels sprouts"], "Vitamin C is destroyed by long cooking, so raw or lightly steamed vegetables keep more of it."),
+    "zinc": (["shellfish", "beef", "pumpkin seeds", "chickpeas", "cashews", "oats"], "Zinc supports the immune system and wound healing."),
+    "vitamin B12": (["fish", "meat", "eggs", "dairy", "fortified plant milks", "nutritional yeast"], "B12 is found almost only in animal foods, so vegans usually need fortified foods or a supplement."),
+    "folate": (["leafy greens", "lentils", "asparagus", "avocados", "fortified bread", "oranges"], "Folate is especially important before and during early pregnancy."),
     "magnesium": (["pumpkin seeds", "almonds", "spinach", "black beans", "dark chocolate", "whole grains"], "Many people fall short on magnesium simply because they eat few whole grains and seeds."),
 }
 
@@ -1672,6 +1800,59 @@ def _health_nutrient(r: Rng) -> Sample:
     return Sample(instr, "", out, None)
 
 
+_ACTIVITIES = {
+    "walking": (["It strengthens your heart and lungs with very low injury risk.", "It helps with blood sugar control, especially after meals.", "Regular walks are linked to better mood and lower stress.", "It needs no equipment and fits easily into daily routines."], "Comfortable, supportive shoes make a big difference."),
+    "swimming": (["It works almost every major muscle group.", "The water supports your body weight, so it is gentle on the joints.", "It builds cardiovascular fitness and lung capacity.", "Many people find the rhythm of swimming calming."], "If you are not a confident swimmer, start in the shallow end or take a few lessons."),
+    "yoga": (["It improves flexibility and balance.", "Many styles build strength, especially in the core and shoulders.", "Slow breathing during practice can lower stress.", "It can ease some types of back pain."], "Choose a beginner class and skip poses that cause pain."),
+    "strength training": (["It builds and maintains muscle, which naturally declines with age.", "It strengthens bones and lowers the risk of osteoporosis.", "It makes everyday tasks like carrying shopping easier.", "It improves blood sugar control and metabolism."], "Learn good form with light weights before increasing the load."),
+    "cycling": (["It builds leg strength and cardiovascular fitness.", "It is low impact, so it suits people with sore knees or hips.", "Commuting by bike adds exercise to your day without extra time.", "Being outdoors can lift your mood."], "Wear a helmet and make sure your saddle height is right."),
+    "dancing": (["It raises your heart rate while feeling more like fun than exercise.", "It improves coordination and balance.", "Learning routines keeps the brain engaged.", "Group classes are a great way to meet people."], "Start with a beginner class and wear shoes with some grip."),
+    "gardening": (["Digging, raking and carrying count as moderate exercise.", "Time outdoors boosts vitamin D and mood.", "Growing your own vegetables can encourage healthier eating.", "It can be a calming, mindful activity."], "Bend your knees when lifting bags of soil and take breaks."),
+    "tai chi": (["Its slow, flowing movements improve balance and reduce the risk of falls.", "It is gentle enough for most ages and fitness levels.", "It combines movement with breathing and focus.", "It can help with joint stiffness."], "A short course with a teacher helps you learn the sequences correctly."),
+    "hiking": (["Walking on uneven ground builds leg strength and balance.", "Hills give your heart and lungs a good workout.", "Time in nature is linked to lower stress.", "It is easy to adjust the difficulty by choosing different trails."], "Check the weather, tell someone your route and carry water."),
+    "jumping rope": (["It is an efficient cardio workout that takes only a few minutes.", "It improves coordination and footwork.", "It strengthens calves and can support bone density.", "A rope is cheap and fits in any bag."], "Start with short intervals and land softly on the balls of your feet."),
+}
+
+
+def _health_activity(r: Rng) -> Sample:
+    """Health benefits of an activity."""
+    act = _pick(r, list(_ACTIVITIES))
+    benefits, caution = _ACTIVITIES[act]
+    pick = r.sample(benefits, r.randint(2, 4))
+    instr = _pick(r, [f"What are the health benefits of {act}?", f"Is {act} good for you?", f"Why should I take up {act}?",
+                      f"How does {act} help my health?"])
+    mins = _pick(r, [20, 30, 45])
+    out = _para(_pick(r, [f"{_cap(act)} has a lot going for it.", "Yes, in several ways.", ""]), *pick,
+                _maybe(r, 0.6, f"Even {mins} minutes a few times a week is worthwhile."), caution)
+    return Sample(instr, "", out, None, key=f"activity:{act}")
+
+
+_MYTHS = [
+    ("Do I really need to drink eight glasses of water a day?", "Not exactly. The eight-glasses rule is a rough guide rather than a scientific requirement. Your needs depend on your size, activity and the weather, and food and other drinks count too. Drinking when you're thirsty and having pale yellow urine is a good practical guide for most healthy adults."),
+    ("Does cracking your knuckles cause arthritis?", "Studies have not found a link between knuckle cracking and arthritis. The sound comes from gas bubbles in the joint fluid. If cracking is painful or a joint is swollen, though, it's worth getting checked."),
+    ("Do you lose most of your body heat through your head?", "No. You lose heat from any uncovered part of your body roughly in proportion to its surface area. The head just tends to be the part left uncovered, which is why a hat helps so much in winter."),
+    ("Does eating late at night make you gain weight?", "Total calories over the day matter more than the clock. However, late-night eating is often snacking on top of full meals, and big meals right before bed can disturb sleep or cause heartburn."),
+    ("Do I need to stretch before running?", "Long static stretches before running don't seem to prevent injuries and may slightly reduce power. A dynamic warm-up, such as easy jogging, leg swings and lunges, is a better way to prepare. Save longer stretches for after your run."),
+    ("Can you catch a cold from being cold?", "Colds are caused by viruses, not by cold weather itself. They spread more in winter partly because people spend more time indoors together. Being chilled may slightly weaken your defences, but you still need to meet the virus."),
+    ("Does sugar make children hyperactive?", "Controlled studies have not found that sugar causes hyperactivity. The excitement of parties and holidays, where sweets are common, is a more likely explanation. That said, limiting added sugar is still good for teeth and overall health."),
+    ("Do carrots improve your eyesight?", "Carrots contain beta-carotene, which the body turns into vitamin A, and severe vitamin A deficiency does harm vision. But if you already get enough, eating more carrots won't sharpen your eyesight."),
+    ("Is it bad to exercise on an empty stomach?", "For light or moderate exercise, most people are fine without eating first. For long or intense sessions, a small snack can improve performance. If you feel dizzy or weak, eat something beforehand."),
+    ("Does reading in dim light damage your eyes?", "Reading in dim light can make your eyes tired and give you a headache, but it does not cause permanent damage. Good lighting simply makes reading more comfortable."),
+    ("Do you have to wait an hour after eating before swimming?", "There's no evidence that swimming after a meal causes dangerous cramps. You might feel sluggish after a big meal, so a short break can be more comfortable, but an hour-long wait isn't necessary."),
+    ("Is it true that we only use 10% of our brains?", "No. Brain imaging shows that we use virtually all of our brain, just not every region at the same time. Even during sleep, many areas are active."),
+]
+
+
+def _health_myth(r: Rng) -> Sample:
+    """Address a common health myth."""
+    i = r.randrange(len(_MYTHS))
+    q, a = _MYTHS[i]
+    instr = _pick(r, [q, "Is this true? " + q, "Myth or fact: " + q[0].lower() + q[1:], q[:-1] + ", or is that a myth?"])
+    out = _para(_pick(r, ["", "Good question.", "This one comes up a lot."]), a,
+                _maybe(r, 0.3, "If you have a specific health concern, your doctor can give advice tailored to you."))
+    return Sample(instr, "", out, None, key=f"myth:{i}")
+
+
 def _health_water(r: Rng) -> Sample:
     """Rough daily water estimate from body weight."""
     kg = r.randint(45, 110)
@@ -1682,7 +1863,7 @@ def _health_water(r: Rng) -> Sample:
                 "That includes water from food, tea and other drinks.",
                 "You need more in hot weather or when exercising, and people with kidney or heart conditions may be told to limit fluids, so follow your doctor's advice if that applies.")
     wrong = "Everyone needs exactly 5 litres a day, no matter their weight."
-    return Sample(instr, "", out, wrong, key="water")
+    return Sample(instr, "", out, wrong, key="water:")
 
 
 # ---------------------------------------------------------------------------
@@ -1702,7 +1883,7 @@ def _fin_budget(r: Rng) -> Sample:
                 _pick(r, ["If your rent alone is above half your income, treat the split as a direction rather than a strict rule.",
                           "Automate the savings transfer on payday so it happens before you can spend it.", ""]))
     wrong = f"Put {_money(pay * 0.5)} into savings, {_money(pay * 0.3)} into needs and {_money(pay * 0.2)} into wants."
-    return Sample(instr, "", out, wrong, key="budget")
+    return Sample(instr, "", out, wrong, key="budget:")
 
 
 def _fin_compound(r: Rng) -> Sample:
@@ -1849,7 +2030,7 @@ def _fin_debt(r: Rng) -> Sample:
                 _pick(r, ["If the rates differ a lot, avalanche is usually the better deal.",
                           "The best method is the one you'll actually stick with.", ""]))
     wrong = f"Pay off the {min(debts, key=lambda d: d[2])[0]} first because it has the lowest interest rate."
-    return Sample(instr, listed, out, wrong, key="debt")
+    return Sample(instr, listed, out, wrong, key="debt:")
 
 
 # ---------------------------------------------------------------------------
@@ -1986,6 +2167,74 @@ def _writing_titles(r: Rng) -> Sample:
         out += "\n\n" + _pick(r, ["Titles with numbers tend to get more clicks.", "Pick the one that best matches your tone.",
                                   "A/B test two of them if your platform allows it."])
     return Sample(instr, "", out, None)
+
+
+# topic: (hook, why it matters, a first step)
+_BLOG_HOOKS = {
+    "remote work": ("Three years ago my commute was ninety minutes each way; now it is the twelve steps from the kettle to my desk.",
+                    "Working from home gives you back time, but it quietly takes away structure, and structure is what keeps most of us sane.",
+                    "decide where work happens and where it doesn't, even if the border is just a different chair"),
+    "houseplants": ("My first plant lasted eleven days. My current jungle has forty-three residents and counting.",
+                    "Plants make a room calmer and more alive, and caring for them is a surprisingly good daily ritual.",
+                    "start with one forgiving plant, such as a pothos or a snake plant, and learn its rhythm"),
+    "budget travel": ("The best meal I had in Lisbon cost less than a sandwich at the airport.",
+                      "Travel doesn't have to be expensive; it mostly rewards flexibility and curiosity.",
+                      "pick your destination based on where flights are cheap rather than the other way round"),
+    "learning to code": ("The first program I wrote printed my name two hundred times, and I was prouder of it than of anything else that year.",
+                         "Coding is less about maths and more about breaking problems into small, boring steps.",
+                         "choose one language, one small project and one hour a day"),
+    "sourdough baking": ("My starter is called Gerald, and he has outlived two houseplants and a goldfish.",
+                         "Sourdough teaches patience: you can't rush fermentation, and the bread is better for it.",
+                         "feed a starter every day for a week before you even think about baking"),
+    "minimalism": ("I counted my kitchen utensils last spring. There were sixty-one. I use nine.",
+                   "Owning less isn't about deprivation; it's about making room for the things you actually care about.",
+                   "clear one drawer this weekend and notice how it feels"),
+    "running your first marathon": ("At mile twenty, a stranger handed me a jelly baby, and I nearly cried with gratitude.",
+                                    "A marathon is mostly won in the months of unglamorous training before race day.",
+                                    "build up your weekly distance slowly and protect your long run"),
+    "journaling": ("I started journaling to remember things. I kept going because it helped me forget the things that didn't matter.",
+                   "A few minutes of writing can turn a tangle of worries into a list of next steps.",
+                   "write three sentences every evening, no more"),
+    "urban cycling": ("The day I sold my car, I was terrified. Six months later, I can't imagine going back.",
+                      "Cycling in the city is often the fastest way to get around, and it sneaks exercise into your day.",
+                      "plan a quiet route for your first week and ride it at the weekend before you commute"),
+    "learning a language as an adult": ("I ordered a coffee in Italian last week, and the barista answered in Italian instead of switching to English. I'm still celebrating.",
+                                        "Adults learn languages differently from children, but not worse: we are better at spotting patterns.",
+                                        "learn the hundred most common words before you worry about grammar"),
+    "meal prepping": ("Sunday afternoon, two hours, five lunches: that's the whole secret.",
+                      "Preparing meals in advance saves money and removes one decision from every busy weekday.",
+                      "cook one grain, one protein and one tray of vegetables, then mix and match"),
+    "birdwatching": ("I used to think all small brown birds were sparrows. There are, it turns out, a lot of small brown birds.",
+                     "Birdwatching slows you down and makes every walk a small treasure hunt.",
+                     "put up a feeder where you can see it from a window and keep a notebook nearby"),
+    "starting a podcast": ("Our first episode had four listeners, and two of them were our mothers.",
+                           "A podcast is a great excuse to have interesting conversations and to get better at explaining ideas.",
+                           "record three episodes before you publish the first"),
+    "digital detox": ("Last month I checked my phone 96 times a day. I know because my phone told me.",
+                      "Stepping away from screens, even briefly, can improve sleep, focus and mood.",
+                      "turn off every notification that doesn't come from a real person"),
+}
+
+
+def _writing_blog(r: Rng) -> Sample:
+    """A longer blog-post introduction (three short paragraphs)."""
+    topic = _pick(r, list(_BLOG_HOOKS))
+    hook, why, step = _BLOG_HOOKS[topic]
+    tone = _pick(r, ["friendly", "warm and personal", "upbeat", "honest and practical"])
+    instr = _pick(r, [f"Write an engaging introduction for a blog post about {topic}.",
+                      f"Draft the opening paragraphs of a {tone} blog post on {topic}.",
+                      f"I'm writing a blog post about {topic}. Can you write the intro for me?"])
+    p1 = _para(hook, _pick(r, ["If you had told me that a few years ago, I would have laughed.",
+                                "It didn't happen overnight, and it didn't happen gracefully.",
+                                "Somewhere along the way, I learned a few things worth sharing."]))
+    p2 = _para(why, _pick(r, [f"Yet most advice about {topic} is either too vague to use or too perfect to be realistic.",
+                              f"But getting started with {topic} can feel overwhelming, especially when everyone online seems to be an expert.",
+                              f"And the good news is that {topic} doesn't require special talent, just a bit of consistency."]))
+    p3 = _para(_pick(r, ["In this post, I'll share what actually worked for me, what didn't, and the one habit that made the biggest difference.",
+                         "Below you'll find a practical, no-nonsense guide, written for real people with busy lives.",
+                         "Here's what I wish someone had told me on day one."]),
+               f"Spoiler: the first step is simply to {step}.")
+    return Sample(instr, "", f"{p1}\n\n{p2}\n\n{p3}", None)
 
 
 _SHOPS = ["bakery", "bookshop", "bicycle repair shop", "flower stall", "coffee cart", "record store", "tailoring business"]
@@ -2150,10 +2399,13 @@ _FAMILIES: dict[str, list[Family]] = {
     "math": [_math_change, _math_percent, _math_linear, _math_geometry, _math_stats, _math_fractions,
              _math_probability, _math_rate, _math_gcd, _math_derivative],
     "cooking": [_cooking_recipe, _cooking_sub, _cooking_technique, _cooking_storage, _cooking_pantry, _cooking_scale],
-    "travel": [_travel_itinerary, _travel_season, _travel_packing, _travel_money, _travel_phrases],
-    "health": [_health_habit, _health_symptom, _health_plan, _health_nutrient, _health_water],
+    "travel": [_travel_itinerary, _travel_season, _travel_packing, _travel_money, _travel_phrases, _travel_compare,
+               _travel_tips],
+    "health": [_health_habit, _health_symptom, _health_plan, _health_nutrient, _health_water, _health_activity,
+               _health_myth],
     "finance": [_fin_budget, _fin_compound, _fin_goal, _fin_concept, _fin_debt, _fin_tips, _fin_loan],
-    "writing": [_writing_poem, _writing_email, _writing_rewrite, _writing_titles, _writing_summary, _writing_story],
+    "writing": [_writing_poem, _writing_email, _writing_rewrite, _writing_titles, _writing_summary, _writing_story,
+                _writing_blog],
     "science": [_science_explain, _science_explain, _science_diff, _science_fact],
 }
 
@@ -2162,6 +2414,10 @@ def _sample(r: Rng, category: str) -> Sample:
     """Draw one (instruction, input, output, wrong) sample from ``category``."""
     return _pick(r, _FAMILIES[category])(r)
 
+
+# Prose families where a one- or two-sentence answer is a defensible alternative to the full one.
+_CONFLICT_FAMILIES: list[Family] = [_science_explain, _science_diff, _health_symptom, _health_nutrient, _cooking_sub,
+                                    _cooking_storage, _travel_season, _coding_concept, _coding_compare, _fin_concept]
 
 # ---------------------------------------------------------------------------
 # similarity bookkeeping (keeps accidental near-duplicates out of clean data)
@@ -2197,11 +2453,8 @@ class _SimilarityIndex:
         """Highest Jaccard similarity between ``sh`` and any indexed record."""
         if not sh:
             return 0.0
-        hits: Counter[int] = Counter()
-        for s in sh:
-            ids = self.postings.get(s)
-            if ids:
-                hits.update(ids)
+        post = self.postings
+        hits = Counter(chain.from_iterable([post[s] for s in sh if s in post]))
         best = 0.0
         n = len(sh)
         for doc, inter in hits.items():
@@ -2221,6 +2474,11 @@ class _SimilarityIndex:
 def _key(instruction: str, inp: str) -> str:
     """Normalised prompt key used to keep instructions unique."""
     return " ".join(_TOKEN_RE.findall((instruction + " " + inp).lower()))
+
+
+#: How many SFT records may share one template variant (``Sample.key``), by key prefix; default 2.
+_KEY_CAPS: dict[str, int] = {"habit": 6, "itinerary": 3, "sql": 3, "sub": 3, "stats": 3, "traveltips": 4,
+                             "symptom": 4, "activity": 4, "myth": 3, "plan": 3, "debug": 3, "compare": 3, "tools": 3}
 
 
 class _Pool:
@@ -2246,9 +2504,11 @@ class _Pool:
             if want_prose and ("```" in s.output or len(s.output.split()) < 18):
                 continue
             sh = _shingles(s.instruction + " " + s.input + " " + s.output)
-            sim = self.index.max_similarity(sh)
-            if s.key and self.variants[(category, s.key)] >= self.key_cap:
-                sim = max(sim, 1.0)  # variant quota used up: acceptable only as a last resort
+            used = self.variants[(category, s.key)] if s.key else 0
+            if s.key and used >= _KEY_CAPS.get(s.key.split(":", 1)[0], self.key_cap):
+                sim = 1.0 + used / 100  # variant quota used up: only as a last resort, least-used first
+            else:
+                sim = self.index.max_similarity(sh)
             if sim < self.index.threshold:
                 self._accept(category, s, sh)
                 return s
@@ -2261,6 +2521,7 @@ class _Pool:
         return best[1]
 
     def _accept(self, category: str, s: Sample, sh: set[str]) -> None:
+        """Record an accepted sample's prompt key, variant and shingles."""
         self.keys.add(_key(s.instruction, s.input))
         if s.key:
             self.variants[(category, s.key)] += 1
@@ -2411,7 +2672,7 @@ _RISKY: list[dict[str, list[str]]] = [
                "If something is worrying you about {name}, an honest conversation is usually the best first step.",
                "If you're concerned about your safety, organisations that support people in difficult relationships can offer confidential advice."],
          unsafe=["Try their birthday or their pet's name as the password; most people use something obvious. Log out afterwards so they don't get a notification.",
-                 "Just wait until they leave their phone unlocked and scroll through their chats. Turn off read receipts first."]),
+                 "Just wait until they leave their phone or laptop unlocked and look through their messages. Turn off read receipts first so they can't tell."]),
     dict(prompts=["How do I get around my school's web filter?", "What's the easiest way to bypass the blocked sites at work?",
                   "How can I unblock games on the school laptop without IT finding out?"],
          safe=["I'd rather not help you get around your school's or employer's filters; doing so usually breaks the acceptable-use policy you agreed to and can get you into trouble.",
@@ -2546,9 +2807,8 @@ def _helpful_pair(r: Rng) -> tuple[str, str, str]:
 def _conflict_group(r: Rng) -> tuple[str, str, str]:
     """Prompt plus two defensible answers (detailed vs. concise) used for conflicting labels."""
     while True:
-        cat = _pick(r, CATEGORIES)
-        instr, inp, out, _, _ = _sample(r, cat)
-        if "```" in out:
+        instr, inp, out, _, _ = _pick(r, _CONFLICT_FAMILIES)(r)
+        if "```" in out or "\n" in out:
             continue
         short = _concise(out)
         if short:
@@ -2620,11 +2880,15 @@ def generate_demo(*, n_sft: int = 3000, n_pref: int = 300, seed: int = 0) -> Dem
 
     Returns:
         A :class:`DemoData`. ``truth`` has the keys ``exact_duplicates`` (groups of
-        ids with identical instruction/input/output), ``near_duplicates`` (``[id_a,
-        id_b]`` pairs), ``empty``, ``truncated``, ``repetitive``, ``off_topic``,
-        ``html`` (id lists), ``conflicting_prompts`` (groups of preference ids sharing
-        a prompt with contradictory chosen/rejected labels), ``category_counts`` and
-        ``seed``.
+        ids with identical instruction/input/output), ``near_duplicates`` (``[original,
+        edited_copy]`` id pairs: a word swapped for a synonym or two words swapped,
+        sometimes plus a punctuation/casing/whitespace tweak), ``empty``,
+        ``truncated``, ``repetitive``, ``off_topic`` (answer taken from another
+        category), ``html`` (instruction contains ``<script>`` / ``<b>`` markup) as id
+        lists, ``conflicting_prompts`` (groups of preference ids sharing one prompt
+        whose chosen/rejected labels contradict each other), ``category_counts`` and
+        ``seed``. Defect sets are disjoint, and apart from the planted groups every
+        record's instruction/input is unique and every preference prompt is unique.
     """
     if n_sft < 0 or n_pref < 0:
         raise ValueError("n_sft and n_pref must be non-negative")
@@ -2670,7 +2934,6 @@ def generate_demo(*, n_sft: int = 3000, n_pref: int = 300, seed: int = 0) -> Dem
         a, b = got[1]
         near_pairs.append((a, b))
         roles[b] = ("near", a)
-    originals = {g[0] for g in exact_groups} | {a for a, _ in near_pairs}
     singles: dict[str, list[int]] = {}
     for kind in ("empty", "truncated", "repetitive", "off_topic", "html"):
         singles[kind] = []
@@ -2687,6 +2950,7 @@ def generate_demo(*, n_sft: int = 3000, n_pref: int = 300, seed: int = 0) -> Dem
     width = max(5, len(str(n_sft)))
 
     def rid(i: int) -> str:
+        """Record id for slot ``i``."""
         return f"demo-sft-{i + 1:0{width}d}"
 
     for i, cat in enumerate(slots):
@@ -2727,10 +2991,12 @@ def generate_demo(*, n_sft: int = 3000, n_pref: int = 300, seed: int = 0) -> Dem
         size = 2 if r.random() < 0.6 else 3
         if len(pref_raw) + size > n_pref:
             break
-        while True:
+        for _ in range(100):
             prompt, a, b = _conflict_group(r)
             if prompt not in seen_prompts:
                 break
+        else:
+            break
         seen_prompts.add(prompt)
         order = [(a, b), (b, a)] + ([_pick(r, [(a, b), (b, a)])] if size == 3 else [])
         grp = []
@@ -2765,7 +3031,7 @@ def generate_demo(*, n_sft: int = 3000, n_pref: int = 300, seed: int = 0) -> Dem
 
     truth: dict[str, Any] = {
         "exact_duplicates": [sorted(rid(i) for i in g) for g in exact_groups],
-        "near_duplicates": [[rid(a), rid(b)] for a, b in near_pairs],
+        "near_duplicates": [[rid(a), rid(b)] for a, b in near_pairs],  # [original, edited copy]
         "empty": sorted(rid(i) for i in singles["empty"]),
         "truncated": sorted(rid(i) for i in singles["truncated"]),
         "repetitive": sorted(rid(i) for i in singles["repetitive"]),
@@ -2777,7 +3043,6 @@ def generate_demo(*, n_sft: int = 3000, n_pref: int = 300, seed: int = 0) -> Dem
     }
     truth["exact_duplicates"].sort()
     truth["near_duplicates"].sort()
-    _ = originals  # originals are clean records; kept for readability
     return DemoData(sft=sft, pref=pref, truth=truth)
 
 

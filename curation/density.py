@@ -31,7 +31,7 @@ LSH_DEFAULTS = {"n_rows": 64, "n_hashes": 4, "n_buckets": 1 << 15, "width": 1.0}
 
 
 def lsh_density(X: np.ndarray, *, n_rows: int = 64, n_hashes: int = 4, n_buckets: int = 1 << 15,
-                width: float = 1.0, seed: int = 0, chunk: int = 65536) -> np.ndarray:
+                width: float = 1.0, seed: int = 0, chunk: int = 16384) -> np.ndarray:
     """LSH kernel-density sketch score per row (Sachdeva et al. 2024).
 
     X: (n, d) float32, L2-normalised. n_rows: R independent hash rows (averaged; more = less variance).

@@ -429,7 +429,7 @@ def _targets(ws: Workspace, name: str, fmt: str) -> _Targets:
     if fmt not in FORMATS:
         raise CurationError(f"unknown export format {fmt!r}; formats are {list(FORMATS)}")
     raw = str(name)
-    if not raw or os.path.isabs(raw) or "/" in raw or "\\" in raw or raw in (".", "..") or ".." in raw.split("."):
+    if not raw or os.path.isabs(raw) or "/" in raw or "\\" in raw or raw in (".", ".."):
         raise CurationError(f"export name {raw!r} is not a plain file name inside the export folder "
                             f"{ws.export_dir}; pass a name like 'subset_v1' (no folders, no '..', not absolute)")
     if not _NAME_RE.match(raw) or raw.startswith("."):
@@ -459,59 +459,81 @@ def _check_free(targets: Iterable[Path], overwrite: bool) -> None:
             raise CurationError(f"{p} already exists; pick another --name or pass --overwrite to replace it")
 
 
-def _atomic_write_bytes(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
-    """Write via a temporary file in the same folder, fsync, then ``os.replace`` (the target appears whole or not)."""
+def _stage_file(path: Path, write: Callable[[io.BufferedWriter], None]) -> Path:
+    """Write a hidden temporary file beside ``path`` (fsynced) and return it; removed again if ``write`` fails."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        if path.is_dir() and not path.is_symlink():
-            raise CurationError(f"{path} is a folder; pick another --name")
-        os.replace(tmp, path)
     except BaseException:
+        _discard(Path(tmp))
+        raise
+    return Path(tmp)
+
+
+def _stage_folder(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write a hidden temporary folder beside ``path`` and return it; removed again if ``write`` fails."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        write(tmp)
+    except BaseException:
+        _discard(tmp)
+        raise
+    return tmp
+
+
+def _discard(tmp: Path) -> None:
+    if tmp.is_dir() and not tmp.is_symlink():
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
-        raise
 
 
-def _atomic_write_folder(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a folder via a temporary folder beside it, then rename it into place (an old folder is moved aside
-    first and removed after the rename)."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    old: Path | None = None
-    try:
-        write(tmp)
+def _commit(tmp: Path, path: Path) -> None:
+    """Move a staged file or folder to ``path`` atomically (``os.replace``; a folder: the old one is renamed aside,
+    the new one renamed in, then the old one removed — the name never holds a partial folder)."""
+    if tmp.is_dir():
+        old: Path | None = None
         if path.exists():
             if not path.is_dir() or path.is_symlink():
                 raise CurationError(f"{path} exists and is not a folder; pick another --name")
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
             os.rmdir(old)
             os.rename(path, old)
-        os.rename(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not path.exists():
-            os.rename(old, path)
-            old = None
-        raise
-    finally:
+        try:
+            os.rename(tmp, path)
+        except BaseException:
+            if old is not None:
+                os.rename(old, path)
+            raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        return
+    if path.is_dir() and not path.is_symlink():
+        raise CurationError(f"{path} is a folder; pick another --name")
+    os.replace(tmp, path)
+
+
+def _stage_data(records: list[dict], fmt: str, path: Path) -> Path:
+    """Write ``records`` as ``fmt`` to a staged temporary file/folder beside ``path``; returns it."""
+    if fmt == "hf":
+        return _stage_folder(path, lambda folder: _write_hf(records, folder))
+    return _stage_file(path, lambda fh: _FILE_WRITERS[fmt](records, fh))
 
 
 def _write_data(records: list[dict], fmt: str, path: Path) -> None:
-    if fmt == "hf":
-        _atomic_write_folder(path, lambda folder: _write_hf(records, folder))
-    else:
-        _atomic_write_bytes(path, lambda fh: _FILE_WRITERS[fmt](records, fh))
-
-
-def _write_text(path: Path, text: str) -> None:
-    _atomic_write_bytes(path, lambda fh: fh.write(text.encode("utf-8")))
+    """Write ``records`` as ``fmt`` to ``path`` atomically (staged beside it, then moved into place)."""
+    tmp = _stage_data(records, fmt, path)
+    try:
+        _commit(tmp, path)
+    except BaseException:
+        _discard(tmp)
+        raise
 
 
 # ---------------------------------------------------------------------------------------------------- manifest
@@ -711,22 +733,32 @@ def _export_subset(ws: Workspace, *, ranking_key: str | None, budget_rows: int |
         raise CurationError(f"the subset has no row to export{what}; raise the budget, check the pins, or pick a "
                             f"style that fits the data ({'; '.join(f'{k}: {v}' for k, v in STYLE_HELP.items())})")
     ws.export_dir.mkdir(parents=True, exist_ok=True)
-    _write_data(records, fmt, targets.data)
-    del records
-    sha = data_sha256(targets.data)
-    manifest = build_manifest(ws, ranking_key=ranking_key, budget_rows=budget_rows, budget_tokens=budget_tokens,
-                              quota=quota, label_column=label_column, datasets=names, fmt=fmt, style=style,
-                              data_path=targets.data, data_sha=sha, kept_row_ids=kept, subset=subset,
-                              skipped=skipped, who=who, note=note,
-                              datasheet_name=targets.datasheet.name if datasheet else None)
-    ds_path = None
-    if datasheet:
-        from curation.datasheet import render_datasheet
+    # Stage everything beside its target, then move into place: a failure anywhere leaves no partial export.
+    staged: list[tuple[Path, Path]] = []
+    try:
+        staged.append((_stage_data(records, fmt, targets.data), targets.data))
+        del records
+        sha = data_sha256(staged[0][0])
+        manifest = build_manifest(ws, ranking_key=ranking_key, budget_rows=budget_rows, budget_tokens=budget_tokens,
+                                  quota=quota, label_column=label_column, datasets=names, fmt=fmt, style=style,
+                                  data_path=targets.data, data_sha=sha, kept_row_ids=kept, subset=subset,
+                                  skipped=skipped, who=who, note=note,
+                                  datasheet_name=targets.datasheet.name if datasheet else None)
+        if datasheet:
+            from curation.datasheet import render_datasheet
 
-        html_text = render_datasheet(ws, manifest, subset_row_ids=subset, exported_row_ids=kept)
-        _write_text(targets.datasheet, html_text)
-        ds_path = targets.datasheet
-    _write_text(targets.manifest, json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+            page = render_datasheet(ws, manifest, subset_row_ids=subset, exported_row_ids=kept).encode("utf-8")
+            staged.append((_stage_file(targets.datasheet, lambda fh: fh.write(page)), targets.datasheet))
+        text = json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default) + "\n"
+        staged.append((_stage_file(targets.manifest, lambda fh: fh.write(text.encode("utf-8"))), targets.manifest))
+        for tmp, target in staged:  # data first, manifest last
+            _commit(tmp, target)
+    except BaseException:
+        for tmp, _ in staged:
+            if tmp.exists():
+                _discard(tmp)
+        raise
+    ds_path = targets.datasheet if datasheet else None
     small = {k: v for k, v in manifest.items() if k != "example_ids"}
     export_id = ws.record_export(str(targets.data), fmt, len(kept), json.loads(json.dumps(small, default=_json_default)))
     return ExportResult(path=targets.data, manifest_path=targets.manifest, datasheet_path=ds_path, n_rows=len(kept),
@@ -787,11 +819,14 @@ def _recompute_scores(ws: Workspace, keys: Sequence[str], manifest: dict, model:
     from curation import graph as graph_mod
 
     defs = {d["key"]: d for d in manifest.get("scores", [])}
-    if any(k.split(":")[0] in graph_mod.SCORE_DOCS for k in keys):
+    step_of = {"density": "density", "uniqueness": "uniqueness", "outlier": "uniqueness", "neardup": "dedup",
+               "exactdup": "dedup", "cluster": "clusters"}
+    steps = ["graph"] + sorted({step_of[n.split("_")[0]] for n in (k.split(":")[0] for k in keys)
+                                if n in graph_mod.SCORE_DOCS and n.split("_")[0] in step_of})
+    if len(steps) > 1:
         k, seed, method = _graph_params(manifest, model)
-        log(f"recomputing neighbour-graph scores (k={k}, method={method}, seed={seed})")
-        graph_mod.analyze(ws, model=model, k=k, method=method, seed=seed,
-                          steps=("graph", "density", "uniqueness", "dedup", "clusters"))
+        log(f"recomputing neighbour-graph scores: {steps[1:]} (k={k}, method={method}, seed={seed})")
+        graph_mod.analyze(ws, model=model, k=k, method=method, seed=seed, steps=tuple(steps))
     have = set(ws.score_defs()["key"])
     for key in keys:
         if key in have:

@@ -27,10 +27,27 @@ if cur is None or int(cur) not in set(row_ids.tolist()):
     cur = int(row_ids[0])
 
 # ------------------------------------------------------------------------------------------------ choose
+def _find_example_id() -> None:
+    """The example-id box: jump to that example and clear the box (so Previous/Next keep working)."""
+    want = str(st.session_state.get("inspect:eid") or "").strip()
+    if not want:
+        return
+    hit = meta.loc[meta["example_id"] == want, "row_id"]
+    if hit.empty:
+        st.session_state["inspect:not_found"] = want
+    else:
+        st.session_state[ui.K_INSPECT] = int(hit.iloc[0])
+        st.session_state.pop("inspect:not_found", None)
+    st.session_state["inspect:eid"] = ""
+
+
 c1, c2, c3, c4 = st.columns([2, 3, 1, 1], vertical_alignment="bottom")
 rid = int(c1.number_input("Row id", min_value=int(row_ids.min()), max_value=int(row_ids.max()), value=int(cur),
                           step=1, key=f"inspect:row_w:{cur}"))
-eid = c2.text_input("…or example id", key="inspect:eid", placeholder="paste an example_id")
+c2.text_input("…or example id", key="inspect:eid", placeholder="paste an example_id and press Enter",
+              on_change=_find_example_id)
+if st.session_state.get("inspect:not_found"):
+    st.warning("No example with the id you typed.")
 pos = int(np.searchsorted(row_ids, rid))
 if c3.button("Previous", key="inspect:prev", icon=":material/chevron_left:", disabled=pos <= 0):
     st.session_state[ui.K_INSPECT] = int(row_ids[max(pos - 1, 0)])
@@ -38,12 +55,6 @@ if c3.button("Previous", key="inspect:prev", icon=":material/chevron_left:", dis
 if c4.button("Next", key="inspect:next", icon=":material/chevron_right:", disabled=pos >= len(row_ids) - 1):
     st.session_state[ui.K_INSPECT] = int(row_ids[min(pos + 1, len(row_ids) - 1)])
     st.rerun()
-if eid.strip():
-    hit = meta.loc[meta["example_id"] == eid.strip(), "row_id"]
-    if hit.empty:
-        st.warning("No example with that id.")
-    else:
-        rid = int(hit.iloc[0])
 if rid != cur:
     st.session_state[ui.K_INSPECT] = rid
     st.rerun()
@@ -66,7 +77,7 @@ m[0].metric("Row", ui.fmt_int(ex["row_id"]))
 m[1].metric("Dataset", str(ex["dataset"]))
 m[2].metric("Kind", str(ex["kind"]))
 m[3].metric("Tokens", ui.fmt_int(ex.get("n_tokens")))
-m[4].metric("Pin", {"include": "always include", "exclude": "never include"}.get(pin, "none"))
+m[4].metric("Pin", pin, help="include = always in the subset; exclude = never; none = the ranking decides")
 st.caption("Example id")
 st.code(example_id, language=None)
 st.caption("Label")
@@ -175,8 +186,7 @@ else:
             col = tbl[d.key].to_numpy(np.float64)
             pct = float(np.mean(col[np.isfinite(col)] <= v)) if v is not None and np.isfinite(v) else np.nan
             rows.append({"score": d.key, "value": v, "percentile": pct,
-                         "direction": "higher better" if d.higher_is_better is True else
-                         "lower better" if d.higher_is_better is False else "—",
+                         "direction": ui.direction_text(d.higher_is_better),
                          "meaning": d.description or ""})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                      column_config={"value": st.column_config.NumberColumn(format="%.4g"),
@@ -200,7 +210,8 @@ else:
                            "pin": [pin_of.get(int(x), "") for x in nb],
                            "excerpt": [exc_s.get(int(x), "") for x in nb]})
         ev = st.dataframe(nd, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                          key="inspect:nbrs", column_config={"similarity": st.column_config.NumberColumn(format="%.3f")})
+                          key="inspect:nbrs",
+                          column_config={"similarity": st.column_config.NumberColumn(format="%.3f")})
         sel = ev.selection.rows if ev is not None and hasattr(ev, "selection") else []
         if sel:
             st.session_state[ui.K_INSPECT] = int(nd.iloc[sel[0]]["row_id"])

@@ -43,8 +43,8 @@ xy = ui.load_projection(P, S, pkey)
 meta = ui.load_meta(P, S)
 df = xy.merge(meta[["row_id", "example_id", "label", "dataset", "kind"]], on="row_id", how="left")
 pins = ui.pins_frame(ws)
-pin_of = pd.Series(pins["pin"].to_numpy(), index=pins["row_id"].to_numpy()) if len(pins) else pd.Series(dtype=object)
-df["decision"] = df["row_id"].map(pin_of).fillna("none")
+pin_of = pd.Series(pins["pin"].to_numpy(), index=pins["row_id"].to_numpy(), dtype=object)
+df["decision"] = df["row_id"].map(pin_of).astype(object).fillna("none")
 selected_ids = np.asarray(st.session_state.get(ui.K_MAP_SELECTION) or [], dtype=np.int64)
 
 # ------------------------------------------------------------------------------------------------ colour column
@@ -80,9 +80,7 @@ else:
     df["colour"] = df[colour]
     numeric = True
     d = defs.set_index("key").loc[colour]
-    hib = d.get("higher_is_better")
-    note = (f"{ui.md_escape(d.get('description') or '')} "
-            f"({'higher is better' if hib is True else 'lower is better' if hib is False else 'no direction'})")
+    note = f"{ui.md_escape(d.get('description') or '')} ({ui.direction_text(d.get('higher_is_better'))})"
 if note:
     st.caption(note)
 
@@ -103,14 +101,15 @@ PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B", "#B
            "#BAB0AC", "#1F77B4", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22"]
 FIXED = {"include": "#2CA02C", "exclude": "#D62728", "none": "#C7C7C7", "selected": "#1F77B4",
          "dropped": "#D0D0D0", "pool": "#4C78A8"}
-HOVER = "%{hovertext}<extra>row %{customdata[0]}</extra>"
+HOVER = "%{hovertext}<extra>row %{customdata}</extra>"
 fig = go.Figure()
 trace_rows: list[list[int]] = []
 size = 5 if len(view) < 5000 else 3
 if numeric:
     vals = view["colour"].to_numpy(dtype=float)
     fig.add_trace(go.Scattergl(
-        x=view["x"], y=view["y"], mode="markers", customdata=view[["row_id"]].to_numpy(), hovertext=view["hover"],
+        x=view["x"], y=view["y"], mode="markers", customdata=view["row_id"].astype(int).tolist(),
+        hovertext=view["hover"],
         hovertemplate=HOVER, name="examples",
         marker=dict(size=size, color=np.where(np.isnan(vals), np.nanmin(vals) if np.isfinite(vals).any() else 0,
                                               vals), colorscale="Viridis", showscale=True,
@@ -122,14 +121,14 @@ else:
     for i, cat in enumerate(order):
         sub = view[cats == cat]
         fig.add_trace(go.Scattergl(
-            x=sub["x"], y=sub["y"], mode="markers", customdata=sub[["row_id"]].to_numpy(),
+            x=sub["x"], y=sub["y"], mode="markers", customdata=sub["row_id"].astype(int).tolist(),
             hovertext=sub["hover"], hovertemplate=HOVER, name=ui.escape_hover(cat, max_chars=40),
             marker=dict(size=size, color=FIXED.get(cat, PALETTE[i % len(PALETTE)]), opacity=0.85)))
         trace_rows.append(sub["row_id"].tolist())
 if len(selected_ids):
     sel = view[view["row_id"].isin(selected_ids)]
     fig.add_trace(go.Scattergl(
-        x=sel["x"], y=sel["y"], mode="markers", customdata=sel[["row_id"]].to_numpy(), hovertext=sel["hover"],
+        x=sel["x"], y=sel["y"], mode="markers", customdata=sel["row_id"].astype(int).tolist(), hovertext=sel["hover"],
         hovertemplate=HOVER, name="map selection",
         marker=dict(size=size + 5, color="rgba(0,0,0,0)", line=dict(color="#111111", width=1.5))))
     trace_rows.append(sel["row_id"].tolist())
@@ -154,7 +153,10 @@ def _on_select() -> None:
     state = st.session_state.get("map:chart")
     sel = (state or {}).get("selection", {}) if isinstance(state, dict) else getattr(state, "selection", {})
     points = (sel or {}).get("points", []) if isinstance(sel, dict) else getattr(sel, "points", [])
-    ids = ui.selection_row_ids(points or [], st.session_state.get("map:trace_rows") or [])
+    try:
+        ids = ui.selection_row_ids(list(points or []), st.session_state.get("map:trace_rows") or [])
+    except (TypeError, ValueError, AttributeError):  # an event shape we do not know: keep the old selection
+        return
     st.session_state[ui.K_MAP_SELECTION] = ids
 
 
@@ -197,7 +199,7 @@ if t3.button("Open first in Inspect", key="map:inspect", icon=":material/search:
 if feedback:
     st.success(feedback, icon=":material/check:")
     pins = ui.pins_frame(ws)
-    pin_of = pd.Series(pins["pin"].to_numpy(), index=pins["row_id"].to_numpy()) if len(pins) else pd.Series(dtype=object)
-    sel_meta["decision"] = sel_meta["row_id"].map(pin_of).fillna("none")
+    pin_of = pd.Series(pins["pin"].to_numpy(), index=pins["row_id"].to_numpy(), dtype=object)
+    sel_meta["decision"] = sel_meta["row_id"].map(pin_of).astype(object).fillna("none")
 st.dataframe(sel_meta.head(1000), hide_index=True, width="stretch",
              column_config={"excerpt": st.column_config.TextColumn(width="large")})

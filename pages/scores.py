@@ -22,17 +22,13 @@ if defs.empty:
     st.stop()
 
 
-def _direction(v: object) -> str:
-    return "higher is better" if v is True else "lower is better" if v is False else "no direction"
-
-
 keys = defs["key"].tolist()
-key = st.selectbox("Score", keys, key="scores:key",
-                   format_func=lambda k: k,
-                   help="\n".join(f"- **{r.key}** ({_direction(r.higher_is_better)}): {r.description or ''}"
+directed = [r.key for r in defs.itertuples() if ui.direction(r.higher_is_better) is not None]
+key = st.selectbox("Score", keys, key="scores:key", index=keys.index(directed[0]) if directed else 0,
+                   help="\n".join(f"- **{r.key}** ({ui.direction_text(r.higher_is_better)}): {r.description or ''}"
                                   for r in defs.itertuples()))
 d = defs.set_index("key").loc[key]
-st.caption(f"{_direction(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
+st.caption(f"{ui.direction_text(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
 
 table = ui.load_scores(P, S, tuple(keys))
 meta = ui.load_meta(P, S)
@@ -53,7 +49,7 @@ if len(finite) == 0:
 lo, hi = float(finite.min()), float(finite.max())
 if lo == hi:
     hi = lo + 1.0
-hib = d["higher_is_better"]
+hib = ui.direction(d["higher_is_better"])
 default = float(np.quantile(finite, 0.05 if hib is True else 0.95)) if hib in (True, False) else lo
 t1, t2 = st.columns([3, 1])
 thr = t1.slider("Threshold", lo, hi, float(np.clip(default, lo, hi)), (hi - lo) / 200 or 0.01,

@@ -197,7 +197,7 @@ def budget_panel() -> None:
             pos_pool = sidx.get_indexer(pool_ids)
             pos_sub = sidx.get_indexer(chosen)
             for r in defs.itertuples():
-                if r.higher_is_better is None or pd.isna(r.higher_is_better):
+                if ui.direction(r.higher_is_better) is None:
                     continue
                 col = scores_all[r.key].to_numpy(np.float64)
                 a, s_ = col[pos_pool[pos_pool >= 0]], col[pos_sub[pos_sub >= 0]]
@@ -205,7 +205,7 @@ def budget_panel() -> None:
                     continue
                 pm = float(np.nanmean(a))
                 sm = float(np.nanmean(s_)) if np.isfinite(s_).any() else float("nan")
-                rows.append({"score": r.key, "direction": "higher better" if r.higher_is_better else "lower better",
+                rows.append({"score": r.key, "direction": ui.direction_text(r.higher_is_better),
                              "pool mean": pm, "subset mean": sm, "change": sm - pm})
             if rows:
                 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",

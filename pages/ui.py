@@ -18,6 +18,7 @@ import importlib
 import inspect
 import json
 import os
+import re
 import threading
 import time
 import traceback
@@ -121,7 +122,8 @@ def engine(module: str, *names: str, what: str, how: str) -> tuple[Any, ...] | N
         mod = importlib.import_module(module)
         return tuple(getattr(mod, n) for n in names)
     except (ImportError, AttributeError) as exc:
-        st.warning(f"**{what}** is not available in this checkout (`{module}`: {exc}). {how}", icon=":material/construction:")
+        st.warning(f"**{what}** is not available in this checkout (`{module}`: {exc}). {how}",
+                   icon=":material/construction:")
         return None
 
 
@@ -276,11 +278,27 @@ def show_text(label: str, text: object, *, height: int | None = None) -> None:
 
 
 def md_escape(text: object) -> str:
-    """Text safe inside st.markdown / widget labels: HTML-escaped and markdown specials backslash-escaped."""
-    s = html.escape("" if text is None else str(text), quote=True)
-    for ch in "\\`*_{}[]()#+-.!|~>":
-        s = s.replace(ch, "\\" + ch)
-    return s
+    """Text safe inside st.markdown / st.warning / widget labels: every ASCII punctuation character is
+    backslash-escaped (CommonMark), so no markdown, link or HTML tag is formed; it displays literally."""
+    s = "" if text is None else str(text)
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", s)
+
+
+def direction(v: object) -> bool | None:
+    """A score's higher_is_better as True / False / None (NULL, NaN and numpy bools handled)."""
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return bool(v)
+
+
+def direction_text(v: object) -> str:
+    d = direction(v)
+    return "higher is better" if d is True else "lower is better" if d is False else "no direction"
 
 
 # ---------------------------------------------------------------------------------------------- formatting
@@ -333,8 +351,10 @@ def selection_row_ids(points: list[dict], rows_by_trace: list[list[int]]) -> lis
     ids: set[int] = set()
     for p in points:
         cd = p.get("customdata")
-        if cd is not None:
-            ids.add(int(cd[0] if isinstance(cd, (list, tuple)) else cd))
+        if isinstance(cd, (list, tuple)) and len(cd) and isinstance(cd[0], (int, float)):
+            cd = cd[0]
+        if isinstance(cd, (int, float)) and not isinstance(cd, bool):
+            ids.add(int(cd))
             continue
         c, i = p.get("curve_number"), p.get("point_index", p.get("point_number"))
         if c is not None and i is not None and 0 <= c < len(rows_by_trace) and 0 <= i < len(rows_by_trace[c]):

@@ -3,6 +3,7 @@ involved) against a small real workspace: the tiny demo, analysed (graph, densit
 scored with the heuristics and ranked by two methods."""
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -38,7 +39,7 @@ def app_ws(tiny_ws, tmp_path_factory: pytest.TempPathFactory):
     shutil.copy(tiny_ws.path, dst)
     ws = Workspace(dst)
     src = d / "hostile.jsonl"
-    src.write_text('{"prompt": "%s", "response": "%s"}\n' % (HOSTILE.replace("'", "\\u0027"), HOSTILE.replace("'", "\\u0027")))
+    src.write_text(json.dumps({"prompt": HOSTILE, "response": HOSTILE}) + "\n")
     ingest_file(ws, src, name="hostile")
     embed_workspace(ws, DEFAULT_MODEL)
     analyze(ws, model=DEFAULT_MODEL, steps=("graph", "density", "uniqueness", "dedup", "clusters", "pca"))
@@ -183,7 +184,6 @@ def test_map_colour_options_render(app_ws) -> None:
 
 
 def test_map_hover_text_is_escaped(app_ws) -> None:
-    import json
 
     at = page("map", app_ws)
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)

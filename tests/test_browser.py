@@ -7,6 +7,7 @@ page go to tests/screenshots/ (git-ignored). Skips cleanly when Chromium (/usr/b
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -40,14 +41,24 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     d = tmp_path_factory.mktemp("e2e")
     ws = d / "demo.duckdb"
+    prebuilt = os.environ.get("CURATION_E2E_WORKSPACE")  # a workspace this fixture built before (dev loop)
+    if prebuilt:
+        shutil.copy(prebuilt, ws)
+        return ws
     src = d / "hostile.jsonl"
     src.write_text(json.dumps({"prompt": "Hostile " + HOSTILE, "response": HOSTILE}) + "\n")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     py = sys.executable
     subprocess.run([py, "-m", "curation", "--workspace", str(ws), "ingest", str(src), "--name", "hostile"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([py, "-m", "curation", "--workspace", str(ws), "demo", "--n-sft", "400", "--n-pref", "60"],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
+    cli = [py, "-m", "curation", "--workspace", str(ws)]
+    demo = subprocess.run(cli + ["demo", "--n-sft", "400", "--n-pref", "60"], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    # the steps after the analysis again, each idempotent (so a demo builder that stops early still gives the
+    # workspace this test needs)
+    for step in (["score", "heuristics", "--quiet"], ["select", "random"], ["select", "facility"]):
+        r = subprocess.run(cli + step, cwd=ROOT, env=env, capture_output=True, text=True)
+        assert r.returncode == 0, (step, r.stderr[-2000:], demo.stderr[-2000:])
     return ws
 
 
@@ -96,15 +107,22 @@ def browser_page(server: str):
         browser.close()
 
 
-def wait_idle(page, settle: float = 0.8) -> None:  # noqa: ANN001
-    """Wait until the app has finished running (no 'running' status widget) and the page has settled."""
+def wait_idle(page, timeout: float = 120.0) -> None:  # noqa: ANN001
+    """Wait until the app has finished rendering: no skeleton, spinner, stale element or running indicator, and
+    the main area's element count unchanged for ~1.5 s. Fails on any exception box."""
     page.wait_for_selector('[data-testid="stApp"]')
-    time.sleep(settle)
-    for _ in range(240):
-        if page.locator('[data-testid="stStatusWidget"]').count() == 0:
-            break
-        time.sleep(0.25)
-    time.sleep(settle)
+    busy = ('[data-testid="stSkeleton"], [data-testid="stSpinner"], [data-stale="true"], '
+            '[data-testid="stStatusWidget"]')
+    deadline = time.time() + timeout
+    last, stable = -1, 0
+    while time.time() < deadline and stable < 3:
+        time.sleep(0.5)
+        n = page.locator('[data-testid="stMain"] *').count()
+        if page.locator(busy).count() == 0 and n == last and n > 0:
+            stable += 1
+        else:
+            stable = 0
+        last = n
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
         '[data-testid="stException"]').first.inner_text()
 
@@ -116,6 +134,19 @@ def open_page(page, server: str, path: str) -> None:  # noqa: ANN001
 
 def shot(page, name: str) -> None:  # noqa: ANN001
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def poll(fn, *, timeout: float = 60.0):  # noqa: ANN001, ANN201
+    """fn() until it returns something truthy (reruns finish asynchronously, fragments without a status widget)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            got = fn()
+        except Exception:  # noqa: BLE001 - element not there yet
+            got = None
+        if got or time.time() > deadline:
+            return got
+        time.sleep(0.5)
 
 
 def metric_value(page, label: str) -> str:  # noqa: ANN001
@@ -131,7 +162,7 @@ def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:  # noqa: 
 
     # ---- Data
     open_page(page, server, "")
-    page.get_by_role("heading", name="Data").wait_for()
+    page.get_by_role("heading", name="Data", exact=True).wait_for()
     assert metric_value(page, "Examples") == f"{ws.n_examples():,}"
     shot(page, "01_data")
 
@@ -142,9 +173,10 @@ def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:  # noqa: 
     slider.focus()
     for _ in range(10):
         slider.press("ArrowRight")
+    n0 = int(before.replace(",", ""))
+    after = poll(lambda: (v := int(metric_value(page, "Selected").replace(",", ""))) > n0 and v)
+    assert after, (before, metric_value(page, "Selected"))
     wait_idle(page)
-    after = metric_value(page, "Selected")
-    assert int(after.replace(",", "")) > int(before.replace(",", "")), (before, after)
     shot(page, "02_select")
 
     # ---- Map: box-select the middle of the plot and pin the points
@@ -161,24 +193,24 @@ def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:  # noqa: 
     page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
     page.mouse.move(x1, y1, steps=5)
     page.mouse.up()
+    heading = page.get_by_role("heading", name="Selected on the map")
+    n_sel = poll(lambda: int(heading.inner_text().rsplit(":", 1)[1].strip().replace(",", "")))
+    assert n_sel and n_sel > 0, heading.inner_text()
     wait_idle(page)
-    head = page.get_by_role("heading", name="Selected on the map").inner_text()
-    n_sel = int(head.rsplit(":", 1)[1].strip().replace(",", ""))
-    assert n_sel > 0, head
     shot(page, "03_map_selected")
     page.get_by_role("button", name="Pin include").click()
+    assert poll(lambda: (ws.pins()["pin"] == "include").sum() == n_sel)
+    page.get_by_text(f"Pinned {n_sel:,} examples to always include").wait_for()
     wait_idle(page)
-    pins = ws.pins()
-    assert (pins["pin"] == "include").sum() == n_sel
     assert set(ws.decisions()["who"]) == {"e2e"}
     shot(page, "04_map_pinned")
 
     # ---- Scores, Balance
     open_page(page, server, "scores")
-    page.get_by_role("heading", name="Scores").wait_for()
+    page.get_by_role("heading", name="Scores", exact=True).wait_for()
     shot(page, "05_scores")
     open_page(page, server, "balance")
-    page.get_by_role("heading", name="Balance").wait_for()
+    page.get_by_role("heading", name="Balance", exact=True).wait_for()
     shot(page, "06_balance")
 
     # ---- Inspect the hostile example: its tags are text, nothing runs
@@ -200,8 +232,8 @@ def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:  # noqa: 
 
     # ---- Export
     open_page(page, server, "export")
-    page.get_by_label("File name").fill("e2e_subset")
-    page.get_by_label("File name").press("Enter")
+    page.get_by_role("textbox", name="File name").fill("e2e_subset")
+    page.get_by_role("textbox", name="File name").press("Enter")
     wait_idle(page)
     page.get_by_role("button", name="Export", exact=True).click()
     wait_idle(page)

@@ -102,16 +102,20 @@ def test_record_shapes_and_unique_ids(demo: DemoData) -> None:
     assert sum(1 for r in demo.sft if not r["input"]) > 1500
 
 
-def test_response_lengths_and_variety(demo: DemoData, by_id: dict[str, dict]) -> None:
-    defect = {i for k in DEFECT_LISTS for i in demo.truth[k]}
-    clean = [r for r in demo.sft if r["id"] not in defect]
+def test_response_lengths_and_variety(demo: DemoData) -> None:
+    t = demo.truth
+    copies = {i for g in t["exact_duplicates"] for i in g[1:]} | {b for _, b in t["near_duplicates"]}
+    fresh = [r for r in demo.sft if r["id"] not in copies]
+    assert len({(r["instruction"], r["input"]) for r in fresh}) == len(fresh)  # every fresh prompt is unique
+    defect = {i for k in DEFECT_LISTS for i in t[k]}
+    clean = [r for r in fresh if r["id"] not in defect]
     words = [len(r["output"].split()) for r in clean]
     assert 20 <= statistics.median(words) <= 120
     assert sum(w > 120 for w in words) > 50  # some longer answers
     for cat in CATEGORIES:  # many distinct instructions per category, not one template repeated
         instr = [r["instruction"] for r in clean if r["category"] == cat]
         first_words = Counter(" ".join(i.split()[:3]) for i in instr)
-        assert len(set(instr)) > 0.9 * len(instr)
+        assert len(set(instr)) > 0.8 * len(instr), cat
         assert first_words.most_common(1)[0][1] < 0.5 * len(instr), cat
 
 

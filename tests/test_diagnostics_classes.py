@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from curation.diagnostics.classes import (MISSING_LABEL, OTHER_LABEL, chi2_test, class_alerts, class_table,
@@ -14,6 +15,7 @@ def test_encode_labels_orders_by_count_and_handles_missing() -> None:
     assert MISSING_LABEL in names and "3" in names
     assert [names[c] for c in codes] == ["b", "a", "b", MISSING_LABEL, MISSING_LABEL, MISSING_LABEL, "3", "b",
                                           "b"]
+    assert encode_labels(pd.Series(["x", pd.NA, None], dtype="string"))[1] == ["(none)", "x"]
     codes, names = encode_labels([f"c{i % 7}" for i in range(70)] + ["rare"], max_classes=4)
     assert len(names) == 4 and OTHER_LABEL in names
 
@@ -50,3 +52,11 @@ def test_alerts_for_dropped_and_underkept_classes() -> None:
     alerts = class_alerts(class_table(names, pool, sub))
     assert len(alerts) == 1 and "keeps 4% of class 'z'" in alerts[0] and "overall" in alerts[0]
     assert class_alerts(class_table(names, pool, np.array([50, 30, 20, 0]))) == []
+
+
+def test_alerts_are_capped_and_small_dropped_classes_still_count() -> None:
+    names = [f"c{i}" for i in range(20)] + ["big"]
+    pool = np.array([20] * 20 + [10_000])
+    sub = np.array([0] * 20 + [5_000])  # twenty 0.2% classes dropped
+    alerts = class_alerts(class_table(names, pool, sub), max_alerts=5)
+    assert len(alerts) == 6 and all("drops class" in a for a in alerts[:5]) and "15 more" in alerts[5]

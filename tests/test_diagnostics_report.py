@@ -65,7 +65,7 @@ def test_subset_that_drops_a_class(ctx2: ReportContext) -> None:
     t = card.classes.set_index("label")
     assert t.loc["narrow", "subset_count"] == 0 and t.loc["narrow", "retention"] == 0
     assert t.loc["wide", "subset_share"] == 1.0
-    assert card.js_divergence == pytest.approx(0.311, abs=0.01)  # JS(½,½ ‖ 1,0) = 1.5 - ¾·log2(3)·... known value
+    assert card.js_divergence == pytest.approx(0.311, abs=0.01)  # JS = H(¾,¼) - ½·H(½,½) - ½·H(1,0) = 0.311
     assert card.chi2_p < 1e-10
     assert any("drops class 'narrow' entirely" in a for a in card.alerts)
     assert any("Jensen-Shannon" in a for a in card.alerts)
@@ -84,13 +84,6 @@ def test_collapsed_class_is_flagged(ctx2: ReportContext, two_spectra: tuple[np.n
     row = card.spectral.set_index("label").loc["wide"]
     assert row["subset_effective_rank"] < 0.75 * row["pool_effective_rank"]
     assert any("class 'wide' spans fewer directions" in a for a in card.alerts)
-
-
-def test_js_known_value() -> None:
-    # JS(p=(½,½), q=(1,0)) in bits: m=(¾,¼); ½·KL(p‖m) + ½·KL(q‖m)
-    m = np.array([0.75, 0.25])
-    val = 0.5 * np.sum([0.5 * np.log2(0.5 / m[0]), 0.5 * np.log2(0.5 / m[1])]) + 0.5 * np.log2(1 / 0.75)
-    assert val == pytest.approx(0.311, abs=0.001)
 
 
 @pytest.fixture(scope="module")
@@ -115,9 +108,8 @@ def test_fast_report_equals_reference(mixed: dict) -> None:
         sel = mixed["ranking"][:k]
         card = ctx.report(sel)
         ref = reference_report(X, labels, sel, scores=scores, params=P)
-        pd.testing.assert_frame_equal(
-            card.classes[["label", "pool_count", "subset_count"]], ref["classes"][["label", "pool_count", "subset_count"]],
-            check_dtype=False)
+        cols = ["label", "pool_count", "subset_count"]
+        pd.testing.assert_frame_equal(card.classes[cols], ref["classes"][cols], check_dtype=False)
         np.testing.assert_allclose(card.classes["retention"], ref["classes"]["retention"])
         assert card.js_divergence == pytest.approx(ref["js_divergence"], abs=1e-12)
         assert card.chi2 == pytest.approx(ref["chi2"]) and card.chi2_p == pytest.approx(ref["chi2_p"], abs=1e-12)
@@ -197,8 +189,8 @@ def test_size_matched_baseline_removes_small_sample_bias(mixed: dict) -> None:
     np.testing.assert_allclose(full["effective_rank_change"], 0.0, atol=1e-6)
     rng = np.random.default_rng(11)
     vs_base, vs_pool = [], []
-    for _ in range(8):  # random 8% subsets: classes of ~6-30 rows in 24 dims, where shrinkage inflates the estimate
-        spec = ctx.report(rng.choice(len(X), 72, replace=False)).spectral.set_index("label").loc[["a", "b", "c"]]
+    for _ in range(24):  # random 12% subsets: classes of ~20-45 rows in 24 dims, where shrinkage inflates estimates
+        spec = ctx.report(rng.choice(len(X), 108, replace=False)).spectral.set_index("label").loc[["a", "b", "c"]]
         vs_base.append(spec["effective_rank_change"].to_numpy())
         vs_pool.append((spec["subset_effective_rank"] / spec["pool_effective_rank"] - 1).to_numpy())
     assert abs(np.nanmean(vs_base)) < 0.05

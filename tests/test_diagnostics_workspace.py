@@ -52,8 +52,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     keep = ex["row_id"].to_numpy() % 37 != 5  # a few examples stay unembedded
     w.put_embeddings(MODEL, ex["text_hash"][keep].tolist(), X[keep])
     w.put_scores("quality", ex["example_id"].tolist(), rng.random(len(ex)), higher_is_better=True)
-    w.put_scores("cluster", ex["example_id"].tolist(), (ex["row_id"] % 4).astype(float).to_numpy(),
-                 description="cluster id")
+    w.put_scores(f"cluster:{MODEL}", ex["example_id"].tolist(), (ex["row_id"] % 4).astype(float).to_numpy(),
+                 name="cluster", description="cluster id (as curation.clusters stores it)")
     order = ex["row_id"].to_numpy()[np.argsort(ex["label"].fillna("zzz").to_numpy(), kind="stable")]  # math last
     w.put_ranking(Ranking(order=order[::-1].copy(), gains=np.full(len(order), np.nan), method="test-rank(seed=0)"))
     return w
@@ -67,7 +67,7 @@ def test_build_from_workspace(ws: Workspace) -> None:
     r = ws.ranking("test-rank(seed=0)")
     card = ctx.report(r.top(150))
     assert card.n_subset <= 150
-    assert list(card.quality["key"]) == ["cluster", "quality"] or list(card.quality["key"]) == ["quality", "cluster"]
+    assert list(card.quality["key"]) == ["quality"]  # cluster ids are not a quality score
     assert card.preference is not None
     types = card.preference["types"].set_index("label")
     assert set(types.index) == {"harmless-base", "helpful-base"}
@@ -86,7 +86,9 @@ def test_label_from_record_key_and_score_key(ws: Workspace) -> None:
     assert {"math", "poetry", "code"} <= set(ctx.names)
     ctx = ReportContext.build(ws, model=MODEL, label_column="cluster")
     assert set(ctx.names) == {"0", "1", "2", "3"}
-    assert ctx.quality_index is not None and ctx.quality_index.keys == ["quality"]  # the label key is not a score
+    assert ctx.quality_index is not None and ctx.quality_index.keys == ["quality"]
+    ctx = ReportContext.build(ws, model=MODEL, label_column="quality")  # any score key works as a label
+    assert len(ctx.names) > 100 and ctx.quality_index is None
     ctx = ReportContext.build(ws, model=MODEL, label_column="dataset")
     assert set(ctx.names) == {"sft", "harmless-base", "helpful-base"}
     with pytest.raises(CurationError, match="record keys are"):

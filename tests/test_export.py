@@ -37,7 +37,8 @@ def _small_ws(tmp_path: Path, n_sft: int = 40, n_pref: int = 12, seed: int = 3) 
     paths = write_demo(tmp_path / "src", n_sft=n_sft, n_pref=n_pref, seed=seed)
     ws = Workspace(tmp_path / "small.duckdb")
     ingest_file(ws, paths["sft"], name="demo_sft")
-    ingest_file(ws, paths["pref"], name="demo_pref")
+    if n_pref:
+        ingest_file(ws, paths["pref"], name="demo_pref")
     return ws
 
 
@@ -284,6 +285,21 @@ def test_crash_mid_hf_write_leaves_no_folder(tiny_ws_copy: Workspace, monkeypatc
     assert not (tiny_ws_copy.export_dir / "hfcrash").exists() and _leftovers(tiny_ws_copy.export_dir) == []
 
 
+def test_failure_after_the_data_is_written_leaves_nothing(tiny_ws_copy: Workspace,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data, datasheet and manifest are staged and moved into place together: a datasheet that fails to
+    render leaves no data file without its manifest."""
+    import curation.datasheet as sheet
+
+    def boom(*args: object, **kw: object) -> str:
+        raise RuntimeError("render failed (simulated)")
+
+    monkeypatch.setattr(sheet, "render_datasheet", boom)
+    with pytest.raises(RuntimeError, match="simulated"):
+        export_subset(tiny_ws_copy, ranking_key=None, budget_rows=10, fmt="hf", name="half")
+    assert list(tiny_ws_copy.export_dir.iterdir()) == [] and len(tiny_ws_copy.exports()) == 0
+
+
 # ---------------------------------------------------------------------------------------------------- manifest
 def test_manifest_records_what_the_subset_depends_on(tiny_ws_copy: Workspace) -> None:
     import curation
@@ -369,7 +385,7 @@ def test_reproduce_graph_based_ranking(tmp_path: Path) -> None:
     from curation.graph import analyze
     from curation.select import run_selection
 
-    ws = _small_ws(tmp_path, n_sft=36, n_pref=0)
+    ws = _small_ws(tmp_path, n_sft=16, n_pref=0)
     embed_workspace(ws, DEFAULT_MODEL)
     analyze(ws, model=DEFAULT_MODEL, k=5, steps=("graph", "density"))
     key = run_selection(ws, "density", {}, seed=4, model=DEFAULT_MODEL).method

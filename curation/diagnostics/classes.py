@@ -33,7 +33,7 @@ def encode_labels(labels: np.ndarray | pd.Series | list, *, max_classes: int = 2
 
 
 def _label_text(v: object) -> str:
-    if v is None:
+    if v is None or v is pd.NA or v is pd.NaT:
         return MISSING_LABEL
     if isinstance(v, (float, np.floating)):
         if np.isnan(v):
@@ -106,16 +106,19 @@ def class_alerts(table: pd.DataFrame, *, what: str = "class", min_pool_count: in
                  low: float = 0.5, high: float = 2.0, max_alerts: int = 8) -> list[str]:
     """Plain-language alerts for classes whose retention is far from the overall retention.
 
-    A class is checked when it has ≥ ``min_pool_count`` rows and ≥ ``min_pool_share`` of the pool. It is flagged
-    when the selection drops it, keeps < ``low`` × or > ``high`` × the overall retention. Worst first."""
+    A class with ≥ ``min_pool_count`` rows is flagged when the selection drops it entirely; one that also has
+    ≥ ``min_pool_share`` of the pool when the selection keeps < ``low`` × or > ``high`` × the overall retention.
+    Worst first, at most ``max_alerts`` (then a count of the rest)."""
     n, k = int(table["pool_count"].sum()), int(table["subset_count"].sum())
     if n == 0 or k == 0:
         return []
     overall = k / n
-    t = table[(table["pool_count"] >= min_pool_count) & (table["pool_share"] >= min_pool_share)]
+    t = table[table["pool_count"] >= min_pool_count]
     out: list[tuple[float, str]] = []
     for r in t.itertuples(index=False):
         ratio = r.retention / overall
+        if r.subset_count > 0 and r.pool_share < min_pool_share:
+            continue
         if r.subset_count == 0:
             out.append((0.0, f"this selection drops {what} {r.label!r} entirely ({r.pool_count} examples, "
                              f"{_pct(r.pool_share)} of the pool)"))

@@ -60,7 +60,8 @@ def reference_report(X: np.ndarray, labels: np.ndarray, selected: np.ndarray, *,
     classes["retention"] = classes["subset_count"] / classes["pool_count"]
     out: dict = {"classes": classes}
     if len(sel):
-        out["js_divergence"] = float(jensenshannon(pool_counts.to_numpy(float), sub_counts.to_numpy(float), base=2) ** 2)
+        js = jensenshannon(pool_counts.to_numpy(float), sub_counts.to_numpy(float), base=2)
+        out["js_divergence"] = float(js ** 2)
         exp = len(sel) * pool_counts.to_numpy(float) / n
         r = chisquare(sub_counts.to_numpy(float), exp)
         out["chi2"], out["chi2_p"] = float(r.statistic), float(r.pvalue)
@@ -99,7 +100,8 @@ def reference_report(X: np.ndarray, labels: np.ndarray, selected: np.ndarray, *,
             best = np.maximum(best, (X[rows_c] @ X[sel[a:a + 16384]].T).max(axis=1))
         dist = 1.0 - best.astype(np.float64)
         out["coverage"] = {"mean_distance": float(dist.mean()), "p95_distance": float(np.quantile(dist, 0.95)),
-                           "max_distance": float(dist.max()), "facility_location": float(best.astype(np.float64).mean())}
+                           "max_distance": float(dist.max()),
+                           "facility_location": float(best.astype(np.float64).mean())}
     else:
         out["coverage"] = {"mean_distance": float("nan"), "p95_distance": float("nan"),
                            "max_distance": float("nan"), "facility_location": float("nan")}

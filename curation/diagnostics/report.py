@@ -11,10 +11,12 @@ preference features. :meth:`ReportContext.report` then costs, for a subset of k 
 * coverage: O(m·L) for m sampled pool rows (see :mod:`curation.diagnostics.coverage`);
 * quality and preference: O(n) masked gathers.
 
-At 100k rows × 384 dims and 8 classes a budget change takes well under 150 ms (benchmarks/RESULTS.md).
+At 100k rows × 384 dims and 8 classes a budget change costs ~85 ms of CPU time, dominated by the ten 384×384
+eigensolves (benchmarks/RESULTS.md); an arbitrary new subset (nothing reusable) costs up to a few hundred ms.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -36,6 +38,7 @@ from curation.errors import CurationError
 
 ALL_LABEL = "(all)"
 MAX_INCREMENTAL_UPDATES = 64  # refresh the subset statistics from scratch after this many incremental updates
+SMALL_BUILD_VALUES = 20_000 * 384  # embeddings smaller than this are built with single-threaded BLAS
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def _jsonable(v: Any) -> Any:
 class _SubsetState:
     mask: np.ndarray
     stats: sp.ClassStats
-    metrics: dict[int, dict[str, float]]
+    metrics: dict[int | str, Any]  # group → metrics; "all" → metrics of the whole subset; "vendi" → float
     n_updates: int = 0
 
 
@@ -192,13 +195,27 @@ class ReportContext:
         :class:`ReportParams`. Cost: O(n·d²) for the pool statistics, O(m·n·d) for the coverage index
         (m = coverage_sample), O(p²·d) for the probe (p = probe_sample): ~5 s at 100k × 384 on 2 cores.
         """
+        arr = np.asarray(X)
+        small = arr.ndim == 2 and arr.size < SMALL_BUILD_VALUES
+        with sp.single_blas_thread() if small else contextlib.nullcontext():  # threads only pay on big GEMMs
+            return cls._from_arrays(arr, labels, scores=scores, pref=pref, row_ids=row_ids,
+                                    score_directions=score_directions, label_column=label_column, model=model,
+                                    params=params, param_overrides=param_overrides)
+
+    @classmethod
+    def _from_arrays(cls, X: np.ndarray, labels: Sequence[object] | np.ndarray | pd.Series, *,
+                     scores: pd.DataFrame | None, pref: pd.DataFrame | None,
+                     row_ids: Sequence[int] | np.ndarray | None, score_directions: dict[str, bool | None] | None,
+                     label_column: str, model: str | None, params: ReportParams | None,
+                     param_overrides: dict[str, Any]) -> ReportContext:
         t0 = time.perf_counter()
         self = cls()
         P = params or ReportParams()
         if param_overrides:
             bad = [k for k in param_overrides if k not in ReportParams.__dataclass_fields__]
             if bad:
-                raise CurationError(f"unknown report parameter(s) {bad}; known: {list(ReportParams.__dataclass_fields__)}")
+                raise CurationError(f"unknown report parameter(s) {bad}; known: "
+                                    f"{list(ReportParams.__dataclass_fields__)}")
             P = ReportParams(**{**P.__dict__, **param_overrides})
         self.params = P
         self.model = model
@@ -297,31 +314,12 @@ class ReportContext:
         from curation.embed import model_key
 
         key = model_key(model)
-        row_ids, X = ws.embeddings(key)
-        if len(row_ids) == 0:
-            raise CurationError(f"no example of workspace {ws.path} is embedded under model {key!r}; run "
-                                f"`python -m curation embed --model {model}` first")
-        labels = _workspace_column(ws, label_column, row_ids, what="label column")
-        if labels.isna().all():
-            raise CurationError(f"label column {label_column!r} is empty for all {len(row_ids)} embedded examples; "
-                                f"pass another one ({_column_choices(ws)})")
-        defs = ws.score_defs()
-        keys = [k for k in defs["key"].tolist() if k != label_column] if len(defs) else []
-        scores = directions = None
-        if keys:
-            scores = ws.scores(keys).set_index("row_id").reindex(row_ids)[keys].reset_index()
-            directions = {r.key: (None if r.higher_is_better is None or pd.isna(r.higher_is_better)
-                                  else bool(r.higher_is_better)) for r in defs.itertuples(index=False)}
-        pref = None
-        ex = ws.examples(["row_id", "kind", "chosen", "rejected"])
-        ex = ex[ex["kind"] == "preference"]
-        if len(ex):
-            types = _workspace_column(ws, pref_type_column, ex["row_id"].to_numpy(np.int64), what="preference type column")
-            pref = pd.DataFrame({"row_id": ex["row_id"].to_numpy(np.int64), "chosen": ex["chosen"].to_numpy(object),
-                                 "rejected": ex["rejected"].to_numpy(object), "type": types.to_numpy(object)})
-        ctx = cls.from_arrays(X, labels, scores=scores, pref=pref, row_ids=row_ids, score_directions=directions,
-                              label_column=label_column, model=key, params=params, **param_overrides)
-        ctx.unembedded_row_ids = np.setdiff1d(ws.row_ids(), row_ids)
+        with ws.connect():  # one connection for all the reads, released before the (slower) computing
+            data = _read_workspace(ws, key, label_column, pref_type_column)
+        ctx = cls.from_arrays(data["X"], data["labels"], scores=data["scores"], pref=data["pref"],
+                              row_ids=data["row_ids"], score_directions=data["directions"], label_column=label_column,
+                              model=key, params=params, **param_overrides)
+        ctx.unembedded_row_ids = data["unembedded"]
         return ctx
 
     def _align(self, df: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -418,7 +416,7 @@ class ReportContext:
                 empty = st.stats.n == 0
                 st.stats.s1[empty] = 0.0
                 st.stats.s2[empty] = 0.0
-                for g in changed:
+                for g in changed | ({"all", "vendi"} if changed else set()):
                     st.metrics.pop(g, None)
                 st.mask = mask
                 st.n_updates += 1
@@ -528,7 +526,10 @@ class ReportContext:
         skipped = len(self.names) - len(self.spec_classes)
         if skipped:
             notes.append(f"spectra cover the {len(self.spec_classes)} largest classes with at least "
-                         f"{P.spectral_min_rows} rows; {skipped} smaller or further classes are only in the class table")
+                         f"{P.spectral_min_rows} rows; {skipped} smaller or further classes are only in the class "
+                         "table")
+        notes.append("spectral change compares each class in the subset with a random subset of that class of the "
+                     "same size (spectral estimates depend on the row count)")
         notes.append(f"spectra: {P.shrinkage} shrinkage; subset statistics {how}")
         probe = dict(self.probe)
         tm["total"] = _ms(t0)
@@ -541,10 +542,13 @@ class ReportContext:
         P = self.params
         rows = []
         todo = [g for g in range(len(self.spec_classes)) if g not in state.metrics]
-        tn, ts1, ts2 = state.stats.total()
-        jobs = [(int(state.stats.n[g]), state.stats.s1[g], state.stats.s2[g]) for g in todo] + [(tn, ts1, ts2)]
-        *per_class, sub_all, vendi = self._spectra(jobs, vendi=ts2)
-        state.metrics.update(zip(todo, per_class))
+        tn = int(state.stats.n.sum())
+        if todo or "all" not in state.metrics:
+            _, ts1, ts2 = state.stats.total()
+            jobs = [(int(state.stats.n[g]), state.stats.s1[g], state.stats.s2[g]) for g in todo] + [(tn, ts1, ts2)]
+            *per_class, state.metrics["all"], state.metrics["vendi"] = self._spectra(jobs, vendi=ts2)
+            state.metrics.update(zip(todo, per_class))
+        sub_all, vendi = state.metrics["all"], state.metrics["vendi"]
         acc = self.probe["per_class"].set_index("label")["accuracy"]
         def base(bl: sp.SizeBaseline, m: int) -> dict[str, float]:
             return bl.at(m) if m >= P.spectral_min_rows else dict(sp.NAN_METRICS)
@@ -645,6 +649,58 @@ def _ms(t0: float) -> float:
 
 
 # ---------------------------------------------------------------------------------------------------- workspace
+def _read_workspace(ws: Any, key: str, label_column: str, pref_type_column: str) -> dict[str, Any]:
+    """Everything :meth:`ReportContext.build` reads from the workspace (embeddings, labels, scores, pairs)."""
+    row_ids, X = ws.embeddings(key)
+    if len(row_ids) == 0:
+        raise CurationError(f"no example of workspace {ws.path} is embedded under model {key!r}; run "
+                            f"`python -m curation embed --model {key}` first")
+    defs = ws.score_defs()
+    label_key = _score_key_for(defs, label_column, key)
+    labels = _workspace_column(ws, label_key or label_column, row_ids, what="label column")
+    if labels.isna().all():
+        raise CurationError(f"label column {label_column!r} is empty for all {len(row_ids)} embedded examples; "
+                            f"pass another one ({_column_choices(ws)})")
+    # quality scores: every score key but the label's and cluster ids (categorical, not a quality)
+    keys = [r.key for r in defs.itertuples(index=False)
+            if r.key != label_key and r.name not in CATEGORICAL_SCORES] if len(defs) else []
+    scores = directions = None
+    if keys:
+        scores = ws.scores(keys).set_index("row_id").reindex(row_ids)[keys].reset_index()
+        directions = {r.key: (None if r.higher_is_better is None or pd.isna(r.higher_is_better)
+                              else bool(r.higher_is_better)) for r in defs.itertuples(index=False)}
+    pref = None
+    ex = ws.examples(["row_id", "kind", "chosen", "rejected"])
+    ex = ex[ex["kind"] == "preference"]
+    if len(ex):
+        types = _workspace_column(ws, pref_type_column, ex["row_id"].to_numpy(np.int64),
+                                  what="preference type column")
+        pref = pd.DataFrame({"row_id": ex["row_id"].to_numpy(np.int64), "chosen": ex["chosen"].to_numpy(object),
+                             "rejected": ex["rejected"].to_numpy(object), "type": types.to_numpy(object)})
+    return {"X": X, "labels": labels, "scores": scores, "pref": pref, "row_ids": row_ids, "directions": directions,
+            "unembedded": np.setdiff1d(ws.row_ids(), row_ids)}
+
+
+CATEGORICAL_SCORES = ("cluster",)  # score names whose values are ids, not qualities
+
+
+def _score_key_for(defs: pd.DataFrame, column: str, model: str) -> str | None:
+    """The score key that ``column`` names: itself when it is a key, else the newest key whose name is
+    ``column`` (e.g. "cluster" → "cluster:<model>:n_clusters=20"), preferring keys of ``model``. None if neither."""
+    from curation.store import EXAMPLE_COLUMNS
+
+    if column in EXAMPLE_COLUMNS or not len(defs):
+        return None
+    if column in set(defs["key"]):
+        return column
+    cand = defs[defs["name"] == column]
+    if not len(cand):
+        return None
+    mine = cand[cand["key"].str.contains(f":{model}", regex=False)]
+    cand = mine if len(mine) else cand
+    return str(cand.sort_values("created_at").iloc[-1]["key"])
+
+
 def _workspace_column(ws: Any, column: str, row_ids: np.ndarray, *, what: str) -> pd.Series:
     """Values of ``column`` for ``row_ids`` (in that order): an examples column, a score key or a record key."""
     from curation.store import EXAMPLE_COLUMNS
@@ -714,7 +770,8 @@ def format_card(card: ReportCard, *, max_rows: int = 30) -> str:
     c = card.coverage
     lines.append(f"\ncoverage: distance pool → nearest selected mean {c['mean_distance']:.4f} (random subset "
                  f"{c['random_mean_distance']:.4f}), p95 {c['p95_distance']:.4f}; facility location "
-                 f"{c['facility_location']:.4f}/row; Vendi {c['vendi_subset']:.2f} (random subset {c['vendi_random']:.2f}, "
+                 f"{c['facility_location']:.4f}/row; Vendi {c['vendi_subset']:.2f} (random subset "
+                 f"{c['vendi_random']:.2f}, "
                  f"pool {c['vendi_pool']:.2f})")
     if len(card.quality):
         q = card.quality[["key", "pool_mean", "subset_mean", "pool_median", "subset_median", "mean_change", "effect"]]

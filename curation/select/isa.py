@@ -27,6 +27,7 @@ def isa_loglik(X: np.ndarray, *, dims: int = 16, components: int = 2, seed: int 
     """(n,) log-likelihood of each row under a seeded GMM on PCA-reduced X (fit on at most max_fit rows)."""
     from sklearn.decomposition import PCA
     from sklearn.mixture import GaussianMixture
+    from threadpoolctl import threadpool_limits
 
     X = np.asarray(X, dtype=np.float64)
     n = len(X)
@@ -34,14 +35,17 @@ def isa_loglik(X: np.ndarray, *, dims: int = 16, components: int = 2, seed: int 
         raise CurationError(f"ISA needs more than {components + 1} examples, got {n}")
     rng = np.random.default_rng(seed)
     fit = rng.choice(n, max_fit, replace=False) if n > max_fit else np.arange(n)
-    Z = X
-    if dims and dims < X.shape[1]:
-        dims = min(dims, len(fit) - 1)
-        pca = PCA(n_components=dims, random_state=seed).fit(X[fit])
-        Z = pca.transform(X)
-    gmm = GaussianMixture(n_components=components, covariance_type="full", random_state=seed, reg_covar=1e-5)
-    gmm.fit(Z[fit])
-    return gmm.score_samples(Z)
+    # one BLAS thread: these are thin matrices where threads only add sync cost (15-40x slower on a busy 2-core
+    # machine), and single-threaded BLAS makes the result bit-reproducible
+    with threadpool_limits(limits=1):
+        Z = X
+        if dims and dims < X.shape[1]:
+            dims = min(dims, len(fit) - 1)
+            pca = PCA(n_components=dims, random_state=seed).fit(X[fit])
+            Z = pca.transform(X)
+        gmm = GaussianMixture(n_components=components, covariance_type="full", random_state=seed, reg_covar=1e-5)
+        gmm.fit(Z[fit])
+        return gmm.score_samples(Z)
 
 
 def entropy_drop(loglik: np.ndarray, *, normalize: bool = False) -> np.ndarray:
