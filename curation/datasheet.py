@@ -82,6 +82,11 @@ def _cell(v: Any, depth: int = 0) -> str:
     return _e(v)
 
 
+def _compact(v: Any) -> str:
+    """Parameters as one line of JSON (escaped later by the table)."""
+    return "" if v in (None, {}) else json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
@@ -196,7 +201,8 @@ def svg_scatter(xy: np.ndarray, kept: np.ndarray, *, width: int = 640, height: i
     sy = height - pad - (p[:, 1] - lo[1]) / span[1] * (height - 2 * pad)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
              'aria-label="map of kept and dropped examples" style="border:1px solid #eee">']
-    for sel, color, r in ((~kept[idx], "#c8c8c8", 1.6), (kept[idx], _SUB_COLOR, 2.0)):
+    big = len(p) <= 1000
+    for sel, color, r in ((~kept[idx], "#c8c8c8", 2.4 if big else 1.6), (kept[idx], _SUB_COLOR, 3.0 if big else 2.0)):
         pts = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}"/>' for x, y in zip(sx[sel], sy[sel]))
         parts.append(f'<g fill="{color}" fill-opacity="0.75">{pts}</g>')
     parts.append("</svg>")
@@ -472,9 +478,9 @@ def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarra
         "<h2>Sources</h2>", _table(src_rows, numeric=("rows", "in subset")),
         "<h2>Scores and graphs in the workspace</h2>", "<h3>Scores</h3>",
         _table([{"key": d.get("key"), "higher is better": d.get("higher_is_better"), "values": d.get("n_values"),
-                 "params": d.get("params")} for d in manifest.get("scores", [])]), "<h3>Neighbour graphs</h3>",
+                 "params": _compact(d.get("params"))} for d in manifest.get("scores", [])]), "<h3>Neighbour graphs</h3>",
         _table([{"key": g.get("key"), "model": g.get("model"), "k": g.get("k"), "rows": g.get("n"),
-                 "params": g.get("params")} for g in manifest.get("graphs", [])]),
+                 "params": _compact(g.get("params"))} for g in manifest.get("graphs", [])]),
         "</body></html>\n",
     ]
     return "".join(parts)

@@ -728,7 +728,8 @@ def _coding_sql(r: Rng) -> Sample:
     inp = ""
     if r.random() < 0.3:
         inp = f"Table: {tname}({t['cols']}, {t['group']}, {t['num']}, {t['date']})"
-    out = _para(_pick(r, ["Here's a query that does that:", "You can use:", "This should work in PostgreSQL, MySQL and SQLite:"]))
+    out = _para(_pick(r, ["Here's a query that does that:", "You can use:"]
+                      + (["This should work in PostgreSQL, MySQL and SQLite:"] if kind != 6 else [])))
     out += f"\n\n```sql\n{q}\n```\n\n" + _para(expl, _maybe(r, 0.4, _pick(r, [
         f"If the {tname} table is large, an index on the filtered or grouped column will help.",
         "Run it with EXPLAIN first if you want to see how the database plans to execute it.",
@@ -1004,14 +1005,14 @@ def _math_stats(r: Rng) -> Sample:
 
 def _math_fractions(r: Rng) -> Sample:
     """Add, subtract or multiply two fractions."""
-    a, b = Fraction(r.randint(1, 9), r.randint(2, 12)), Fraction(r.randint(1, 9), r.randint(2, 12))
+    da, db = r.randint(2, 12), r.randint(2, 12)
+    a, b = Fraction(r.randint(1, da - 1), da), Fraction(r.randint(1, db - 1), db)  # proper fractions
     op = _pick(r, ["+", "-", "×"])
     res = a + b if op == "+" else a - b if op == "-" else a * b
     fa, fb = f"{a.numerator}/{a.denominator}", f"{b.numerator}/{b.denominator}"
     fr = f"{res.numerator}/{res.denominator}" if res.denominator != 1 else str(res.numerator)
-    verb = {"+": "Add", "-": "Subtract", "×": "Multiply"}[op]
-    instr = _pick(r, [f"{verb} {fa} {'and' if op != '-' else 'from'} {fb if op != '-' else fa}." if op != "-" else f"What is {fa} - {fb}?",
-                      f"Compute {fa} {op} {fb} and simplify.", f"What is {fa} {op} {fb}?"])
+    first = {"+": f"Add {fa} and {fb}.", "-": f"Subtract {fb} from {fa}.", "×": f"Multiply {fa} by {fb}."}[op]
+    instr = _pick(r, [first, f"Compute {fa} {op} {fb} and simplify.", f"What is {fa} {op} {fb}?"])
     if op in "+-":
         lcd = a.denominator * b.denominator // gcd(a.denominator, b.denominator)
         na, nb = a.numerator * lcd // a.denominator, b.numerator * lcd // b.denominator
@@ -1627,7 +1628,7 @@ def _travel_tips(r: Rng) -> Sample:
         out = _pick(r, ["Here's what works:", "A few tried-and-tested tips:", "Try these:"]) + "\n\n" + "\n".join(
             f"- {t}" for t in tips)
     else:
-        out = _para(_pick(r, ["", "Good thinking.", "Happy travels!"]), *tips)
+        out = _para(_pick(r, ["", "Good thinking.", "A little planning helps a lot."]), *tips)
     if r.random() < 0.4:
         out += "\n\n" + _pick(r, ["Most of all, build in some slack; the best travel moments are rarely planned.",
                                   "Little preparation goes a long way.", "Have a great trip!"])
@@ -1742,7 +1743,9 @@ def _health_symptom(r: Rng) -> Sample:
                       f"Any home remedies for {sym}?", f"How do I deal with {sym}?"])
     out = _para(_pick(r, [f"I'm sorry you're dealing with {sym}.", "", "For most people this improves with simple self-care."]),
                 *r.sample(care, r.randint(2, 3)),
-                f"See a doctor promptly if you notice {flags}.",
+                _pick(r, [f"See a doctor promptly if you notice {flags}.",
+                          f"Warning signs that need medical attention include {flags}.",
+                          f"Don't wait it out if you have {flags}; get checked by a professional."]),
                 _pick(r, ["If you're unsure, a pharmacist is a good first point of contact.",
                           "Trust your instincts: if something feels seriously wrong, seek care.", ""]))
     return Sample(instr, "", out, None, key=f"symptom:{sym}")
@@ -2477,8 +2480,8 @@ def _key(instruction: str, inp: str) -> str:
 
 
 #: How many SFT records may share one template variant (``Sample.key``), by key prefix; default 2.
-_KEY_CAPS: dict[str, int] = {"habit": 6, "itinerary": 3, "sql": 3, "sub": 3, "stats": 3, "traveltips": 4,
-                             "symptom": 4, "activity": 4, "myth": 3, "plan": 3, "debug": 3, "compare": 3, "tools": 3}
+_KEY_CAPS: dict[str, int] = {"habit": 6, "itinerary": 3, "sub": 3, "traveltips": 4, "symptom": 4, "activity": 4,
+                             "plan": 3, "debug": 3}
 
 
 class _Pool:

@@ -18,6 +18,7 @@ style            one row                                                        
 ===============  ==========================================================================  =====================
 original         the record exactly as ingested (its own keys, in its own key order)         every kind
 messages         ``{"messages": [{"role", "content"}, ...]}`` — SFTTrainer, conversational   sft, chat
+                 (a chat up to its last assistant turn)
 sft_chosen       ``{"messages": prompt turns + chosen reply}`` — SFT on preference pairs      preference, sft, chat
 dpo              ``{"prompt": [turns], "chosen": [assistant], "rejected": [assistant]}``      preference
                  — DPOTrainer, conversational (explicit prompt; multi-turn context kept)
@@ -253,11 +254,12 @@ def _prompt_turns(row: dict) -> list[dict]:
 
 
 def _chat(row: dict) -> list[dict] | None:
-    """An sft/chat example as a conversation (None for kinds without a response)."""
+    """An sft/chat example as a conversation up to its last assistant turn (None for kinds without a response)."""
     kind = row["kind"]
     if kind == "chat":
-        msgs = _loads(row.get("messages")) or []
-        return [{"role": str(m["role"]), "content": str(m["content"])} for m in msgs]
+        msgs = [{"role": str(m["role"]), "content": str(m["content"])} for m in (_loads(row.get("messages")) or [])]
+        last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant"), default=len(msgs) - 1)
+        return msgs[:last + 1]  # turns after the last reply teach nothing in SFT
     if kind == "sft":
         return [{"role": "user", "content": row["prompt"] or ""},
                 {"role": "assistant", "content": row["response"] or ""}]
@@ -301,7 +303,8 @@ def styled_records(ws: Workspace, row_ids: np.ndarray, style: str, *,
     skipped: Counter[str] = Counter()
     for s in range(0, len(ids), chunk):
         df = ws.examples(cols, row_ids=ids[s:s + chunk])
-        for row in df.to_dict(orient="records"):
+        lists = [df[c].tolist() for c in cols]  # column lists: ~4x faster than DataFrame.to_dict on arrow strings
+        for row in (dict(zip(cols, vals)) for vals in zip(*lists)):
             rec = style_record(row, style)
             if rec is None:
                 skipped[row["kind"]] += 1
@@ -690,9 +693,10 @@ def build_manifest(ws: Workspace, *, ranking_key: str | None, budget_rows: int |
             "exported_by_dataset": _counts(kept["dataset"].tolist()) if len(kept) else {},
         },
         "example_ids_sha256": hashlib.sha256("\n".join(example_ids).encode()).hexdigest(),
-        "example_ids": example_ids,
     }
-    return _clean(manifest)
+    manifest = _clean(manifest)
+    manifest["example_ids"] = [str(e) for e in example_ids]  # the file's rows, in order
+    return manifest
 
 
 # ---------------------------------------------------------------------------------------------------- export

@@ -32,9 +32,10 @@ b = ui.budget_state()
 budget = ui.budget_kwargs(b["unit"], b["value"], len(ranking.order))
 quota = b["quota"] or None
 desc = (f"{budget['budget_tokens']:,} tokens" if "budget_tokens" in budget else f"{budget['budget_rows']:,} rows")
+n_inc, n_exc = (len(a) for a in ui.pin_arrays(ws))
 st.info(f"Subset: **{len(chosen):,}** examples — ranking `{ranking.method}`, budget {desc}"
-        f"{', quota ' + (quota if isinstance(quota, str) else 'custom') if quota else ''}, current pins applied.",
-        icon=":material/checklist:")
+        f"{', quota ' + (quota if isinstance(quota, str) else 'custom') if quota else ''}; pins applied "
+        f"({n_inc:,} include, kept even beyond the budget; {n_exc:,} exclude).", icon=":material/checklist:")
 
 kinds = ui.load_meta(P, S).set_index("row_id").reindex(chosen)["kind"].value_counts()
 default_style = "dpo" if set(kinds.index) == {"preference"} else "original"

@@ -94,7 +94,7 @@ if len(pos) < len(df):
             icon=":material/filter_alt:")
 view = df.iloc[pos].reset_index(drop=True)
 exc_series = ui.load_excerpts(P, S)
-view["hover"] = [ui.escape_hover(t) for t in view["row_id"].map(exc_series)]
+view["hover"] = view["row_id"].map(ui.load_hover(P, S)).fillna("")
 
 # ------------------------------------------------------------------------------------------------ figure
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B", "#B279A2", "#FF9DA6", "#9D755D",
@@ -164,42 +164,53 @@ st.plotly_chart(fig, key="map:chart", on_select=_on_select, selection_mode=("poi
                 config={"displaylogo": False, "scrollZoom": True})
 
 # ------------------------------------------------------------------------------------------------ actions
-selected_ids = np.asarray(st.session_state.get(ui.K_MAP_SELECTION) or [], dtype=np.int64)
-st.subheader(f"Selected on the map: {ui.fmt_int(len(selected_ids))}")
-if not len(selected_ids):
-    st.caption("Nothing selected. Drag a box or lasso around points (or click one) to pin, tag or inspect them.")
-    st.stop()
+@st.fragment
+def actions() -> None:
+    """Pin / tag / inspect the map selection. A fragment: a pin reruns only this part (the figure is redrawn only
+    when the colours show decisions)."""
+    selected_ids = np.asarray(st.session_state.get(ui.K_MAP_SELECTION) or [], dtype=np.int64)
+    st.subheader(f"Selected on the map: {ui.fmt_int(len(selected_ids))}")
+    if not len(selected_ids):
+        st.caption("Nothing selected. Drag a box or lasso around points (or click one) to pin, tag or inspect them.")
+        return
 
-sel_meta = df[df["row_id"].isin(selected_ids)][["row_id", "example_id", "label", "dataset", "decision"]].copy()
-sel_meta["excerpt"] = sel_meta["row_id"].map(exc_series)
-a = st.columns([1, 1, 1, 1, 2], vertical_alignment="bottom")
-why = a[4].text_input("Why (optional, saved with the decision)", key="map:why")
-ids = sel_meta["example_id"].tolist()
-feedback = None
-if a[0].button("Pin include", key="map:include", icon=":material/add_circle:", type="primary"):
-    ws.add_decisions(ids, "include", who=ui.curator(), why=why or "map selection")
-    feedback = f"Pinned {len(ids):,} examples to always include."
-if a[1].button("Pin exclude", key="map:exclude", icon=":material/remove_circle:"):
-    ws.add_decisions(ids, "exclude", who=ui.curator(), why=why or "map selection")
-    feedback = f"Pinned {len(ids):,} examples to never include."
-if a[2].button("Unpin", key="map:unpin", icon=":material/undo:"):
-    ws.add_decisions(ids, "unpin", who=ui.curator(), why=why or "map selection")
-    feedback = f"Unpinned {len(ids):,} examples."
-if a[3].button("Clear selection", key="map:clear"):
-    st.session_state[ui.K_MAP_SELECTION] = []
-    st.rerun()
-t1, t2, t3 = st.columns([2, 1, 1], vertical_alignment="bottom")
-tag = t1.text_input("Tag", key="map:tag", placeholder="e.g. off-topic")
-if t2.button("Tag selected", key="map:tag_btn", disabled=not tag.strip()):
-    ws.add_decisions(ids, "tag", who=ui.curator(), value=tag.strip(), why=why or None)
-    feedback = f"Tagged {len(ids):,} examples with '{tag.strip()}'."
-if t3.button("Open first in Inspect", key="map:inspect", icon=":material/search:"):
-    st.session_state[ui.K_INSPECT] = int(selected_ids[0])
-    ui.go_to("pages/inspect.py")
-if feedback:
-    st.success(feedback, icon=":material/check:")
-    pins = ui.pins_frame(ws)
-    pin_of = pd.Series(pins["pin"].to_numpy(), index=pins["row_id"].to_numpy(), dtype=object)
-    sel_meta["decision"] = sel_meta["row_id"].map(pin_of).astype(object).fillna("none")
-st.dataframe(sel_meta.head(1000), hide_index=True, width="stretch",
-             column_config={"excerpt": st.column_config.TextColumn(width="large")})
+    sel_meta = df[df["row_id"].isin(selected_ids)][["row_id", "example_id", "label", "dataset", "decision"]].copy()
+    sel_meta["excerpt"] = sel_meta["row_id"].map(exc_series)
+    a = st.columns([1, 1, 1, 1, 2], vertical_alignment="bottom")
+    why = a[4].text_input("Why (optional, saved with the decision)", key="map:why")
+    ids = sel_meta["example_id"].tolist()
+    feedback = None
+    if a[0].button("Pin include", key="map:include", icon=":material/add_circle:", type="primary"):
+        ws.add_decisions(ids, "include", who=ui.curator(), why=why or "map selection")
+        feedback = f"Pinned {len(ids):,} examples to always include."
+    if a[1].button("Pin exclude", key="map:exclude", icon=":material/remove_circle:"):
+        ws.add_decisions(ids, "exclude", who=ui.curator(), why=why or "map selection")
+        feedback = f"Pinned {len(ids):,} examples to never include."
+    if a[2].button("Unpin", key="map:unpin", icon=":material/undo:"):
+        ws.add_decisions(ids, "unpin", who=ui.curator(), why=why or "map selection")
+        feedback = f"Unpinned {len(ids):,} examples."
+    if a[3].button("Clear selection", key="map:clear"):
+        st.session_state[ui.K_MAP_SELECTION] = []
+        st.rerun()
+    t1, t2, t3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    tag = t1.text_input("Tag", key="map:tag", placeholder="e.g. off-topic")
+    if t2.button("Tag selected", key="map:tag_btn", disabled=not tag.strip()):
+        ws.add_decisions(ids, "tag", who=ui.curator(), value=tag.strip(), why=why or None)
+        feedback = f"Tagged {len(ids):,} examples with '{ui.md_escape(tag.strip())}'."
+    if t3.button("Open first in Inspect", key="map:inspect", icon=":material/search:"):
+        st.session_state[ui.K_INSPECT] = int(selected_ids[0])
+        ui.go_to("pages/inspect.py")
+    if feedback and colour == DEC_COLOUR:  # the colours show decisions: redraw the figure too
+        st.session_state["map:feedback"] = feedback
+        st.rerun(scope="app")
+    feedback = feedback or st.session_state.pop("map:feedback", None)
+    if feedback:
+        st.success(feedback, icon=":material/check:")
+        pins = ui.pins_frame(ws)
+        pin_of = pd.Series(pins["pin"].to_numpy(), index=pins["row_id"].to_numpy(), dtype=object)
+        sel_meta["decision"] = sel_meta["row_id"].map(pin_of).astype(object).fillna("none")
+    st.dataframe(sel_meta.head(1000), hide_index=True, width="stretch",
+                 column_config={"excerpt": st.column_config.TextColumn(width="large")})
+
+
+actions()

@@ -23,14 +23,15 @@ if defs.empty:
 
 
 keys = defs["key"].tolist()
+table = ui.load_scores(P, S, tuple(keys))
 directed = [r.key for r in defs.itertuples() if ui.direction(r.higher_is_better) is not None]
-key = st.selectbox("Score", keys, key="scores:key", index=keys.index(directed[0]) if directed else 0,
+varied = [k for k in directed if table[k].nunique() > 1] or directed
+key = st.selectbox("Score", keys, key="scores:key", index=keys.index(varied[0]) if varied else 0,
                    help="\n".join(f"- **{r.key}** ({ui.direction_text(r.higher_is_better)}): {r.description or ''}"
                                   for r in defs.itertuples()))
 d = defs.set_index("key").loc[key]
 st.caption(f"{ui.direction_text(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
 
-table = ui.load_scores(P, S, tuple(keys))
 meta = ui.load_meta(P, S)
 vals = table[key].to_numpy(np.float64)
 finite = vals[np.isfinite(vals)]
@@ -47,16 +48,22 @@ if len(finite) == 0:
 
 # ------------------------------------------------------------------------------------------------ threshold
 lo, hi = float(finite.min()), float(finite.max())
-if lo == hi:
+constant = lo == hi
+if constant:
+    st.info(f"Every example with a value has {ui.fmt_num(lo)}: nothing to threshold on this data.",
+            icon=":material/info:")
     hi = lo + 1.0
 hib = ui.direction(d["higher_is_better"])
 default = float(np.quantile(finite, 0.05 if hib is True else 0.95)) if hib in (True, False) else lo
 t1, t2 = st.columns([3, 1])
-thr = t1.slider("Threshold", lo, hi, float(np.clip(default, lo, hi)), (hi - lo) / 200 or 0.01,
-                key=f"scores:thr:{key}", format="%.4g",
-                help="Examples on the bad side of the threshold are counted below; you can pin them out.")
-side = t2.radio("Flag values", ["below", "above"], index=0 if hib is not False else 1, key=f"scores:side:{key}",
-                horizontal=True)
+if constant:
+    thr, side = lo - 1.0, "below"
+else:
+    thr = t1.slider("Threshold", lo, hi, float(np.clip(default, lo, hi)), (hi - lo) / 200 or 0.01,
+                    key=f"scores:thr:{key}", format="%.4g",
+                    help="Examples on the bad side of the threshold are counted below; you can pin them out.")
+    side = t2.radio("Flag values", ["below", "above"], index=0 if hib is not False else 1,
+                    key=f"scores:side:{key}", horizontal=True)
 flag = (vals < thr) if side == "below" else (vals > thr)
 flag &= np.isfinite(vals)
 
@@ -65,7 +72,8 @@ fig.add_vline(x=thr, line_color="#E45756", line_dash="dash",
               annotation_text=f"{int(flag.sum()):,} flagged ({ui.fmt_pct(flag.sum() / len(vals))})")
 fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=key, yaxis_title="examples",
                   bargap=0.02)
-st.plotly_chart(fig, key="scores:hist")
+if not constant:
+    st.plotly_chart(fig, key="scores:hist")
 
 # ------------------------------------------------------------------------------------------------ table
 st.subheader("Examples")

@@ -177,6 +177,13 @@ def load_excerpts(path: str, data_stamp: str, max_chars: int = 160) -> pd.Series
     return df.set_index("row_id")["excerpt"]
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_hover(path: str, data_stamp: str) -> pd.Series:
+    """Hover text per row_id: the excerpt truncated, HTML-escaped and wrapped (see :func:`escape_hover`)."""
+    exc = load_excerpts(path, data_stamp)
+    return pd.Series([escape_hover(t) for t in exc.to_numpy()], index=exc.index)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_score_defs(path: str, data_stamp: str) -> pd.DataFrame:
     return _workspace(path).score_defs()

@@ -288,3 +288,33 @@ def test_escape_hover_makes_tags_literal() -> None:
     s = escape_hover(HOSTILE * 3, max_chars=80)
     assert "<script>" not in s and "&lt;script&gt;" in s
     assert s.replace("<br>", "").count("<") == 0
+
+
+def test_background_job_records_progress_and_result(tmp_ws) -> None:
+    """The job runner used by the Data/Select/Export pages: progress and result land in the workspace."""
+    from pages import ui
+
+    seen = []
+
+    def work(prog) -> str:  # noqa: ANN001
+        for i in range(3):
+            prog(i + 1, 3)
+            seen.append(i)
+        return "key-123"
+
+    assert ui.start_job(tmp_ws, "ui:test", "test", work)
+    t = ui._threads()[f"{tmp_ws.path}::ui:test"]
+    t.join(timeout=30)
+    j = tmp_ws.job("ui:test")
+    assert j["status"] == "done" and seen == [0, 1, 2]
+    assert ui.job_result(tmp_ws, "ui:test") == "key-123"
+
+    def boom(prog) -> None:  # noqa: ANN001
+        from curation.errors import CurationError
+
+        raise CurationError("no embeddings; run embed first")
+
+    ui.start_job(tmp_ws, "ui:fail", "test", boom)
+    ui._threads()[f"{tmp_ws.path}::ui:fail"].join(timeout=30)
+    j = tmp_ws.job("ui:fail")
+    assert j["status"] == "failed" and "run embed first" in j["message"]

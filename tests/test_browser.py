@@ -133,6 +133,10 @@ def open_page(page, server: str, path: str) -> None:  # noqa: ANN001
 
 
 def shot(page, name: str) -> None:  # noqa: ANN001
+    """Full-page screenshot once lazily loaded widgets (data grids draw on a canvas) have appeared."""
+    poll(lambda: page.locator('[data-testid="stDataFrame"]').count()
+         == page.locator('[data-testid="stDataFrame"] canvas').count() or None, timeout=20)
+    time.sleep(2.0)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
@@ -228,6 +232,13 @@ def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:  # noqa: 
     # ---- Map hover of the hostile point: escaped text in the plotly hover layer
     open_page(page, server, "map")
     page.locator(".js-plotly-plot").first.wait_for()
+    wait_idle(page)
+    hover = page.evaluate("""() => {
+        const gd = document.querySelector('.js-plotly-plot');
+        const out = [];
+        for (const t of gd.data) for (const h of (t.hovertext || [])) if (String(h).includes('pwned')) out.push(h);
+        return out; }""")
+    assert hover and all("&lt;script&gt;" in h and "<script>" not in h and "<b>" not in h for h in hover), hover
     shot(page, "08_map")
 
     # ---- Export

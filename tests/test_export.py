@@ -166,6 +166,30 @@ def test_sft_chosen_uses_the_chosen_reply(tiny_ws_copy: Workspace) -> None:
     assert style_record(sft, "dpo") is None
 
 
+def test_chat_and_multi_turn_pairs_keep_their_turns(tmp_ws: Workspace, tmp_path: Path) -> None:
+    chats = [{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"Hi {i}"},
+                           {"role": "assistant", "content": f"Hello {i}"}, {"role": "user", "content": "thanks"}]}
+             for i in range(3)]
+    hh = [{"chosen": f"\n\nHuman: Q{i}\n\nAssistant: A{i}\n\nHuman: more {i}?\n\nAssistant: good {i}",
+           "rejected": f"\n\nHuman: Q{i}\n\nAssistant: A{i}\n\nHuman: more {i}?\n\nAssistant: bad {i}"}
+          for i in range(3)]
+    for name, recs in (("chats", chats), ("hh", hh)):
+        f = tmp_path / f"{name}.jsonl"
+        f.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+        ingest_file(tmp_ws, f, name=name)
+    res = export_subset(tmp_ws, ranking_key=None, style="sft_chosen", name="conv", datasheet=False)
+    ds = _load_json(res.path, tmp_path / "hf_cache")
+    first = ds["messages"][0]
+    assert [m["role"] for m in first] == ["system", "user", "assistant"]  # trailing user turn trimmed
+    pair = ds["messages"][3]
+    assert [m["content"] for m in pair] == ["Q0", "A0", "more 0?", "good 0"]
+    dpo = _load_json(export_subset(tmp_ws, ranking_key=None, style="dpo", name="conv_dpo",
+                                   datasheet=False).path, tmp_path / "hf_cache")
+    assert [m["role"] for m in dpo[0]["prompt"]] == ["user", "assistant", "user"]
+    assert dpo[0]["chosen"] == [{"role": "assistant", "content": "good 0"}]
+    assert dpo[0]["rejected"] == [{"role": "assistant", "content": "bad 0"}]
+
+
 def test_hf_folder_and_parquet_hold_the_same_rows_as_jsonl(tiny_ws_copy: Workspace) -> None:
     import datasets
     import pyarrow.parquet as pq

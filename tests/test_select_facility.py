@@ -163,3 +163,11 @@ def test_pins_condition_the_greedy() -> None:
     pos = {int(p): i for i, p in enumerate(keep)}
     ro, rg = numpy_greedy(Sk, 25, forced=[pos[i] for i in inc])
     assert np.array_equal(r.order, keep[ro]) and np.allclose(r.gains, rg)
+
+
+def test_coverage_matrix_with_a_neighbour_listed_twice_keeps_the_max() -> None:
+    idx = np.array([[1, 1, 2], [0, 2, 2], [0, 1, 0]])
+    sim = np.array([[0.5, 0.7, 0.2], [0.6, 0.1, 0.3], [0.4, 0.9, 0.0]], dtype=np.float32)
+    got = coverage_matrix((idx, sim), 3).toarray()
+    want = np.array([[1.0, 0.7, 0.4], [0.7, 1.0, 0.9], [0.4, 0.9, 1.0]])
+    assert np.allclose(got, want)

@@ -2,7 +2,8 @@
 informative and use P(yes) / (P(yes) + P(no)) of the first answer token as its quality score.
 
 Cost: one forward pass over the filled template per example. CPU, packaged SmolLM2-135M (2 threads): see
-``benchmarks/RESULTS.md`` (tens of ms per example); a 7B model belongs on a GPU server via ``endpoint=``.
+``benchmarks/RESULTS.md`` (~1.5 s CPU per HH-RLHF-sized example, ~300 tokens with the template); a 7B model
+belongs on a GPU server via ``endpoint=``.
 """
 from __future__ import annotations
 
@@ -51,9 +52,9 @@ class AskLLM(ModelScorer):
     name = "askllm"
     higher_is_better = True
     defaults = {**MODEL_PARAMS, "template": "paper", "max_chars": 3000}
-    description = ("Ask-LLM: P(yes) that a language model (default: packaged SmolLM2-135M GGUF) calls the example "
-                   "informative, in [0, 1]. With the default 135M model it ranks HH-RLHF chosen above rejected in "
-                   "only ~50% of pairs (chance): too small to judge quality; use a 7B+ model via --endpoint.")
+    description = ('Ask-LLM: P(yes) that a language model calls the example informative, in [0, 1]. With the default '
+                   'packaged SmolLM2-135M it is NO better than chance on HH-RLHF (44% paper prompt, 54% sft prompt, on '
+                   '16-24 pairs, +-20%); ~1.6 s CPU per example. Use a 7B+ model via --endpoint.')
 
     def __init__(self, **params: object) -> None:
         super().__init__(**params)

@@ -45,8 +45,9 @@ class _PerText(Scorer):
 class ResponseLength(_PerText):
     name = "response_length"
     higher_is_better = True
-    description = ("Words in the response. Longer chosen than rejected in 56% of HH-RLHF test pairs (length bias "
-                   "of the labels, not a quality measure); use it to spot empty or runaway answers.")
+    description = ('Words in the response. Rates the HH-RLHF chosen reply above the rejected one in 52.3% of 8,550 test '
+                   "pairs (helpful 55%, harmless 45%): barely better than chance, mostly the labels' length bias. Use "
+                   'it to spot empty or runaway answers, not as quality.')
 
     def value(self, response: str, prompt: str | None) -> float:
         return float(len(_WORD.findall(response)))
@@ -56,8 +57,8 @@ class ResponsePromptRatio(_PerText):
     name = "response_prompt_ratio"
     higher_is_better = True
     needs_prompt = True
-    description = ("Response words / prompt words (NaN without a prompt). Very low: terse or lazy answers; very "
-                   "high: padding. Ranks HH-RLHF chosen above rejected in 56% of pairs (same as length).")
+    description = ('Response words / prompt words (NaN without a prompt). Very low: terse or lazy answers; very high: '
+                   'padding. 52.3% chosen-over-rejected on HH-RLHF pairs: barely better than chance.')
 
     def value(self, response: str, prompt: str | None) -> float:
         return len(_WORD.findall(response)) / max(1, len(_WORD.findall(prompt or "")))
@@ -67,9 +68,9 @@ class NgramRepetition(_PerText):
     name = "ngram_repetition"
     higher_is_better = False
     defaults = {"n": 3}
-    description = ("Share of response characters inside word n-grams (n=3) that occur more than once (Gopher "
-                   "rule; 0 = no repetition, > 0.3 looks degenerate). 51% on HH-RLHF pairs: near chance there, "
-                   "useful for looping generations.")
+    description = ('Share of response characters inside word 3-grams that occur more than once (Gopher rule; 0 = none, '
+                   '> 0.3 looks degenerate). 49.3% on HH-RLHF pairs: no better than chance there; a defect flag for '
+                   'looping generations.')
 
     def value(self, response: str, prompt: str | None) -> float:
         n = int(self.params["n"])
@@ -91,8 +92,9 @@ class NgramRepetition(_PerText):
 class NonAlphaShare(_PerText):
     name = "non_alpha_share"
     higher_is_better = False
-    description = ("Share of non-space characters that are not letters (digits, symbols, markup). High values flag "
-                   "tables, code dumps or garbage; normal prose is 0.02-0.1. Near chance (≈50%) on HH-RLHF pairs.")
+    description = ('Share of non-space characters that are not letters (digits, symbols, markup); prose is 0.02-0.1, '
+                   'high values flag tables, code dumps or garbage. 50.9% on HH-RLHF pairs: no better than chance as a '
+                   'quality score.')
 
     def value(self, response: str, prompt: str | None) -> float:
         chars = [c for c in response if not c.isspace()]
@@ -104,7 +106,8 @@ class NonAlphaShare(_PerText):
 class EmptyResponse(_PerText):
     name = "empty"
     higher_is_better = False
-    description = "1 when the response is empty or whitespace only, else 0 (NaN for prompt-only examples)."
+    description = ('1 when the response is empty or whitespace only, else 0 (NaN for prompt-only examples). A defect '
+                   'flag; says nothing about HH-RLHF pairs (50.0%, none are empty).')
 
     def value(self, response: str, prompt: str | None) -> float:
         return 0.0 if response.strip() else 1.0
@@ -118,8 +121,9 @@ class Truncated(_PerText):
     name = "truncated"
     higher_is_better = False
     defaults = {"min_words": 20}
-    description = ("1 when the response looks cut off: an unclosed ``` code block, or prose of at least 20 words "
-                   "ending without closing punctuation; else 0 (NaN when empty).")
+    description = ('1 when the response looks cut off (an unclosed ``` block, or 20+ words of prose ending without '
+                   'closing punctuation), else 0; NaN when empty. A defect flag: 50.9% on HH-RLHF pairs (88% ties), no '
+                   'better than chance as quality.')
 
     def value(self, response: str, prompt: str | None) -> float:
         s = response.rstrip()
@@ -166,9 +170,9 @@ class Refusal(_PerText):
     name = "refusal"
     higher_is_better = False
     defaults = {"head_chars": 400}
-    description = ("1 when the first 400 characters of the response contain a refusal phrase (\"I can't help "
-                   "with that\", \"I'm sorry, but I cannot\"), else 0. On HH-RLHF harmless pairs refusals are "
-                   "often the chosen answer: a flag for SFT data, not a quality score for safety data.")
+    description = ('1 when the first 400 characters contain a refusal phrase ("I can\'t help with that", "I\'m sorry, but '
+                   'I cannot"), else 0. A flag for SFT data; 49.9% on HH-RLHF pairs (no better than chance): refusals '
+                   'are as often chosen as rejected there.')
 
     def value(self, response: str, prompt: str | None) -> float:
         head = response[: int(self.params["head_chars"])].translate(_APOS)
@@ -178,8 +182,9 @@ class Refusal(_PerText):
 class AIDisclaimer(_PerText):
     name = "ai_disclaimer"
     higher_is_better = False
-    description = ("1 when the response contains a model self-reference (\"As an AI language model\", \"I don't "
-                   "have personal opinions\"), a common artefact of distilled SFT data; else 0.")
+    description = ('1 when the response contains a model self-reference ("As an AI language model", "I don\'t have '
+                   'personal opinions"), a common artefact of distilled SFT data; else 0. A flag: 50.0% on HH-RLHF '
+                   'pairs (almost never fires there).')
 
     def value(self, response: str, prompt: str | None) -> float:
         return 1.0 if _AI_DISCLAIMER.search(response.translate(_APOS)) else 0.0
@@ -190,8 +195,9 @@ class PromptCopy(_PerText):
     higher_is_better = False
     needs_prompt = True
     defaults = {"n": 4}
-    description = ("Share of the response's word 4-grams that also occur in the prompt (0 = none copied, 1 = the "
-                   "answer only echoes the prompt). NaN without a prompt or with fewer than 4 words.")
+    description = ("Share of the response's word 4-grams also found in the prompt (0 = nothing copied, 1 = only echoes "
+                   'the prompt); NaN without a prompt or under 4 words. 49.7% on HH-RLHF pairs: no better than chance '
+                   'as quality.')
 
     def value(self, response: str, prompt: str | None) -> float:
         n = int(self.params["n"])
@@ -208,8 +214,9 @@ class LexicalDiversity(_PerText):
     name = "lexical_diversity"
     higher_is_better = True
     defaults = {"window": 100}
-    description = ("Mean type-token ratio over windows of 100 words (length-robust; 1 = no word repeated, "
-                   "< 0.4 = very repetitive). NaN for fewer than 10 words.")
+    description = ('Mean type-token ratio over 100-word windows (1 = no word repeated, < 0.4 = very repetitive); NaN '
+                   'under 10 words. 47.6% on HH-RLHF pairs (harmless 55%, helpful 45%): no better than chance as '
+                   'quality.')
 
     def value(self, response: str, prompt: str | None) -> float:
         w = _words(response)

@@ -128,7 +128,8 @@ class LMBackend:
 
 # ============================================================================================== local
 class LocalLM(LMBackend):
-    """A causal LM loaded with transformers. Cost on CPU (2 threads, 135M model): ~10-30 ms per 100 tokens.
+    """A causal LM loaded with transformers. Cost on CPU (2 threads, 135M model): ~0.5 s CPU per 100 tokens
+    (measured on a shared 2-core machine; see benchmarks/RESULTS.md).
 
     model: None (packaged SmolLM2-135M GGUF), a directory, a ``.gguf`` file, or a cached Hugging Face id.
     threads: torch threads (at most this many). dtype: "float32" (default on CPU) or "bfloat16"/"float16".

