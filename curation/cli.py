@@ -210,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        ws = Workspace(args.workspace or default_workspace_path(), lock_timeout=args.lock_timeout)
+        if getattr(args, "needs_workspace", True):
+            ws = Workspace(args.workspace or default_workspace_path(), lock_timeout=args.lock_timeout)
+        else:  # the command builds its own workspace (e.g. reproduce); don't create the default one as a side effect
+            ws = None
         return int(args.func(args, ws) or 0)
     except CurationError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -6,6 +6,7 @@ clusters → heuristic quality scores → a few rankings.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +27,11 @@ def build_demo_workspace(ws: Workspace, *, n_sft: int = 3000, n_pref: int = 300,
     from curation.embed import DEFAULT_MODEL, embed_workspace
     from curation.ingest import ingest_file
 
+    params = {"n_sft": n_sft, "n_pref": n_pref, "seed": seed, "embed": embed, "analyze": analyze}
+    state = ws.job("demo")
+    if state and state["status"] == "done" and json.loads(state["params"] or "{}") == params:
+        log("demo workspace already built")
+        return ws
     out = demo_files_dir(ws)
     paths = write_demo(out, n_sft=n_sft, n_pref=n_pref, seed=seed)
     for key, name in (("sft", "demo_sft"), ("pref", "demo_pref")):
@@ -33,20 +39,24 @@ def build_demo_workspace(ws: Workspace, *, n_sft: int = 3000, n_pref: int = 300,
             report = ingest_file(ws, paths[key], name=name)
             log(report.summary())
     if not embed:
+        ws.set_job("demo", kind="demo", status="done", done=1, total=1, params=params)
         return ws
     report = embed_workspace(ws, DEFAULT_MODEL, progress=progress("embedding") if progress else None)
     log(report.summary())
     if not analyze:
+        ws.set_job("demo", kind="demo", status="done", done=1, total=1, params=params)
         return ws
     from curation.graph import analyze as analyze_graph
 
     analyze_graph(ws, model=DEFAULT_MODEL, progress=progress("map and neighbours") if progress else None)
     from curation.scorers import run_scorers
 
-    run_scorers(ws, "heuristics", progress=progress("quality scores") if progress else None)
+    run_scorers(ws, ["heuristics", "preference"], progress=progress)
     from curation.select import run_selection
 
-    for method, params in (("random", {}), ("facility_location", {}), ("density", {})):
-        run_selection(ws, method, params, seed=seed, model=DEFAULT_MODEL)
+    for method in ("random", "facility", "density", "kcenter"):
+        run_selection(ws, method, {}, seed=seed, model=DEFAULT_MODEL,
+                      progress=progress(f"ranking: {method}") if progress else None)
     log("demo analysis done")
+    ws.set_job("demo", kind="demo", status="done", done=1, total=1, params=params)
     return ws

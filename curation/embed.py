@@ -48,7 +48,9 @@ def model_key(model: str) -> str:
 def load_model(model: str = DEFAULT_MODEL, device: str = "cpu"):  # noqa: ANN201 - SentenceTransformer
     """A SentenceTransformer for ``model`` (cached per process). The default loads offline from its package."""
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # our own progress bar is the one that counts
     key = model_key(model)
     source = default_model_path() if key == DEFAULT_MODEL else key
     try:
@@ -137,15 +139,18 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     hashes = todo["text_hash"].tolist()
     texts = todo["embed_text"].tolist()
     done = 0
+    step = max(batch_size * 4, 1)  # progress granularity inside a committed chunk
     for s in range(0, len(texts), commit_every):
         chunk = texts[s: s + commit_every]
-        v = m.encode(chunk, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
-                     show_progress_bar=False)
-        ws.put_embeddings(key, hashes[s: s + commit_every], np.asarray(v, dtype=np.float32))
+        parts = []
+        for j in range(0, len(chunk), step):
+            parts.append(m.encode(chunk[j: j + step], batch_size=batch_size, convert_to_numpy=True,
+                                  normalize_embeddings=True, show_progress_bar=False))
+            if progress:
+                progress(done + min(j + step, len(chunk)), len(texts))
+        ws.put_embeddings(key, hashes[s: s + commit_every], np.concatenate(parts).astype(np.float32))
         done += len(chunk)
         ws.set_job(job, kind="embed", status="running", done=done_before + done, total=n_all, params={"model": key})
-        if progress:
-            progress(done, len(texts))
     status = "done" if limit is None or limit >= total_distinct else "partial"
     ws.set_job(job, kind="embed", status=status, done=done_before + done, total=n_all, params={"model": key})
     return EmbedReport(key, n_all, done_before, done, time.perf_counter() - t0)

@@ -1053,4 +1053,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        "budget; exits 0 when the bytes are identical, 1 when they differ.")
     r.add_argument("manifest", help="the .manifest.json beside an export")
     r.add_argument("--out", default=None, help="folder for the fresh workspace (default: a temporary folder)")
-    r.set_defaults(func=_cmd_reproduce)
+    r.set_defaults(func=_cmd_reproduce, needs_workspace=False)

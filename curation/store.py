@@ -388,7 +388,7 @@ class Workspace:
         return self._df(
             """select e.text_hash, any_value(e.embed_text) as embed_text from examples e
                anti join (select text_hash from embeddings where model = ?) m on e.text_hash = m.text_hash
-               group by e.text_hash""", [model])
+               group by e.text_hash order by e.text_hash""", [model])
 
     def known_hashes(self, model: str, hashes: Sequence[str]) -> set[str]:
         with self.connect() as con:

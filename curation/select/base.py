@@ -140,12 +140,13 @@ class Selector:
     """Base class. Subclasses set ``name``, ``needs`` and implement :meth:`_order`.
 
     Parameters are the keyword-only arguments of ``__init__``, stored as attributes of the same name (all with
-    defaults, all JSON-able; validated in ``__init__``); :meth:`params` returns
-    every one of them, defaults included, so the key of a ranking names everything it depends on.
+    defaults, all JSON-able; validated in ``__init__``); :meth:`params` returns every one of them, defaults
+    included, so the key of a ranking names everything it depends on.
 
     needs: what :func:`curation.select.run_selection` must load: any of ``"X"`` (embeddings), ``"graph"``
-    (neighbour graph), ``"scores"`` (score columns named by the params), ``"graph?"`` (graph if the method is
-    configured to use one, see :meth:`wants_graph`).
+    (neighbour graph), ``"scores"`` (score columns named by the params), ``"texts"`` (prompts and responses);
+    :meth:`wants_graph` / :meth:`wants_X` refine it for the configured parameters (e.g. a dense kernel needs X,
+    not the graph).
     stateful: True when the method conditions on included pins itself (otherwise the base class moves include
     pins to the front and removes exclude pins from an unchanged order).
     """
