@@ -53,8 +53,12 @@ except CurationError as exc:
 
 # ------------------------------------------------------------------------------------------------ alerts
 if card.alerts:
-    for a in card.alerts:
+    for a in card.alerts[:4]:  # most important first
         st.warning(ui.md_escape(a), icon=":material/warning:")
+    if len(card.alerts) > 4:
+        with st.expander(f"{len(card.alerts) - 4} more alerts", icon=":material/warning:"):
+            for a in card.alerts[4:]:
+                st.warning(ui.md_escape(a))
 else:
     st.success("No alert: the subset keeps the pool's class mix, spread and coverage within the thresholds.",
                icon=":material/check_circle:")
