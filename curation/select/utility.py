@@ -6,8 +6,8 @@ well as its best helper: U[i, i] = max_j U[i, j]). It costs n² + n model calls,
 (``max_n``, default 200) or users with an LLM endpoint: the UI must say so.
 
 ``loglik(prompt, response, context)`` is any callable returning the mean log-probability of ``response`` given
-``context`` (None or another example's text) and ``prompt``; :func:`hf_loglik` builds one from a local Hugging Face
-causal LM. run_selection loads it from the ``lm`` parameter.
+``context`` (None or another example's text) and ``prompt``; :func:`lm_loglik` builds one from the scorers' model
+backend (a local causal LM, the packaged GGUF, or an endpoint). run_selection loads it from the ``lm`` parameter.
 """
 from __future__ import annotations
 
@@ -47,41 +47,30 @@ def utility_kernel(prompts: Sequence[str], responses: Sequence[str], loglik: Log
     return U
 
 
-def hf_loglik(model_name: str, *, max_length: int = 1024, device: str = "cpu") -> LogLik:
-    """A ``loglik`` from a local Hugging Face causal LM (mean log-prob of the response tokens). Heavy: loads
-    transformers and the model on first call."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def lm_loglik(model: str | None = None, *, endpoint: str | None = None, max_context_tokens: int = 768,
+              max_response_tokens: int = 256) -> LogLik:
+    """A ``loglik`` (mean log-prob of the response tokens given context + prompt) from the scorers' language-model
+    backend: ``model`` = a local model folder, a ``.gguf`` file, a hub name, or None for the packaged
+    SmolLM2-135M-Instruct GGUF; ``endpoint`` = an OpenAI-compatible completions server with logprobs.
+    Heavy: loads the model on first use (shared with Ask-LLM / IFD in the same process)."""
+    from curation.scorers.lm import load_lm
 
-    try:
-        tok = AutoTokenizer.from_pretrained(model_name)
-        lm = AutoModelForCausalLM.from_pretrained(model_name).to(device).eval()
-    except Exception as exc:  # noqa: BLE001 - hub/IO errors come in many types
-        raise CurationError(f"cannot load causal LM {model_name!r} ({exc.__class__.__name__}: {exc}); pass a local "
-                            "model folder") from exc
+    backend = load_lm(model, endpoint=endpoint)
 
-    @torch.no_grad()
     def ll(prompt: str, response: str, context: str | None) -> float:
         head = (context + "\n\n" if context else "") + prompt + "\n"
-        a = tok(head, add_special_tokens=False)["input_ids"]
-        b = tok(response, add_special_tokens=False)["input_ids"]
-        ids = (a + b)[-max_length:]
-        nb = min(len(b), len(ids) - 1)
-        if nb <= 0:
-            return 0.0
-        x = torch.tensor([ids], device=device)
-        logp = torch.log_softmax(lm(x).logits[0, :-1].float(), dim=-1)
-        tgt = x[0, 1:]
-        lp = logp[torch.arange(len(tgt)), tgt][-nb:]
-        return float(lp.mean())
+        lp = backend.continuation_logprobs([head], [response], max_context_tokens=max_context_tokens,
+                                           max_continuation_tokens=max_response_tokens)[0]
+        return float(lp.mean()) if len(lp) else 0.0
 
     return ll
 
 
 @register
 class UtilitySelector(_CoverageSelector):
-    """Facility location on DELIFT's model-based utility kernel. lm: a local causal LM folder for
-    :func:`hf_loglik` (or pass context={"loglik": fn}). max_n: refuse larger pools (n² model calls)."""
+    """Facility location on DELIFT's model-based utility kernel. lm: a local causal LM (folder, .gguf file or hub
+    name; default: the packaged SmolLM2-135M GGUF) for :func:`lm_loglik` (or pass context={"loglik": fn}).
+    max_n: refuse larger pools (n² model calls)."""
 
     name: ClassVar[str] = "utility"
     needs: ClassVar[tuple[str, ...]] = ("texts",)
@@ -102,9 +91,7 @@ class UtilitySelector(_CoverageSelector):
                                 f"than max_n={self.max_n} allows; filter the pool first or raise max_n")
         loglik = ctx.get("loglik")
         if loglik is None:
-            if not self.lm:
-                raise CurationError("method 'utility' needs a language model: pass lm=LOCAL_MODEL_FOLDER")
-            loglik = hf_loglik(self.lm)
+            loglik = lm_loglik(self.lm or None)
         if "prompts" not in ctx or "responses" not in ctx:
             raise CurationError("method 'utility' needs the examples' prompts and responses (context)")
         U = ctx.get("kernel")
@@ -113,4 +100,4 @@ class UtilitySelector(_CoverageSelector):
         return CoverageProblem.from_csr(sp.csr_matrix(np.asarray(U).T), weights=pool.weights)
 
 
-__all__ = ["utility_kernel", "hf_loglik", "UtilitySelector", "optimize", "OPTIMIZERS"]
+__all__ = ["utility_kernel", "lm_loglik", "UtilitySelector", "optimize", "OPTIMIZERS"]
