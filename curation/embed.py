@@ -115,7 +115,7 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     """Embed every example's ``embed_text`` that has no vector under ``model`` yet.
 
     Texts are sorted longest first across the job and committed every ``commit_every`` texts. ``limit`` stops after
-    that many texts (used to test resume). Cost: dominated by the model, ~150-400 texts/s for MiniLM on 2 cores.
+    that many texts (used to test resume). Cost: dominated by the model, ~40-80 texts/s for MiniLM on 2 cores (100-200-token texts; see benchmarks/RESULTS.md).
     """
     import time
 

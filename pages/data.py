@@ -148,7 +148,7 @@ def _analyze(prog: ui._Throttle) -> None:
 jc = st.columns(3)
 with jc[0]:
     st.markdown("**1 · Embed**")
-    st.caption(f"Vectors from `{MODEL}` for every new example (~150–400 texts/s on 2 cores).")
+    st.caption(f"Vectors from `{MODEL}` for every new example (about 40–80 texts/s on 2 CPU cores: a few thousand examples take about a minute).")
     missing = summary["examples"] - n_emb
     if st.button(f"Embed {ui.fmt_int(missing)} new examples" if missing else "All embedded",
                  key="data:run_embed", disabled=missing <= 0 or ui.job_running(ws, "ui:embed")):
