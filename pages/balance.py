@@ -25,12 +25,7 @@ if ws.summary()["embedding_models"].get(MODEL, 0) == 0:
     st.info("Nothing embedded yet — run **Embed** on the Data page.", icon=":material/info:")
     st.stop()
 
-sub = ui.current_subset(ws)
-if sub is None:
-    st.info("No subset yet — compute a ranking and choose a budget on the Select page.", icon=":material/info:")
-    ui.link("pages/select.py", "Go to Select", icon=":material/checklist:")
-    st.stop()
-ranking, chosen = sub
+ranking, chosen = ui.require_subset(ws)
 defs = ui.load_score_defs(P, S)
 label_opts = ["label", "dataset"] + ([ui.score_key_of(defs, "cluster")] if ui.score_key_of(defs, "cluster") else [])
 c1, c2 = st.columns([1, 3])

