@@ -62,3 +62,56 @@ def test_kill_9_during_embedding_then_resume(tmp_path):
     rep = embed_workspace(ws2, DEFAULT_MODEL)
     assert rep.n_cached == done and rep.n_embedded == 240 - done
     assert len(ws2.embeddings(DEFAULT_MODEL)[0]) == 240
+
+
+def test_kill_9_during_scoring_then_resume(tmp_path):
+    """Scores commit with their progress per batch: after kill -9 the committed batches are kept and a re-run
+    scores only the rest."""
+    from curation.scorers import run_scorer
+
+    src = tmp_path / "src.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in _records(3000)), encoding="utf-8")
+    ws = Workspace(tmp_path / "ws.duckdb", lock_timeout=60)
+    ingest_file(ws, src)
+    proc = _cli(ws.path, "score", "ngram_repetition", "--batch-size", "10", "--quiet")
+    _kill_when(proc, ws, "score:ngram_repetition", min_done=100)
+    ws2 = Workspace(ws.path)
+    s = ws2.scores(["ngram_repetition"])["ngram_repetition"]
+    kept = int(s.notna().sum())
+    assert 100 <= kept < 3000 and kept % 10 == 0
+    assert ws2.job("score:ngram_repetition")["done"] == kept  # values and progress committed together
+    before = s.copy()
+    run_scorer(ws2, "ngram_repetition", batch_size=500)
+    after = ws2.scores(["ngram_repetition"])["ngram_repetition"]
+    assert after.notna().all()
+    assert (after[before.notna()] == before[before.notna()]).all()
+
+
+def test_kill_9_during_ranking_leaves_a_usable_workspace(tmp_path):
+    """A ranking is stored in one transaction at the end: a kill leaves either no ranking or the whole one, never a
+    partial order, and the same command then completes."""
+    import numpy as np
+
+    from curation.select import run_selection
+
+    rng = np.random.default_rng(0)
+    src = tmp_path / "src.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in _records(400)), encoding="utf-8")
+    ws = Workspace(tmp_path / "ws.duckdb", lock_timeout=60)
+    ingest_file(ws, src)
+    ids = ws.id_map()
+    X = rng.normal(size=(len(ids), 16)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    ws.put_embeddings(DEFAULT_MODEL, ids["text_hash"].tolist(), X)
+    proc = _cli(ws.path, "select", "kcenter", "exact_head=0")
+    time.sleep(float(rng.uniform(1.0, 3.0)))  # a random moment: during start-up, ranking or (rarely) after
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    ws2 = Workspace(ws.path)
+    assert ws2.n_examples() == 400
+    for key in ws2.rankings()["key"]:
+        r = ws2.ranking(key)
+        assert len(r.order) == 400 and len(set(r.order.tolist())) == 400
+    r = run_selection(ws2, "kcenter", {"exact_head": 0}, seed=0)
+    assert sorted(r.order.tolist()) == sorted(ws2.row_ids().tolist())
