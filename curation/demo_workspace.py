@@ -54,7 +54,8 @@ def build_demo_workspace(ws: Workspace, *, n_sft: int = 3000, n_pref: int = 300,
     run_scorers(ws, ["heuristics", "preference"], progress=progress)
     from curation.select import run_selection
 
-    for method in ("random", "facility", "density", "kcenter"):
+    # facility location last: the newest ranking is the one the Select page opens with
+    for method in ("random", "density", "kcenter", "facility"):
         run_selection(ws, method, {}, seed=seed, model=DEFAULT_MODEL,
                       progress=progress(f"ranking: {method}") if progress else None)
     log("demo analysis done")
