@@ -171,6 +171,9 @@ class LocalLM(LMBackend):
         cache = _converted_dir(gguf, dtype) if gguf is not None else None
         if cache is not None and (cache / "config.json").is_file():
             src, kw = str(cache), {}                  # converted before: a plain safetensors load (~1 s)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the CLI / dashboard show their own progress
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(src, **kw)
             tdtype = getattr(torch, dtype)
