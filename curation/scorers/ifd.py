@@ -23,8 +23,8 @@ class IFD(ModelScorer):
     higher_is_better = True
     defaults = {**MODEL_PARAMS, "max_prompt_tokens": 512, "max_response_tokens": 256}
     description = ('IFD = PPL(response | prompt) / PPL(response) with a small LM (default: packaged SmolLM2-135M); '
-                   'Superfiltering keeps high values below 1, values >= 1 suggest a misaligned pair. No better than '
-                   'chance on HH-RLHF (44% on 16 pairs, +-24%); ~2.3 s CPU per example.')
+                   'Superfiltering keeps high values below 1, values >= 1 suggest a misaligned pair. Weak on HH-RLHF: '
+                   'prefers the chosen reply in 56% +-6% of 298 pairs (barely above chance); ~1 s CPU per example.')
 
     def score(self, batch: pd.DataFrame) -> np.ndarray:
         """(n,) float > 0; NaN without prompt or with a response shorter than 2 tokens."""
