@@ -14,6 +14,7 @@ from pathlib import Path
 
 from curation import __version__
 from curation.errors import CurationError
+from curation.progress import tqdm_progress
 from curation.store import Workspace, default_workspace_path
 
 # Modules that contribute subcommands (each defines add_commands(sub)). A module missing from a checkout is skipped.
@@ -35,23 +36,6 @@ typical session:
 The workspace is a DuckDB file (default: $CURATION_WORKSPACE or data/workspace.duckdb). Only one process can write
 it at a time; commands wait up to --lock-timeout seconds for the dashboard or another job to let go of it.
 """
-
-
-def _progress_bar(desc: str, unit: str = "it"):  # noqa: ANN202 - returns a callback
-    from tqdm import tqdm
-
-    bar: dict = {}
-
-    def cb(done: int, total: int) -> None:
-        if "b" not in bar:
-            bar["b"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)
-        b = bar["b"]
-        b.total = total
-        b.update(done - b.n)
-        if done >= total:
-            b.close()
-
-    return cb
 
 
 def _cmd_ingest(args: argparse.Namespace, ws: Workspace) -> int:
@@ -80,7 +64,7 @@ def _cmd_embed(args: argparse.Namespace, ws: Workspace) -> int:
 
     report = embed_workspace(ws, args.model, batch_size=args.batch_size, limit=getattr(args, "limit", None),
                              commit_every=getattr(args, "commit_every", 1024),
-                             progress=_progress_bar("embedding", "text"))
+                             progress=tqdm_progress("embedding", "text"))
     print(report.summary())
     return 0
 
@@ -107,7 +91,7 @@ def _cmd_demo(args: argparse.Namespace, ws: Workspace) -> int:
     from curation.demo_workspace import build_demo_workspace
 
     build_demo_workspace(ws, n_sft=args.n_sft, n_pref=args.n_pref, seed=args.seed, embed=not args.no_embed,
-                         analyze=not args.no_analyze, progress=_progress_bar)
+                         analyze=not args.no_analyze, progress=tqdm_progress)
     print(f"demo workspace ready: {ws.path}")
     return 0
 

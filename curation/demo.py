@@ -544,12 +544,11 @@ def _coding_task(r: Rng) -> Sample:
     t = _pick(r, _CODE_TASKS)
     alt_code, alt_why, ts_sig = _CODE_ALT[t["py"]]
     lang = _pick(r, ["Python", "Python", "JavaScript", "TypeScript"])
-    variant = lang
     why = t["why"]
     if lang == "Python":
         fname, code, tag = t["py"], t["py_code"], "python"
         if r.random() < 0.5:
-            code, why, variant = alt_code, alt_why, "Python-alt"
+            code, why = alt_code, alt_why
     else:
         fname, code, tag = t["js"], t["js_code"], lang.lower()
         if lang == "TypeScript":
@@ -1055,7 +1054,7 @@ def _math_probability(r: Rng) -> Sample:
         out = _para("Two dice have 6 × 6 = 36 equally likely outcomes.",
                     f"{ways} of them add up to {target}, so the probability is {ways}/36"
                     + (f" = {p.numerator}/{p.denominator}" if p.denominator != 36 else "") + f" ≈ {float(p) * 100:.1f}%.")
-        wrong = f"There are 11 possible totals, so the probability is 1/11."
+        wrong = "There are 11 possible totals, so the probability is 1/11."
     else:
         n = r.randint(2, 6)
         instr = _pick(r, [f"What is the probability of getting heads {n} times in a row with a fair coin?",

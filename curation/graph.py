@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from curation.errors import CurationError
+from curation.progress import tqdm_progress
 
 if TYPE_CHECKING:
     import scipy.sparse
@@ -467,28 +468,13 @@ def analyze(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K, me
 
 
 # ---------------------------------------------------------------------------------------------- CLI
-def tqdm_progress(desc: str) -> tuple[Progress, Callable[[], None]]:
-    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr, and a close function."""
-    from tqdm import tqdm
-
-    bar = tqdm(desc=desc, unit="step", leave=False)
-
-    def cb(done: int, total: int) -> None:
-        if bar.total != total:
-            bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    return cb, bar.close
-
-
 def _cmd_graph(args: argparse.Namespace, ws: Workspace) -> int:
-    cb, close = tqdm_progress("k-NN graph")
+    cb = tqdm_progress("k-NN graph", "step")
     try:
         key = build_graph(ws, model=args.model, k=args.k, method=args.method, seed=args.seed, progress=cb,
                           force=args.force)
     finally:
-        close()
+        cb.close()
     p = _stored_graph_params(ws, key) or {}
     print(f"{key}: {ws.graphs().set_index('key').loc[key, 'n']} rows, method {p.get('method')}, "
           f"{p.get('seconds')} s")
@@ -496,12 +482,12 @@ def _cmd_graph(args: argparse.Namespace, ws: Workspace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace, ws: Workspace) -> int:
-    cb, close = tqdm_progress("analyze")
+    cb = tqdm_progress("analyze", "step")
     try:
         res = analyze(ws, model=args.model, k=args.k, method=args.method, seed=args.seed,
                       steps=args.steps or None, progress=cb)
     finally:
-        close()
+        cb.close()
     for step, val in res.items():
         if step != "skipped":
             print(f"{step}{' (reused)' if step in res['skipped'] else ''}: {json.dumps(val)}")

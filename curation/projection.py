@@ -153,9 +153,9 @@ def projection_frame(ws: Workspace, key: str) -> pd.DataFrame:
 
 
 def _cmd_project(args: argparse.Namespace, ws: Workspace) -> int:
-    from curation.graph import tqdm_progress
+    from curation.progress import tqdm_progress
 
-    cb, close = tqdm_progress(args.method)
+    cb = tqdm_progress(args.method, "step")
     try:
         if args.method == "pca":
             key = pca_projection(ws, model=args.model, progress=cb)
@@ -163,7 +163,7 @@ def _cmd_project(args: argparse.Namespace, ws: Workspace) -> int:
             key = umap_projection(ws, model=args.model, k=args.k, n_neighbors=args.n_neighbors,
                                   min_dist=args.min_dist, seed=args.seed, n_epochs=args.n_epochs, progress=cb)
     finally:
-        close()
+        cb.close()
     print(f"{key}: {len(ws.projection(key)[0])} points")
     return 0
 

@@ -207,11 +207,10 @@ class Workspace:
                 con.close()
 
     @contextmanager
-    def transaction(self, *, retries: int = 5) -> Iterator[Any]:
+    def transaction(self) -> Iterator[Any]:
         """Run the block in one transaction (all or nothing). Nested use joins the outer transaction.
 
-        A write-write conflict with another thread of this process is retried only when the block is re-entrant,
-        so callers wanting retries use :meth:`_write` instead.
+        A write-write conflict is not retried here (the block may not be safe to re-run); :meth:`_write` retries.
         """
         with self.connect() as con:
             if getattr(self._local, "in_tx", False):

@@ -3,7 +3,6 @@ scores with thresholds (the rows past a threshold can be pinned out in one click
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
+from curation.progress import tqdm_progress
 from curation.scorers.base import Scorer, as_float_array
 
 Progress = Callable[[int, int], None]
@@ -130,26 +130,6 @@ def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any
 
 
 # ---------------------------------------------------------------------------------------------- CLI
-def _tqdm_factory(name: str) -> Progress:
-    from tqdm import tqdm
-
-    bar: dict[str, Any] = {}
-
-    def cb(done: int, total: int) -> None:
-        if bar.get("closed"):
-            return
-        if "b" not in bar:
-            bar["b"] = tqdm(total=total, desc=name, unit="ex", file=sys.stderr, dynamic_ncols=True)
-        b = bar["b"]
-        b.total = total
-        b.update(done - b.n)
-        if done >= total:
-            b.close()
-            bar["closed"] = True
-
-    return cb
-
-
 def _parse_param(s: str) -> tuple[str, Any]:
     if "=" not in s:
         raise CurationError(f"--param {s!r} is not KEY=VALUE; e.g. --param max_chars=2000")
@@ -167,7 +147,7 @@ def _cmd_score(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
         if v is not None:
             params[opt] = v
     keys = run_scorers(ws, args.names, params=params, batch_size=args.batch_size, limit=args.limit,
-                       progress=None if args.quiet else _tqdm_factory)
+                       progress=None if args.quiet else tqdm_progress)
     table = ws.scores(keys)
     for k in keys:
         col = table[k]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 import time
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
+from curation.progress import tqdm_progress
 from curation.select.base import Progress, Selector, canonical, get_selector
 from curation.store import Ranking, Workspace
 
@@ -259,29 +259,12 @@ def _pins(ws: Workspace) -> tuple[list[int], list[int]]:
             p.loc[p["pin"] == "exclude", "row_id"].astype(int).tolist())
 
 
-def _progress_cb(desc: str) -> Progress:
-    from tqdm import tqdm
-
-    bar: dict = {}
-
-    def cb(done: int, total: int) -> None:
-        if "b" not in bar:
-            bar["b"] = tqdm(total=total, desc=desc, file=sys.stderr, dynamic_ncols=True)
-        b = bar["b"]
-        b.total = total
-        b.update(max(0, done - b.n))
-        if done >= total:
-            b.close()
-
-    return cb
-
-
 def _cmd_select(args: argparse.Namespace, ws: Workspace) -> int:
     from curation.select.constraints import apply_constraints
 
     t0 = time.perf_counter()
     r = run_selection(ws, args.method, parse_params(args.params), seed=args.seed, model=args.model,
-                      use_pins=args.pins, force=args.force, progress=_progress_cb(args.method))
+                      use_pins=args.pins, force=args.force, progress=tqdm_progress(args.method))
     secs = time.perf_counter() - t0
     print(f"ranking {r.method}: {len(r.order)} rows in {secs:.2f} s")
     if args.budget is not None or args.budget_tokens is not None:
