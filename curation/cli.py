@@ -17,7 +17,7 @@ from curation.errors import CurationError
 from curation.progress import tqdm_progress
 from curation.store import Workspace, default_workspace_path
 
-# Modules that contribute subcommands (each defines add_commands(sub)). A module missing from a checkout is skipped.
+# Modules that contribute subcommands; each defines add_commands(sub).
 COMMAND_MODULES = (
     "curation.graph",
     "curation.scorers",
@@ -176,14 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     dc.set_defaults(func=_cmd_decide)
 
     for mod in COMMAND_MODULES:
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name == mod:
-                continue
-            raise
-        if hasattr(m, "add_commands"):
-            m.add_commands(sub)
+        importlib.import_module(mod).add_commands(sub)
     return p
 
 

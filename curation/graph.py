@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from curation.embed import DEFAULT_MODEL
 from curation.errors import CurationError
 from curation.progress import tqdm_progress
 
@@ -45,10 +46,6 @@ if TYPE_CHECKING:
 
     from curation.store import Workspace
 
-try:  # the embedding module is light to import; keep a literal fallback for a partial checkout
-    from curation.embed import DEFAULT_MODEL
-except ImportError:  # pragma: no cover
-    DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called as work advances (same convention as ingest/embed)."""

@@ -16,15 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curation.embed import DEFAULT_MODEL, embed_texts, model_key
 from curation.errors import CurationError
 from curation.progress import tqdm_progress
 from curation.select.base import Progress, Selector, canonical, get_selector
 from curation.store import Ranking, Workspace
-
-try:
-    from curation.embed import DEFAULT_MODEL
-except ImportError:  # pragma: no cover - partial checkout
-    DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def _digest(*arrays: np.ndarray) -> str:
@@ -33,20 +29,6 @@ def _digest(*arrays: np.ndarray) -> str:
         h.update(np.ascontiguousarray(a).tobytes())
         h.update(b"|")
     return h.hexdigest()[:10]
-
-
-def _model_key(model: str) -> str:
-    try:
-        from curation.embed import model_key
-    except ImportError:  # pragma: no cover
-        return model
-    return model_key(model)
-
-
-def _embed_texts(ws: Workspace, texts: list[str], model: str) -> np.ndarray:
-    from curation.embed import embed_texts
-
-    return embed_texts(ws, texts, model)
 
 
 def _texts(v: Any) -> list[str]:
@@ -101,7 +83,7 @@ def _default_density_key(ws: Workspace, model: str) -> str:
 def prepare(ws: Workspace, sel: Selector, *, model: str = DEFAULT_MODEL, use_pins: bool = False,
             progress: Progress | None = None) -> dict[str, Any]:
     """Everything ``sel.rank`` needs from the workspace, plus the extras that go into the ranking key."""
-    model = _model_key(model)
+    model = model_key(model)
     name = sel.name
     needs_emb = sel.wants_X() or sel.wants_graph() or "X" in sel.needs or "graph" in sel.needs
     ctx: dict[str, Any] = {}
@@ -131,7 +113,7 @@ def prepare(ws: Workspace, sel: Selector, *, model: str = DEFAULT_MODEL, use_pin
     for attr, ctx_key in (("target_text", "targets"), ("seen_text", "seen")):
         txt = getattr(sel, attr, None)
         if txt:
-            V = _embed_texts(ws, _texts(txt), model)
+            V = embed_texts(ws, _texts(txt), model)
             ctx[ctx_key] = V if ctx.get(ctx_key) is None else np.concatenate([ctx[ctx_key], V])
     if not keep.all():
         row_ids, X = row_ids[keep], (X[keep] if X is not None else None)
@@ -230,7 +212,7 @@ def run_selection(ws: Workspace, method: str, params: dict | None = None, *, see
 
 def ranking_pool_arrays(ws: Workspace, *, model: str = DEFAULT_MODEL) -> tuple[np.ndarray, np.ndarray]:
     """(row_ids, X) of the embedded rows, for explain."""
-    return ws.embeddings(_model_key(model))
+    return ws.embeddings(model_key(model))
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -327,7 +309,7 @@ def _cmd_advise(args: argparse.Namespace, ws: Workspace) -> int:
     r = ws.ranking(args.key)
     if r is None:
         raise CurationError(f"no ranking {args.key!r}; list them with `python -m curation rankings`")
-    g = require_graph(ws, model=_model_key(args.model), k=args.k)
+    g = require_graph(ws, model=model_key(args.model), k=args.k)
     res = advisor(r, graph=g, fraction=args.fraction)
     print(f"coverage plateau r={res.r:.4f} from a={res.a:.4f}, rate b={res.b:.3g}/row; "
           f"{res.fraction:.0%} of the gain at {res.plateau_budget} rows of {len(r.order)}")
