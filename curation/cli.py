@@ -26,6 +26,9 @@ COMMAND_MODULES = (
     "curation.export",
 )
 
+DEVICE_HELP = ("where the model runs: cpu, cuda, cuda:N or mps (default: CUDA if present, then MPS, else CPU; "
+               "the device used is printed and kept in the job record)")
+
 EPILOG = """\
 typical session:
   python -m curation demo                          # build the demo workspace (data/workspace.duckdb)
@@ -63,7 +66,7 @@ def _cmd_embed(args: argparse.Namespace, ws: Workspace) -> int:
     from curation.embed import embed_workspace
 
     report = embed_workspace(ws, args.model, batch_size=args.batch_size, limit=getattr(args, "limit", None),
-                             commit_every=getattr(args, "commit_every", 1024),
+                             commit_every=getattr(args, "commit_every", 1024), device=args.device,
                              progress=tqdm_progress("embedding", "text"))
     print(report.summary())
     return 0
@@ -139,13 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="treat an empty response as a bad record (default: keep it; scorers flag it)")
     i.add_argument("--embed", action="store_true", help="embed the new examples afterwards")
     i.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2", help="embedding model for --embed")
-    i.add_argument("--batch-size", type=int, default=64)
+    i.add_argument("--batch-size", type=int, default=None, help="texts per forward pass (default: 64 on the "
+                   "CPU, more on a GPU)")
+    i.add_argument("--device", default=None, help=DEVICE_HELP)
     i.set_defaults(func=_cmd_ingest)
 
     e = sub.add_parser("embed", help="embed examples that have no vector yet (resumable)")
     e.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2",
                    help="sentence-transformers model: the default loads offline; or a local folder / hub name")
-    e.add_argument("--batch-size", type=int, default=64)
+    e.add_argument("--batch-size", type=int, default=None, help="texts per forward pass (default: 64 on the "
+                   "CPU, more on a GPU)")
+    e.add_argument("--device", default=None, help=DEVICE_HELP)
     e.add_argument("--limit", type=int, default=None, help="stop after this many texts (resume later)")
     e.add_argument("--commit-every", type=int, default=1024, help="texts per committed batch (default 1024)")
     e.set_defaults(func=_cmd_embed)

@@ -44,9 +44,16 @@ def model_key(model: str) -> str:
     return str(p.resolve()) if p.exists() else model
 
 
+def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # noqa: ANN201 - SentenceTransformer
+    """A SentenceTransformer for ``model`` (cached per process) on ``device`` (``None``/``"auto"``: CUDA, then MPS,
+    else CPU; see :func:`curation.devices.resolve_device`). The default loads offline from its package."""
+    from curation.devices import resolve_device
+
+    return _load_model(model, resolve_device(device))
+
+
 @functools.lru_cache(maxsize=4)
-def load_model(model: str = DEFAULT_MODEL, device: str = "cpu"):  # noqa: ANN201 - SentenceTransformer
-    """A SentenceTransformer for ``model`` (cached per process). The default loads offline from its package."""
+def _load_model(model: str, device: str):  # noqa: ANN202 - SentenceTransformer
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
@@ -62,14 +69,31 @@ def load_model(model: str = DEFAULT_MODEL, device: str = "cpu"):  # noqa: ANN201
 
 
 def encode_texts(texts: Sequence[str], model: str = DEFAULT_MODEL, *, batch_size: int = 64,
-                 device: str = "cpu") -> np.ndarray:
-    """(n, d) float32, L2-normalised. No caching."""
+                 device: str | None = None) -> np.ndarray:
+    """(n, d) float32, L2-normalised. No caching. ``device=None`` picks CUDA, then MPS, else CPU."""
     m = load_model(model_key(model), device)
     if len(texts) == 0:
         return np.zeros((0, m.get_sentence_embedding_dimension()), dtype=np.float32)
-    v = m.encode(list(texts), batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
-                 show_progress_bar=False)
-    return np.asarray(v, dtype=np.float32)
+    return encode_fit(m, list(texts), batch_size)[0]
+
+
+def encode_fit(m, texts: list[str], batch_size: int) -> tuple[np.ndarray, int]:  # noqa: ANN001 - SentenceTransformer
+    """Encode ``texts`` ((n, d) float32, L2-normalised); on a GPU out-of-memory error halve the batch size and try
+    again. Returns the vectors and the batch size that worked (use it for the next call)."""
+    from curation.devices import is_out_of_memory
+
+    while True:
+        try:
+            v = m.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
+                         show_progress_bar=False)
+            return np.asarray(v, dtype=np.float32), batch_size
+        except RuntimeError as exc:
+            if batch_size <= 1 or not is_out_of_memory(exc):
+                raise
+            import torch
+
+            torch.cuda.empty_cache()
+            batch_size //= 2
 
 
 def text_hash(text: str) -> str:
@@ -103,23 +127,37 @@ class EmbedReport:
     n_cached: int
     n_embedded: int
     seconds: float
+    device: str = "cpu"
+    batch_size: int = 64
 
     def summary(self) -> str:
         rate = self.n_embedded / self.seconds if self.seconds > 0 and self.n_embedded else 0.0
-        return (f"{self.model}: {self.n_embedded} texts embedded ({rate:.0f}/s), {self.n_cached} already cached, "
-                f"{self.n_texts} distinct texts in the workspace")
+        return (f"{self.model}: {self.n_embedded} texts embedded ({rate:.0f}/s on {self.device}, batch "
+                f"{self.batch_size}), {self.n_cached} already cached, {self.n_texts} distinct texts in the workspace")
 
 
-def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: int = 64, commit_every: int = 1024,
-                    limit: int | None = None, progress: Progress | None = None, device: str = "cpu") -> EmbedReport:
+def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: int | None = None,
+                    commit_every: int = 1024, limit: int | None = None, progress: Progress | None = None,
+                    device: str | None = None) -> EmbedReport:
     """Embed every example's ``embed_text`` that has no vector under ``model`` yet.
+
+    device: ``None``/``"auto"`` picks CUDA, then MPS, else the CPU; ``cpu``, ``cuda``, ``cuda:N``, ``mps`` force one
+    (an unavailable one is an error). batch_size: ``None`` = 64 on the CPU, more on a GPU with free memory (halved
+    on an out-of-memory error). The device is stored in the job record's params and in the report.
 
     Texts are sorted longest first across the job and committed every ``commit_every`` texts. ``limit`` stops after
     that many texts (used to test resume). Cost: dominated by the model, ~40-80 texts/s for MiniLM on 2 cores (100-200-token texts; see benchmarks/RESULTS.md).
     """
     import time
 
+    from curation.devices import auto_batch_size, resolve_device
+
     key = model_key(model)
+    dev = resolve_device(device)
+    batch_size = int(batch_size) if batch_size else auto_batch_size(dev, 64)
+    if batch_size < 1:
+        raise CurationError(f"batch_size must be at least 1, got {batch_size}")
+    params = {"model": key, "device": dev, "batch_size": batch_size}
     t0 = time.perf_counter()
     todo = ws.missing_text_hashes(key)
     total_distinct = len(todo)
@@ -128,14 +166,14 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
         todo = todo.iloc[:limit]
     job = f"embed:{key}"
     if todo.empty:
-        ws.set_job(job, kind="embed", status="done", done=n_all, total=n_all, params={"model": key})
-        return EmbedReport(key, n_all, n_all, 0, time.perf_counter() - t0)
-    m = load_model(key, device)
+        ws.set_job(job, kind="embed", status="done", done=n_all, total=n_all, params=params)
+        return EmbedReport(key, n_all, n_all, 0, time.perf_counter() - t0, dev, batch_size)
+    m = load_model(key, dev)
     # Longest first: sentence-transformers sorts within a call, we sort across the whole job.
     lengths = todo["embed_text"].str.len().to_numpy()
     todo = todo.iloc[np.argsort(-lengths, kind="stable")]
     done_before = n_all - total_distinct
-    ws.set_job(job, kind="embed", status="running", done=done_before, total=n_all, params={"model": key})
+    ws.set_job(job, kind="embed", status="running", done=done_before, total=n_all, params=params)
     hashes = todo["text_hash"].tolist()
     texts = todo["embed_text"].tolist()
     done = 0
@@ -144,16 +182,16 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
         chunk = texts[s: s + commit_every]
         parts = []
         for j in range(0, len(chunk), step):
-            parts.append(m.encode(chunk[j: j + step], batch_size=batch_size, convert_to_numpy=True,
-                                  normalize_embeddings=True, show_progress_bar=False))
+            vecs, batch_size = encode_fit(m, chunk[j: j + step], batch_size)
+            parts.append(vecs)
             if progress:
                 progress(done + min(j + step, len(chunk)), len(texts))
         ws.put_embeddings(key, hashes[s: s + commit_every], np.concatenate(parts).astype(np.float32))
         done += len(chunk)
-        ws.set_job(job, kind="embed", status="running", done=done_before + done, total=n_all, params={"model": key})
+        ws.set_job(job, kind="embed", status="running", done=done_before + done, total=n_all, params=params)
     status = "done" if limit is None or limit >= total_distinct else "partial"
-    ws.set_job(job, kind="embed", status=status, done=done_before + done, total=n_all, params={"model": key})
-    return EmbedReport(key, n_all, done_before, done, time.perf_counter() - t0)
+    ws.set_job(job, kind="embed", status=status, done=done_before + done, total=n_all, params=params)
+    return EmbedReport(key, n_all, done_before, done, time.perf_counter() - t0, dev, batch_size)
 
 
 def set_torch_threads(n: int | None = None) -> None:

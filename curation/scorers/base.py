@@ -149,8 +149,9 @@ MODEL_PARAMS: dict[str, Any] = {
     "retries": 3,
     "max_batch": 8,         # sequences per forward pass / prompts per request
     "threads": 2,           # torch threads for the local backend (at most)
+    "device": None,         # local backend: None (CUDA, then MPS, else CPU), cpu, cuda, cuda:N or mps
 }
-MODEL_NON_KEY = frozenset({"endpoint", "api_key", "timeout", "retries", "max_batch", "threads"})
+MODEL_NON_KEY = frozenset({"endpoint", "api_key", "timeout", "retries", "max_batch", "threads", "device"})
 
 
 class ModelScorer(Scorer):
@@ -181,8 +182,19 @@ class ModelScorer(Scorer):
                                    api_key=p.get("api_key"), timeout=float(p["timeout"]),
                                    retries=int(p["retries"]), max_batch=int(p["max_batch"]))
             else:
-                self._lm = load_lm(p.get("model"), threads=int(p["threads"]), max_batch=int(p["max_batch"]))
+                self._lm = load_lm(p.get("model"), threads=int(p["threads"]), max_batch=int(p["max_batch"]),
+                                   device=self.device)
         return self._lm
+
+    @property
+    def device(self) -> str:
+        """Where the model runs: ``endpoint`` for a remote server, else the resolved torch device (checked
+        without loading the model; an unavailable explicit device raises CurationError)."""
+        if self.params.get("endpoint"):
+            return "endpoint"
+        from curation.devices import resolve_device
+
+        return resolve_device(self.params.get("device"))
 
     def key_params(self) -> dict[str, str]:
         out = super().key_params()

@@ -142,7 +142,9 @@ class LocalLM(LMBackend):
 
     model: None (packaged SmolLM2-135M GGUF), a directory, a ``.gguf`` file, or a cached Hugging Face id.
     threads: torch threads (at most this many). dtype: "float32" (default on CPU) or "bfloat16"/"float16".
-    max_batch: sequences per forward pass. chat: wrap prompts in the tokenizer's chat template when it has one.
+    device: None/"auto" (CUDA, then MPS, else CPU), or "cpu", "cuda", "cuda:N", "mps" (an unavailable one is an
+    error); stored as ``self.device``.
+    max_batch: sequences per forward pass on the CPU (a GPU with free memory takes more, up to 64). chat: wrap prompts in the tokenizer's chat template when it has one.
     """
 
     def __init__(self, model: str | None = None, *, threads: int = 2, dtype: str = "float32", max_batch: int = 8,
@@ -150,6 +152,9 @@ class LocalLM(LMBackend):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from curation.devices import resolve_device
+
+        resolve_device(device)                   # an unavailable device fails before the ~20 s load
         if threads and torch.get_num_threads() > threads:
             torch.set_num_threads(int(threads))
         gguf: Path | None = None
@@ -186,9 +191,12 @@ class LocalLM(LMBackend):
             raise CurationError(
                 f"cannot load model {model or self.name!r} with transformers: {type(exc).__name__}: {exc}; pass a "
                 "causal-LM directory, a .gguf file (needs the gguf package), or use --endpoint URL") from exc
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        from curation.devices import auto_batch_size
+
+        self.device = resolve_device(device)
         self.model.to(self.device).eval()
-        self.max_batch = int(max_batch)
+        # on a GPU, more sequences per forward pass (bounded by free memory); the CPU keeps max_batch
+        self.max_batch = auto_batch_size(self.device, int(max_batch), bytes_per_item=64 << 20, cap=64)
         self.max_tokens = int(max_tokens)
         self.use_chat = bool(chat and getattr(self.tokenizer, "chat_template", None))
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else (

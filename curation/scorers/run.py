@@ -48,6 +48,9 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int = 64,  # noqa: 
     key = sc.key()
     meta = _meta(sc)
     job = f"score:{key}"
+    jparams = {"key": key, "scorer": sc.name}
+    if sc.uses_model:
+        jparams["device"] = getattr(sc, "device", None)   # where the model runs (resolved; fails early if absent)
     df = ws.examples(list(_COLUMNS))
     if limit is not None:
         df = df.iloc[: max(0, int(limit))]
@@ -57,7 +60,7 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int = 64,  # noqa: 
     def put(rows: pd.DataFrame, values: np.ndarray) -> None:
         ws.put_scores(key, rows["example_id"].tolist(), values, content_hashes=rows["content_hash"].tolist(), **meta)
 
-    ws.set_job(job, kind="score", status="running", done=0, total=total, params={"key": key, "scorer": sc.name})
+    ws.set_job(job, kind="score", status="running", done=0, total=total, params=jparams)
     done = 0
     try:
         if sc.corpus_level:
@@ -85,7 +88,7 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int = 64,  # noqa: 
                 with ws.transaction():                # values and progress commit together (one connection)
                     put(rows, np.array([by_hash[h] for h in rows["content_hash"]], dtype=np.float64))
                     ws.set_job(job, kind="score", status="running", done=done + len(rows), total=total,
-                               params={"key": key, "scorer": sc.name})
+                               params=jparams)
                 done += len(rows)
                 if progress is not None:
                     progress(done, total)
@@ -95,11 +98,11 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int = 64,  # noqa: 
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         try:
             ws.set_job(job, kind="score", status=status, done=done, total=total,
-                       params={"key": key, "scorer": sc.name}, message=str(exc)[:500])
+                       params=jparams, message=str(exc)[:500])
         except Exception:  # noqa: BLE001 - report the original error, not a failure to record it
             pass
         raise
-    ws.set_job(job, kind="score", status="done", done=total, total=total, params={"key": key, "scorer": sc.name})
+    ws.set_job(job, kind="score", status="done", done=total, total=total, params=jparams)
     if progress is not None:
         progress(total, total)
     return key
@@ -142,7 +145,7 @@ def _parse_param(s: str) -> tuple[str, Any]:
 
 def _cmd_score(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
     params: dict[str, Any] = dict(_parse_param(p) for p in (args.param or []))
-    for opt in ("model", "endpoint", "prompt_format", "template", "timeout", "threads"):
+    for opt in ("model", "endpoint", "prompt_format", "template", "timeout", "threads", "device"):
         v = getattr(args, opt, None)
         if v is not None:
             params[opt] = v
@@ -153,7 +156,9 @@ def _cmd_score(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
         col = table[k]
         n = int(col.notna().sum())
         summary = (f"mean {col.mean():.4g}, min {col.min():.4g}, max {col.max():.4g}" if n else "no values")
-        print(f"{k}: {n} of {len(col)} examples scored ({summary})")
+        jp = (ws.job(f"score:{k}") or {}).get("params") or {}
+        device = (json.loads(jp) if isinstance(jp, str) else jp).get("device")
+        print(f"{k}: {n} of {len(col)} examples scored ({summary}){f' on {device}' if device else ''}")
     return 0
 
 
@@ -194,6 +199,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--template", help="Ask-LLM template: paper, sft, or a text with {example}")
     p.add_argument("--timeout", type=float, help="endpoint request timeout in seconds (default 60)")
     p.add_argument("--threads", type=int, help="torch threads for a local model (default 2)")
+    p.add_argument("--device", help="where a local model runs: cpu, cuda, cuda:N or mps (default: CUDA if present, "
+                                    "then MPS, else CPU; printed and kept in the job record)")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="any other scorer parameter")
     p.add_argument("--batch-size", type=int, default=32, help="examples per committed batch (default 32)")
     p.add_argument("--limit", type=int, help="score only the first N examples (by row id), to try things out")
