@@ -67,6 +67,7 @@ def _cmd_embed(args: argparse.Namespace, ws: Workspace) -> int:
 
     report = embed_workspace(ws, args.model, batch_size=args.batch_size, limit=getattr(args, "limit", None),
                              commit_every=getattr(args, "commit_every", 1024), device=args.device,
+                             cache=not getattr(args, "no_cache", False),
                              progress=tqdm_progress("embedding", "text"))
     print(report.summary())
     return 0
@@ -145,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--batch-size", type=int, default=None, help="texts per forward pass (default: 64 on the "
                    "CPU, more on a GPU)")
     i.add_argument("--device", default=None, help=DEVICE_HELP)
+    i.add_argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache shared by "
+                   "all workspaces (~/.cache/curation/embeddings.duckdb; $CURATION_EMBED_CACHE=off turns it off)")
     i.set_defaults(func=_cmd_ingest)
 
     e = sub.add_parser("embed", help="embed examples that have no vector yet (resumable)")
@@ -153,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--batch-size", type=int, default=None, help="texts per forward pass (default: 64 on the "
                    "CPU, more on a GPU)")
     e.add_argument("--device", default=None, help=DEVICE_HELP)
+    e.add_argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache shared by "
+                   "all workspaces (~/.cache/curation/embeddings.duckdb; $CURATION_EMBED_CACHE=off turns it off)")
     e.add_argument("--limit", type=int, default=None, help="stop after this many texts (resume later)")
     e.add_argument("--commit-every", type=int, default=1024, help="texts per committed batch (default 1024)")
     e.set_defaults(func=_cmd_embed)
@@ -187,7 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    warnings.showwarning = _show_warning   # one line, no source excerpt (e.g. an unusable embedding cache)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

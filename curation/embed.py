@@ -102,19 +102,60 @@ def text_hash(text: str) -> str:
     return sha(text)
 
 
-def embed_texts(ws: Workspace, texts: Sequence[str], model: str = DEFAULT_MODEL, *, batch_size: int = 64) -> np.ndarray:
-    """Vectors for arbitrary texts, reusing and filling the workspace cache keyed by (model, text hash)."""
+def _user_cache(use: bool):  # noqa: ANN202 - EmbeddingCache | None
+    from curation.embed_cache import EmbeddingCache
+
+    return EmbeddingCache.default() if use else None
+
+
+def _from_user_cache(ws: Workspace, key: str, hashes: list[str], cache, *,  # noqa: ANN001 - EmbeddingCache
+                     chunk: int = 65536) -> np.ndarray:
+    """Copy the vectors of ``hashes`` found in the user's embedding cache into the workspace (in chunks of
+    ``chunk``, each one transaction). Returns the found mask (n,) bool."""
+    from curation.embed_cache import model_id
+
+    found = np.zeros(len(hashes), dtype=bool)
+    if cache is None or not hashes:
+        return found
+    mid = model_id(key)
+    for s in range(0, len(hashes), chunk):
+        part = hashes[s: s + chunk]
+        f, vecs = cache.get(mid, part)
+        if f.any():
+            ws.put_embeddings(key, [h for h, ok in zip(part, f) if ok], vecs)
+            found[s: s + chunk] = f
+        if cache.disabled:
+            break
+    return found
+
+
+def _to_user_cache(key: str, hashes: Sequence[str], vectors: np.ndarray, cache) -> None:  # noqa: ANN001
+    if cache is not None:
+        from curation.embed_cache import model_id
+
+        cache.put(model_id(key), hashes, vectors)
+
+
+def embed_texts(ws: Workspace, texts: Sequence[str], model: str = DEFAULT_MODEL, *, batch_size: int = 64,
+                cache: bool = True) -> np.ndarray:
+    """Vectors for arbitrary texts, reusing and filling the workspace cache keyed by (model, text hash), and the
+    user's embedding cache shared across workspaces (``cache=False`` or ``$CURATION_EMBED_CACHE=off``: not)."""
     key = model_key(model)
     hashes = [text_hash(t) for t in texts]
     uniq = list(dict.fromkeys(hashes))
+    found, _ = ws.vectors_for_hashes(key, uniq)
+    missing = [h for h, f in zip(uniq, found) if not f]
+    if missing:
+        user = _user_cache(cache)
+        got = _from_user_cache(ws, key, missing, user)
+        todo = [h for h, f in zip(missing, got) if not f]
+        if todo:
+            first_text = dict(zip(hashes, texts))
+            new = encode_texts([first_text[h] for h in todo], key, batch_size=batch_size)
+            ws.put_embeddings(key, todo, new)
+            _to_user_cache(key, todo, new, user)
     found, vecs = ws.vectors_for_hashes(key, uniq)
     have = {h: vecs[i] for i, h in enumerate(h for h, f in zip(uniq, found) if f)}
-    todo = [h for h in uniq if h not in have]
-    if todo:
-        first_text = dict(zip(hashes, texts))
-        new = encode_texts([first_text[h] for h in todo], key, batch_size=batch_size)
-        ws.put_embeddings(key, todo, new)
-        have.update(zip(todo, new))
     if not hashes:
         return np.zeros((0, 0), dtype=np.float32)
     return np.stack([have[h] for h in hashes]).astype(np.float32)
@@ -129,17 +170,22 @@ class EmbedReport:
     seconds: float
     device: str = "cpu"
     batch_size: int = 64
+    n_from_cache: int = 0    # copied from the user's embedding cache (shared across workspaces), not embedded
 
     def summary(self) -> str:
         rate = self.n_embedded / self.seconds if self.seconds > 0 and self.n_embedded else 0.0
         return (f"{self.model}: {self.n_embedded} texts embedded ({rate:.0f}/s on {self.device}, batch "
-                f"{self.batch_size}), {self.n_cached} already cached, {self.n_texts} distinct texts in the workspace")
+                f"{self.batch_size}), {self.n_from_cache} from the embedding cache, {self.n_cached} already in the "
+                f"workspace, {self.n_texts} distinct texts")
 
 
 def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: int | None = None,
                     commit_every: int = 1024, limit: int | None = None, progress: Progress | None = None,
-                    device: str | None = None) -> EmbedReport:
+                    device: str | None = None, cache: bool = True) -> EmbedReport:
     """Embed every example's ``embed_text`` that has no vector under ``model`` yet.
+
+    cache: first copy what the user's embedding cache (shared by all workspaces, see :mod:`curation.embed_cache`)
+    already holds, and add what is embedded to it; ``False`` (or ``$CURATION_EMBED_CACHE=off``) skips it.
 
     device: ``None``/``"auto"`` picks CUDA, then MPS, else the CPU; ``cpu``, ``cuda``, ``cuda:N``, ``mps`` force one
     (an unavailable one is an error). batch_size: ``None`` = 64 on the CPU, more on a GPU with free memory (halved
@@ -165,14 +211,20 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     if limit is not None:
         todo = todo.iloc[:limit]
     job = f"embed:{key}"
+    done_before = n_all - total_distinct
+    user = _user_cache(cache)
+    got = _from_user_cache(ws, key, todo["text_hash"].tolist(), user) if len(todo) else np.zeros(0, dtype=bool)
+    n_from_cache = int(got.sum())
+    todo = todo[~got]
     if todo.empty:
-        ws.set_job(job, kind="embed", status="done", done=n_all, total=n_all, params=params)
-        return EmbedReport(key, n_all, n_all, 0, time.perf_counter() - t0, dev, batch_size)
+        status = "done" if limit is None or limit >= total_distinct else "partial"
+        ws.set_job(job, kind="embed", status=status, done=done_before + n_from_cache, total=n_all, params=params)
+        return EmbedReport(key, n_all, done_before, 0, time.perf_counter() - t0, dev, batch_size, n_from_cache)
     m = load_model(key, dev)
     # Longest first: sentence-transformers sorts within a call, we sort across the whole job.
     lengths = todo["embed_text"].str.len().to_numpy()
     todo = todo.iloc[np.argsort(-lengths, kind="stable")]
-    done_before = n_all - total_distinct
+    done_before += n_from_cache
     ws.set_job(job, kind="embed", status="running", done=done_before, total=n_all, params=params)
     hashes = todo["text_hash"].tolist()
     texts = todo["embed_text"].tolist()
@@ -186,12 +238,15 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
             parts.append(vecs)
             if progress:
                 progress(done + min(j + step, len(chunk)), len(texts))
-        ws.put_embeddings(key, hashes[s: s + commit_every], np.concatenate(parts).astype(np.float32))
+        vecs = np.concatenate(parts).astype(np.float32)
+        ws.put_embeddings(key, hashes[s: s + commit_every], vecs)
+        _to_user_cache(key, hashes[s: s + commit_every], vecs, user)
         done += len(chunk)
         ws.set_job(job, kind="embed", status="running", done=done_before + done, total=n_all, params=params)
     status = "done" if limit is None or limit >= total_distinct else "partial"
     ws.set_job(job, kind="embed", status=status, done=done_before + done, total=n_all, params=params)
-    return EmbedReport(key, n_all, done_before, done, time.perf_counter() - t0, dev, batch_size)
+    return EmbedReport(key, n_all, done_before - n_from_cache, done, time.perf_counter() - t0, dev, batch_size,
+                       n_from_cache)
 
 
 def set_torch_threads(n: int | None = None) -> None:

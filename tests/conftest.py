@@ -1,7 +1,10 @@
 """Shared fixtures: real DuckDB files on disk, real embeddings from the packaged default model."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The user's embedding cache (shared across workspaces) never sees test data: a private file for the session
+# (session fixtures), and a fresh one for every test (_private_embedding_cache), so counts of embedded texts hold.
+_CACHE_DIR = tempfile.mkdtemp(prefix="curation-test-embcache-")
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
+os.environ["CURATION_EMBED_CACHE"] = os.path.join(_CACHE_DIR, "session.duckdb")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
@@ -20,6 +28,14 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.skip(f"{SHARED_DATASETS} is absent (real datasets are only beside the project in CI/dev)")
     return SHARED_DATASETS
+
+
+@pytest.fixture(autouse=True)
+def _private_embedding_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test starts with an empty embedding cache of its own (subprocesses inherit it through the env)."""
+    path = tmp_path / "embedding-cache.duckdb"
+    monkeypatch.setenv("CURATION_EMBED_CACHE", str(path))
+    return path
 
 
 @pytest.fixture
