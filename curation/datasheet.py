@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from curation.store import Workspace
+from curation.subset import label_series, pool_frame
 
 MAX_MAP_POINTS = 4000
 MAX_EXAMPLES_PER_REASON = 8
@@ -219,10 +220,8 @@ def drop_reasons(ws: Workspace, manifest: dict, subset_row_ids: np.ndarray,
     budget cut (or over a class quota); and, for rows of the subset the style could not express, "style".
     O(n) over the pool.
     """
-    from curation.export import _label_series, _pool_frame
-
     sel = manifest["selection"]
-    pool = _pool_frame(ws, sel.get("datasets"))
+    pool = pool_frame(ws, sel.get("datasets"))
     ids = pool["row_id"].to_numpy(np.int64)
     subset = np.asarray(subset_row_ids, dtype=np.int64)
     exported = np.asarray(list(exported_row_ids), dtype=np.int64)
@@ -234,7 +233,7 @@ def drop_reasons(ws: Workspace, manifest: dict, subset_row_ids: np.ndarray,
     detail[in_sub & ~in_exp] = [f"kind {k!s} in style {manifest['export']['style']}"
                                 for k in pool.loc[in_sub & ~in_exp, "kind"]]
     dropped = ~in_sub
-    pins = ws.pins()
+    pins = ws.pins(as_of=(sel.get("spec") or {}).get("pins_as_of"))
     exc = pins[pins["pin"] == "exclude"].set_index("row_id")
     m = dropped & np.isin(ids, exc.index.to_numpy(np.int64))
     reason[m] = "exclude_pin"
@@ -271,7 +270,7 @@ def drop_reasons(ws: Workspace, manifest: dict, subset_row_ids: np.ndarray,
         detail[m] = "beyond the row/token budget in ingest order"
     label_col = sel.get("label_column") or "label"
     try:
-        labels = _label_series(ws, pool, label_col).reindex(ids).to_numpy(object)
+        labels = label_series(ws, pool, label_col).reindex(ids).to_numpy(object)
     except Exception:  # noqa: BLE001 - a datasheet never fails on a label column
         labels = np.full(len(ids), None, dtype=object)
     keep = reason != ""

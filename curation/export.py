@@ -2,10 +2,10 @@
 
 The subset
 ----------
-:func:`subset_row_ids` = the prefix of a stored ranking under a budget (rows or tokens, optional per-class quota),
-plus include pins, minus exclude pins (:func:`curation.select.constraints.apply_constraints`), optionally
-restricted to some datasets. ``ranking_key=None`` means "every example in ingest order" (useful to export a
-whole dataset, or to cut it by pins only).
+:class:`curation.subset.SubsetSpec` names it (a ranking's prefix under a budget in rows, % or tokens, an optional
+per-class quota, include pins in and exclude pins out, optionally restricted to some datasets) and
+:func:`curation.subset.resolve` turns it into rows. ``ranking=None`` means "every example in ingest order" (useful
+to export a whole dataset, or to cut it by pins only).
 
 Formats and styles
 ------------------
@@ -69,7 +69,8 @@ import pandas as pd
 
 from curation import __version__
 from curation.errors import CurationError
-from curation.store import Ranking, Workspace
+from curation.store import Workspace
+from curation.subset import Subset, SubsetSpec, label_series, pool_frame, resolve
 
 FORMATS = ("jsonl", "parquet", "csv", "hf")
 STYLES = ("original", "messages", "sft_chosen", "dpo", "dpo_text")
@@ -133,109 +134,18 @@ class ReproduceResult:
 
 
 # ---------------------------------------------------------------------------------------------------- the subset
-def _ranking(ws: Workspace, ranking_key: str | None) -> Ranking:
-    """The stored ranking, or the identity order (every row id) when ``ranking_key`` is None."""
-    if ranking_key is None:
-        ids = ws.row_ids()
-        return Ranking(order=ids, gains=np.full(len(ids), np.nan), method="(all rows, ingest order)")
-    r = ws.ranking(ranking_key)
-    if r is None:
-        keys = ws.rankings()["key"].tolist()
-        shown = keys[:8] + (["..."] if len(keys) > 8 else [])
-        raise CurationError(f"no ranking {ranking_key!r} in workspace {ws.path}; rankings are {shown or 'none'}; "
-                            "run `python -m curation select METHOD` first or pass another --ranking")
-    return r
-
-
-def _check_datasets(ws: Workspace, datasets: Sequence[str] | str | None) -> list[str] | None:
-    if datasets is None:
-        return None
-    names = [datasets] if isinstance(datasets, str) else list(datasets)
-    have = set(ws.datasets()["name"])
-    bad = [d for d in names if d not in have]
-    if bad:
-        raise CurationError(f"dataset(s) {bad} not in workspace {ws.path}; datasets are {sorted(have)}")
-    return sorted(dict.fromkeys(names))
-
-
-def _pool_frame(ws: Workspace, datasets: list[str] | None) -> pd.DataFrame:
-    """row_id, example_id, dataset, label, n_tokens of the pool (all rows, or those of ``datasets``)."""
-    df = ws.examples(["row_id", "example_id", "dataset", "kind", "label", "n_tokens"])
-    if datasets is not None:
-        df = df[df["dataset"].isin(datasets)].reset_index(drop=True)
-    return df
-
-
-def _label_series(ws: Workspace, pool: pd.DataFrame, label_column: str) -> pd.Series:
-    """Class per row id: an examples column, a score key, or a key of the original record (dotted for nesting)."""
-    ids = pool["row_id"].to_numpy(np.int64)
-    if label_column in pool.columns:
-        return pd.Series(pool[label_column].to_numpy(object), index=ids)
-    if label_column in {"prompt", "response", "chosen", "rejected", "source_line"}:
-        df = ws.examples(["row_id", label_column], row_ids=ids)
-        return pd.Series(df[label_column].to_numpy(object), index=df["row_id"].to_numpy(np.int64))
-    defs = ws.score_defs()
-    if len(defs) and label_column in set(defs["key"]):
-        s = ws.scores([label_column]).set_index("row_id")[label_column]
-        return s.reindex(ids).astype(object).where(lambda x: x.notna(), None)
-    rec = ws.examples(["row_id", "record"], row_ids=ids)
-    out = []
-    path = label_column.split(".")
-    found = False
-    for r in rec["record"]:
-        v: Any = json.loads(r) if isinstance(r, str) else r
-        for p in path:
-            v = v.get(p) if isinstance(v, dict) else None
-        found = found or v is not None
-        out.append(None if v is None else str(v))
-    if not found:
-        raise CurationError(f"label column {label_column!r} is neither an example column, a score key nor a key of "
-                            f"the records in {ws.path}; pass label_column='label' or a record key")
-    return pd.Series(out, index=rec["row_id"].to_numpy(np.int64), dtype=object)
-
-
 def subset_row_ids(ws: Workspace, *, ranking_key: str | None, budget_rows: int | None = None,
                    budget_tokens: int | None = None, quota: str | dict | None = None, label_column: str = "label",
                    datasets: Sequence[str] | str | None = None) -> np.ndarray:
-    """The current subset: (k,) int64 row ids, include pins first, then ranking order.
+    """The subset of these arguments: (k,) int64 row ids, include pins first, then ranking order.
 
-    = :func:`~curation.select.constraints.apply_constraints` on the ranking ``ranking_key`` (None: every row in
-    ingest order) with the workspace's current pins, the budget (rows or tokens, at most one; None = no budget)
-    and the quota (None, "proportional", "balanced" or {"min": {...}, "max": {...}} over ``label_column``).
-    datasets: restrict the pool (ranking, pins and quota shares) to these datasets before the budget is applied.
-    Cost: O(n) plus loading the ranking and pins (a few ms per 100k rows).
+    = :func:`curation.subset.resolve` of the :class:`~curation.subset.SubsetSpec` they describe (the ranking
+    ``ranking_key``, None: every row in ingest order; the current pins; a row or token budget, at most one, None =
+    no budget; the quota over ``label_column``; the pool restricted to ``datasets``).
     """
-    with ws.connect():
-        return _subset_row_ids(ws, ranking_key=ranking_key, budget_rows=budget_rows, budget_tokens=budget_tokens,
-                               quota=quota, label_column=label_column, datasets=datasets)
-
-
-def _subset_row_ids(ws: Workspace, *, ranking_key: str | None, budget_rows: int | None, budget_tokens: int | None,
-                    quota: str | dict | None, label_column: str, datasets: Sequence[str] | str | None) -> np.ndarray:
-    from curation.select.constraints import apply_constraints
-
-    names = _check_datasets(ws, datasets)
-    ranking = _ranking(ws, ranking_key)
-    order = np.asarray(ranking.order, dtype=np.int64)
-    pins = ws.pins()
-    inc = pins.loc[pins["pin"] == "include", "row_id"].to_numpy(np.int64)
-    exc = pins.loc[pins["pin"] == "exclude", "row_id"].to_numpy(np.int64)
-    pool = None
-    if names is not None or quota is not None or budget_tokens is not None:
-        pool = _pool_frame(ws, names)
-    if names is not None:
-        keep = pool["row_id"].to_numpy(np.int64)
-        order = order[np.isin(order, keep)]
-        inc = inc[np.isin(inc, keep)]
-        exc = exc[np.isin(exc, keep)]
-    labels = _label_series(ws, pool, label_column) if quota is not None else None
-    n_tokens = None
-    if budget_tokens is not None:
-        n_tokens = pd.Series(pool["n_tokens"].to_numpy(np.float64, na_value=np.nan),
-                             index=pool["row_id"].to_numpy(np.int64))
-    sel = apply_constraints(order, pins_include=inc, pins_exclude=exc, labels=labels, quota=quota,
-                            budget_rows=budget_rows, budget_tokens=budget_tokens, n_tokens=n_tokens)
-    return np.asarray(sel, dtype=np.int64)
+    spec = SubsetSpec.from_budget(ranking_key, budget_rows=budget_rows, budget_tokens=budget_tokens, quota=quota,
+                                  label_column=label_column, datasets=datasets)
+    return resolve(ws, spec).row_ids
 
 
 # ---------------------------------------------------------------------------------------------------- styles
@@ -624,15 +534,18 @@ def _counts(values: Iterable[Any]) -> dict[str, int]:
     return dict(sorted(c.items()))
 
 
-def build_manifest(ws: Workspace, *, ranking_key: str | None, budget_rows: int | None, budget_tokens: int | None,
-                   quota: str | dict | None, label_column: str, datasets: list[str] | None, fmt: str, style: str,
-                   data_path: Path, data_sha: str, kept_row_ids: list[int], subset: np.ndarray,
-                   skipped: dict[str, int], who: str, note: str | None, datasheet_name: str | None) -> dict:
-    """The manifest of one export (JSON-able dict). Cost: O(n) over the pool's ids and labels."""
+def build_manifest(ws: Workspace, sub: Subset, *, fmt: str, style: str, data_path: Path, data_sha: str,
+                   kept_row_ids: list[int], skipped: dict[str, int], who: str, note: str | None,
+                   datasheet_name: str | None) -> dict:
+    """The manifest of one export of the resolved subset ``sub`` (JSON-able dict). Cost: O(n) over the pool."""
     from curation.embed import DEFAULT_MODEL
 
-    pool = _pool_frame(ws, datasets)
-    labels = _label_series(ws, pool, label_column) if label_column else pd.Series(dtype=object)
+    spec = sub.spec
+    ranking_key, label_column = spec.ranking, spec.label_column
+    datasets = list(spec.datasets) if spec.datasets is not None else None
+    subset = sub.row_ids
+    pool = pool_frame(ws, datasets)
+    labels = label_series(ws, pool, label_column) if label_column else pd.Series(dtype=object)
     sub_set = set(int(x) for x in subset)
     in_sub = pool["row_id"].isin(sub_set).to_numpy()
     kept = pool.set_index("row_id").loc[kept_row_ids] if kept_row_ids else pool.iloc[:0].set_index("row_id")
@@ -654,7 +567,7 @@ def build_manifest(ws: Workspace, *, ranking_key: str | None, budget_rows: int |
                  "models_in_workspace": models}
     defs = ws.score_defs()
     graphs = ws.graphs()
-    pins = ws.pins()
+    pins = ws.pins(as_of=spec.pins_as_of)
     notes = ws.notes()
     tags = ws.tags()
     pool_ids = set(pool["row_id"].tolist())
@@ -674,8 +587,9 @@ def build_manifest(ws: Workspace, *, ranking_key: str | None, budget_rows: int |
                    "datasheet": datasheet_name},
         "sources": sources,
         "embedding": embedding,
-        "selection": {"ranking": rk, "budget": {"rows": budget_rows, "tokens": budget_tokens}, "quota": quota,
-                      "label_column": label_column, "datasets": datasets,
+        "selection": {"ranking": rk, "budget": {"rows": sub.budget_rows, "tokens": sub.budget_tokens},
+                      "quota": spec.quota, "label_column": label_column, "datasets": datasets,
+                      "spec": spec.to_dict(),
                       "n_pool": int(len(pool)), "n_subset": int(len(subset)),
                       "subset_tokens": int(np.nansum(pool.loc[in_sub, "n_tokens"].to_numpy(np.float64)))},
         "scores": _frame_records(defs.drop(columns=[c for c in ("created_at",) if c in defs.columns]), ["params"]),
@@ -700,36 +614,39 @@ def build_manifest(ws: Workspace, *, ranking_key: str | None, budget_rows: int |
 
 
 # ---------------------------------------------------------------------------------------------------- export
-def export_subset(ws: Workspace, *, ranking_key: str | None, budget_rows: int | None = None,
-                  budget_tokens: int | None = None, quota: str | dict | None = None, fmt: str = "jsonl",
-                  style: str = "original", name: str, overwrite: bool = False, who: str = "cli",
+def export_subset(ws: Workspace, spec: SubsetSpec | None = None, *, ranking_key: str | None = None,
+                  budget_rows: int | None = None, budget_tokens: int | None = None, quota: str | dict | None = None,
+                  fmt: str = "jsonl", style: str = "original", name: str, overwrite: bool = False, who: str = "cli",
                   datasheet: bool = True, label_column: str = "label",
                   datasets: Sequence[str] | str | None = None, note: str | None = None) -> ExportResult:
-    """Write the current subset (:func:`subset_row_ids`) to ``ws.export_dir`` as ``fmt`` in ``style``, with a
-    manifest (and, when ``datasheet``, the HTML datasheet) beside it, and record the export in the workspace.
+    """Write the subset ``spec`` (:func:`curation.subset.resolve`) to ``ws.export_dir`` as ``fmt`` in ``style``,
+    with a manifest (and, when ``datasheet``, the HTML datasheet) beside it, and record the export in the workspace.
 
-    Refuses names outside the export folder and existing files unless ``overwrite``. Rows in row_id order.
-    who / note: recorded in the manifest. Cost: O(k) records in memory; ~1 s per 100k rows for JSONL (see
-    benchmarks/bench_export.py), plus the datasheet (diagnostics report card, ~seconds).
+    Instead of ``spec``, the keyword arguments ranking_key / budget_rows / budget_tokens / quota / label_column /
+    datasets describe it (:meth:`SubsetSpec.from_budget`). Refuses names outside the export folder and existing
+    files unless ``overwrite``. Rows in row_id order. who / note: recorded in the manifest. Cost: O(k) records in
+    memory; ~1 s per 100k rows for JSONL (see benchmarks/bench_export.py), plus the datasheet (diagnostics report
+    card, ~seconds).
     """
     if style not in STYLES:
         raise CurationError(f"unknown export style {style!r}; styles are {list(STYLES)} "
                             f"({'; '.join(f'{k}: {v}' for k, v in STYLE_HELP.items())})")
+    if spec is None:
+        spec = SubsetSpec.from_budget(ranking_key, budget_rows=budget_rows, budget_tokens=budget_tokens,
+                                      quota=quota, label_column=label_column, datasets=datasets)
+    elif any(v is not None for v in (ranking_key, budget_rows, budget_tokens, quota, datasets)):
+        raise CurationError("export_subset: pass either a SubsetSpec or ranking_key/budget/quota/datasets, not both")
     with ws.connect():  # one connection for the whole export (each open costs ~15-60 ms)
-        return _export_subset(ws, ranking_key=ranking_key, budget_rows=budget_rows, budget_tokens=budget_tokens,
-                              quota=quota, fmt=fmt, style=style, name=name, overwrite=overwrite, who=who,
-                              datasheet=datasheet, label_column=label_column, datasets=datasets, note=note)
+        return _export_subset(ws, spec, fmt=fmt, style=style, name=name, overwrite=overwrite, who=who,
+                              datasheet=datasheet, note=note)
 
 
-def _export_subset(ws: Workspace, *, ranking_key: str | None, budget_rows: int | None, budget_tokens: int | None,
-                   quota: str | dict | None, fmt: str, style: str, name: str, overwrite: bool, who: str,
-                   datasheet: bool, label_column: str, datasets: Sequence[str] | str | None,
-                   note: str | None) -> ExportResult:
+def _export_subset(ws: Workspace, spec: SubsetSpec, *, fmt: str, style: str, name: str, overwrite: bool, who: str,
+                   datasheet: bool, note: str | None) -> ExportResult:
     targets = _targets(ws, name, fmt)
-    names = _check_datasets(ws, datasets)
     _check_free([targets.data, targets.manifest] + ([targets.datasheet] if datasheet else []), overwrite)
-    subset = subset_row_ids(ws, ranking_key=ranking_key, budget_rows=budget_rows, budget_tokens=budget_tokens,
-                            quota=quota, label_column=label_column, datasets=names)
+    sub = resolve(ws, spec)
+    subset = sub.row_ids
     records, kept, skipped = styled_records(ws, subset, style)
     if not records:
         what = f" ({', '.join(f'{n} {k}' for k, n in skipped.items())} cannot be written as {style!r})" \
@@ -743,10 +660,8 @@ def _export_subset(ws: Workspace, *, ranking_key: str | None, budget_rows: int |
         staged.append((_stage_data(records, fmt, targets.data), targets.data))
         del records
         sha = data_sha256(staged[0][0])
-        manifest = build_manifest(ws, ranking_key=ranking_key, budget_rows=budget_rows, budget_tokens=budget_tokens,
-                                  quota=quota, label_column=label_column, datasets=names, fmt=fmt, style=style,
-                                  data_path=targets.data, data_sha=sha, kept_row_ids=kept, subset=subset,
-                                  skipped=skipped, who=who, note=note,
+        manifest = build_manifest(ws, sub, fmt=fmt, style=style, data_path=targets.data, data_sha=sha,
+                                  kept_row_ids=kept, skipped=skipped, who=who, note=note,
                                   datasheet_name=targets.datasheet.name if datasheet else None)
         if datasheet:
             from curation.datasheet import render_datasheet
@@ -971,10 +886,12 @@ def reproduce(manifest_path: str | os.PathLike[str], *, out_dir: str | os.PathLi
     if not pinned:
         _apply_pins(ws, manifest, say)
     exp = manifest["export"]
-    res = export_subset(ws, ranking_key=new_key, budget_rows=sel["budget"]["rows"],
-                        budget_tokens=sel["budget"]["tokens"], quota=sel.get("quota"), fmt=exp["format"],
-                        style=exp["style"], name=exp["name"], overwrite=False, who="reproduce", datasheet=False,
-                        label_column=sel.get("label_column") or "label", datasets=sel.get("datasets"))
+    # the budget as it was applied (a % budget resolved to rows); the pins are the ones re-applied above
+    spec = SubsetSpec.from_budget(new_key, budget_rows=sel["budget"]["rows"], budget_tokens=sel["budget"]["tokens"],
+                                  quota=sel.get("quota"), label_column=sel.get("label_column") or "label",
+                                  datasets=sel.get("datasets"))
+    res = export_subset(ws, spec, fmt=exp["format"], style=exp["style"], name=exp["name"], overwrite=False,
+                        who="reproduce", datasheet=False)
     new_manifest = load_manifest(res.manifest_path)
     subset_identical = new_manifest.get("example_ids_sha256") == manifest.get("example_ids_sha256")
     if not subset_identical:

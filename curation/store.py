@@ -664,13 +664,17 @@ class Workspace:
             return self._df("select * from decisions order by id")
         return self._df("select * from decisions where example_id = ? order by id", [example_id])
 
-    def pins(self) -> pd.DataFrame:
-        """Current pin per example (latest include/exclude/unpin wins): example_id, row_id, pin, who, at, why."""
+    def pins(self, *, as_of: int | None = None) -> pd.DataFrame:
+        """Pin per example (latest include/exclude/unpin wins): example_id, row_id, pin, who, at, why.
+
+        as_of: a decision id; only decisions up to it count (the pins as they were then). None = current pins."""
         return self._df(
             """select d.example_id, e.row_id, d.action as pin, d.who, d."at", d.why from (
                    select *, row_number() over (partition by example_id order by id desc) rn from decisions
-                   where action in ('include', 'exclude', 'unpin')) d
-               join examples e using (example_id) where d.rn = 1 and d.action <> 'unpin' order by d.id""")
+                   where action in ('include', 'exclude', 'unpin')
+                     and (cast(? as bigint) is null or id <= cast(? as bigint))) d
+               join examples e using (example_id) where d.rn = 1 and d.action <> 'unpin' order by d.id""",
+            [as_of, as_of])
 
     def tags(self) -> pd.DataFrame:
         """Current tags: example_id, row_id, tag (a tag is on when its latest tag/untag decision is tag)."""

@@ -22,10 +22,10 @@ if got is None:
 export_subset, reproduce, FORMATS, STYLES, STYLE_HELP = got
 
 ranking, chosen = ui.require_subset(ws)
-b = ui.budget_state()
-budget = ui.budget_kwargs(b["unit"], b["value"], len(ranking.order))
-quota = b["quota"] or None
-desc = (f"{budget['budget_tokens']:,} tokens" if "budget_tokens" in budget else f"{budget['budget_rows']:,} rows")
+spec = ui.current_spec(ws)
+quota = spec.quota
+desc = (f"{int(spec.budget):,} tokens" if spec.unit == "tokens" else f"{spec.budget:g}% of the pool"
+        if spec.unit == "%" else f"{int(spec.budget):,} rows")
 n_inc, n_exc = (len(a) for a in ui.pin_arrays(ws))
 st.info(f"Subset: **{len(chosen):,}** examples — ranking `{ranking.method}`, budget {desc}"
         f"{', quota ' + (quota if isinstance(quota, str) else 'custom') if quota else ''}; pins applied "
@@ -53,9 +53,9 @@ st.caption("Rows by kind in the subset: " + ", ".join(f"{k} {v:,}" for k, v in k
 if st.button("Export", key="export:go", type="primary", icon=":material/download:"):
     with st.spinner("Writing the file, the manifest and the datasheet…"):
         try:
-            res = export_subset(ws, ranking_key=ranking.method, quota=quota, fmt=fmt, style=style, name=name,
-                                overwrite=overwrite, who=ui.curator(), datasheet=datasheet,
-                                datasets=datasets or None, note=note or None, **budget)
+            res = export_subset(ws, spec.replace(datasets=tuple(datasets) if datasets else None), fmt=fmt,
+                                style=style, name=name, overwrite=overwrite, who=ui.curator(),
+                                datasheet=datasheet, note=note or None)
             st.session_state["export:last"] = {"path": str(res.path), "manifest": str(res.manifest_path),
                                                "datasheet": str(res.datasheet_path) if res.datasheet_path else None,
                                                "n_rows": res.n_rows, "sha256": res.sha256, "skipped": res.skipped}

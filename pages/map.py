@@ -61,19 +61,14 @@ elif colour in ("label", "dataset", "kind"):
 elif colour == DEC_COLOUR:
     df["colour"] = df["decision"]
 elif colour == SEL_COLOUR:
-    rk = st.session_state.get(ui.K_RANKING)
-    budget = st.session_state.get(ui.K_BUDGET)
-    ranking = ui.load_ranking(P, S, rk) if rk else None
-    if ranking is None or budget is None:
+    sub = ui.current_subset(ws) if st.session_state.get(ui.K_RANKING) else None
+    if sub is None:
         note = "No current subset: choose a method and a budget on the Select page first."
         df["colour"] = "pool"
     else:
-        inc, exc = ui.pin_arrays(ws)
-        chosen = ui.subset_rows(ranking, budget_rows=int(budget), include=inc, exclude=exc)
-        if chosen is None:
-            chosen = ranking.top(int(budget))
+        ranking, chosen = sub
         df["colour"] = np.where(df["row_id"].isin(chosen), "selected", "dropped")
-        note = f"Subset of {ui.fmt_int(len(chosen))} from `{rk}`."
+        note = f"Subset of {ui.fmt_int(len(chosen))} from `{ranking.method}`."
 else:
     sc = ui.load_scores(P, S, (colour,))[["row_id", colour]]
     df = df.merge(sc, on="row_id", how="left")

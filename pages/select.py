@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from curation.errors import CurationError
+from curation.select import SELECTORS, run_selection
+from curation.subset import SubsetSpec
 from pages import ui
 
 ws = ui.header("Select", "A selection method ranks every example once; the budget then keeps the best prefix "
@@ -16,11 +18,6 @@ P = str(ws.path)
 S = ui.stamp(ws)
 MODEL = ui.default_model()
 
-got = ui.engine("curation.select", "SELECTORS", "run_selection", "apply_constraints", what="The selection engine",
-                how="Rankings can still be computed with `python -m curation select METHOD` once it lands.")
-if got is None:
-    st.stop()
-SELECTORS, run_selection, apply_constraints = got
 meta = ui.load_meta(P, S)
 if meta.empty:
     st.info("No examples yet — add a dataset on the Data page.", icon=":material/info:")
@@ -150,14 +147,13 @@ def budget_panel() -> None:
     st.session_state[ui.K_BUDGET_VALUE] = float(value)
     st.session_state[ui.K_QUOTA] = quota
 
-    inc, exc = ui.pin_arrays(ws)
     try:
-        chosen = apply_constraints(ranking, pins_include=inc, pins_exclude=exc, labels=labels if quota else None,
-                                   quota=quota, n_tokens=toks, **ui.budget_kwargs(unit, value, n_pool))
+        spec = SubsetSpec(ranking=rk, budget=float(value), unit=unit, quota=quota)
+        sub = ui.resolve_spec(ws, spec)
     except CurationError as e:
         st.error(str(e))
         return
-    chosen = np.asarray(chosen, dtype=np.int64)
+    chosen, inc, exc = sub.row_ids, sub.include, sub.exclude
     st.session_state[ui.K_BUDGET] = len(chosen)
 
     sub_counts = _class_counts(chosen, classes)
@@ -242,9 +238,7 @@ def budget_panel() -> None:
             st.caption("Only one ranking stored: compute another one to compare.")
         else:
             other = st.selectbox("Compare with", others, key="select:cmp")
-            r2 = ui.load_ranking(P, S, other)
-            chosen2 = apply_constraints(r2, pins_include=inc, pins_exclude=exc, labels=labels if quota else None,
-                                        quota=quota, n_tokens=toks, **ui.budget_kwargs(unit, value, len(r2.order)))
+            chosen2 = ui.resolve_spec(ws, spec.replace(ranking=other)).row_ids
             a_set, b_set = set(chosen.tolist()), set(np.asarray(chosen2).tolist())
             both = len(a_set & b_set)
             cc = st.columns(4)

@@ -32,6 +32,8 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.store import Ranking, Workspace, default_workspace_path
+from curation.subset import Subset, SubsetSpec, resolve
+from curation.subset import pin_arrays as subset_pin_arrays
 
 # ---------------------------------------------------------------------------------------------- session keys
 K_WORKSPACE = "workspace_path"     # str: workspace file chosen on the Data page
@@ -247,11 +249,8 @@ def pins_frame(ws: Workspace) -> pd.DataFrame:
 
 
 def pin_arrays(ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
-    """(include row ids, exclude row ids) as sorted int64 arrays."""
-    p = ws.pins()
-    inc = np.sort(p.loc[p["pin"] == "include", "row_id"].to_numpy(dtype=np.int64))
-    exc = np.sort(p.loc[p["pin"] == "exclude", "row_id"].to_numpy(dtype=np.int64))
-    return inc, exc
+    """(include row ids, exclude row ids) of the current pins as int64 arrays, read fresh."""
+    return subset_pin_arrays(ws)
 
 
 def score_key_of(defs: pd.DataFrame, name: str) -> str | None:
@@ -374,24 +373,10 @@ BUDGET_UNITS = ("rows", "%", "tokens")
 QUOTA_MODES = ("none", "proportional", "balanced", "custom")
 
 
-def subset_rows(ranking: Ranking, *, budget_rows: int | None = None, budget_tokens: int | None = None,
-                include: np.ndarray | None = None, exclude: np.ndarray | None = None,
-                labels: pd.Series | None = None, quota: str | dict | None = None,
-                n_tokens: pd.Series | None = None) -> np.ndarray | None:
-    """The selected row ids for a budget: ``curation.select.apply_constraints`` (None when not in the checkout).
-
-    labels / n_tokens: pd.Series indexed by row_id."""
-    got = try_import("curation.select", "apply_constraints")
-    if got is None:
-        return None
-    return np.asarray(got[0](ranking, pins_include=include, pins_exclude=exclude, labels=labels, quota=quota,
-                             budget_rows=budget_rows, budget_tokens=budget_tokens, n_tokens=n_tokens),
-                      dtype=np.int64)
-
-
 @st.cache_data(show_spinner=False, max_entries=4)
 def label_token_series(path: str, data_stamp: str) -> tuple[pd.Series, pd.Series]:
-    """(labels, n_tokens) as pd.Series indexed by row_id, as apply_constraints takes them."""
+    """(labels, n_tokens) as pd.Series indexed by row_id: what :func:`curation.subset.resolve` would read for the
+    label column "label" (cached by the workspace's data stamp, so a budget change reads nothing)."""
     meta = load_meta(path, data_stamp)
     idx = meta["row_id"].to_numpy()
     return (pd.Series(meta["label"].to_numpy(object), index=idx),
@@ -404,42 +389,41 @@ def budget_state() -> dict:
             "value": st.session_state.get(K_BUDGET_VALUE, 10.0), "quota": st.session_state.get(K_QUOTA)}
 
 
-def budget_kwargs(unit: str, value: float, n_pool: int) -> dict:
-    """apply_constraints' budget arguments for a budget in rows, % of the ranking, or tokens."""
-    if unit == "tokens":
-        return {"budget_tokens": int(value)}
-    if unit == "%":
-        return {"budget_rows": int(round(float(value) / 100.0 * n_pool))}
-    return {"budget_rows": int(value)}
-
-
-def current_subset(ws: Workspace, *, ranking_key: str | None = None) -> tuple[Ranking, np.ndarray] | None:
-    """(ranking, selected row ids) for the budget chosen on the Select page (pins applied), or None when no
-    ranking exists or the selection engine is missing. Uses the newest stored ranking when none is chosen."""
-    P, S = str(ws.path), stamp(ws)
+def current_spec(ws: Workspace, *, ranking_key: str | None = None) -> SubsetSpec | None:
+    """The SubsetSpec chosen on the Select page (ranking, budget, quota; current pins), or None when no ranking
+    exists. Uses the newest stored ranking when none is chosen."""
     b = budget_state()
     key = ranking_key or b["ranking"]
     if not key:
-        r = load_rankings(P, S)
+        r = load_rankings(str(ws.path), stamp(ws))
         if r.empty:
             return None
         key = str(r.iloc[-1]["key"])
-    ranking = load_ranking(P, S, key)
-    if ranking is None:
-        return None
-    inc, exc = pin_arrays(ws)
+    return SubsetSpec(ranking=key, budget=b["value"], unit=b["unit"], quota=b["quota"] or None)
+
+
+def resolve_spec(ws: Workspace, spec: SubsetSpec) -> Subset:
+    """:func:`curation.subset.resolve` with the cached ranking, labels and token counts of this workspace."""
+    P, S = str(ws.path), stamp(ws)
+    ranking = load_ranking(P, S, spec.ranking) if spec.ranking else None
+    if spec.ranking and ranking is None:
+        raise CurationError(f"no ranking {spec.ranking!r} in workspace {ws.path}; compute one on the Select page")
     labels, toks = label_token_series(P, S)
-    quota = b["quota"]
+    plain = spec.label_column == "label" and spec.datasets is None
+    return resolve(ws, spec, ranking=ranking, labels=labels if plain else None, n_tokens=toks)
+
+
+def current_subset(ws: Workspace, *, ranking_key: str | None = None) -> tuple[Ranking, np.ndarray] | None:
+    """(ranking, selected row ids) of :func:`current_spec` (pins applied), or None when no ranking exists."""
+    spec = current_spec(ws, ranking_key=ranking_key)
+    if spec is None:
+        return None
     try:
-        rows = subset_rows(ranking, include=inc, exclude=exc, labels=labels if quota else None, quota=quota or None,
-                           n_tokens=toks, **budget_kwargs(b["unit"], b["value"], len(ranking.order)))
+        sub = resolve_spec(ws, spec)
     except CurationError as exc_:
         st.error(str(exc_))
         return None
-    if rows is None:
-        return None
-    return ranking, rows
-
+    return sub.ranking, sub.row_ids
 
 
 def require_subset(ws: Workspace) -> tuple[Ranking, np.ndarray]:

@@ -149,7 +149,6 @@ def test_include_pin_enters_the_subset(app_ws_copy) -> None:
     ws.add_decisions([eid], "include", who="tester")
     at.run()
     no_errors(at)
-    from pages.ui import budget_kwargs  # noqa: F401 - the same helper the page uses
     from curation.select import apply_constraints
 
     sel = apply_constraints(ws.ranking(key), pins_include=[last], budget_rows=10)

@@ -24,7 +24,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--ranking", metavar="KEY", help="a stored ranking key (see the rankings of `info`)")
     src.add_argument("--ids", metavar="FILE", type=Path,
                      help="a file with one row id (integer) or example id per line")
-    p.add_argument("--budget", type=int, help="with --ranking: how many of its first examples form the subset")
+    p.add_argument("--budget", type=int, help="with --ranking: rows in the subset (the ranking's best, pins applied)")
+    p.add_argument("--budget-tokens", type=int, help="with --ranking: a token budget instead of --budget")
+    p.add_argument("--quota", help="with --ranking: per-class quota over --label-column (proportional, balanced or "
+                                   "JSON min/max), as for select and export")
     p.add_argument("--label-column", default="label",
                    help="examples column, score key (e.g. cluster) or record key to group by (default: label)")
     p.add_argument("--model", default=DEFAULT_MODEL, help="embedding model (default: %(default)s)")
@@ -33,17 +36,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def selected_ids_from_args(args: argparse.Namespace, ws: Workspace) -> np.ndarray:
-    """Row ids chosen by --ranking/--budget or --ids."""
+    """Row ids chosen by --ranking with --budget/--budget-tokens/--quota (the current pins applied, as everywhere
+    else: :func:`curation.subset.resolve`) or listed in --ids."""
+    from curation.subset import SubsetSpec, resolve
+
+    budget_tokens = getattr(args, "budget_tokens", None)
+    quota = getattr(args, "quota", None)
     if args.ranking:
-        if args.budget is None or args.budget < 0:
-            raise CurationError("--ranking needs --budget N (N ≥ 0): the number of top-ranked examples to audit")
-        r = ws.ranking(args.ranking)
-        if r is None:
-            keys = ws.rankings()["key"].tolist()
-            raise CurationError(f"no ranking {args.ranking!r} in workspace {ws.path}; rankings are {keys[:20]}")
-        return r.top(args.budget)
-    if args.budget is not None:
-        raise CurationError("--budget only applies to --ranking; --ids FILE already names the subset")
+        if (args.budget is None) == (budget_tokens is None) or (args.budget or 0) < 0 or (budget_tokens or 0) < 0:
+            raise CurationError("--ranking needs --budget N or --budget-tokens N (N ≥ 0): the size of the subset "
+                                "to audit")
+        spec = SubsetSpec.from_budget(args.ranking, budget_rows=args.budget, budget_tokens=budget_tokens,
+                                      quota=quota or None, label_column=args.label_column)
+        return resolve(ws, spec).row_ids
+    if args.budget is not None or budget_tokens is not None or quota:
+        raise CurationError("--budget, --budget-tokens and --quota only apply to --ranking; --ids FILE already names "
+                            "the subset")
     path: Path = args.ids
     if not path.is_file():
         raise CurationError(f"--ids file {path} does not exist")

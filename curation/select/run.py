@@ -230,19 +230,8 @@ def parse_params(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def _labels_tokens(ws: Workspace) -> tuple[pd.Series, pd.Series]:
-    ex = ws.examples(["row_id", "label", "n_tokens"])
-    return ex.set_index("row_id")["label"], ex.set_index("row_id")["n_tokens"]
-
-
-def _pins(ws: Workspace) -> tuple[list[int], list[int]]:
-    p = ws.pins()
-    return (p.loc[p["pin"] == "include", "row_id"].astype(int).tolist(),
-            p.loc[p["pin"] == "exclude", "row_id"].astype(int).tolist())
-
-
 def _cmd_select(args: argparse.Namespace, ws: Workspace) -> int:
-    from curation.select.constraints import apply_constraints
+    from curation.subset import SubsetSpec, resolve
 
     t0 = time.perf_counter()
     r = run_selection(ws, args.method, parse_params(args.params), seed=args.seed, model=args.model,
@@ -250,21 +239,16 @@ def _cmd_select(args: argparse.Namespace, ws: Workspace) -> int:
     secs = time.perf_counter() - t0
     print(f"ranking {r.method}: {len(r.order)} rows in {secs:.2f} s")
     if args.budget is not None or args.budget_tokens is not None:
-        inc, exc = _pins(ws)
-        labels, ntok = _labels_tokens(ws)
-        quota = args.quota
-        if quota and quota.startswith("{"):
-            quota = json.loads(quota)
-        sel = apply_constraints(r, pins_include=inc, pins_exclude=exc, labels=labels if quota else None,
-                                quota=quota or None, budget_rows=args.budget, budget_tokens=args.budget_tokens,
-                                n_tokens=ntok if args.budget_tokens is not None else None)
-        ids = ws.id_map().set_index("row_id").loc[sel, "example_id"].tolist()
+        spec = SubsetSpec.from_budget(r.method, budget_rows=args.budget, budget_tokens=args.budget_tokens,
+                                      quota=args.quota or None, label_column=args.label_column)
+        sub = resolve(ws, spec, ranking=r)
+        ids = ws.id_map().set_index("row_id").loc[sub.row_ids, "example_id"].tolist()
         if args.out:
             with open(args.out, "w", encoding="utf-8") as f:
                 f.write("\n".join(ids) + ("\n" if ids else ""))
             print(f"{len(ids)} example ids written to {args.out}")
         else:
-            print(f"selected {len(ids)} rows (include pins {len(inc)}, exclude pins {len(exc)}):")
+            print(f"selected {len(ids)} rows (include pins {len(sub.include)}, exclude pins {len(sub.exclude)}):")
             for e in ids[:args.show]:
                 print(f"  {e}")
             if len(ids) > args.show:
@@ -283,14 +267,15 @@ def _cmd_rankings(args: argparse.Namespace, ws: Workspace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace, ws: Workspace) -> int:
-    from curation.select.constraints import apply_constraints
     from curation.select.explain import explain
+    from curation.subset import SubsetSpec, resolve
 
     r = ws.ranking(args.key)
     if r is None:
         raise CurationError(f"no ranking {args.key!r}; list them with `python -m curation rankings`")
-    inc, exc = _pins(ws)
-    sel = apply_constraints(r, pins_include=inc, pins_exclude=exc, budget_rows=args.budget)
+    sub = resolve(ws, SubsetSpec.from_budget(args.key, budget_rows=args.budget, budget_tokens=args.budget_tokens,
+                                             quota=args.quota or None, label_column=args.label_column), ranking=r)
+    sel, exc = sub.row_ids, sub.exclude
     try:
         row = int(ws.example(args.example)["row_id"])
     except CurationError:
@@ -334,6 +319,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=int, help="rows to select (pins applied); prints or writes the example ids")
     p.add_argument("--budget-tokens", type=int, help="token budget instead of rows")
     p.add_argument("--quota", help="proportional | balanced | JSON like '{\"min\": {\"math\": 50}}' (uses label)")
+    p.add_argument("--label-column", default="label", help="class column for --quota (default: label)")
     p.add_argument("--out", help="write the selected example ids here, one per line")
     p.add_argument("--show", type=int, default=20, help="ids to print without --out")
     p.set_defaults(func=_cmd_select)
@@ -344,7 +330,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("explain", help="why an example is in or out of a selection")
     e.add_argument("key", help="ranking key (see `rankings`)")
     e.add_argument("example", help="example id or row id")
-    e.add_argument("--budget", type=int, required=True)
+    budget = e.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--budget", type=int, help="rows in the selection (pins applied)")
+    budget.add_argument("--budget-tokens", type=int, help="tokens in the selection instead of rows")
+    e.add_argument("--quota", help="proportional | balanced | JSON min/max per class (as for select)")
+    e.add_argument("--label-column", default="label", help="class column for --quota (default: label)")
     e.add_argument("--model", default=DEFAULT_MODEL)
     e.set_defaults(func=_cmd_explain)
 
