@@ -40,6 +40,10 @@ def model_key(model: str) -> str:
     (a local folder is stored under its absolute path)."""
     if model in _DEFAULT_ALIASES:
         return DEFAULT_MODEL
+    from curation.static_embed import STATIC_ALIASES, STATIC_MODEL
+
+    if model in STATIC_ALIASES:
+        return STATIC_MODEL
     p = Path(model).expanduser()
     return str(p.resolve()) if p.exists() else model
 
@@ -59,6 +63,10 @@ def _load_model(model: str, device: str):  # noqa: ANN202 - SentenceTransformer
 
     hf_logging.disable_progress_bar()  # our own progress bar is the one that counts
     key = model_key(model)
+    from curation.static_embed import STATIC_MODEL, StaticEmbedder
+
+    if key == STATIC_MODEL:                # the first-look static model (numpy, CPU only)
+        return StaticEmbedder()
     source = default_model_path() if key == DEFAULT_MODEL else key
     try:
         return SentenceTransformer(source, device=device)
@@ -173,8 +181,11 @@ class EmbedReport:
     n_from_cache: int = 0    # copied from the user's embedding cache (shared across workspaces), not embedded
 
     def summary(self) -> str:
+        from curation.static_embed import STATIC_LABEL, STATIC_MODEL
+
         rate = self.n_embedded / self.seconds if self.seconds > 0 and self.n_embedded else 0.0
-        return (f"{self.model}: {self.n_embedded} texts embedded ({rate:.0f}/s on {self.device}, batch "
+        label = f" [{STATIC_LABEL}; select with the default model]" if self.model == STATIC_MODEL else ""
+        return (f"{self.model}{label}: {self.n_embedded} texts embedded ({rate:.0f}/s on {self.device}, batch "
                 f"{self.batch_size}), {self.n_from_cache} from the embedding cache, {self.n_cached} already in the "
                 f"workspace, {self.n_texts} distinct texts")
 
@@ -198,9 +209,13 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
 
     from curation.devices import auto_batch_size, resolve_device
 
+    from curation.static_embed import STATIC_MODEL
+
     key = model_key(model)
     dev = resolve_device(device)
-    batch_size = int(batch_size) if batch_size else auto_batch_size(dev, 64)
+    if key == STATIC_MODEL:                # numpy on the CPU whatever the device; large batches are cheap
+        dev = "cpu"
+    batch_size = int(batch_size) if batch_size else (1024 if key == STATIC_MODEL else auto_batch_size(dev, 64))
     if batch_size < 1:
         raise CurationError(f"batch_size must be at least 1, got {batch_size}")
     params = {"model": key, "device": dev, "batch_size": batch_size}

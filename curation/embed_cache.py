@@ -160,7 +160,12 @@ def model_id(key: str) -> str:
     import hashlib
 
     from curation.embed import DEFAULT_MODEL
+    from curation.static_embed import STATIC_MODEL
 
+    if key == STATIC_MODEL:
+        from curation.static_embed import model_id as static_id
+
+        return static_id()
     if key == DEFAULT_MODEL:
         from importlib.metadata import PackageNotFoundError, version
 

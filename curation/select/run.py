@@ -94,6 +94,13 @@ def prepare(ws: Workspace, sel: Selector, *, model: str = DEFAULT_MODEL, use_pin
         if len(row_ids) == 0:
             raise CurationError(f"method {name!r} needs embeddings under {model!r}; run `python -m curation embed`")
         extra["model"] = model
+        from curation.static_embed import STATIC_LABEL, STATIC_MODEL
+
+        if model == STATIC_MODEL:           # allowed when asked for, never chosen implicitly; say what it is
+            import warnings
+
+            warnings.warn(f"selecting with {STATIC_MODEL} ({STATIC_LABEL}): fine for a first look; embed with "
+                          "the default model for a subset you will train on", UserWarning, stacklevel=2)
     else:
         row_ids = ws.row_ids()
         if len(row_ids) == 0:
