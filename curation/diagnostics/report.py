@@ -171,6 +171,7 @@ class ReportContext:
         self.params = ReportParams()
         self.model: str | None = None
         self.label_column = "label"
+        self.label_notes: list[str] = []  # how the groups were chosen when they are not the label column
         self.unembedded_row_ids = np.zeros(0, dtype=np.int64)
         self.build_timings_ms: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -317,9 +318,12 @@ class ReportContext:
         with ws.connect():  # one connection for all the reads, released before the (slower) computing
             data = _read_workspace(ws, key, label_column, pref_type_column)
         ctx = cls.from_arrays(data["X"], data["labels"], scores=data["scores"], pref=data["pref"],
-                              row_ids=data["row_ids"], score_directions=data["directions"], label_column=label_column,
+                              row_ids=data["row_ids"], score_directions=data["directions"],
+                              label_column=data["label_key"] if data["label_note"] else label_column,
                               model=key, params=params, **param_overrides)
         ctx.unembedded_row_ids = data["unembedded"]
+        if data["label_note"]:
+            ctx.label_notes = [data["label_note"]]
         return ctx
 
     def _align(self, df: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -470,7 +474,7 @@ class ReportContext:
         mask = np.zeros(self.n, dtype=bool)
         mask[pos] = True
         alerts: list[str] = []
-        notes: list[str] = []
+        notes: list[str] = list(self.label_notes)
         if n_unembedded:
             alerts.append(f"{n_unembedded} selected example(s) have no embedding under {self.model} and are left out "
                           "of this report; run the embed command")
@@ -658,9 +662,13 @@ def _read_workspace(ws: Any, key: str, label_column: str, pref_type_column: str)
     defs = ws.score_defs()
     label_key = _score_key_for(defs, label_column, key)
     labels = _workspace_column(ws, label_key or label_column, row_ids, what="label column")
+    label_note = None
     if labels.isna().all():
-        raise CurationError(f"label column {label_column!r} is empty for all {len(row_ids)} embedded examples; "
-                            f"pass another one ({_column_choices(ws)})")
+        if label_column != "label":
+            raise CurationError(f"label column {label_column!r} is empty for all {len(row_ids)} embedded examples; "
+                                f"pass another one ({_column_choices(ws)})")
+        # No labels (typical of preference data): the embedding clusters are the groups.
+        label_key, labels, label_note = _cluster_groups(ws, defs, key, X, row_ids)
     # quality scores: every score key but the label's and cluster ids (categorical, not a quality)
     keys = [r.key for r in defs.itertuples(index=False)
             if r.key != label_key and r.name not in CATEGORICAL_SCORES] if len(defs) else []
@@ -678,7 +686,28 @@ def _read_workspace(ws: Any, key: str, label_column: str, pref_type_column: str)
         pref = pd.DataFrame({"row_id": ex["row_id"].to_numpy(np.int64), "chosen": ex["chosen"].to_numpy(object),
                              "rejected": ex["rejected"].to_numpy(object), "type": types.to_numpy(object)})
     return {"X": X, "labels": labels, "scores": scores, "pref": pref, "row_ids": row_ids, "directions": directions,
-            "unembedded": np.setdiff1d(ws.row_ids(), row_ids)}
+            "unembedded": np.setdiff1d(ws.row_ids(), row_ids), "label_key": label_key, "label_note": label_note}
+
+
+def _cluster_groups(ws: Any, defs: pd.DataFrame, model: str, X: np.ndarray,
+                    row_ids: np.ndarray) -> tuple[str, pd.Series, str]:
+    """(group column name, groups, note) when the examples have no labels: the stored clusters of ``model`` (the
+    `cluster` or `analyze` command), else k-means clusters computed here (default count, seed 0, not stored)."""
+    from curation.clusters import default_n_clusters, kmeans
+
+    key = _score_key_for(defs, "cluster", model)
+    if key is not None:
+        groups = _workspace_column(ws, key, row_ids, what="cluster column")
+        if groups.notna().any():
+            return key, groups, (f"no labels in this workspace: the groups are the embedding clusters {key!r} "
+                                 "(pass --label-column to group by something else)")
+    c = default_n_clusters(len(row_ids))
+    codes, _ = kmeans(np.asarray(X, dtype=np.float32), c, seed=0)
+    name = f"cluster:{model}:n_clusters={c}"
+    return name, pd.Series(codes.astype(np.float64)), (
+        f"no labels in this workspace: the groups are {c} k-means clusters of the embeddings computed for this "
+        "report (run `python -m curation cluster` to store and name them; --label-column to group by something "
+        "else)")
 
 
 CATEGORICAL_SCORES = ("cluster",)  # score names whose values are ids, not qualities
