@@ -23,6 +23,8 @@ sft_chosen       ``{"messages": prompt turns + chosen reply}`` — SFT on prefer
 dpo              ``{"prompt": [turns], "chosen": [assistant], "rejected": [assistant]}``      preference
                  — DPOTrainer, conversational (explicit prompt; multi-turn context kept)
 dpo_text         ``{"prompt": str, "chosen": str, "rejected": str}`` — DPOTrainer, standard   preference
+                 (prompt in the plain format of :mod:`curation.chat_format`, ending with
+                 ``Assistant:`` and a newline, or in a tokenizer's chat template)
 ===============  ==========================================================================  =====================
 
 Rows a style cannot express (a prompt-only example in ``messages``, an SFT example in ``dpo``) are left out and
@@ -74,6 +76,7 @@ from curation.subset import Subset, SubsetSpec, label_series, pool_frame, resolv
 
 FORMATS = ("jsonl", "parquet", "csv", "hf")
 STYLES = ("original", "messages", "sft_chosen", "dpo", "dpo_text")
+TEXT_STYLES = ("dpo_text",)  # styles whose prompt is one string (rendered by curation.chat_format)
 EXTENSIONS = {"jsonl": ".jsonl", "parquet": ".parquet", "csv": ".csv", "hf": ""}
 MANIFEST_VERSION = 1
 STYLE_KINDS: dict[str, tuple[str, ...]] = {
@@ -88,7 +91,8 @@ STYLE_HELP = {
     "messages": "chat messages for SFT (TRL SFTTrainer, conversational)",
     "sft_chosen": "chat messages for SFT, preference pairs contribute prompt + chosen reply",
     "dpo": "prompt/chosen/rejected as chat turns (TRL DPOTrainer, conversational)",
-    "dpo_text": "prompt/chosen/rejected as plain strings (TRL DPOTrainer, standard)",
+    "dpo_text": "prompt/chosen/rejected as strings (TRL DPOTrainer, standard); the prompt ends with the assistant "
+                "cue: plain 'User:/Assistant:' turns, or the chat template of --tokenizer",
 }
 _NAME_RE = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,199}$")
 _EXPORT_COLUMNS = ["row_id", "example_id", "dataset", "kind", "prompt", "response", "chosen", "rejected",
@@ -176,9 +180,11 @@ def _chat(row: dict) -> list[dict] | None:
     return None
 
 
-def style_record(row: dict, style: str) -> dict | None:
+def style_record(row: dict, style: str, *, template: Any = None) -> dict | None:
     """One example (a dict of example columns, ``record``/``messages`` as JSON text or parsed) in ``style``, or
-    None when the style cannot express this kind of example (see :data:`STYLE_KINDS`)."""
+    None when the style cannot express this kind of example (see :data:`STYLE_KINDS`). template: for
+    ``dpo_text``, a :class:`curation.chat_format.ChatTemplate` (None: the plain format of
+    :mod:`curation.chat_format`)."""
     kind = row["kind"]
     if kind not in STYLE_KINDS[style]:
         return None
@@ -194,18 +200,28 @@ def style_record(row: dict, style: str) -> dict | None:
                 "chosen": [{"role": "assistant", "content": row["chosen"] or ""}],
                 "rejected": [{"role": "assistant", "content": row["rejected"] or ""}]}
     if style == "dpo_text":
-        return {"prompt": row["prompt"] or "", "chosen": row["chosen"] or "", "rejected": row["rejected"] or ""}
+        from curation.chat_format import plain_prompt, plain_reply
+
+        turns = _prompt_turns(row)
+        if template is not None:
+            prompt, (chosen, rejected) = template.render(turns, [row["chosen"] or "", row["rejected"] or ""])
+            return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+        return {"prompt": plain_prompt(turns), "chosen": plain_reply(row["chosen"]),
+                "rejected": plain_reply(row["rejected"])}
     raise CurationError(f"unknown export style {style!r}; styles are {list(STYLES)}")
 
 
-def styled_records(ws: Workspace, row_ids: np.ndarray, style: str, *,
-                   chunk: int = 20_000) -> tuple[list[dict], list[int], dict[str, int]]:
+def styled_records(ws: Workspace, row_ids: np.ndarray, style: str, *, chunk: int = 20_000,
+                   tokenizer: str | None = None) -> tuple[list[dict], list[int], dict[str, int]]:
     """(records in row_id order, their row ids, skipped kind → count) for ``row_ids`` in ``style``.
+
+    tokenizer: text styles only: render prompts with this tokenizer's chat template (None: the plain format).
 
     Loads the examples in chunks of ``chunk`` row ids. O(k) memory for the k records.
     """
     if style not in STYLES:
         raise CurationError(f"unknown export style {style!r}; styles are {list(STYLES)}")
+    template = _template(style, tokenizer)
     ids = np.unique(np.asarray(row_ids, dtype=np.int64))
     cols = ["row_id", "kind", "record"] if style == "original" else [c for c in _EXPORT_COLUMNS if c != "record"]
     out: list[dict] = []
@@ -215,13 +231,35 @@ def styled_records(ws: Workspace, row_ids: np.ndarray, style: str, *,
         df = ws.examples(cols, row_ids=ids[s:s + chunk])
         lists = [df[c].tolist() for c in cols]  # column lists: ~4x faster than DataFrame.to_dict on arrow strings
         for row in (dict(zip(cols, vals)) for vals in zip(*lists)):
-            rec = style_record(row, style)
+            rec = style_record(row, style, template=template)
             if rec is None:
                 skipped[row["kind"]] += 1
                 continue
             out.append(rec)
             kept.append(int(row["row_id"]))
     return out, kept, dict(sorted(skipped.items()))
+
+
+def _template(style: str, tokenizer: str | None) -> Any:
+    """The chat template for a text style (None: plain format); a tokenizer with a style that takes none is refused."""
+    if not tokenizer:
+        return None
+    if style not in TEXT_STYLES:
+        raise CurationError(f"a tokenizer (chat template) applies to the text styles {list(TEXT_STYLES)}, not to "
+                            f"{style!r}; chat-turn styles leave templating to the trainer")
+    from curation.chat_format import chat_template
+
+    return chat_template(str(tokenizer))
+
+
+def prompt_format(style: str, tokenizer: str | None) -> dict | None:
+    """How a style renders prompts as text (kept in the manifest): None for styles without text prompts."""
+    if style not in TEXT_STYLES:
+        return None
+    from curation.chat_format import describe_plain
+
+    t = _template(style, tokenizer)
+    return t.describe() if t is not None else describe_plain()
 
 
 # ---------------------------------------------------------------------------------------------------- writers
@@ -536,7 +574,7 @@ def _counts(values: Iterable[Any]) -> dict[str, int]:
 
 def build_manifest(ws: Workspace, sub: Subset, *, fmt: str, style: str, data_path: Path, data_sha: str,
                    kept_row_ids: list[int], skipped: dict[str, int], who: str, note: str | None,
-                   datasheet_name: str | None) -> dict:
+                   datasheet_name: str | None, tokenizer: str | None = None) -> dict:
     """The manifest of one export of the resolved subset ``sub`` (JSON-able dict). Cost: O(n) over the pool."""
     from curation.embed import DEFAULT_MODEL
 
@@ -584,7 +622,7 @@ def build_manifest(ws: Workspace, sub: Subset, *, fmt: str, style: str, data_pat
         "workspace": {"path": str(ws.path), "schema_version": ws.schema_version(), "n_examples": ws.n_examples()},
         "export": {"name": data_path.name, "format": fmt, "style": style, "sha256": data_sha,
                    "n_rows": len(kept_row_ids), "skipped_by_style": skipped, "order": "row_id (ingest order)",
-                   "datasheet": datasheet_name},
+                   "datasheet": datasheet_name, "prompt_format": prompt_format(style, tokenizer)},
         "sources": sources,
         "embedding": embedding,
         "selection": {"ranking": rk, "budget": {"rows": sub.budget_rows, "tokens": sub.budget_tokens},
@@ -618,13 +656,16 @@ def export_subset(ws: Workspace, spec: SubsetSpec | None = None, *, ranking_key:
                   budget_rows: int | None = None, budget_tokens: int | None = None, quota: str | dict | None = None,
                   fmt: str = "jsonl", style: str = "original", name: str, overwrite: bool = False, who: str = "cli",
                   datasheet: bool = True, label_column: str = "label",
-                  datasets: Sequence[str] | str | None = None, note: str | None = None) -> ExportResult:
+                  datasets: Sequence[str] | str | None = None, note: str | None = None,
+                  tokenizer: str | None = None) -> ExportResult:
     """Write the subset ``spec`` (:func:`curation.subset.resolve`) to ``ws.export_dir`` as ``fmt`` in ``style``,
     with a manifest (and, when ``datasheet``, the HTML datasheet) beside it, and record the export in the workspace.
 
     Instead of ``spec``, the keyword arguments ranking_key / budget_rows / budget_tokens / quota / label_column /
     datasets describe it (:meth:`SubsetSpec.from_budget`). Refuses names outside the export folder and existing
-    files unless ``overwrite``. Rows in row_id order. who / note: recorded in the manifest. Cost: O(k) records in
+    files unless ``overwrite``. Rows in row_id order. who / note: recorded in the manifest. tokenizer: text styles
+    (``dpo_text``) render prompts with its chat template (a tokenizer folder, .gguf file or hub id; None: the plain
+    format of :mod:`curation.chat_format`). Cost: O(k) records in
     memory; ~1 s per 100k rows for JSONL (see benchmarks/bench_export.py), plus the datasheet (diagnostics report
     card, ~seconds).
     """
@@ -638,16 +679,17 @@ def export_subset(ws: Workspace, spec: SubsetSpec | None = None, *, ranking_key:
         raise CurationError("export_subset: pass either a SubsetSpec or ranking_key/budget/quota/datasets, not both")
     with ws.connect():  # one connection for the whole export (each open costs ~15-60 ms)
         return _export_subset(ws, spec, fmt=fmt, style=style, name=name, overwrite=overwrite, who=who,
-                              datasheet=datasheet, note=note)
+                              datasheet=datasheet, note=note, tokenizer=tokenizer)
 
 
 def _export_subset(ws: Workspace, spec: SubsetSpec, *, fmt: str, style: str, name: str, overwrite: bool, who: str,
-                   datasheet: bool, note: str | None) -> ExportResult:
+                   datasheet: bool, note: str | None, tokenizer: str | None = None) -> ExportResult:
     targets = _targets(ws, name, fmt)
+    _template(style, tokenizer)  # a bad tokenizer fails before anything is resolved or written
     _check_free([targets.data, targets.manifest] + ([targets.datasheet] if datasheet else []), overwrite)
     sub = resolve(ws, spec)
     subset = sub.row_ids
-    records, kept, skipped = styled_records(ws, subset, style)
+    records, kept, skipped = styled_records(ws, subset, style, tokenizer=tokenizer)
     if not records:
         what = f" ({', '.join(f'{n} {k}' for k, n in skipped.items())} cannot be written as {style!r})" \
             if skipped else ""
@@ -662,7 +704,7 @@ def _export_subset(ws: Workspace, spec: SubsetSpec, *, fmt: str, style: str, nam
         sha = data_sha256(staged[0][0])
         manifest = build_manifest(ws, sub, fmt=fmt, style=style, data_path=targets.data, data_sha=sha,
                                   kept_row_ids=kept, skipped=skipped, who=who, note=note,
-                                  datasheet_name=targets.datasheet.name if datasheet else None)
+                                  datasheet_name=targets.datasheet.name if datasheet else None, tokenizer=tokenizer)
         if datasheet:
             from curation.datasheet import render_datasheet
 
@@ -890,8 +932,10 @@ def reproduce(manifest_path: str | os.PathLike[str], *, out_dir: str | os.PathLi
     spec = SubsetSpec.from_budget(new_key, budget_rows=sel["budget"]["rows"], budget_tokens=sel["budget"]["tokens"],
                                   quota=sel.get("quota"), label_column=sel.get("label_column") or "label",
                                   datasets=sel.get("datasets"))
+    pf = exp.get("prompt_format") or {}
     res = export_subset(ws, spec, fmt=exp["format"], style=exp["style"], name=exp["name"], overwrite=False,
-                        who="reproduce", datasheet=False)
+                        who="reproduce", datasheet=False,
+                        tokenizer=pf.get("tokenizer") if pf.get("kind") == "chat_template" else None)
     new_manifest = load_manifest(res.manifest_path)
     subset_identical = new_manifest.get("example_ids_sha256") == manifest.get("example_ids_sha256")
     if not subset_identical:
@@ -928,7 +972,8 @@ def _cmd_export(args: argparse.Namespace, ws: Workspace) -> int:
     res = export_subset(ws, ranking_key=args.ranking, budget_rows=args.budget, budget_tokens=args.budget_tokens,
                         quota=_parse_quota(args.quota), fmt=args.format, style=args.style, name=args.name,
                         overwrite=args.overwrite, who=who, datasheet=not args.no_datasheet,
-                        label_column=args.label_column, datasets=args.dataset or None, note=args.note)
+                        label_column=args.label_column, datasets=args.dataset or None, note=args.note,
+                        tokenizer=args.tokenizer)
     print(f"wrote {res.n_rows} rows to {res.path} (sha256 {res.sha256[:16]}…)")
     if res.skipped:
         print("left out (the style cannot express them): " + ", ".join(f"{n} {k}" for k, n in res.skipped.items()))
@@ -963,6 +1008,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--no-datasheet", action="store_true", help="skip the HTML datasheet")
     e.add_argument("--who", default=None, help="curator name for the manifest (default: $USER)")
     e.add_argument("--note", default=None, help="a note kept in the manifest and the datasheet")
+    e.add_argument("--tokenizer", default=None, metavar="TOKENIZER",
+                   help="dpo_text: render prompts with this tokenizer's chat template (a tokenizer folder, a .gguf "
+                   "file or a hub id); default: the plain 'User:/Assistant:' format ending with 'Assistant:' and a "
+                   "newline")
     e.set_defaults(func=_cmd_export)
 
     r = sub.add_parser("reproduce", help="rebuild an export from its manifest and compare the bytes",
