@@ -35,7 +35,7 @@ def _rows(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
 
 
-def _minilm_tokenizer():  # noqa: ANN202
+def _minilm_tokenizer():
     from transformers import AutoTokenizer
 
     from curation.embed import default_model_path
@@ -43,7 +43,7 @@ def _minilm_tokenizer():  # noqa: ANN202
     return AutoTokenizer.from_pretrained(default_model_path())
 
 
-def _is_token_prefix(tok, prompt: str, reply: str) -> bool:  # noqa: ANN001
+def _is_token_prefix(tok, prompt: str, reply: str) -> bool:
     """The check a trainer makes: the prompt's tokens are a prefix of the tokens of prompt + reply."""
     a = tok(prompt, add_special_tokens=False)["input_ids"]
     b = tok(prompt + reply, add_special_tokens=False)["input_ids"]

@@ -12,12 +12,11 @@ from curation.store import Workspace
 @pytest.fixture(scope="module")
 def pref_ws(tmp_path_factory: pytest.TempPathFactory, tiny_demo) -> Workspace:
     """Only the demo preference pairs (no label column), embedded with the default model."""
+    import json
     import shutil
 
     from curation.embed import DEFAULT_MODEL, embed_workspace
     from curation.ingest import ingest_file
-
-    import json
 
     paths, _ = tiny_demo
     root = tmp_path_factory.mktemp("prefws")
@@ -66,7 +65,7 @@ def test_report_without_labels_uses_stored_clusters(pref_ws: Workspace, tmp_path
     ws = _copy(pref_ws, tmp_path)
     cluster(ws, n_clusters=3)
     card = ReportContext.build(ws).report(ws.row_ids()[:10])
-    key = [k for k in ws.score_defs()["key"] if str(k).startswith("cluster")][0]
+    key = next(k for k in ws.score_defs()["key"] if str(k).startswith("cluster"))
     assert card.label_column == key
     assert len(card.classes) == 3
 
