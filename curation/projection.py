@@ -152,6 +152,34 @@ def projection_frame(ws: Workspace, key: str) -> pd.DataFrame:
     return pd.DataFrame({"row_id": row_ids, "x": xy[:, 0], "y": xy[:, 1]})
 
 
+def downsample(strata: np.ndarray, *, max_points: int, keep: np.ndarray | None = None,
+               seed: int = 0) -> np.ndarray:
+    """Positions (sorted) of at most ``max(max_points, keep.sum())`` points: every ``keep`` point, plus a
+    stratified sample of the rest (each stratum proportional to its size, at least one point per stratum while
+    room is left). strata: (n,) labels (any hashable); keep: (n,) bool. O(n log n)."""
+    n = len(strata)
+    keep = np.zeros(n, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    if n <= max_points:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    kept = np.flatnonzero(keep)
+    room = max(0, max_points - len(kept))
+    rest = np.flatnonzero(~keep)
+    codes = pd.factorize(pd.Series(np.asarray(strata, dtype=object)[rest]))[0]
+    sizes = np.bincount(codes) if len(codes) else np.zeros(0, dtype=np.int64)
+    quota = np.floor(sizes * (room / max(len(rest), 1))).astype(np.int64)
+    quota = np.minimum(np.maximum(quota, (sizes > 0).astype(np.int64)), sizes)
+    while quota.sum() > room and quota.max() > 0:  # the "at least one" floor may overshoot the room
+        quota[np.argmax(quota)] -= 1
+    pri = rng.random(len(rest))
+    order = np.lexsort((pri, codes))
+    c_sorted = codes[order]
+    starts = np.searchsorted(c_sorted, np.arange(len(sizes)))
+    rank_in = np.arange(len(order)) - starts[c_sorted]
+    take = rest[order[rank_in < quota[c_sorted]]]
+    return np.sort(np.concatenate([kept, take]))
+
+
 def _cmd_project(args: argparse.Namespace, ws: Workspace) -> int:
     from curation.progress import tqdm_progress
 

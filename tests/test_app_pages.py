@@ -58,8 +58,11 @@ def app_ws_copy(app_ws, tmp_path: Path):
     return Workspace(dst)
 
 
+PAGE_FILES = {"inspect": "inspector"}  # page name → file in views/ (views/inspect.py would shadow the stdlib)
+
+
 def page(name: str, ws, **state) -> AppTest:  # noqa: ANN001
-    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "views" / f"{PAGE_FILES.get(name, name)}.py"), default_timeout=TIMEOUT)
     at.session_state["workspace_path"] = str(ws.path)
     at.session_state["curator"] = "tester"
     for k, v in state.items():
@@ -193,7 +196,7 @@ def test_map_hover_text_is_escaped(app_ws) -> None:
 
 def test_map_select_event_maps_points_to_rows(app_ws) -> None:
     """A plotly selection event (points by trace and index, or with customdata) gives the drawn points' row ids."""
-    from pages.ui import selection_row_ids
+    from views.widgets import selection_row_ids
 
     at = page("map", app_ws)
     traces = at.session_state["map:trace_rows"]
@@ -268,7 +271,7 @@ def test_export_writes_the_subset(app_ws_copy) -> None:
 
 # ---------------------------------------------------------------------------------------------- helpers
 def test_downsample_keeps_pinned_and_every_stratum() -> None:
-    from pages.ui import downsample
+    from curation.projection import downsample
 
     rng = np.random.default_rng(0)
     strata = rng.choice(["a", "b", "c", "rare"], size=10_000, p=[0.5, 0.3, 0.1999, 0.0001])
@@ -282,7 +285,7 @@ def test_downsample_keeps_pinned_and_every_stratum() -> None:
 
 
 def test_escape_hover_makes_tags_literal() -> None:
-    from pages.ui import escape_hover
+    from views.formatting import escape_hover
 
     s = escape_hover(HOSTILE * 3, max_chars=80)
     assert "<script>" not in s and "&lt;script&gt;" in s
@@ -291,7 +294,7 @@ def test_escape_hover_makes_tags_literal() -> None:
 
 def test_background_job_records_progress_and_result(tmp_ws) -> None:
     """The job runner used by the Data/Select/Export pages: progress and result land in the workspace."""
-    from pages import ui
+    from views import jobs
 
     seen = []
 
@@ -301,19 +304,19 @@ def test_background_job_records_progress_and_result(tmp_ws) -> None:
             seen.append(i)
         return "key-123"
 
-    assert ui.start_job(tmp_ws, "ui:test", "test", work)
-    t = ui._threads()[f"{tmp_ws.path}::ui:test"]
+    assert jobs.start_job(tmp_ws, "ui:test", "test", work)
+    t = jobs.threads()[f"{tmp_ws.path}::ui:test"]
     t.join(timeout=30)
     j = tmp_ws.job("ui:test")
     assert j["status"] == "done" and seen == [0, 1, 2]
-    assert ui.job_result(tmp_ws, "ui:test") == "key-123"
+    assert jobs.job_result(tmp_ws, "ui:test") == "key-123"
 
     def boom(prog) -> None:  # noqa: ANN001
         from curation.errors import CurationError
 
         raise CurationError("no embeddings; run embed first")
 
-    ui.start_job(tmp_ws, "ui:fail", "test", boom)
-    ui._threads()[f"{tmp_ws.path}::ui:fail"].join(timeout=30)
+    jobs.start_job(tmp_ws, "ui:fail", "test", boom)
+    jobs.threads()[f"{tmp_ws.path}::ui:fail"].join(timeout=30)
     j = tmp_ws.job("ui:fail")
     assert j["status"] == "failed" and "run embed first" in j["message"]

@@ -8,7 +8,6 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from curation.errors import CurationError
@@ -109,14 +108,14 @@ def test_one_spec_same_rows_on_every_path(ranked_ws, tmp_path: Path, capsys: pyt
     assert selected_ids_from_args(args, ws).tolist() == engine.tolist()
     capsys.readouterr()
 
-    # the dashboard: ui.current_subset is what the Map colouring, Balance, Export and Inspect pages call
+    # the dashboard: state.current_subset is what the Map colouring, Balance, Export and Inspect pages call
     def script() -> None:
         import streamlit as st
 
-        from pages import ui
+        from views import state
 
-        ws_ = ui.workspace()
-        _, rows = ui.current_subset(ws_)
+        ws_ = state.workspace()
+        _, rows = state.current_subset(ws_)
         st.session_state["rows"] = [int(x) for x in rows]
 
     at = AppTest.from_function(script, default_timeout=120)
@@ -129,7 +128,7 @@ def test_one_spec_same_rows_on_every_path(ranked_ws, tmp_path: Path, capsys: pyt
     assert at.session_state["rows"] == engine.tolist()
 
     # the Map page's "selection (current subset)" colouring says how many rows it coloured
-    at = AppTest.from_file(str(ROOT / "pages" / "map.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "views" / "map.py"), default_timeout=120)
     for k, v in state.items():
         at.session_state[k] = v
     at.session_state["map:colour"] = "selection (current subset)"
@@ -138,7 +137,7 @@ def test_one_spec_same_rows_on_every_path(ranked_ws, tmp_path: Path, capsys: pyt
     assert any(f"Subset of {len(engine):,} from" in c.value for c in at.caption), [c.value for c in at.caption]
 
     # the Balance page audits the same rows
-    at = AppTest.from_file(str(ROOT / "pages" / "balance.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "views" / "balance.py"), default_timeout=120)
     for k, v in state.items():
         at.session_state[k] = v
     at.run()

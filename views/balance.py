@@ -7,27 +7,23 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from curation.diagnostics import ReportContext
 from curation.errors import CurationError
-from pages import ui
+from views import formatting, state, widgets
 
-ws = ui.header("Balance", "Is the subset still representative of the pool? Class balance, spectral balance "
+ws = widgets.header("Balance", "Is the subset still representative of the pool? Class balance, spectral balance "
                "(how much of each class's variety survives), coverage and quality, for the budget chosen on Select.")
 P = str(ws.path)
-S = ui.stamp(ws)
-MODEL = ui.default_model()
+S = state.stamp(ws)
+MODEL = state.MODEL
 
-got = ui.engine("curation.diagnostics", "ReportContext", what="The balance diagnostics",
-                how="Use `python -m curation report` once it lands.")
-if got is None:
-    st.stop()
-(ReportContext,) = got
 if ws.summary()["embedding_models"].get(MODEL, 0) == 0:
     st.info("Nothing embedded yet — run **Embed** on the Data page.", icon=":material/info:")
     st.stop()
 
-ranking, chosen = ui.require_subset(ws)
-defs = ui.load_score_defs(P, S)
-label_opts = ["label", "dataset"] + ([ui.score_key_of(defs, "cluster")] if ui.score_key_of(defs, "cluster") else [])
+ranking, chosen = widgets.require_subset(ws)
+defs = state.load_score_defs(P, S)
+label_opts = ["label", "dataset"] + ([state.score_key_of(defs, "cluster")] if state.score_key_of(defs, "cluster") else [])
 c1, c2 = st.columns([1, 3])
 label_column = c1.selectbox("Classes from", label_opts, key="balance:label",
                             help="The label column set at ingest, the dataset, or the k-means cluster of the map.")
@@ -36,7 +32,7 @@ c2.caption(f"Subset: **{len(chosen):,}** rows from `{ranking.method}` (change it
 
 @st.cache_resource(show_spinner="Preparing the pool statistics (once per workspace state)…", max_entries=4)
 def _context(path: str, data_stamp: str, label_column: str) -> object:
-    return ReportContext.build(ui._workspace(path), model=MODEL, label_column=label_column)
+    return ReportContext.build(state.workspace_at(path), model=MODEL, label_column=label_column)
 
 
 try:
@@ -49,11 +45,11 @@ except CurationError as exc:
 # ------------------------------------------------------------------------------------------------ alerts
 if card.alerts:
     for a in card.alerts[:4]:  # most important first
-        st.warning(ui.md_escape(a), icon=":material/warning:")
+        st.warning(formatting.md_escape(a), icon=":material/warning:")
     if len(card.alerts) > 4:
         with st.expander(f"{len(card.alerts) - 4} more alerts", icon=":material/warning:"):
             for a in card.alerts[4:]:
-                st.warning(ui.md_escape(a))
+                st.warning(formatting.md_escape(a))
 else:
     st.success("No alert: the subset keeps the pool's class mix, spread and coverage within the thresholds.",
                icon=":material/check_circle:")
@@ -61,24 +57,24 @@ else:
 cov = card.coverage or {}
 m = st.columns(5)
 m[0].metric("Subset / pool", f"{card.n_subset:,} / {card.n_pool:,}")
-m[1].metric("Class drift (JS)", ui.fmt_num(card.js_divergence), help="Jensen–Shannon divergence of the class mix, "
+m[1].metric("Class drift (JS)", formatting.fmt_num(card.js_divergence), help="Jensen–Shannon divergence of the class mix, "
             "base 2, in [0, 1]; 0 = same mix as the pool")
-m[2].metric("χ² p-value", ui.fmt_num(card.chi2_p), help="Goodness of fit of subset counts to pool shares; small = "
+m[2].metric("χ² p-value", formatting.fmt_num(card.chi2_p), help="Goodness of fit of subset counts to pool shares; small = "
             "the mix differs beyond chance")
-m[3].metric("Coverage distance", ui.fmt_num(cov.get("mean_distance")),
+m[3].metric("Coverage distance", formatting.fmt_num(cov.get("mean_distance")),
             delta=None if cov.get("random_mean_distance") is None else
             f"{cov.get('mean_distance', np.nan) - cov.get('random_mean_distance', np.nan):+.3f} vs random",
             delta_color="inverse", help="Mean cosine distance from each pool example to its nearest selected one "
             "(lower is better), compared with a random subset of the same size")
-m[4].metric("Vendi (subset / pool)", f"{ui.fmt_num(cov.get('vendi_subset'))} / {ui.fmt_num(cov.get('vendi_pool'))}",
+m[4].metric("Vendi (subset / pool)", f"{formatting.fmt_num(cov.get('vendi_subset'))} / {formatting.fmt_num(cov.get('vendi_pool'))}",
             help="Effective number of distinct examples (Vendi score) — diversity")
 
 tabs = st.tabs(["Classes", "Spectral balance", "Quality", "Preference", "Notes"])
 with tabs[0]:
     cl = card.classes.copy()
     if len(cl):
-        fig = go.Figure([go.Bar(name="pool", x=cl["label"].map(ui.escape_hover), y=cl["pool_share"]),
-                         go.Bar(name="subset", x=cl["label"].map(ui.escape_hover), y=cl["subset_share"])])
+        fig = go.Figure([go.Bar(name="pool", x=cl["label"].map(formatting.escape_hover), y=cl["pool_share"]),
+                         go.Bar(name="subset", x=cl["label"].map(formatting.escape_hover), y=cl["subset_share"])])
         fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=10, b=10),
                           yaxis=dict(tickformat=".0%", title="share"))
         st.plotly_chart(fig, key="balance:classes")

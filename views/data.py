@@ -9,11 +9,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from curation.demo_workspace import build_demo_workspace
 from curation.errors import CurationError
-from pages import ui
+from curation.scorers import GROUPS as SCORER_GROUPS
+from curation.scorers import run_scorers, scorer_table
+from views import formatting, jobs, state, widgets
 
-ws = ui.header("Data", "Datasets, embeddings and the jobs that compute everything the other pages show.")
-MODEL = ui.default_model()
+ws = widgets.header("Data", "Datasets, embeddings and the jobs that compute everything the other pages show.")
+MODEL = state.MODEL
 
 # ------------------------------------------------------------------------------------------------ workspace
 with st.expander("Workspace file", expanded=False, icon=":material/folder_open:"):
@@ -27,8 +30,8 @@ with st.expander("Workspace file", expanded=False, icon=":material/folder_open:"
             st.error(f"{p} does not end in .duckdb; a workspace is a .duckdb file (e.g. data/my_project.duckdb)")
         else:
             try:
-                ui._workspace(str(p.resolve()))
-                st.session_state[ui.K_WORKSPACE] = str(p.resolve())
+                state.workspace_at(str(p.resolve()))
+                st.session_state[state.K_WORKSPACE] = str(p.resolve())
                 st.rerun()
             except CurationError as exc:
                 st.error(str(exc))
@@ -37,23 +40,19 @@ with st.expander("Workspace file", expanded=False, icon=":material/folder_open:"
 summary = ws.summary()
 n_emb = summary["embedding_models"].get(MODEL, 0)
 c = st.columns(5)
-c[0].metric("Examples", ui.fmt_int(summary["examples"]))
-c[1].metric("Datasets", ui.fmt_int(summary["datasets"]))
-c[2].metric("Embedded", ui.fmt_int(n_emb), help=f"Examples with a vector from {MODEL}")
-c[3].metric("Scores", ui.fmt_int(summary["scores"]), help="Stored per-example score columns")
-c[4].metric("Decisions", ui.fmt_int(summary["decisions"]), help="Pins, tags and notes in the log")
+c[0].metric("Examples", formatting.fmt_int(summary["examples"]))
+c[1].metric("Datasets", formatting.fmt_int(summary["datasets"]))
+c[2].metric("Embedded", formatting.fmt_int(n_emb), help=f"Examples with a vector from {MODEL}")
+c[3].metric("Scores", formatting.fmt_int(summary["scores"]), help="Stored per-example score columns")
+c[4].metric("Decisions", formatting.fmt_int(summary["decisions"]), help="Pins, tags and notes in the log")
 
 ds = ws.datasets()
 if ds.empty:
     st.info("No dataset yet. Add one below (a .jsonl/.json/.csv/.parquet file of SFT or preference data), or "
             "build the demo data to try the dashboard.", icon=":material/info:")
     if st.button("Build the demo data in this workspace", key="data:demo", icon=":material/science:"):
-        got = ui.engine("curation.demo_workspace", "build_demo_workspace", what="The demo builder",
-                        how="Run `python -m curation demo` instead.")
-        if got:
-            build = got[0]
-            ui.start_job(ws, "ui:demo", "demo",
-                         lambda prog: build(ws, n_sft=1000, n_pref=120, progress=prog.factory, log=lambda s: None))
+        jobs.start_job(ws, "ui:demo", "demo", lambda prog: build_demo_workspace(
+            ws, n_sft=1000, n_pref=120, progress=prog.factory, log=lambda s: None))
 else:
     show = ds[["name", "kind", "shape", "n_rows", "source", "ingested_at"]].rename(
         columns={"n_rows": "examples", "ingested_at": "added"})
@@ -131,14 +130,14 @@ st.caption("Jobs run in the background on this server and write their progress i
            "switch pages and come back. Everything is resumable and cached, so re-running is cheap.")
 
 
-def _embed(prog: ui._Throttle) -> None:
+def _embed(prog: jobs.JobProgress) -> None:
     from curation.embed import embed_workspace
 
     prog.stage = "embedding"
     embed_workspace(ws, MODEL, progress=prog)
 
 
-def _analyze(prog: ui._Throttle) -> None:
+def _analyze(prog: jobs.JobProgress) -> None:
     from curation.graph import analyze
 
     prog.stage = "graph, density, duplicates, clusters, PCA, UMAP"
@@ -150,42 +149,36 @@ with jc[0]:
     st.markdown("**1 · Embed**")
     st.caption(f"Vectors from `{MODEL}` for every new example (about 40–80 texts/s on 2 CPU cores: a few thousand examples take about a minute).")
     missing = summary["examples"] - n_emb
-    if st.button(f"Embed {ui.fmt_int(missing)} new examples" if missing else "All embedded",
-                 key="data:run_embed", disabled=missing <= 0 or ui.job_running(ws, "ui:embed")):
-        ui.start_job(ws, "ui:embed", "embed", _embed)
+    if st.button(f"Embed {formatting.fmt_int(missing)} new examples" if missing else "All embedded",
+                 key="data:run_embed", disabled=missing <= 0 or jobs.job_running(ws, "ui:embed")):
+        jobs.start_job(ws, "ui:embed", "embed", _embed)
 with jc[1]:
     st.markdown("**2 · Analyze**")
     st.caption("Neighbour graph → density, uniqueness, near duplicates, clusters, PCA and UMAP map.")
-    if st.button("Run analysis", key="data:run_analyze", disabled=n_emb < 3 or ui.job_running(ws, "ui:analyze"),
+    if st.button("Run analysis", key="data:run_analyze", disabled=n_emb < 3 or jobs.job_running(ws, "ui:analyze"),
                  help=None if n_emb >= 3 else "Embed first"):
-        ui.start_job(ws, "ui:analyze", "analyze", _analyze)
+        jobs.start_job(ws, "ui:analyze", "analyze", _analyze)
 with jc[2]:
     st.markdown("**3 · Score**")
     st.caption("Per-example quality signals (cached by content; model scorers are slower).")
-    got = ui.try_import("curation.scorers", "scorer_table", "run_scorers", "GROUPS")
-    if got is None:
-        st.warning("The scorers (`curation.scorers`) are not in this checkout; use `python -m curation score`.")
-    else:
-        scorer_table, run_scorers, groups = got
-        table = scorer_table()
-        options = list(groups) + table["name"].tolist()
-        helptext = "\n".join(f"- **{r.name}** ({'higher' if r.higher_is_better else 'lower'} is better): "
-                             f"{r.description}" for r in table.itertuples())
-        picked = st.multiselect("Scorers", options, default=["heuristics"] if "heuristics" in groups else [],
-                                key="data:scorers", help=helptext)
-        if st.button("Run scorers", key="data:run_score", disabled=not picked or ui.job_running(ws, "ui:score")):
-            ui.start_job(ws, "ui:score", "score",
-                         lambda prog: run_scorers(ws, picked, progress=prog.factory))
+    table = scorer_table()
+    options = list(SCORER_GROUPS) + table["name"].tolist()
+    helptext = "\n".join(f"- **{r.name}** ({'higher' if r.higher_is_better else 'lower'} is better): "
+                         f"{r.description}" for r in table.itertuples())
+    picked = st.multiselect("Scorers", options, default=["heuristics"] if "heuristics" in SCORER_GROUPS else [],
+                            key="data:scorers", help=helptext)
+    if st.button("Run scorers", key="data:run_score", disabled=not picked or jobs.job_running(ws, "ui:score")):
+        jobs.start_job(ws, "ui:score", "score", lambda prog: run_scorers(ws, picked, progress=prog.factory))
 
 JOB_LABELS = {"ui:demo": "Demo data", "ui:embed": "Embedding", "ui:analyze": "Analysis", "ui:score": "Scoring"}
 
 
 @st.fragment(run_every=1.0)
 def _job_panel() -> None:
-    running = ui.any_job_running(ws, list(JOB_LABELS))
+    running = jobs.any_job_running(ws, list(JOB_LABELS))
     shown = False
     for key, label in JOB_LABELS.items():
-        if ui.render_job(ws, key, label) is not None:
+        if jobs.render_job(ws, key, label) is not None:
             shown = True
     if not shown:
         st.caption("No job started from the dashboard yet.")

@@ -8,30 +8,26 @@ from pathlib import Path
 import streamlit as st
 
 from curation.errors import CurationError
-from pages import ui
+from curation.export import FORMATS, STYLE_HELP, STYLES, export_subset, reproduce
+from views import jobs, state, widgets
 
-ws = ui.header("Export", "The subset you chose on the Select page, as a file your trainer reads, with a manifest "
+ws = widgets.header("Export", "The subset you chose on the Select page, as a file your trainer reads, with a manifest "
                "(everything needed to rebuild it byte for byte) and a datasheet.")
 P = str(ws.path)
-S = ui.stamp(ws)
+S = state.stamp(ws)
 
-got = ui.engine("curation.export", "export_subset", "reproduce", "FORMATS", "STYLES", "STYLE_HELP",
-                what="The exporter", how="Use `python -m curation export` once it lands.")
-if got is None:
-    st.stop()
-export_subset, reproduce, FORMATS, STYLES, STYLE_HELP = got
 
-ranking, chosen = ui.require_subset(ws)
-spec = ui.current_spec(ws)
+ranking, chosen = widgets.require_subset(ws)
+spec = state.current_spec(ws)
 quota = spec.quota
 desc = (f"{int(spec.budget):,} tokens" if spec.unit == "tokens" else f"{spec.budget:g}% of the pool"
         if spec.unit == "%" else f"{int(spec.budget):,} rows")
-n_inc, n_exc = (len(a) for a in ui.pin_arrays(ws))
+n_inc, n_exc = (len(a) for a in state.pin_arrays(ws))
 st.info(f"Subset: **{len(chosen):,}** examples — ranking `{ranking.method}`, budget {desc}"
         f"{', quota ' + (quota if isinstance(quota, str) else 'custom') if quota else ''}; pins applied "
         f"({n_inc:,} include, kept even beyond the budget; {n_exc:,} exclude).", icon=":material/checklist:")
 
-kinds = ui.load_meta(P, S).set_index("row_id").reindex(chosen)["kind"].value_counts()
+kinds = state.load_meta(P, S).set_index("row_id").reindex(chosen)["kind"].value_counts()
 default_style = "dpo" if set(kinds.index) == {"preference"} else "original"
 c1, c2, c3 = st.columns(3)
 fmt = c1.selectbox("Format", FORMATS, key="export:fmt",
@@ -54,7 +50,7 @@ if st.button("Export", key="export:go", type="primary", icon=":material/download
     with st.spinner("Writing the file, the manifest and the datasheet…"):
         try:
             res = export_subset(ws, spec.replace(datasets=tuple(datasets) if datasets else None), fmt=fmt,
-                                style=style, name=name, overwrite=overwrite, who=ui.curator(),
+                                style=style, name=name, overwrite=overwrite, who=state.curator(),
                                 datasheet=datasheet, note=note or None)
             st.session_state["export:last"] = {"path": str(res.path), "manifest": str(res.manifest_path),
                                                "datasheet": str(res.datasheet_path) if res.datasheet_path else None,
@@ -89,15 +85,15 @@ else:
     manifests = [str(p) for p in sorted(ws.export_dir.glob("*.manifest.json"), key=lambda p: p.stat().st_mtime)]
     if manifests:
         pick = st.selectbox("Manifest", manifests[::-1], key="export:manifest")
-        running = ui.job_running(ws, "ui:reproduce")
+        running = jobs.job_running(ws, "ui:reproduce")
         if st.button("Reproduce", key="export:reproduce", disabled=running):
-            ui.start_job(ws, "ui:reproduce", "reproduce", lambda prog, m=pick: reproduce(m).summary())
+            jobs.start_job(ws, "ui:reproduce", "reproduce", lambda prog, m=pick: reproduce(m).summary())
 
         @st.fragment(run_every=1.0 if running else None)
         def _repro() -> None:
-            status = ui.render_job(ws, "ui:reproduce", "Reproduction")
+            status = jobs.render_job(ws, "ui:reproduce", "Reproduction")
             if status == "done":
-                st.text(str(ui.job_result(ws, "ui:reproduce") or ""))
+                st.text(str(jobs.job_result(ws, "ui:reproduce") or ""))
             if status != "running" and st.session_state.get("export:was_running"):
                 st.session_state["export:was_running"] = False
                 st.rerun()

@@ -10,19 +10,20 @@ import pandas as pd
 import streamlit as st
 
 from curation.errors import CurationError
-from pages import ui
+from curation.select import explain
+from views import formatting, state, widgets
 
-ws = ui.header("Inspect")
+ws = widgets.header("Inspect")
 P = str(ws.path)
-S = ui.stamp(ws)
-MODEL = ui.default_model()
-meta = ui.load_meta(P, S)
+S = state.stamp(ws)
+MODEL = state.MODEL
+meta = state.load_meta(P, S)
 if meta.empty:
     st.info("No examples yet — add a dataset on the Data page.", icon=":material/info:")
     st.stop()
 
 row_ids = meta["row_id"].to_numpy()
-cur = st.session_state.get(ui.K_INSPECT)
+cur = st.session_state.get(state.K_INSPECT)
 if cur is None or int(cur) not in set(row_ids.tolist()):
     cur = int(row_ids[0])
 
@@ -36,7 +37,7 @@ def _find_example_id() -> None:
     if hit.empty:
         st.session_state["inspect:not_found"] = want
     else:
-        st.session_state[ui.K_INSPECT] = int(hit.iloc[0])
+        st.session_state[state.K_INSPECT] = int(hit.iloc[0])
         st.session_state.pop("inspect:not_found", None)
     st.session_state["inspect:eid"] = ""
 
@@ -50,13 +51,13 @@ if st.session_state.get("inspect:not_found"):
     st.warning("No example with the id you typed.")
 pos = int(np.searchsorted(row_ids, rid))
 if c3.button("Previous", key="inspect:prev", icon=":material/chevron_left:", disabled=pos <= 0):
-    st.session_state[ui.K_INSPECT] = int(row_ids[max(pos - 1, 0)])
+    st.session_state[state.K_INSPECT] = int(row_ids[max(pos - 1, 0)])
     st.rerun()
 if c4.button("Next", key="inspect:next", icon=":material/chevron_right:", disabled=pos >= len(row_ids) - 1):
-    st.session_state[ui.K_INSPECT] = int(row_ids[min(pos + 1, len(row_ids) - 1)])
+    st.session_state[state.K_INSPECT] = int(row_ids[min(pos + 1, len(row_ids) - 1)])
     st.rerun()
 if rid != cur:
-    st.session_state[ui.K_INSPECT] = rid
+    st.session_state[state.K_INSPECT] = rid
     st.rerun()
 try:
     ex = ws.example(int(rid))
@@ -64,7 +65,7 @@ except CurationError as exc:
     st.error(str(exc))
     st.stop()
 
-st.session_state[ui.K_INSPECT] = int(rid)
+st.session_state[state.K_INSPECT] = int(rid)
 example_id = str(ex["example_id"])
 pins = ws.pins()
 prow = pins[pins["example_id"] == example_id]
@@ -73,10 +74,10 @@ tags = ws.tags()
 my_tags = tags.loc[tags["example_id"] == example_id, "tag"].tolist()
 
 m = st.columns(5)
-m[0].metric("Row", ui.fmt_int(ex["row_id"]))
+m[0].metric("Row", formatting.fmt_int(ex["row_id"]))
 m[1].metric("Dataset", str(ex["dataset"]))
 m[2].metric("Kind", str(ex["kind"]))
-m[3].metric("Tokens", ui.fmt_int(ex.get("n_tokens")))
+m[3].metric("Tokens", formatting.fmt_int(ex.get("n_tokens")))
 m[4].metric("Pin", pin, help="include = always in the subset; exclude = never; none = the ranking decides")
 st.caption("Example id")
 st.code(example_id, language=None)
@@ -90,21 +91,21 @@ if my_tags:
 st.subheader("Content")
 kind = ex["kind"]
 if kind == "preference":
-    ui.show_text("Prompt", ex.get("prompt"))
+    widgets.show_text("Prompt", ex.get("prompt"))
     a, b = st.columns(2)
     with a:
-        ui.show_text("Chosen", ex.get("chosen"))
+        widgets.show_text("Chosen", ex.get("chosen"))
     with b:
-        ui.show_text("Rejected", ex.get("rejected"))
+        widgets.show_text("Rejected", ex.get("rejected"))
 elif kind == "chat" and isinstance(ex.get("messages"), list):
     for i, msg in enumerate(ex["messages"]):
         role = msg.get("role", "?") if isinstance(msg, dict) else "?"
         content = msg.get("content", "") if isinstance(msg, dict) else msg
-        ui.show_text(f"{i + 1}. {role}", content)
+        widgets.show_text(f"{i + 1}. {role}", content)
 else:
-    ui.show_text("Prompt", ex.get("prompt"))
+    widgets.show_text("Prompt", ex.get("prompt"))
     if kind != "prompt":
-        ui.show_text("Response", ex.get("response"))
+        widgets.show_text("Response", ex.get("response"))
 with st.expander("Original record (JSON)"):
     st.code(json.dumps(ex.get("record"), indent=2, ensure_ascii=False), language="json", wrap_lines=True)
 
@@ -114,26 +115,26 @@ why = st.text_input("Why (optional)", key="inspect:why", placeholder="e.g. trunc
 a = st.columns(3)
 if a[0].button("Always include", key="inspect:include", icon=":material/add_circle:", type="primary",
                disabled=pin == "include"):
-    ws.add_decisions([example_id], "include", who=ui.curator(), why=why or None)
+    ws.add_decisions([example_id], "include", who=state.curator(), why=why or None)
     st.rerun()
 if a[1].button("Never include", key="inspect:exclude", icon=":material/remove_circle:", disabled=pin == "exclude"):
-    ws.add_decisions([example_id], "exclude", who=ui.curator(), why=why or None)
+    ws.add_decisions([example_id], "exclude", who=state.curator(), why=why or None)
     st.rerun()
 if a[2].button("Unpin", key="inspect:unpin", icon=":material/undo:", disabled=pin == "none"):
-    ws.add_decisions([example_id], "unpin", who=ui.curator(), why=why or None)
+    ws.add_decisions([example_id], "unpin", who=state.curator(), why=why or None)
     st.rerun()
 t = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
 new_tag = t[0].text_input("Add a tag", key="inspect:tag")
 if t[1].button("Tag", key="inspect:tag_btn", disabled=not new_tag.strip()):
-    ws.add_decisions([example_id], "tag", who=ui.curator(), value=new_tag.strip(), why=why or None)
+    ws.add_decisions([example_id], "tag", who=state.curator(), value=new_tag.strip(), why=why or None)
     st.rerun()
 rm = t[2].selectbox("Remove a tag", my_tags or ["(no tags)"], key="inspect:untag", disabled=not my_tags)
 if t[3].button("Untag", key="inspect:untag_btn", disabled=not my_tags):
-    ws.add_decisions([example_id], "untag", who=ui.curator(), value=rm)
+    ws.add_decisions([example_id], "untag", who=state.curator(), value=rm)
     st.rerun()
 note = st.text_area("Note", key="inspect:note", height=80)
 if st.button("Save note", key="inspect:note_btn", disabled=not note.strip()):
-    ws.add_decisions([example_id], "note", who=ui.curator(), value=note.strip())
+    ws.add_decisions([example_id], "note", who=state.curator(), value=note.strip())
     st.rerun()
 log = ws.decisions(example_id)
 if len(log):
@@ -141,42 +142,38 @@ if len(log):
     st.dataframe(log[["id", "action", "value", "who", "why", "at", "undoes"]], hide_index=True, width="stretch")
     last = int(log.iloc[-1]["id"])
     if st.button(f"Undo decision #{last}", key="inspect:undo", icon=":material/undo:"):
-        ws.undo_decision(last, who=ui.curator())
+        ws.undo_decision(last, who=state.curator())
         st.rerun()
 
 # ------------------------------------------------------------------------------------------------ why in / out
 st.subheader("Why selected or dropped")
-sub = ui.current_subset(ws)
+sub = state.current_subset(ws)
 if sub is None:
     st.caption("No ranking yet — compute one on the Select page.")
 else:
     ranking, chosen = sub
-    got = ui.try_import("curation.select", "explain")
-    if got is None:
-        st.caption("`curation.select.explain` is not in this checkout.")
-    else:
-        inc, exc = ui.pin_arrays(ws)
-        try:
-            e = got[0](ws, ranking, chosen, int(rid), model=MODEL, pins_exclude=exc)
-            (st.success if e["selected"] else st.warning)(
-                f"{'Selected' if e['selected'] else 'Dropped'} by `{ranking.method}` at a budget of "
-                f"{len(chosen):,}: {e['reason']}.")
-            if e.get("gains_meaning") and e.get("gains_meaning") != "none":
-                st.caption(f"Gain = {e['gains_meaning']}.")
-            if e.get("nearest_selected") is not None and not e["selected"]:
-                ns = int(e["nearest_selected"])
-                st.caption(f"Nearest selected example: row {ns} (cosine {e['similarity']:.3f})")
-                st.text(str(ui.load_excerpts(P, S).get(ns, "")))
-        except CurationError as exc_:
-            st.info(str(exc_))
+    _, exc = state.pin_arrays(ws)
+    try:
+        e = explain(ws, ranking, chosen, int(rid), model=MODEL, pins_exclude=exc)
+        (st.success if e["selected"] else st.warning)(
+            f"{'Selected' if e['selected'] else 'Dropped'} by `{ranking.method}` at a budget of "
+            f"{len(chosen):,}: {e['reason']}.")
+        if e.get("gains_meaning") and e.get("gains_meaning") != "none":
+            st.caption(f"Gain = {e['gains_meaning']}.")
+        if e.get("nearest_selected") is not None and not e["selected"]:
+            ns = int(e["nearest_selected"])
+            st.caption(f"Nearest selected example: row {ns} (cosine {e['similarity']:.3f})")
+            st.text(str(state.load_excerpts(P, S).get(ns, "")))
+    except CurationError as exc_:
+        st.info(str(exc_))
 
 # ------------------------------------------------------------------------------------------------ scores
 st.subheader("Scores")
-defs = ui.load_score_defs(P, S)
+defs = state.load_score_defs(P, S)
 if defs.empty:
     st.caption("No scores yet — run Score / Analyze on the Data page.")
 else:
-    tbl = ui.load_scores(P, S, tuple(defs["key"]))
+    tbl = state.load_scores(P, S, tuple(defs["key"]))
     r = tbl[tbl["row_id"] == rid]
     if len(r):
         vals = r.iloc[0]
@@ -186,7 +183,7 @@ else:
             col = tbl[d.key].to_numpy(np.float64)
             pct = float(np.mean(col[np.isfinite(col)] <= v)) if v is not None and np.isfinite(v) else np.nan
             rows.append({"score": d.key, "value": v, "percentile": pct,
-                         "direction": ui.direction_text(d.higher_is_better),
+                         "direction": formatting.direction_text(d.higher_is_better),
                          "meaning": d.description or ""})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                      column_config={"value": st.column_config.NumberColumn(format="%.4g"),
@@ -195,7 +192,7 @@ else:
 
 # ------------------------------------------------------------------------------------------------ neighbours
 st.subheader("Nearest neighbours")
-g = ui.load_graph(P, S, MODEL)
+g = state.load_graph(P, S, MODEL)
 if g is None:
     st.caption("No neighbour graph — run Analyze on the Data page.")
 else:
@@ -204,7 +201,7 @@ else:
         st.caption("This example has no embedding yet.")
     else:
         nb = g.row_ids[g.idx[p]]
-        exc_s = ui.load_excerpts(P, S)
+        exc_s = state.load_excerpts(P, S)
         pin_of = dict(zip(pins["row_id"], pins["pin"]))
         nd = pd.DataFrame({"row_id": nb, "similarity": g.sim[p].astype(float),
                            "pin": [pin_of.get(int(x), "") for x in nb],
@@ -214,31 +211,32 @@ else:
                           column_config={"similarity": st.column_config.NumberColumn(format="%.3f")})
         sel = ev.selection.rows if ev is not None and hasattr(ev, "selection") else []
         if sel:
-            st.session_state[ui.K_INSPECT] = int(nd.iloc[sel[0]]["row_id"])
+            st.session_state[state.K_INSPECT] = int(nd.iloc[sel[0]]["row_id"])
             st.rerun()
 
 # ------------------------------------------------------------------------------------------------ duplicates
 st.subheader("Duplicate group")
-gk = ui.score_key_of(defs, "neardup_group") if not defs.empty else None
-ek = ui.score_key_of(defs, "exactdup_group") if not defs.empty else None
-if not gk and not ek:
+groups = {what: state.load_duplicate_groups(P, S, exact) for exact, what in
+          ((True, "exact duplicates (same content)"), (False, "near duplicates"))}
+if all(g is None for g in groups.values()):
     st.caption("No duplicate detection yet — run Analyze on the Data page.")
 else:
-    tbl = ui.load_scores(P, S, tuple(k for k in (gk, ek) if k))
-    mine = tbl[tbl["row_id"] == rid]
     shown = False
-    for k, what in ((ek, "exact duplicates (same content)"), (gk, "near duplicates")):
-        if not k or mine.empty:
+    for what, grp in groups.items():
+        if grp is None:
             continue
-        grp = mine.iloc[0][k]
-        if pd.isna(grp):
+        mine = grp.loc[grp["row_id"] == rid, "group"]
+        if mine.empty:
             continue
-        members = tbl.loc[tbl[k] == grp, "row_id"].to_numpy()
+        members = grp[grp["group"] == mine.iloc[0]]
+        rep = members.loc[members["is_rep"] > 0, "row_id"]
         shown = True
-        st.caption(f"{len(members)} {what}; the group's representative is row {int(grp)}")
-        exc_s = ui.load_excerpts(P, S)
-        st.dataframe(pd.DataFrame({"row_id": members, "representative": members == int(grp),
-                                   "excerpt": [exc_s.get(int(x), "") for x in members]}),
+        st.caption(f"{len(members)} {what}; the group's representative is row "
+                   f"{int(rep.iloc[0]) if len(rep) else int(mine.iloc[0])}")
+        exc_s = state.load_excerpts(P, S)
+        st.dataframe(pd.DataFrame({"row_id": members["row_id"].to_numpy(),
+                                   "representative": members["is_rep"].to_numpy() > 0,
+                                   "excerpt": [exc_s.get(int(x), "") for x in members["row_id"]]}),
                      hide_index=True, width="stretch", key=f"inspect:dup:{what}")
     if not shown:
         st.caption("No duplicate of this example was found.")

@@ -8,13 +8,13 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.store import filter_frame
-from pages import ui
+from views import formatting, state, widgets
 
-ws = ui.header("Scores", "Per-example signals: quality heuristics, model scores, density, duplicates. NaN means "
+ws = widgets.header("Scores", "Per-example signals: quality heuristics, model scores, density, duplicates. NaN means "
                "the score does not apply to that example.")
 P = str(ws.path)
-S = ui.stamp(ws)
-defs = ui.load_score_defs(P, S)
+S = state.stamp(ws)
+defs = state.load_score_defs(P, S)
 if defs.empty:
     st.info("No scores yet — run **Score** (and **Analyze**) on the Data page, or `python -m curation score "
             "heuristics`.", icon=":material/leaderboard:")
@@ -22,24 +22,24 @@ if defs.empty:
 
 
 keys = defs["key"].tolist()
-table = ui.load_scores(P, S, tuple(keys))
-directed = [r.key for r in defs.itertuples() if ui.direction(r.higher_is_better) is not None]
+table = state.load_scores(P, S, tuple(keys))
+directed = [r.key for r in defs.itertuples() if formatting.direction(r.higher_is_better) is not None]
 varied = [k for k in directed if table[k].nunique() > 1] or directed
 key = st.selectbox("Score", keys, key="scores:key", index=keys.index(varied[0]) if varied else 0,
-                   help="\n".join(f"- **{r.key}** ({ui.direction_text(r.higher_is_better)}): {r.description or ''}"
+                   help="\n".join(f"- **{r.key}** ({formatting.direction_text(r.higher_is_better)}): {r.description or ''}"
                                   for r in defs.itertuples()))
 d = defs.set_index("key").loc[key]
-st.caption(f"{ui.direction_text(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
+st.caption(f"{formatting.direction_text(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
 
-meta = ui.load_meta(P, S)
+meta = state.load_meta(P, S)
 vals = table[key].to_numpy(np.float64)
 finite = vals[np.isfinite(vals)]
 c = st.columns(5)
-c[0].metric("Examples with a value", ui.fmt_int(len(finite)), help=f"of {len(vals):,}")
-c[1].metric("Mean", ui.fmt_num(float(finite.mean()) if len(finite) else None))
-c[2].metric("Median", ui.fmt_num(float(np.median(finite)) if len(finite) else None))
-c[3].metric("Min", ui.fmt_num(float(finite.min()) if len(finite) else None))
-c[4].metric("Max", ui.fmt_num(float(finite.max()) if len(finite) else None))
+c[0].metric("Examples with a value", formatting.fmt_int(len(finite)), help=f"of {len(vals):,}")
+c[1].metric("Mean", formatting.fmt_num(float(finite.mean()) if len(finite) else None))
+c[2].metric("Median", formatting.fmt_num(float(np.median(finite)) if len(finite) else None))
+c[3].metric("Min", formatting.fmt_num(float(finite.min()) if len(finite) else None))
+c[4].metric("Max", formatting.fmt_num(float(finite.max()) if len(finite) else None))
 
 if len(finite) == 0:
     st.info("This score has no value for any example (not applicable to this data).")
@@ -49,10 +49,10 @@ if len(finite) == 0:
 lo, hi = float(finite.min()), float(finite.max())
 constant = lo == hi
 if constant:
-    st.info(f"Every example with a value has {ui.fmt_num(lo)}: nothing to threshold on this data.",
+    st.info(f"Every example with a value has {formatting.fmt_num(lo)}: nothing to threshold on this data.",
             icon=":material/info:")
     hi = lo + 1.0
-hib = ui.direction(d["higher_is_better"])
+hib = formatting.direction(d["higher_is_better"])
 default = float(np.quantile(finite, 0.05 if hib is True else 0.95)) if hib in (True, False) else lo
 t1, t2 = st.columns([3, 1])
 if constant:
@@ -68,7 +68,7 @@ flag &= np.isfinite(vals)
 
 fig = go.Figure(go.Histogram(x=finite, nbinsx=60, marker_color="#4C78A8"))
 fig.add_vline(x=thr, line_color="#E45756", line_dash="dash",
-              annotation_text=f"{int(flag.sum()):,} flagged ({ui.fmt_pct(flag.sum() / len(vals))})")
+              annotation_text=f"{int(flag.sum()):,} flagged ({formatting.fmt_pct(flag.sum() / len(vals))})")
 fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=key, yaxis_title="examples",
                   bargap=0.02)
 if not constant:
@@ -77,7 +77,7 @@ if not constant:
 # ------------------------------------------------------------------------------------------------ table
 st.subheader("Examples")
 frame = table.merge(meta[["row_id", "dataset", "label", "kind", "n_tokens"]], on="row_id", how="left")
-cond = st.text_input("Filter (SQL condition over the columns below)", key=ui.K_SCORE_FILTER,
+cond = st.text_input("Filter (SQL condition over the columns below)", key=state.K_SCORE_FILTER,
                      placeholder="label = 'coding' and n_tokens < 300",
                      help="One condition, evaluated in a sandbox that cannot touch the workspace. Column names "
                           "with ':' or '/' need double quotes, e.g. \"uniqueness:sentence-transformers/...\" > 0.3")
@@ -92,7 +92,7 @@ if only_flag:
 shown = frame[mask]
 asc = hib is not False
 shown = shown.sort_values(key, ascending=asc, na_position="last")
-exc_s = ui.load_excerpts(P, S)
+exc_s = state.load_excerpts(P, S)
 view = shown.head(2000).copy()
 view.insert(2, "excerpt", view["row_id"].map(exc_s))
 st.caption(f"{len(shown):,} examples match; showing the first {len(view):,} sorted by {key} (worst first). "
@@ -104,13 +104,13 @@ ev = st.dataframe(view[cols], hide_index=True, width="stretch", on_select="rerun
 rows = ev.selection.rows if ev is not None and hasattr(ev, "selection") else []
 if rows:
     rid = int(view.iloc[rows[0]]["row_id"])
-    st.session_state[ui.K_INSPECT] = rid
-    ui.link("pages/inspect.py", f"Inspect row {rid}", icon=":material/search:")
+    st.session_state[state.K_INSPECT] = rid
+    widgets.link("views/inspector.py", f"Inspect row {rid}", icon=":material/search:")
 
 with st.expander(f"Pin the {int(flag.sum()):,} flagged examples out", icon=":material/remove_circle:"):
     st.write("Adds an **exclude** pin for every example on the flagged side of the threshold (undoable from "
              "Inspect or the decision log).")
     if st.button("Pin flagged as exclude", key="scores:pin_out", disabled=not flag.any()):
         ids = table.loc[flag, "example_id"].tolist()
-        ws.add_decisions(ids, "exclude", who=ui.curator(), why=f"{key} {'<' if side == 'below' else '>'} {thr:.4g}")
+        ws.add_decisions(ids, "exclude", who=state.curator(), why=f"{key} {'<' if side == 'below' else '>'} {thr:.4g}")
         st.success(f"Pinned {len(ids):,} examples as exclude.")

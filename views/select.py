@@ -8,22 +8,24 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from curation.errors import CurationError
-from curation.select import SELECTORS, run_selection
+from curation.diagnostics.classes import js_divergence
+from curation.diagnostics.quality import mean_shift
+from curation.select import SELECTORS, advisor, run_selection
 from curation.subset import SubsetSpec
-from pages import ui
+from views import formatting, jobs, state, widgets
 
-ws = ui.header("Select", "A selection method ranks every example once; the budget then keeps the best prefix "
+ws = widgets.header("Select", "A selection method ranks every example once; the budget then keeps the best prefix "
                "(your pins always win: include pins are kept, exclude pins never are).")
 P = str(ws.path)
-S = ui.stamp(ws)
-MODEL = ui.default_model()
+S = state.stamp(ws)
+MODEL = state.MODEL
 
-meta = ui.load_meta(P, S)
+meta = state.load_meta(P, S)
 if meta.empty:
     st.info("No examples yet — add a dataset on the Data page.", icon=":material/info:")
     st.stop()
 
-defs = ui.load_score_defs(P, S)
+defs = state.load_score_defs(P, S)
 score_keys = defs["key"].tolist() if not defs.empty else []
 
 # ------------------------------------------------------------------------------------------------ compute a ranking
@@ -35,47 +37,47 @@ with st.expander("Compute a ranking", expanded=ws.rankings().empty, icon=":mater
         help="\n".join(f"- **{n}**: {c.description}. Gains: {c.gains_meaning}." for n, c in SELECTORS.items()))
     cls = SELECTORS[method]
     st.caption(f"{cls.description}. Needs: {', '.join(cls.needs) or 'nothing'}. Gains: {cls.gains_meaning}.")
-    params = ui.describe_param_widgets(cls, f"select:p:{method}", score_keys=score_keys)
+    params = widgets.describe_param_widgets(cls, f"select:p:{method}", score_keys=score_keys)
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
     seed = int(c1.number_input("Seed", value=0, step=1, key="select:seed", help="All randomness of the method"))
-    running = ui.job_running(ws, "ui:select")
+    running = jobs.job_running(ws, "ui:select")
     if c2.button("Compute ranking", key="select:run", type="primary", disabled=running):
-        def _job(prog: ui._Throttle, method: str = method, params: dict = dict(params), seed: int = seed) -> str:
+        def _job(prog: jobs.JobProgress, method: str = method, params: dict = dict(params), seed: int = seed) -> str:
             prog.stage = method
             return run_selection(ws, method, params, seed=seed, model=MODEL, progress=prog).method
-        ui.start_job(ws, "ui:select", "select", _job)
+        jobs.start_job(ws, "ui:select", "select", _job)
 
     @st.fragment(run_every=1.0 if running else None)
     def _select_job() -> None:
-        status = ui.render_job(ws, "ui:select", "Ranking")
+        status = jobs.render_job(ws, "ui:select", "Ranking")
         if status in ("done", "failed") and st.session_state.get("select:was_running"):
             st.session_state["select:was_running"] = False
-            res = ui.job_result(ws, "ui:select")
+            res = jobs.job_result(ws, "ui:select")
             if res:
-                st.session_state[ui.K_RANKING] = str(res)
+                st.session_state[state.K_RANKING] = str(res)
             st.rerun()
         st.session_state["select:was_running"] = status == "running"
 
     _select_job()
 
-rankings = ui.load_rankings(P, S)
+rankings = state.load_rankings(P, S)
 if rankings.empty:
     st.info("No ranking yet. Compute one above (e.g. **random** as a baseline, **facility** for coverage), or run "
             "`python -m curation select facility`.", icon=":material/info:")
     st.stop()
 
 rkeys = rankings["key"].tolist()
-cur = st.session_state.get(ui.K_RANKING)
+cur = st.session_state.get(state.K_RANKING)
 if cur not in rkeys:
     cur = rkeys[-1]
 rk = st.selectbox("Ranking", rkeys, index=rkeys.index(cur), key="select:ranking_w",
                   help="Every stored ranking of this workspace; the key names the method, its parameters and seed.")
-st.session_state[ui.K_RANKING] = rk
-ranking = ui.load_ranking(P, S, rk)
+st.session_state[state.K_RANKING] = rk
+ranking = state.load_ranking(P, S, rk)
 n_pool = len(ranking.order)
-labels, toks = ui.label_token_series(P, S)
+labels, toks = state.label_token_series(P, S)
 has_labels = labels.notna().any()
-scores_all = ui.load_scores(P, S, tuple(score_keys)) if score_keys else None
+scores_all = state.load_scores(P, S, tuple(score_keys)) if score_keys else None
 pool_ids = np.asarray(ranking.order, dtype=np.int64)
 
 
@@ -91,16 +93,13 @@ pool_counts = _class_counts(pool_ids, classes)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _advisor(path: str, data_stamp: str, key: str) -> dict | None:
+def _advisor(path: str, data_stamp: str, key: str) -> dict:
     """The budget advisor's coverage curve and plateau fit for one ranking (cached)."""
-    got = ui.try_import("curation.select", "advisor")
-    if got is None:
-        return None
-    g = ui.load_graph(path, data_stamp, MODEL)
+    g = state.load_graph(path, data_stamp, MODEL)
     if g is None:
         return {"error": "no neighbour graph — run Analyze on the Data page"}
     try:
-        return got[0](ui.load_ranking(path, data_stamp, key), graph=g).to_dict()
+        return advisor(state.load_ranking(path, data_stamp, key), graph=g).to_dict()
     except CurationError as exc:
         return {"error": str(exc)}
 
@@ -108,9 +107,9 @@ def _advisor(path: str, data_stamp: str, key: str) -> dict | None:
 @st.fragment
 def budget_panel() -> None:
     """Budget, quotas and everything that depends on them. Reruns alone when the slider moves."""
-    b = ui.budget_state()
+    b = state.budget_state()
     c1, c2, c3 = st.columns([1, 3, 1.3])
-    unit = c1.segmented_control("Budget in", ui.BUDGET_UNITS, default=b["unit"] if b["unit"] in ui.BUDGET_UNITS
+    unit = c1.segmented_control("Budget in", state.BUDGET_UNITS, default=b["unit"] if b["unit"] in state.BUDGET_UNITS
                                 else "%", key="select:unit_w", required=True)
     unit = unit or "%"
     total_tokens = int(toks.reindex(pool_ids).fillna(0).sum())
@@ -127,7 +126,7 @@ def budget_panel() -> None:
         v = int(np.clip(b["value"] if b["unit"] == "tokens" else hi // 10, 0, hi))
         value = c2.slider("Budget (tokens)", 0, hi, v, step, key="select:budget:tokens")
     qmode = b["quota"] if isinstance(b["quota"], str) else ("custom" if isinstance(b["quota"], dict) else "none")
-    quota_mode = c3.selectbox("Class quotas", ui.QUOTA_MODES, index=ui.QUOTA_MODES.index(qmode),
+    quota_mode = c3.selectbox("Class quotas", state.QUOTA_MODES, index=state.QUOTA_MODES.index(qmode),
                               key="select:quota_w", disabled=not has_labels,
                               help="proportional: each class keeps its pool share; balanced: equal shares (a "
                                    "small class gives its leftover to the others); custom: min/max rows per class."
@@ -143,32 +142,31 @@ def budget_panel() -> None:
                                 width="stretch")
         quota = {"min": {r["class"]: int(r["min rows"]) for _, r in edited.iterrows() if r["min rows"] > 0},
                  "max": {r["class"]: int(r["max rows"]) for _, r in edited.iterrows() if r["max rows"] < r["pool"]}}
-    st.session_state[ui.K_BUDGET_UNIT] = unit
-    st.session_state[ui.K_BUDGET_VALUE] = float(value)
-    st.session_state[ui.K_QUOTA] = quota
+    st.session_state[state.K_BUDGET_UNIT] = unit
+    st.session_state[state.K_BUDGET_VALUE] = float(value)
+    st.session_state[state.K_QUOTA] = quota
 
     try:
         spec = SubsetSpec(ranking=rk, budget=float(value), unit=unit, quota=quota)
-        sub = ui.resolve_spec(ws, spec)
+        sub = state.resolve_spec(ws, spec)
     except CurationError as e:
         st.error(str(e))
         return
     chosen, inc, exc = sub.row_ids, sub.include, sub.exclude
-    st.session_state[ui.K_BUDGET] = len(chosen)
+    st.session_state[state.K_BUDGET] = len(chosen)
 
     sub_counts = _class_counts(chosen, classes)
     n_tok = int(toks.reindex(chosen).fillna(0).sum())
     m = st.columns(5)
-    m[0].metric("Selected", ui.fmt_int(len(chosen)), help="Rows in the subset (include pins count)")
-    m[1].metric("Share of pool", ui.fmt_pct(len(chosen) / max(n_pool, 1)))
-    m[2].metric("Tokens", ui.fmt_int(n_tok), help=f"of {total_tokens:,} in the pool")
+    m[0].metric("Selected", formatting.fmt_int(len(chosen)), help="Rows in the subset (include pins count)")
+    m[1].metric("Share of pool", formatting.fmt_pct(len(chosen) / max(n_pool, 1)))
+    m[2].metric("Tokens", formatting.fmt_int(n_tok), help=f"of {total_tokens:,} in the pool")
     m[3].metric("Pins", f"{len(inc):,} in · {len(exc):,} out", help="Include pins are always kept; exclude pins "
                                                                      "never are")
     js = None
-    got_js = ui.try_import("curation.diagnostics.classes", "js_divergence")
-    if got_js and len(chosen) and has_labels:
-        js = got_js[0](pool_counts, sub_counts)
-    m[4].metric("Class drift (JS)", ui.fmt_num(js), help="Jensen–Shannon divergence of the class mix, subset vs "
+    if len(chosen) and has_labels:
+        js = js_divergence(pool_counts, sub_counts)
+    m[4].metric("Class drift (JS)", formatting.fmt_num(js), help="Jensen–Shannon divergence of the class mix, subset vs "
                 "pool, in [0, 1]; 0 = same mix. The Balance page has the full report card.")
 
     tab_mix, tab_q, tab_adv, tab_cmp, tab_rows = st.tabs(["Class mix", "Quality", "Budget advisor",
@@ -179,8 +177,8 @@ def budget_panel() -> None:
         else:
             shares = pd.DataFrame({"class": classes, "pool": pool_counts / max(pool_counts.sum(), 1),
                                    "subset": sub_counts / max(sub_counts.sum(), 1)})
-            fig = go.Figure([go.Bar(name="pool", x=shares["class"].map(ui.escape_hover), y=shares["pool"]),
-                             go.Bar(name="subset", x=shares["class"].map(ui.escape_hover), y=shares["subset"])])
+            fig = go.Figure([go.Bar(name="pool", x=shares["class"].map(formatting.escape_hover), y=shares["pool"]),
+                             go.Bar(name="subset", x=shares["class"].map(formatting.escape_hover), y=shares["subset"])])
             fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=10, b=10),
                               yaxis=dict(tickformat=".0%", title="share"))
             st.plotly_chart(fig, key="select:mix")
@@ -188,23 +186,11 @@ def budget_panel() -> None:
         if scores_all is None:
             st.caption("No scores yet — run scorers on the Data page.")
         else:
-            rows = []
-            sidx = pd.Index(scores_all["row_id"].to_numpy())
-            pos_pool = sidx.get_indexer(pool_ids)
-            pos_sub = sidx.get_indexer(chosen)
-            for r in defs.itertuples():
-                if ui.direction(r.higher_is_better) is None:
-                    continue
-                col = scores_all[r.key].to_numpy(np.float64)
-                a, s_ = col[pos_pool[pos_pool >= 0]], col[pos_sub[pos_sub >= 0]]
-                if not np.isfinite(a).any():
-                    continue
-                pm = float(np.nanmean(a))
-                sm = float(np.nanmean(s_)) if np.isfinite(s_).any() else float("nan")
-                rows.append({"score": r.key, "direction": ui.direction_text(r.higher_is_better),
-                             "pool mean": pm, "subset mean": sm, "change": sm - pm})
-            if rows:
-                st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+            directions = {r.key: formatting.direction(r.higher_is_better) for r in defs.itertuples()}
+            shift = mean_shift(scores_all, directions, pool_ids, chosen)
+            if len(shift):
+                shift.insert(1, "direction", shift.pop("higher_is_better").map(formatting.direction_text))
+                st.dataframe(shift, hide_index=True, width="stretch",
                              column_config={c: st.column_config.NumberColumn(format="%.4g")
                                             for c in ("pool mean", "subset mean", "change")})
             else:
@@ -213,9 +199,7 @@ def budget_panel() -> None:
         st.caption("Coverage of the pool (mean similarity to the nearest selected example) along this ranking, "
                    "with an exponential plateau fit (Khera et al.): past the marked budget, extra rows add little.")
         adv = _advisor(P, S, rk)
-        if adv is None:
-            st.caption("The budget advisor (`curation.select.advisor`) is not in this checkout.")
-        elif "error" in adv:
+        if "error" in adv:
             st.info(adv["error"])
         else:
             xb = np.asarray(adv["budgets"], dtype=float)
@@ -231,22 +215,22 @@ def budget_panel() -> None:
                               yaxis_title=adv["metric"])
             st.plotly_chart(fig, key="select:advisor")
             st.caption(f"Suggested budget: about **{adv['plateau_budget']:,}** rows "
-                       f"({ui.fmt_pct(adv['plateau_budget'] / max(n_pool, 1))} of the pool).")
+                       f"({formatting.fmt_pct(adv['plateau_budget'] / max(n_pool, 1))} of the pool).")
     with tab_cmp:
         others = [k for k in rkeys if k != rk]
         if not others:
             st.caption("Only one ranking stored: compute another one to compare.")
         else:
             other = st.selectbox("Compare with", others, key="select:cmp")
-            chosen2 = ui.resolve_spec(ws, spec.replace(ranking=other)).row_ids
+            chosen2 = state.resolve_spec(ws, spec.replace(ranking=other)).row_ids
             a_set, b_set = set(chosen.tolist()), set(np.asarray(chosen2).tolist())
             both = len(a_set & b_set)
             cc = st.columns(4)
-            cc[0].metric("Overlap", ui.fmt_int(both))
-            cc[1].metric("Jaccard", ui.fmt_num(both / max(len(a_set | b_set), 1)))
-            cc[2].metric("Only this ranking", ui.fmt_int(len(a_set - b_set)))
-            cc[3].metric("Only the other", ui.fmt_int(len(b_set - a_set)))
-            exc_s = ui.load_excerpts(P, S)
+            cc[0].metric("Overlap", formatting.fmt_int(both))
+            cc[1].metric("Jaccard", formatting.fmt_num(both / max(len(a_set | b_set), 1)))
+            cc[2].metric("Only this ranking", formatting.fmt_int(len(a_set - b_set)))
+            cc[3].metric("Only the other", formatting.fmt_int(len(b_set - a_set)))
+            exc_s = state.load_excerpts(P, S)
             for title, ids in (("Kept here, dropped by the other", sorted(a_set - b_set)),
                                ("Kept by the other, dropped here", sorted(b_set - a_set))):
                 st.caption(f"{title} (first 200)")
@@ -257,14 +241,14 @@ def budget_panel() -> None:
         d = meta.set_index("row_id").reindex(chosen[:1000])[["example_id", "dataset", "label", "n_tokens"]]
         d = d.reset_index()
         d.insert(0, "rank", np.arange(1, len(d) + 1))
-        d["excerpt"] = d["row_id"].map(ui.load_excerpts(P, S))
+        d["excerpt"] = d["row_id"].map(state.load_excerpts(P, S))
         st.caption(f"The first {min(1000, len(chosen)):,} rows of the subset, in order (select one to inspect).")
         ev = st.dataframe(d, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                           key="select:rows")
         picked = (ev.selection.rows if ev is not None and hasattr(ev, "selection") else [])
         if picked:
-            st.session_state[ui.K_INSPECT] = int(d.iloc[picked[0]]["row_id"])
-            ui.link("pages/inspect.py", f"Inspect row {int(d.iloc[picked[0]]['row_id'])}",
+            st.session_state[state.K_INSPECT] = int(d.iloc[picked[0]]["row_id"])
+            widgets.link("views/inspector.py", f"Inspect row {int(d.iloc[picked[0]]['row_id'])}",
                          icon=":material/search:")
 
 

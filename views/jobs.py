@@ -1,0 +1,130 @@
+"""The background-job runner of the dashboard: a job runs in a thread of this server and records its status and
+progress in the workspace's ``jobs`` table, so a progress bar survives a page change and shows in every session
+(and beside jobs started from the CLI)."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from curation.errors import CurationError
+from curation.store import Workspace
+from views.formatting import fmt_int
+
+class JobProgress:
+    """The ``progress(done, total)`` callback a background job gets: writes progress to the workspace job row at
+    most every ``every`` seconds (and always at the end). ``stage`` is shown beside the bar."""
+
+    def __init__(self, ws: Workspace, key: str, kind: str, every: float = 0.5) -> None:
+        self.ws, self.key, self.kind, self.every = ws, key, kind, every
+        self.last = 0.0
+        self.stage = ""
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every and done < total:
+            return
+        self.last = now
+        self.ws.set_job(self.key, kind=self.kind, status="running", done=int(done), total=int(total),
+                        message=self.stage)
+
+    def factory(self, stage: str) -> Callable[[int, int], None]:
+        """For engine functions taking ``progress(desc) -> callback`` (run_scorers, demo builder)."""
+        self.stage = stage
+        self.last = 0.0
+        return self
+
+
+@st.cache_resource(show_spinner=False)
+def threads() -> dict[str, threading.Thread]:
+    return {}
+
+
+def job_running(ws: Workspace, key: str) -> bool:
+    t = threads().get(f"{ws.path}::{key}")
+    return t is not None and t.is_alive()
+
+
+def start_job(ws: Workspace, key: str, kind: str, fn: Callable[[JobProgress], Any]) -> bool:  # noqa: ANN401
+    """Run ``fn(progress)`` in a background thread of this server, recording status in the workspace job ``key``
+    (so a progress bar survives a page change and shows in any session). Returns False when already running."""
+    reg = threads()
+    rk = f"{ws.path}::{key}"
+    if rk in reg and reg[rk].is_alive():
+        return False
+    prog = JobProgress(ws, key, kind)
+
+    def body() -> None:
+        try:
+            import torch
+
+            torch.set_num_threads(1)
+        except ImportError:  # pragma: no cover
+            pass
+        try:
+            ws.set_job(key, kind=kind, status="running", message="starting")
+            result = fn(prog)
+            j = ws.job(key) or {}
+            ws.set_job(key, kind=kind, status="done", done=int(j.get("total") or 1), total=int(j.get("total") or 1),
+                       message="done", params={"result": result if isinstance(result, (str, int, float)) else None})
+        except Exception as exc:  # noqa: BLE001 - shown to the user on the page
+            msg = str(exc) if isinstance(exc, CurationError) else f"{type(exc).__name__}: {exc}"
+            try:
+                ws.set_job(key, kind=kind, status="failed", message=msg[:1000])
+            except Exception:  # noqa: BLE001
+                traceback.print_exc()
+
+    t = threading.Thread(target=body, name=f"curation-job-{key}", daemon=True)
+    reg[rk] = t
+    t.start()
+    return True
+
+
+def job_result(ws: Workspace, key: str) -> Any:  # noqa: ANN401
+    """What the job's function returned (a str/number), once it is done; else None."""
+    j = ws.job(key)
+    if not j or j.get("status") != "done":
+        return None
+    p = j.get("params")
+    p = json.loads(p) if isinstance(p, str) else (p or {})
+    return p.get("result")
+
+
+def job_status(ws: Workspace, key: str) -> dict | None:
+    """The job row; ``here`` tells whether a thread of this server runs it (a "running" job without one was
+    started by another process, e.g. the CLI, or interrupted by a server restart)."""
+    j = ws.job(key)
+    if j is None:
+        return None
+    j["here"] = job_running(ws, key)
+    return j
+
+
+def render_job(ws: Workspace, key: str, label: str) -> str | None:
+    """Progress bar / result line of one UI job. Returns its status (None when never started)."""
+    j = job_status(ws, key)
+    if j is None:
+        return None
+    status = j.get("status")
+    done, total = int(j.get("done") or 0), int(j.get("total") or 0)
+    msg = str(j.get("message") or "")
+    if status == "running":
+        frac = min(1.0, done / total) if total else 0.0
+        where = "" if j["here"] else " (not run by this server: another process, or interrupted by a restart)"
+        st.progress(frac, text=f"{label}: {msg + ' — ' if msg else ''}{fmt_int(done)} / {fmt_int(total)}{where}")
+    elif status == "done":
+        st.success(f"{label}: done", icon=":material/check_circle:")
+    elif status == "failed":
+        st.error(f"{label} failed: {msg}")
+    elif status == "interrupted":
+        st.warning(f"{label} was interrupted; start it again (finished batches are kept).")
+    return status
+
+
+def any_job_running(ws: Workspace, keys: list[str]) -> bool:
+    return any(job_running(ws, k) for k in keys)

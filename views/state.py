@@ -1,0 +1,236 @@
+"""Session state and cached workspace reads shared by the pages: the session keys, the workspace handle, the
+curator's name, cached loaders and the current subset.
+
+* The DuckDB workspace is the only state that must survive a restart; ``st.session_state`` holds view state only
+  (which ranking is shown, the budget, the map selection, the example being inspected).
+* Cached loaders take the workspace path and :meth:`Workspace.data_stamp` as arguments, so anything computed in the
+  workspace (by this server, another session or the CLI) invalidates them at the next rerun. Decisions (pins, tags,
+  notes) are never cached: they are read fresh (one small query).
+* The current subset is a :class:`curation.subset.SubsetSpec` built from the Select page's view state and resolved
+  by :func:`curation.subset.resolve`, like everywhere else.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from curation.clusters import cluster_labels
+from curation.dedup import duplicate_groups
+from curation.embed import DEFAULT_MODEL
+from curation.errors import CurationError
+from curation.graph import KnnGraph, load_graph as _load_graph_engine
+from curation.projection import latest_projection, projection_frame
+from curation.store import Ranking, Workspace, default_workspace_path
+from curation.subset import Subset, SubsetSpec, resolve
+from curation.subset import pin_arrays as _pin_arrays
+from views.formatting import escape_hover
+
+# ---------------------------------------------------------------------------------------------- session keys
+K_WORKSPACE = "workspace_path"     # str: workspace file chosen on the Data page
+K_CURATOR = "curator"              # str: name recorded with every decision
+K_RANKING = "ranking_key"          # str: the ranking shown on Select / Map / Balance / Export
+K_BUDGET = "budget_rows"           # int: rows in the current subset (after pins, quotas and the budget)
+K_BUDGET_UNIT = "budget_unit"      # "rows" | "%" | "tokens"
+K_BUDGET_VALUE = "budget_value"    # float: the budget in its unit
+K_QUOTA = "class_quota"            # None, "proportional", "balanced" or {"min": {...}, "max": {...}}
+K_MAP_SELECTION = "map_selection"  # list[int]: row ids selected on the map (box / lasso / click)
+K_INSPECT = "inspect_row"          # int: row id opened on the Inspect page
+K_SCORE_FILTER = "score_filter"    # str: SQL condition typed on the Scores page
+
+BUDGET_UNITS = ("rows", "%", "tokens")
+QUOTA_MODES = ("none", "proportional", "balanced", "custom")
+MODEL = DEFAULT_MODEL
+"""The embedding model the pages show (the engine's default)."""
+
+
+# ---------------------------------------------------------------------------------------------- workspace
+def workspace_path() -> Path:
+    """The workspace of this session: chosen on the Data page, else $CURATION_WORKSPACE or the default."""
+    p = st.session_state.get(K_WORKSPACE)
+    return Path(p) if p else default_workspace_path()
+
+
+@st.cache_resource(show_spinner=False)
+def workspace_at(path: str) -> Workspace:
+    """The Workspace handle of ``path`` (an absolute path), shared by every session of this server. It opens a
+    DuckDB connection per operation, so it is safe across sessions and threads. Raises CurationError."""
+    return Workspace(path)
+
+
+def workspace() -> Workspace:
+    """The Workspace of this session; an unusable file is shown with st.error and the page stops."""
+    try:
+        return workspace_at(str(Path(workspace_path()).expanduser().resolve()))
+    except CurationError as exc:
+        st.error(str(exc))
+        st.stop()
+        raise  # pragma: no cover - st.stop raises
+
+
+def curator() -> str:
+    """Name recorded with every decision of this session."""
+    name = st.session_state.get(K_CURATOR)
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    return os.environ.get("CURATION_USER") or os.environ.get("USER") or "curator"
+
+
+def stamp(ws: Workspace) -> str:
+    """The workspace's data stamp (cache key for every loader below)."""
+    return ws.data_stamp()
+
+
+# ---------------------------------------------------------------------------------------------- cached loaders
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_meta(path: str, data_stamp: str) -> pd.DataFrame:
+    """row_id, example_id, dataset, kind, label, n_tokens of every example (no text), by row_id."""
+    return workspace_at(path).examples(["row_id", "example_id", "dataset", "kind", "label", "n_tokens"])
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_excerpts(path: str, data_stamp: str, max_chars: int = 160) -> pd.Series:
+    """Excerpt (raw text) per row_id, indexed by row_id."""
+    df = workspace_at(path).excerpts(max_chars=max_chars)
+    return df.set_index("row_id")["excerpt"]
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_hover(path: str, data_stamp: str) -> pd.Series:
+    """Hover text per row_id: the excerpt truncated, HTML-escaped and wrapped (see :func:`escape_hover`)."""
+    exc = load_excerpts(path, data_stamp)
+    return pd.Series([escape_hover(t) for t in exc.to_numpy()], index=exc.index)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_score_defs(path: str, data_stamp: str) -> pd.DataFrame:
+    return workspace_at(path).score_defs()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_scores(path: str, data_stamp: str, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Wide score table: row_id, example_id and one column per key."""
+    return workspace_at(path).scores(list(keys))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_projection(path: str, data_stamp: str, key: str) -> pd.DataFrame:
+    """row_id, x, y of a stored projection."""
+    return projection_frame(workspace_at(path), key)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_rankings(path: str, data_stamp: str) -> pd.DataFrame:
+    return workspace_at(path).rankings()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_ranking(path: str, data_stamp: str, key: str) -> Ranking | None:
+    return workspace_at(path).ranking(key)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def load_graph(path: str, data_stamp: str, model: str, k: int = 15) -> KnnGraph | None:
+    """The stored neighbour graph of ``model``, or None when none is built."""
+    try:
+        return _load_graph_engine(workspace_at(path), model=model, k=k)
+    except CurationError:
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_cluster_labels(path: str, data_stamp: str, key: str) -> pd.DataFrame | None:
+    try:
+        return cluster_labels(workspace_at(path), key=key)
+    except CurationError:
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def load_duplicate_groups(path: str, data_stamp: str, exact: bool) -> pd.DataFrame | None:
+    """:func:`curation.dedup.duplicate_groups` (row_id, example_id, group, size, is_rep), or None when the
+    duplicates were not computed."""
+    try:
+        return duplicate_groups(workspace_at(path), model=MODEL, exact=exact)
+    except CurationError:
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def label_token_series(path: str, data_stamp: str) -> tuple[pd.Series, pd.Series]:
+    """(labels, n_tokens) as pd.Series indexed by row_id: what :func:`curation.subset.resolve` would read for the
+    label column "label" (cached by the workspace's data stamp, so a budget change reads nothing)."""
+    meta = load_meta(path, data_stamp)
+    idx = meta["row_id"].to_numpy()
+    return (pd.Series(meta["label"].to_numpy(object), index=idx),
+            pd.Series(meta["n_tokens"].fillna(0).to_numpy(np.float64), index=idx))
+
+
+def latest_projection_key(ws: Workspace) -> str | None:
+    return latest_projection(ws)
+
+
+def pins_frame(ws: Workspace) -> pd.DataFrame:
+    """Current pins, read fresh (never cached)."""
+    return ws.pins()
+
+
+def pin_arrays(ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    """(include row ids, exclude row ids) of the current pins as int64 arrays, read fresh."""
+    return _pin_arrays(ws)
+
+
+def score_key_of(defs: pd.DataFrame, name: str) -> str | None:
+    """The first stored score key whose name (the part before ':') is ``name``."""
+    if defs.empty:
+        return None
+    hit = defs[defs["key"].str.split(":").str[0] == name]
+    return None if hit.empty else str(hit.iloc[0]["key"])
+
+
+# ---------------------------------------------------------------------------------------------- the current subset
+def budget_state() -> dict:
+    """The current subset's parameters (view state): ranking key, unit, value, quota."""
+    return {"ranking": st.session_state.get(K_RANKING), "unit": st.session_state.get(K_BUDGET_UNIT, "%"),
+            "value": st.session_state.get(K_BUDGET_VALUE, 10.0), "quota": st.session_state.get(K_QUOTA)}
+
+
+def current_spec(ws: Workspace, *, ranking_key: str | None = None) -> SubsetSpec | None:
+    """The SubsetSpec chosen on the Select page (ranking, budget, quota; current pins), or None when no ranking
+    exists. Uses the newest stored ranking when none is chosen."""
+    b = budget_state()
+    key = ranking_key or b["ranking"]
+    if not key:
+        r = load_rankings(str(ws.path), stamp(ws))
+        if r.empty:
+            return None
+        key = str(r.iloc[-1]["key"])
+    return SubsetSpec(ranking=key, budget=b["value"], unit=b["unit"], quota=b["quota"] or None)
+
+
+def resolve_spec(ws: Workspace, spec: SubsetSpec) -> Subset:
+    """:func:`curation.subset.resolve` with the cached ranking, labels and token counts of this workspace."""
+    P, S = str(ws.path), stamp(ws)
+    ranking = load_ranking(P, S, spec.ranking) if spec.ranking else None
+    if spec.ranking and ranking is None:
+        raise CurationError(f"no ranking {spec.ranking!r} in workspace {ws.path}; compute one on the Select page")
+    labels, toks = label_token_series(P, S)
+    plain = spec.label_column == "label" and spec.datasets is None
+    return resolve(ws, spec, ranking=ranking, labels=labels if plain else None, n_tokens=toks)
+
+
+def current_subset(ws: Workspace, *, ranking_key: str | None = None) -> tuple[Ranking, np.ndarray] | None:
+    """(ranking, selected row ids) of :func:`current_spec` (pins applied), or None when no ranking exists (an
+    unusable spec is shown with st.error)."""
+    spec = current_spec(ws, ranking_key=ranking_key)
+    if spec is None:
+        return None
+    try:
+        sub = resolve_spec(ws, spec)
+    except CurationError as exc:
+        st.error(str(exc))
+        return None
+    return sub.ranking, sub.row_ids
