@@ -32,6 +32,10 @@ DEVICE_HELP = ("where the model runs: cpu, cuda, cuda:N or mps (default: CUDA if
 STATIC_HELP = ("a model2vec distillation of MiniLM, ~100x faster on a CPU, stored under its own model key; "
                "first look, 33%% neighbour agreement with MiniLM: the pages and selection keep using MiniLM")
 
+RAY_HELP = ("compute on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes the "
+            "workspace, committing as results arrive. No ADDRESS: start Ray on this machine; auto: the cluster of "
+            "this node; ray://HEAD:10001: a remote cluster (Ray Client)")
+
 EPILOG = """\
 typical session:
   python -m curation demo                          # build the demo workspace (data/workspace.duckdb)
@@ -72,6 +76,7 @@ def _cmd_embed(args: argparse.Namespace, ws: Workspace) -> int:
     report = embed_workspace(ws, STATIC_MODEL if getattr(args, "fast", False) else args.model, batch_size=args.batch_size, limit=getattr(args, "limit", None),
                              commit_every=getattr(args, "commit_every", 1024), device=args.device,
                              cache=not getattr(args, "no_cache", False),
+                             ray=getattr(args, "ray", None),
                              progress=tqdm_progress("embedding", "text"))
     print(report.summary())
     return 0
@@ -159,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sentence-transformers model: the default loads offline; or a local folder / hub name; "
                    f"or `static` ({STATIC_HELP})")
     e.add_argument("--fast", action="store_true", help=f"same as --model static: {STATIC_HELP}")
+    e.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS", help=RAY_HELP)
     e.add_argument("--batch-size", type=int, default=None, help="texts per forward pass (default: 64 on the "
                    "CPU, more on a GPU)")
     e.add_argument("--device", default=None, help=DEVICE_HELP)

@@ -192,8 +192,12 @@ class EmbedReport:
 
 def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: int | None = None,
                     commit_every: int = 1024, limit: int | None = None, progress: Progress | None = None,
-                    device: str | None = None, cache: bool = True) -> EmbedReport:
+                    device: str | None = None, cache: bool = True, ray: str | None = None) -> EmbedReport:
     """Embed every example's ``embed_text`` that has no vector under ``model`` yet.
+
+    ray: compute on a Ray cluster instead of in this process (``"local"``: a local instance, or the one already
+    initialised in this process; ``"auto"`` / ``"ray://HEAD:10001"``: a cluster; see :mod:`curation.ray_exec`).
+    Workers embed, this process alone writes the workspace as results arrive; ``device`` then applies on the workers.
 
     cache: first copy what the user's embedding cache (shared by all workspaces, see :mod:`curation.embed_cache`)
     already holds, and add what is embedded to it; ``False`` (or ``$CURATION_EMBED_CACHE=off``) skips it.
@@ -212,9 +216,12 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     from curation.static_embed import STATIC_MODEL
 
     key = model_key(model)
-    dev = resolve_device(device)
+    dev = resolve_device(device) if ray is None else (device or "auto")   # Ray: resolved on each worker
     if key == STATIC_MODEL:                # numpy on the CPU whatever the device; large batches are cheap
         dev = "cpu"
+    ray_batch = int(batch_size) if batch_size else None       # Ray: None = each worker picks for its device
+    if ray is not None and not batch_size:
+        batch_size = 1024 if key == STATIC_MODEL else 64
     batch_size = int(batch_size) if batch_size else (1024 if key == STATIC_MODEL else auto_batch_size(dev, 64))
     if batch_size < 1:
         raise CurationError(f"batch_size must be at least 1, got {batch_size}")
@@ -235,11 +242,24 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
         status = "done" if limit is None or limit >= total_distinct else "partial"
         ws.set_job(job, kind="embed", status=status, done=done_before + n_from_cache, total=n_all, params=params)
         return EmbedReport(key, n_all, done_before, 0, time.perf_counter() - t0, dev, batch_size, n_from_cache)
-    m = load_model(key, dev)
     # Longest first: sentence-transformers sorts within a call, we sort across the whole job.
     lengths = todo["embed_text"].str.len().to_numpy()
     todo = todo.iloc[np.argsort(-lengths, kind="stable")]
     done_before += n_from_cache
+    if ray is not None:
+        from curation.ray_exec import embed_workspace_ray, ray_session
+
+        with ray_session(ray) as r:
+            done, where = embed_workspace_ray(
+                ws, r, key, job, todo["text_hash"].tolist(), todo["embed_text"].tolist(), device=device,
+                batch_size=ray_batch if key != STATIC_MODEL else batch_size, params=params,
+                done_before=done_before, n_all=n_all, user_cache=user, progress=progress, commit_seconds=3.0)
+        status = "done" if limit is None or limit >= total_distinct else "partial"
+        ws.set_job(job, kind="embed", status=status, done=done_before + done, total=n_all,
+                   params={**params, "device": where})
+        return EmbedReport(key, n_all, done_before - n_from_cache, done, time.perf_counter() - t0, where,
+                           batch_size, n_from_cache)
+    m = load_model(key, dev)
     ws.set_job(job, kind="embed", status="running", done=done_before, total=n_all, params=params)
     hashes = todo["text_hash"].tolist()
     texts = todo["embed_text"].tolist()
