@@ -1,8 +1,8 @@
 """Scale-out of ``embed`` and ``score`` over a Ray cluster with Ray Data.
 
 The workspace process (the driver) selects the rows still to compute, exactly as the local path does, and hands them
-to Ray Data in blocks; one actor per worker slot (one per GPU when the cluster has GPUs, else one per CPU) loads the
-model once and maps blocks to results; results stream back to the driver as blocks finish, and the driver alone
+to Ray Data in blocks; Ray tasks (one GPU each when the cluster has GPUs, else one CPU each) map blocks to results,
+each worker process loading the model once; results stream back to the driver as blocks finish, and the driver alone
 writes DuckDB, committing every few seconds. A killed driver loses at most the results not yet committed: the next
 run computes only what is missing, like a local run. Workers never open the workspace.
 
@@ -87,76 +87,72 @@ def _quiet_data_context(ray: Any) -> None:  # noqa: ANN401
             setattr(ctx, attr, value)
 
 
-def map_blocks(ray: Any, frame: pd.DataFrame, worker: type, ctor_kwargs: dict[str, Any], *,  # noqa: ANN401
+def map_blocks(ray: Any, frame: pd.DataFrame, fn: Any, kwargs: dict[str, Any], *,  # noqa: ANN401
                block_rows: int) -> Iterator[dict[str, np.ndarray]]:
-    """Run ``worker(**ctor_kwargs)(block)`` over ``frame`` cut into blocks of ``block_rows`` rows, on the cluster's
-    workers; yield each result (a dict of numpy columns) as soon as its block is done (not in input order)."""
+    """Run ``fn(block, **kwargs)`` over ``frame`` cut into blocks of ``block_rows`` rows as Ray tasks (one CPU, or
+    one GPU when the cluster has GPUs, each); yield each result (a dict of numpy columns) as soon as its block is
+    done (not in input order). Tasks reuse Ray's worker processes, so a model is loaded once per worker process
+    (the loaders cache it) and later jobs on the same workers start at once."""
     if frame.empty:
         return
-    n, gpu = cluster_slots(ray)
+    _, gpu = cluster_slots(ray)
     _quiet_data_context(ray)
     blocks = [frame.iloc[s: s + block_rows].reset_index(drop=True) for s in range(0, len(frame), block_rows)]
     ds = ray.data.from_pandas(blocks)
     res = {"num_gpus": 1} if gpu else {"num_cpus": 1}
-    pool = ray.data.ActorPoolStrategy(min_size=1, max_size=min(n, len(blocks)))
-    out = ds.map_batches(worker, fn_constructor_kwargs=ctor_kwargs, batch_size=None, batch_format="pandas",
-                         compute=pool, **res)
+    out = ds.map_batches(fn, fn_kwargs=kwargs, batch_size=None, batch_format="pandas", **res)
     yield from out.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0)
 
 
-# ---------------------------------------------------------------------------------------------- workers
-class EmbedWorker:
-    """Ray actor: loads the embedding model once; maps a block (text_hash, embed_text) to (text_hash, vector)."""
+# ---------------------------------------------------------------------------------------------- worker side
+def embed_block(block: pd.DataFrame, *, model: str, device: str | None,
+                batch_size: int | None) -> dict[str, np.ndarray]:
+    """Ray task: (text_hash, embed_text) → (text_hash, vector, device). The model is loaded once per worker
+    process; torch uses one thread (one task per core)."""
+    from curation.devices import auto_batch_size
+    from curation.embed import encode_fit, load_model, set_torch_threads
 
-    def __init__(self, model: str, device: str | None, batch_size: int | None) -> None:
-        from curation.embed import load_model, set_torch_threads
-
-        set_torch_threads(1)                 # one worker per core: no oversubscription
-        self.model = load_model(model, device)
-        from curation.devices import auto_batch_size
-
-        self.device = str(getattr(self.model, "device", "cpu"))
-        kind = "mps" if self.device.startswith("mps") else self.device
-        self.batch_size = int(batch_size) if batch_size else auto_batch_size(kind, 64)
-
-    def __call__(self, block: pd.DataFrame) -> dict[str, np.ndarray]:
-        from curation.embed import encode_fit
-
-        texts = block["embed_text"].tolist()
-        step = max(self.batch_size * 4, 1)   # same encode calls as the local path (identical padding)
-        parts = []
-        for j in range(0, len(texts), step):
-            v, self.batch_size = encode_fit(self.model, texts[j: j + step], self.batch_size)
-            parts.append(v)
-        return {"text_hash": block["text_hash"].to_numpy(dtype=object), "vector": np.concatenate(parts),
-                "device": np.array([self.device] * len(texts), dtype=object)}
+    set_torch_threads(1)
+    m = load_model(model, device)
+    dev = str(getattr(m, "device", "cpu"))
+    bs = int(batch_size) if batch_size else auto_batch_size("mps" if dev.startswith("mps") else dev, 64)
+    texts = block["embed_text"].tolist()
+    step = max(bs * 4, 1)                    # the same encode calls as the local path (identical padding)
+    parts = []
+    for j in range(0, len(texts), step):
+        v, bs = encode_fit(m, texts[j: j + step], bs)
+        parts.append(v)
+    return {"text_hash": block["text_hash"].to_numpy(dtype=object), "vector": np.concatenate(parts),
+            "device": np.array([dev] * len(texts), dtype=object)}
 
 
-class ScoreWorker:
-    """Ray actor: builds the scorer once (a model scorer loads its model on the worker); maps a block of example
-    columns (plus ``_code``, the driver's index of each distinct content) to (_code, value)."""
+_SCORERS: dict[str, Any] = {}
 
-    def __init__(self, name: str, params: dict[str, Any]) -> None:
-        from curation.embed import set_torch_threads
-        from curation.scorers import get_scorer
 
-        set_torch_threads(1)
-        self.scorer = get_scorer(name, **params)
+def score_block(block: pd.DataFrame, *, name: str, params_json: str) -> dict[str, np.ndarray]:
+    """Ray task: example columns plus ``_code`` → (_code, value). The scorer (and a model scorer's model) is built
+    once per worker process."""
+    import json
 
-    def __call__(self, block: pd.DataFrame) -> dict[str, np.ndarray]:
-        from curation.scorers.base import as_float_array
+    from curation.embed import set_torch_threads
+    from curation.scorers import get_scorer
+    from curation.scorers.base import as_float_array
 
-        codes = block["_code"].to_numpy()
-        batch = block.drop(columns=["_code"]).replace({np.nan: None})
-        vals = as_float_array(self.scorer.score(batch), len(batch), self.scorer.key())
-        return {"_code": codes, "value": vals}
+    set_torch_threads(1)
+    key = f"{name}|{params_json}"
+    if key not in _SCORERS:
+        _SCORERS[key] = get_scorer(name, **json.loads(params_json))
+    sc = _SCORERS[key]
+    codes = block["_code"].to_numpy()
+    vals = as_float_array(sc.score(block.drop(columns=["_code"])), len(block), sc.key())
+    return {"_code": codes, "value": vals}
 
 
 def embed_on_ray(ray: Any, key: str, hashes: list[str], texts: list[str], *, device: str | None,  # noqa: ANN401
                  batch_size: int | None, block_rows: int) -> Iterator[tuple[list[str], np.ndarray, str]]:
     """Yield (text hashes, (n, d) float32 vectors, device) per finished block, in completion order."""
     frame = pd.DataFrame({"text_hash": hashes, "embed_text": texts})
-    for out in map_blocks(ray, frame, EmbedWorker, {"model": key, "device": device, "batch_size": batch_size},
+    for out in map_blocks(ray, frame, embed_block, {"model": key, "device": device, "batch_size": batch_size},
                           block_rows=block_rows):
         dev = str(out["device"][0]) if len(out["device"]) else "cpu"
         yield [str(h) for h in out["text_hash"]], np.asarray(out["vector"], dtype=np.float32), dev
@@ -165,7 +161,10 @@ def embed_on_ray(ray: Any, key: str, hashes: list[str], texts: list[str], *, dev
 def score_on_ray(ray: Any, name: str, params: dict[str, Any], frame: pd.DataFrame, *,  # noqa: ANN401
                  block_rows: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (codes, values) per finished block; ``frame`` carries a ``_code`` column naming each row."""
-    for out in map_blocks(ray, frame, ScoreWorker, {"name": name, "params": params}, block_rows=block_rows):
+    import json
+
+    for out in map_blocks(ray, frame, score_block, {"name": name, "params_json": json.dumps(params, default=str)},
+                          block_rows=block_rows):
         yield np.asarray(out["_code"]), np.asarray(out["value"], dtype=np.float64)
 
 
@@ -222,6 +221,69 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
         except Exception:  # noqa: BLE001 - report the original error, not a failure to save
             pass
     return done, f"{label} on {', '.join(sorted(devices)) or ('gpu' if gpu else 'cpu')}"
+
+
+def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[str, Any], job: str,  # noqa: ANN401
+                        df: pd.DataFrame, batch_size: int, progress: Any = None,  # noqa: ANN401
+                        commit_seconds: float = 3.0) -> None:
+    """The driver side of ``score --ray`` for a per-example scorer: values already stored under ``key`` for a
+    content hash are reused, one representative per distinct remaining content goes to the workers in blocks of
+    ``batch_size`` (the same calls as the local path, model scorers sorted by length the same way), and values are
+    committed with the job's progress every ``commit_seconds`` as blocks come back."""
+    total = len(df)
+    ids = df["example_id"].to_numpy(dtype=object)
+    hashes = df["content_hash"].to_numpy(dtype=object)
+    done = 0
+    pending: list[np.ndarray] = []
+    pending_v: list[np.ndarray] = []
+
+    def flush(status: str = "running") -> None:
+        nonlocal pending, pending_v, done
+        pos = np.concatenate(pending) if pending else np.zeros(0, dtype=np.int64)
+        vals = np.concatenate(pending_v) if pending_v else np.zeros(0)
+        with ws.transaction():
+            ws.put_scores(key, list(ids[pos]), vals, content_hashes=list(hashes[pos]), **meta)
+            ws.set_job(job, kind="score", status=status, done=done + len(pos), total=total, params=jparams)
+        done += len(pos)
+        pending, pending_v = [], []
+
+    cached = ws.cached_scores(key, list(hashes)) if total else {}
+    hit = np.array([h in cached for h in hashes], dtype=bool)
+    todo = np.flatnonzero(~hit)
+    codes, uniq = pd.factorize(pd.Series(hashes[todo], dtype=object))
+    first = np.unique(codes, return_index=True)[1] if len(todo) else np.zeros(0, dtype=np.int64)
+    reps = df.iloc[todo[first]].reset_index(drop=True)
+    reps["_code"] = np.arange(len(reps))
+    if sc.uses_model and len(reps):          # similar lengths together, exactly as the local path orders them
+        length = sum(reps[c].fillna("").str.len() for c in ("prompt", "response", "chosen"))
+        reps = reps.iloc[np.argsort(length.to_numpy(), kind="stable")].reset_index(drop=True)
+    rows_of = pd.Series(np.arange(len(todo))).groupby(codes).indices   # code -> positions in todo
+    with ray_session(address) as ray:
+        jparams = {"key": key, "scorer": sc.name, "device": ray_label(ray)}
+        ws.set_job(job, kind="score", status="running", done=0, total=total, params=jparams)
+        if hit.any():
+            pos = np.flatnonzero(hit)
+            pending.append(pos)
+            pending_v.append(np.array([cached[h] for h in hashes[pos]], dtype=np.float64))
+            flush()
+        throttle = Throttle(commit_seconds)
+        try:
+            for c, v in score_on_ray(ray, sc.name, dict(sc.params), reps, block_rows=batch_size):
+                for code, val in zip(c, v):
+                    p = todo[rows_of[int(code)]]
+                    pending.append(p)
+                    pending_v.append(np.full(len(p), val, dtype=np.float64))
+                if throttle.due():
+                    flush()
+                if progress is not None:
+                    progress(done + sum(len(p) for p in pending), total)
+        finally:
+            try:
+                if pending:
+                    flush()
+            except Exception:  # noqa: BLE001 - report the original error, not a failure to save
+                pass
+    ws.set_job(job, kind="score", status="done", done=total, total=total, params=jparams)
 
 
 def ray_label(ray: Any) -> str:  # noqa: ANN401

@@ -31,13 +31,15 @@ def _meta(sc: Scorer) -> dict[str, Any]:
 
 
 def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int = 64,  # noqa: ANN401 - Workspace
-               progress: Progress | None = None, limit: int | None = None) -> str:
+               progress: Progress | None = None, limit: int | None = None, ray: str | None = None) -> str:
     """Score every example of ``ws`` (the first ``limit`` by row_id when given) and store the values; returns the key.
 
     Examples whose content hash already has a value under the scorer's key are not scored again. Values are
     written after every batch of ``batch_size`` distinct contents (so a kill loses at most one batch), and the
     job ``score:<key>`` records status and progress (``ws.job``). ``progress(done, total)`` is called after each
     batch. Corpus-level scorers (their value depends on other examples) score everything in one call.
+    ray: score on Ray workers instead (an address or ``"local"``, see :mod:`curation.ray_exec`); corpus-level
+    scorers still run here.
     """
     from curation.scorers import get_scorer
 
@@ -48,6 +50,14 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int = 64,  # noqa: 
     key = sc.key()
     meta = _meta(sc)
     job = f"score:{key}"
+    if ray is not None and not sc.corpus_level:     # Ray workers score; this process writes (curation.ray_exec)
+        from curation.ray_exec import score_workspace_ray
+
+        df = ws.examples(list(_COLUMNS))
+        df = (df if limit is None else df.iloc[: max(0, int(limit))]).reset_index(drop=True)
+        score_workspace_ray(ws, ray, sc, key=key, meta=meta, job=job, df=df, batch_size=batch_size,
+                            progress=progress)
+        return key
     jparams = {"key": key, "scorer": sc.name}
     if sc.uses_model:
         jparams["device"] = getattr(sc, "device", None)   # where the model runs (resolved; fails early if absent)
@@ -108,9 +118,16 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int = 64,  # noqa: 
     return key
 
 
+def _ray_running() -> bool:
+    import sys
+
+    ray = sys.modules.get("ray")
+    return bool(ray is not None and ray.is_initialized())
+
+
 def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any] | None = None,  # noqa: ANN401
                 batch_size: int = 64, progress: Callable[[str], Progress | None] | None = None,
-                limit: int | None = None) -> list[str]:
+                limit: int | None = None, ray: str | None = None) -> list[str]:
     """Run several scorers (names, group names such as ``heuristics``, or Scorer objects); returns their keys.
 
     params: options given to every scorer that has such a parameter (e.g. ``{"model": ..., "endpoint": ...}``);
@@ -118,6 +135,12 @@ def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any
     """
     from curation.scorers import expand_names, get_scorer
 
+    if ray is not None and not _ray_running():    # one Ray session for all the scorers
+        from curation.ray_exec import ray_session
+
+        with ray_session(ray):
+            return run_scorers(ws, names, params=params, batch_size=batch_size, progress=progress, limit=limit,
+                               ray=ray)
     keys = []
     for item in expand_names(names):
         if isinstance(item, Scorer):
@@ -127,7 +150,7 @@ def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any
 
             cls = REGISTRY[item]
             sc = get_scorer(item, **{k: v for k, v in (params or {}).items() if k in cls.defaults})
-        keys.append(run_scorer(ws, sc, batch_size=batch_size, limit=limit,
+        keys.append(run_scorer(ws, sc, batch_size=batch_size, limit=limit, ray=ray,
                                progress=progress(sc.name) if progress else None))
     return keys
 
@@ -150,6 +173,7 @@ def _cmd_score(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
         if v is not None:
             params[opt] = v
     keys = run_scorers(ws, args.names, params=params, batch_size=args.batch_size, limit=args.limit,
+                       ray=args.ray,
                        progress=None if args.quiet else tqdm_progress)
     table = ws.scores(keys)
     for k in keys:
@@ -204,6 +228,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="any other scorer parameter")
     p.add_argument("--batch-size", type=int, default=32, help="examples per committed batch (default 32)")
     p.add_argument("--limit", type=int, help="score only the first N examples (by row id), to try things out")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="score on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes "
+                        "the workspace as results arrive. No ADDRESS: start Ray on this machine; auto: the cluster "
+                        "of this node; ray://HEAD:10001: a remote cluster. Corpus-level scorers run here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_score)
 

@@ -1,0 +1,75 @@
+"""embed --ray / score --ray on a local Ray instance (ray.init(num_cpus=2)) with the real model: the same vectors
+and scores as the local path, written by this process only; a second run after a partial one computes only what
+is missing. Slow: starting Ray and its workers costs ~10-20 s."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from curation.embed import DEFAULT_MODEL, embed_workspace
+from curation.ingest import ingest_file
+from curation.scorers.run import run_scorers
+from curation.store import Workspace
+
+pytestmark = pytest.mark.slow
+ray = pytest.importorskip("ray")
+
+TOPICS = ("tea", "rice", "bread", "soup", "jam", "pasta", "salad", "tofu", "eggs", "beans", "oats", "corn")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    if ray.is_initialized():
+        ray.shutdown()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture
+def files(tmp_path):
+    sft = tmp_path / "sft.jsonl"
+    sft.write_text("".join(json.dumps({"instruction": f"How do I make {t}?" + " Please explain." * (i % 4),
+                                       "output": f"Start with good {t}. " * (1 + i % 5) + ("Sure!" if i % 3 else "")})
+                           + "\n" for i, t in enumerate(TOPICS * 2)), encoding="utf-8")
+    pref = tmp_path / "pref.jsonl"
+    pref.write_text("".join(json.dumps({"prompt": f"Describe {t}.", "chosen": f"{t} is a common food.",
+                                        "rejected": f"I do not know what {t} is." if i % 2 else f"{t}."}) + "\n"
+                            for i, t in enumerate(TOPICS)), encoding="utf-8")
+    return sft, pref
+
+
+def _ws(path, files):
+    ws = Workspace(path)
+    for f in files:
+        ingest_file(ws, f)
+    return ws
+
+
+def test_embed_and_score_on_ray_equal_the_local_path(tmp_path, files, local_ray):
+    local, remote = _ws(tmp_path / "local.duckdb", files), _ws(tmp_path / "ray.duckdb", files)
+    names = ["heuristics", "pref_length_gap", "pref_embed_distance"]
+    embed_workspace(local, device="cpu", batch_size=4, cache=False)
+    keys = run_scorers(local, names)
+
+    # Ray: a partial run first (as if the driver was killed after some commits), then the rest
+    r1 = embed_workspace(remote, batch_size=4, cache=False, ray="local", limit=10)
+    assert r1.n_embedded == 10 and r1.device.startswith("ray (2 CPU workers)")
+    assert remote.job(f"embed:{DEFAULT_MODEL}")["status"] == "partial"
+    r2 = embed_workspace(remote, batch_size=4, cache=False, ray="local")
+    assert r2.n_cached == 10 and r2.n_embedded == len(TOPICS) * 3 - 10
+    params = json.loads(remote.job(f"embed:{DEFAULT_MODEL}")["params"])
+    assert params["device"].startswith("ray (2 CPU workers)")
+    (rows_l, X_l), (rows_r, X_r) = local.embeddings(DEFAULT_MODEL), remote.embeddings(DEFAULT_MODEL)
+    assert np.array_equal(rows_l, rows_r)
+    assert np.allclose(X_l, X_r, atol=1e-6)
+
+    assert run_scorers(remote, names, ray="local") == keys
+    S_l, S_r = local.scores(keys), remote.scores(keys)
+    cheap = [k for k in keys if k != "pref_embed_distance"]
+    assert np.array_equal(S_l[cheap].to_numpy(), S_r[cheap].to_numpy(), equal_nan=True)
+    assert np.allclose(S_l["pref_embed_distance"], S_r["pref_embed_distance"], atol=1e-5, equal_nan=True)
+    job = remote.job("score:heuristics_len" if "heuristics_len" in keys else f"score:{keys[0]}")
+    assert job["status"] == "done" and "ray (2 CPU workers)" in job["params"]
