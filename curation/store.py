@@ -20,7 +20,8 @@ Tables (schema version :data:`SCHEMA_VERSION`)
 vector), ``score_defs`` + ``scores``, ``projection_defs`` + ``projections``, ``graphs`` + ``graph_rows``
 (k-nearest-neighbour graphs), ``rankings``, ``decisions`` (append-only log of pins, tags and notes),
 ``exports``, ``jobs`` (progress of resumable jobs), ``artifacts`` (small JSON objects such as cluster labels;
-schema version 2).
+schema version 2), ``saved_subsets`` (named, versioned subset specs with a frozen decision-log position; schema
+version 3).
 
 Row ids
 -------
@@ -45,7 +46,7 @@ import pandas as pd
 
 from curation.errors import CurationError, WorkspaceLocked
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each migration brings the schema from version i to i + 1. Append, never edit a released one.
 _MIGRATIONS: list[list[str]] = [
@@ -95,6 +96,13 @@ _MIGRATIONS: list[list[str]] = [
     [  # 1 -> 2: small JSON artifacts (cluster labels, ...), see Workspace.put_artifact
         """create table if not exists artifacts(
             key varchar primary key, value json, created_at timestamp)""",
+    ],
+    [  # 2 -> 3: saved subsets (named, versioned, immutable; hiding a name keeps its history), see save_subset
+        """create table if not exists saved_subsets(
+            name varchar not null, version integer not null, spec json not null, decision_pos bigint not null,
+            who varchar not null, "at" timestamp not null, note varchar, n_rows bigint, n_tokens bigint,
+            ids_sha256 varchar, hidden boolean not null default false, hidden_by varchar, hidden_at timestamp,
+            primary key(name, version))""",
     ],
 ]
 
@@ -688,6 +696,113 @@ class Workspace:
         return self._df(
             """select d.id, d.example_id, e.row_id, d.value as note, d.who, d."at" from decisions d
                join examples e using (example_id) where d.action = 'note' order by d.id""")
+
+    def last_decision_id(self) -> int:
+        """The id of the newest decision (0 when the log is empty): the position that freezes today's pins."""
+        with self.connect() as con:
+            return int(con.execute("select coalesce(max(id), 0) from decisions").fetchall()[0][0])
+
+    def count_decisions_after(self, position: int, *, actions: Sequence[str] | None = None) -> int:
+        """How many decisions (of ``actions``, default all) have an id above ``position``."""
+        acts = list(actions) if actions else list(DECISION_ACTIONS)
+        with self.connect() as con:
+            return int(con.execute("select count(*) from decisions where id > ? and list_contains(?, action)",
+                                   [int(position), acts]).fetchall()[0][0])
+
+    def pin_decisions_between(self, lo: int, hi: int, *, row_ids: Sequence[int] | np.ndarray | None = None
+                              ) -> pd.DataFrame:
+        """Pin decisions (include / exclude / unpin) with lo < id <= hi: id, row_id, example_id, action, who, why,
+        at, in log order; only those on ``row_ids`` when given."""
+        with self.connect() as con:
+            sql = """select d.id, e.row_id, d.example_id, d.action, d.who, d.why, d."at" from decisions d
+                     join examples e using (example_id)
+                     where d.id > ? and d.id <= ? and d.action in ('include', 'exclude', 'unpin')"""
+            if row_ids is None:
+                return con.execute(sql + " order by d.id", [int(lo), int(hi)]).df()
+            con.register("_pd_ids", pd.DataFrame({"row_id": np.asarray(row_ids, dtype=np.int64)}))
+            try:
+                return con.execute(sql + " and e.row_id in (select row_id from _pd_ids) order by d.id",
+                                   [int(lo), int(hi)]).df()
+            finally:
+                con.unregister("_pd_ids")
+
+    # ------------------------------------------------------------------ saved subsets
+    def save_subset(self, name: str, spec: dict, *, decision_pos: int, who: str, note: str | None = None,
+                    n_rows: int | None = None, n_tokens: int | None = None,
+                    ids_sha256: str | None = None) -> dict:
+        """Append a new version of saved subset ``name`` and return its row (name, version, spec, ...).
+
+        The version is ``max(version) + 1`` for that name (1 for a new name; hidden versions count, so numbers
+        are never reused), computed and inserted in one transaction. Two sessions or processes saving the same
+        name at once both succeed with consecutive versions: a conflicting insert is retried with the next number.
+        Versions are never updated afterwards (only the ``hidden`` flag, by :meth:`hide_subset`). The caller
+        (``curation.saved_subsets``) validates the name and resolves the spec.
+        """
+        import duckdb
+
+        text = json.dumps(spec, sort_keys=True)
+
+        def fn(con) -> int:  # noqa: ANN001
+            v = int(con.execute("select coalesce(max(version), 0) + 1 from saved_subsets where name = ?",
+                                [name]).fetchall()[0][0])
+            con.execute(
+                """insert into saved_subsets (name, version, spec, decision_pos, who, "at", note, n_rows, n_tokens,
+                       ids_sha256, hidden) values (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, false)""",
+                [name, v, text, int(decision_pos), who, note, n_rows, n_tokens, ids_sha256])
+            return v
+
+        for attempt in range(50):
+            try:
+                version = self._write(fn)
+                break
+            except (duckdb.ConstraintException, duckdb.TransactionException) as exc:
+                # another session took this version number between our read and our commit: take the next one
+                dup = isinstance(exc, duckdb.TransactionException) or "duplicate" in str(exc).lower()
+                if not dup or attempt == 49 or getattr(self._local, "in_tx", False):
+                    raise
+                time.sleep(0.005 * (1 + attempt % 8))
+        got = self.saved_subset(name, version)
+        assert got is not None
+        return got
+
+    def saved_subsets(self, name: str | None = None, *, include_hidden: bool = False) -> pd.DataFrame:
+        """Saved subset versions (name, version, spec, decision_pos, who, at, note, n_rows, n_tokens, ids_sha256,
+        hidden, hidden_by, hidden_at), by name then version. Hidden versions only with ``include_hidden``."""
+        where, params = [], []
+        if name is not None:
+            where.append("name = ?")
+            params.append(name)
+        if not include_hidden:
+            where.append("not hidden")
+        w = (" where " + " and ".join(where)) if where else ""
+        return self._df(f'select * from saved_subsets{w} order by name, version', params)
+
+    def saved_subset(self, name: str, version: int | None = None) -> dict | None:
+        """One version of a saved subset as a dict (``spec`` parsed); the newest visible one when ``version`` is
+        None. A hidden version is returned when asked for by number (history is kept)."""
+        if version is None:
+            df = self._df("select * from saved_subsets where name = ? and not hidden order by version desc limit 1",
+                          [name])
+        else:
+            df = self._df("select * from saved_subsets where name = ? and version = ?", [name, int(version)])
+        if df.empty:
+            return None
+        row = df.iloc[0].to_dict()
+        row["spec"] = json.loads(row["spec"]) if isinstance(row["spec"], str) else row["spec"]
+        return row
+
+    def hide_subset(self, name: str, version: int | None = None, *, who: str) -> int:
+        """Hide every version of ``name`` (or one version) from listings; nothing is deleted. Returns how many
+        versions were newly hidden."""
+        def fn(con) -> int:  # noqa: ANN001
+            sql = """update saved_subsets set hidden = true, hidden_by = ?, hidden_at = now()
+                     where name = ? and not hidden"""
+            params: list[Any] = [who, name]
+            if version is not None:
+                sql += " and version = ?"
+                params.append(int(version))
+            return int(con.execute(sql + " returning version", params).df().shape[0])
+        return self._write(fn)
 
     # ------------------------------------------------------------------ exports
     def record_export(self, path: str, fmt: str, n_rows: int, manifest: dict) -> int:
