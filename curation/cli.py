@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "curation.select",
     "curation.diagnostics",
     "curation.export",
+    "curation.saved_subsets",
 )
 
 DEVICE_HELP = ("where the model runs: cpu, cuda, cuda:N or mps (default: CUDA if present, then MPS, else CPU; "

@@ -415,6 +415,41 @@ def _map_section(ws: Workspace, manifest: dict, exported: Sequence[int]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------- render
+def _saved_subset_section(manifest: dict) -> str:
+    """Name, version, version history and the diff from the previously exported version of a saved subset."""
+    s = manifest.get("subset")
+    if not s:
+        return ""
+    hist = [{"version": h.get("version"), "who": h.get("who"), "at": h.get("at"), "rows": h.get("n_rows"),
+             "note": h.get("note"), "this export": "◀" if h.get("version") == s.get("version") else "",
+             "deleted": "yes" if h.get("hidden") else ""} for h in s.get("history") or []]
+    out = ["<h2>Saved subset</h2>",
+           _kv([("name", s.get("name")), ("version", s.get("version")), ("saved by", s.get("who")),
+                ("saved at", s.get("at")), ("note", s.get("note") or ""), ("rows when saved", s.get("n_rows"))]),
+           f"<h3>Version history ({len(hist)})</h3>",
+           _table(hist, ["version", "who", "at", "rows", "note", "this export", "deleted"])]
+    prev = s.get("previous_export")
+    if not prev:
+        out.append('<p class="muted">No earlier version of this subset was exported from this workspace.</p>')
+        return "".join(out)
+    out.append(f"<h3>Changes since the previous export (version {_e(prev.get('version'))}, "
+               f"{_e(prev.get('file'))}, {_e(prev.get('at'))})</h3>")
+    out.append(f"<p>{_e(prev.get('summary'))}</p>")
+    d = prev.get("diff")
+    if d:
+        cls = [c for c in d.get("classes") or [] if c.get("change")]
+        out.append("<h4>Class counts that changed</h4>")
+        out.append(_table([{"class": c.get("class"), f"v{prev.get('version')}": c.get("a"),
+                            f"v{s.get('version')}": c.get("b"), "change": c.get("change")} for c in cls]))
+        for title, key in (("Added", "added"), ("Removed", "removed")):
+            rows = d.get(key) or []
+            n = d.get(f"n_{key}", len(rows))
+            out.append(f"<h4>{title} ({_e(n)}{', first ' + str(len(rows)) if n > len(rows) else ''})</h4>")
+            out.append(_table([{"example_id": r.get("example_id"), "class": r.get("label"), "reason": r.get("reason"),
+                                "detail": r.get("detail")} for r in rows]))
+    return "".join(out)
+
+
 def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarray,
                      exported_row_ids: Sequence[int]) -> str:
     """The datasheet HTML (a complete document, UTF-8 text) for an export described by ``manifest``.
@@ -466,6 +501,7 @@ def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarra
     parts += [
         "<h2>Export</h2>", _kv(head),
         "<h2>Selection</h2>", _kv(selection),
+        _saved_subset_section(manifest),
         "<h2>Class balance</h2>", _class_section(manifest),
         "<h2>Diagnostics report card</h2>", _card_html(card, why),
         "<h2>What was dropped and why</h2>", _dropped_section(ws, drops, manifest),

@@ -71,6 +71,7 @@ import pandas as pd
 
 from curation import __version__
 from curation.errors import CurationError
+from curation.saved_subsets import SavedSubset
 from curation.store import Workspace
 from curation.subset import Subset, SubsetSpec, label_series, pool_frame, resolve
 
@@ -657,7 +658,7 @@ def export_subset(ws: Workspace, spec: SubsetSpec | None = None, *, ranking_key:
                   fmt: str = "jsonl", style: str = "original", name: str, overwrite: bool = False, who: str = "cli",
                   datasheet: bool = True, label_column: str = "label",
                   datasets: Sequence[str] | str | None = None, note: str | None = None,
-                  tokenizer: str | None = None) -> ExportResult:
+                  tokenizer: str | None = None, subset: str | SavedSubset | None = None) -> ExportResult:
     """Write the subset ``spec`` (:func:`curation.subset.resolve`) to ``ws.export_dir`` as ``fmt`` in ``style``,
     with a manifest (and, when ``datasheet``, the HTML datasheet) beside it, and record the export in the workspace.
 
@@ -667,8 +668,17 @@ def export_subset(ws: Workspace, spec: SubsetSpec | None = None, *, ranking_key:
     (``dpo_text``) render prompts with its chat template (a tokenizer folder, .gguf file or hub id; None: the plain
     format of :mod:`curation.chat_format`). Cost: O(k) records in
     memory; ~1 s per 100k rows for JSONL (see benchmarks/bench_export.py), plus the datasheet (diagnostics report
-    card, ~seconds).
+    card, ~seconds). subset: a saved subset (``NAME[@VERSION]`` or a SavedSubset) instead of ``spec``; the manifest
+    and datasheet then record its name, version, history and the diff from the version exported before.
     """
+    saved = None
+    if subset is not None:
+        from curation.saved_subsets import load
+
+        if spec is not None:
+            raise CurationError("export_subset: pass either a saved subset or a SubsetSpec, not both")
+        saved = subset if isinstance(subset, SavedSubset) else load(ws, subset)
+        spec = saved.spec
     if style not in STYLES:
         raise CurationError(f"unknown export style {style!r}; styles are {list(STYLES)} "
                             f"({'; '.join(f'{k}: {v}' for k, v in STYLE_HELP.items())})")
@@ -679,11 +689,12 @@ def export_subset(ws: Workspace, spec: SubsetSpec | None = None, *, ranking_key:
         raise CurationError("export_subset: pass either a SubsetSpec or ranking_key/budget/quota/datasets, not both")
     with ws.connect():  # one connection for the whole export (each open costs ~15-60 ms)
         return _export_subset(ws, spec, fmt=fmt, style=style, name=name, overwrite=overwrite, who=who,
-                              datasheet=datasheet, note=note, tokenizer=tokenizer)
+                              datasheet=datasheet, note=note, tokenizer=tokenizer, saved=saved)
 
 
 def _export_subset(ws: Workspace, spec: SubsetSpec, *, fmt: str, style: str, name: str, overwrite: bool, who: str,
-                   datasheet: bool, note: str | None, tokenizer: str | None = None) -> ExportResult:
+                   datasheet: bool, note: str | None, tokenizer: str | None = None,
+                   saved: SavedSubset | None = None) -> ExportResult:
     targets = _targets(ws, name, fmt)
     _template(style, tokenizer)  # a bad tokenizer fails before anything is resolved or written
     _check_free([targets.data, targets.manifest] + ([targets.datasheet] if datasheet else []), overwrite)
@@ -705,6 +716,10 @@ def _export_subset(ws: Workspace, spec: SubsetSpec, *, fmt: str, style: str, nam
         manifest = build_manifest(ws, sub, fmt=fmt, style=style, data_path=targets.data, data_sha=sha,
                                   kept_row_ids=kept, skipped=skipped, who=who, note=note,
                                   datasheet_name=targets.datasheet.name if datasheet else None, tokenizer=tokenizer)
+        if saved is not None:
+            from curation.saved_subsets import manifest_section
+
+            manifest["subset"] = _clean(manifest_section(ws, saved))
         if datasheet:
             from curation.datasheet import render_datasheet
 
@@ -969,11 +984,23 @@ def _parse_quota(s: str | None) -> str | dict | None:
 
 def _cmd_export(args: argparse.Namespace, ws: Workspace) -> int:
     who = args.who or os.environ.get("USER") or "cli"
+    if args.subset:
+        if args.ranking or args.budget is not None or args.budget_tokens is not None or args.quota or args.dataset:
+            raise CurationError("--subset names the ranking, budget, quota and datasets; drop --ranking, --budget, "
+                                "--budget-tokens, --quota and --dataset")
+        res = export_subset(ws, subset=args.subset, fmt=args.format, style=args.style, name=args.name,
+                            overwrite=args.overwrite, who=who, datasheet=not args.no_datasheet, note=args.note,
+                            tokenizer=args.tokenizer)
+        return _print_export(res)
     res = export_subset(ws, ranking_key=args.ranking, budget_rows=args.budget, budget_tokens=args.budget_tokens,
                         quota=_parse_quota(args.quota), fmt=args.format, style=args.style, name=args.name,
                         overwrite=args.overwrite, who=who, datasheet=not args.no_datasheet,
                         label_column=args.label_column, datasets=args.dataset or None, note=args.note,
                         tokenizer=args.tokenizer)
+    return _print_export(res)
+
+
+def _print_export(res: ExportResult) -> int:
     print(f"wrote {res.n_rows} rows to {res.path} (sha256 {res.sha256[:16]}…)")
     if res.skipped:
         print("left out (the style cannot express them): " + ", ".join(f"{n} {k}" for k, n in res.skipped.items()))
@@ -995,6 +1022,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("export", help="write the current subset (ranking prefix + pins) with a manifest and datasheet",
                        description="Write the subset to the workspace's export folder as JSONL, Parquet, CSV or a "
                        f"Hugging Face dataset folder. Styles: {styles}.")
+    e.add_argument("--subset", metavar="NAME[@VERSION]", default=None,
+                   help="a saved subset (newest version, or @VERSION); the manifest records its name and version")
     e.add_argument("--ranking", default=None, help="ranking key (see `select`); default: every row in ingest order")
     e.add_argument("--budget", type=int, default=None, help="rows to keep (ranking prefix; pins count toward it)")
     e.add_argument("--budget-tokens", type=int, default=None, help="tokens to keep instead of rows")

@@ -299,3 +299,81 @@ def test_membership_mask(ws):
     ids = np.arange(N)
     mask = ss.membership_mask(ws, v.ref, ids)
     assert mask.sum() == 10 and set(ids[mask]) == set(ss.resolve_saved(ws, v).row_ids.tolist())
+
+
+# ---------------------------------------------------------------------------------------------------- CLI
+def _cli(ws: Workspace, *argv: str) -> int:
+    from curation.cli import main
+
+    return main(["--workspace", str(ws.path), *argv])
+
+
+def test_cli_save_list_show_diff_delete(ws, capsys):
+    assert _cli(ws, "subset", "save", "cli", "--ranking", "perm(seed=1)", "--budget", "12", "--note", "first",
+                "--who", "ann") == 0
+    assert "saved cli@1: 12 rows" in capsys.readouterr().out
+    ws.add_decisions([_eid(int(np.setdiff1d(np.arange(N), ss.resolve_saved(ws, "cli").row_ids)[0]))], "include",
+                     who="bob", why="needed")
+    assert _cli(ws, "subset", "show", "cli") == 0
+    out = capsys.readouterr().out
+    assert "1 pin decision(s) were made after this version" in out and "--from cli@1" in out
+    assert _cli(ws, "subset", "save", "cli", "--from", "cli@1", "--who", "bob", "--note", "with bob's pin") == 0
+    assert "saved cli@2: 12 rows" in capsys.readouterr().out
+    assert _cli(ws, "subset", "save", "cli", "--ranking", "rev(seed=1)", "--budget-pct", "30", "--quota",
+                "balanced") == 0
+    capsys.readouterr()
+    assert _cli(ws, "subset", "list") == 0
+    assert "cli@3  18 rows" in capsys.readouterr().out
+    assert _cli(ws, "subset", "diff", "cli@1", "cli@2") == 0
+    out = capsys.readouterr().out
+    assert "+1 (1 pin)" in out and "-1 (1 pins_room)" in out and "by bob" in out and "needed" in out
+    assert _cli(ws, "subset", "diff", "cli@2", "cli@3", "--json") == 0
+    d = json.loads(capsys.readouterr().out)
+    A, B = set(ss.resolve_saved(ws, "cli@2").row_ids.tolist()), set(ss.resolve_saved(ws, "cli@3").row_ids.tolist())
+    assert {r["row_id"] for r in d["added"]} == B - A and {r["row_id"] for r in d["removed"]} == A - B
+    assert sum(c["b"] for c in d["classes"]) == len(B) and d["tokens"]["change"] == d["tokens"]["b"] - d["tokens"]["a"]
+    assert _cli(ws, "subset", "show", "cli@2", "--json") == 0
+    js = json.loads(capsys.readouterr().out)
+    assert js["version"] == 2 and len(js["example_ids"]) == 12 and [h["version"] for h in js["history"]] == [1, 2, 3]
+    assert _cli(ws, "subset", "delete", "cli", "--who", "ann") == 0
+    assert "hid 3 version(s)" in capsys.readouterr().out
+    assert _cli(ws, "subset", "list") == 0
+    assert "no saved subsets" in capsys.readouterr().out
+    assert _cli(ws, "subset", "list", "--all") == 0
+    assert "(deleted)" in capsys.readouterr().out
+    assert _cli(ws, "subset", "show", "cli@1") == 0
+    capsys.readouterr()
+    assert _cli(ws, "subset", "show", "cli") == 1
+    assert "was deleted" in capsys.readouterr().err
+    assert _cli(ws, "subset", "save", "a/b", "--ranking", "perm(seed=1)", "--budget", "3") == 1
+    assert "may not contain" in capsys.readouterr().err
+    assert _cli(ws, "subset", "save", "x", "--budget", "3") == 1
+    assert "needs --ranking" in capsys.readouterr().err
+
+
+def test_cli_export_records_the_subset_and_the_diff_in_the_datasheet(ws, capsys):
+    ss.save(ws, "<b>ship & 'q'", SubsetSpec(ranking="perm(seed=1)", budget=10), who="ann", note="<i>v1</i>")
+    assert _cli(ws, "export", "--subset", "<b>ship & 'q'@1", "--name", "v1") == 0
+    capsys.readouterr()
+    m1 = json.loads((ws.export_dir / "v1.jsonl.manifest.json").read_text())
+    assert m1["subset"]["name"] == "<b>ship & 'q'" and m1["subset"]["version"] == 1
+    assert m1["subset"]["previous_export"] is None and m1["selection"]["n_subset"] == 10
+    v1_rows = ss.resolve_saved(ws, "<b>ship & 'q'@1").row_ids
+    ws.add_decisions([_eid(int(v1_rows[0]))], "exclude", who="<script>bob", why="dup")
+    ss.save(ws, "<b>ship & 'q'", SubsetSpec(ranking="perm(seed=1)", budget=11), who="bob", note="v2 note")
+    assert _cli(ws, "export", "--subset", "<b>ship & 'q'", "--name", "v2") == 0
+    m2 = json.loads((ws.export_dir / "v2.jsonl.manifest.json").read_text())
+    s = m2["subset"]
+    assert s["version"] == 2 and [h["version"] for h in s["history"]] == [1, 2]
+    prev = s["previous_export"]
+    assert prev["version"] == 1 and prev["file"] == "v1.jsonl"
+    removed = {r["row_id"]: r for r in prev["diff"]["removed"]}
+    assert int(v1_rows[0]) in removed and removed[int(v1_rows[0])]["reason"] == "pin"
+    assert prev["diff"]["n_added"] == 2 and prev["diff"]["n_removed"] == 1
+    page = (ws.export_dir / "v2.jsonl.datasheet.html").read_text()
+    assert "Saved subset" in page and "Changes since the previous export (version 1" in page
+    assert "&lt;b&gt;ship &amp; &#x27;q&#x27;" in page and "<b>ship" not in page
+    assert "&lt;script&gt;bob" in page and "<script>bob" not in page and "&lt;i&gt;v1&lt;/i&gt;" in page
+    # the manifest's export log (and only it) is how the previous export was found
+    assert _cli(ws, "export", "--subset", "<b>ship & 'q'", "--name", "v3", "--budget", "3") == 1
+    assert "drop --ranking, --budget" in capsys.readouterr().err

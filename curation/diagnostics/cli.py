@@ -24,6 +24,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--ranking", metavar="KEY", help="a stored ranking key (see the rankings of `info`)")
     src.add_argument("--ids", metavar="FILE", type=Path,
                      help="a file with one row id (integer) or example id per line")
+    src.add_argument("--subset", metavar="NAME[@VERSION]", help="a saved subset (newest version, or @VERSION)")
     p.add_argument("--budget", type=int, help="with --ranking: rows in the subset (the ranking's best, pins applied)")
     p.add_argument("--budget-tokens", type=int, help="with --ranking: a token budget instead of --budget")
     p.add_argument("--quota", help="with --ranking: per-class quota over --label-column (proportional, balanced or "
@@ -42,6 +43,12 @@ def selected_ids_from_args(args: argparse.Namespace, ws: Workspace) -> np.ndarra
 
     budget_tokens = getattr(args, "budget_tokens", None)
     quota = getattr(args, "quota", None)
+    if getattr(args, "subset", None):
+        from curation.saved_subsets import load
+
+        if args.budget is not None or budget_tokens is not None or quota:
+            raise CurationError("--subset already names the budget and quota; drop --budget/--budget-tokens/--quota")
+        return resolve(ws, load(ws, args.subset).spec).row_ids
     if args.ranking:
         if (args.budget is None) == (budget_tokens is None) or (args.budget or 0) < 0 or (budget_tokens or 0) < 0:
             raise CurationError("--ranking needs --budget N or --budget-tokens N (N ≥ 0): the size of the subset "

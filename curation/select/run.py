@@ -277,11 +277,23 @@ def _cmd_explain(args: argparse.Namespace, ws: Workspace) -> int:
     from curation.select.explain import explain
     from curation.subset import SubsetSpec, resolve
 
-    r = ws.ranking(args.key)
-    if r is None:
-        raise CurationError(f"no ranking {args.key!r}; list them with `python -m curation rankings`")
-    sub = resolve(ws, SubsetSpec.from_budget(args.key, budget_rows=args.budget, budget_tokens=args.budget_tokens,
-                                             quota=args.quota or None, label_column=args.label_column), ranking=r)
+    if args.subset:
+        from curation.saved_subsets import load
+
+        if args.key or args.budget is not None or args.budget_tokens is not None or args.quota:
+            raise CurationError("--subset names the ranking and the budget; pass only the example (explain EXAMPLE "
+                                "--subset NAME[@VERSION])")
+        sub = resolve(ws, load(ws, args.subset).spec)
+        r = sub.ranking
+    else:
+        if not args.key or (args.budget is None) == (args.budget_tokens is None):
+            raise CurationError("explain needs a ranking key and --budget N or --budget-tokens N (explain KEY EXAMPLE "
+                                "--budget N), or a saved subset (explain EXAMPLE --subset NAME[@VERSION])")
+        r = ws.ranking(args.key)
+        if r is None:
+            raise CurationError(f"no ranking {args.key!r}; list them with `python -m curation rankings`")
+        sub = resolve(ws, SubsetSpec.from_budget(args.key, budget_rows=args.budget, budget_tokens=args.budget_tokens,
+                                                 quota=args.quota or None, label_column=args.label_column), ranking=r)
     sel, exc = sub.row_ids, sub.exclude
     try:
         row = int(ws.example(args.example)["row_id"])
@@ -335,9 +347,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=_cmd_rankings)
 
     e = sub.add_parser("explain", help="why an example is in or out of a selection")
-    e.add_argument("key", help="ranking key (see `rankings`)")
+    e.add_argument("key", nargs="?", help="ranking key (see `rankings`); leave out with --subset")
     e.add_argument("example", help="example id or row id")
-    budget = e.add_mutually_exclusive_group(required=True)
+    e.add_argument("--subset", metavar="NAME[@VERSION]", help="a saved subset instead of KEY and a budget")
+    budget = e.add_mutually_exclusive_group()
     budget.add_argument("--budget", type=int, help="rows in the selection (pins applied)")
     budget.add_argument("--budget-tokens", type=int, help="tokens in the selection instead of rows")
     e.add_argument("--quota", help="proportional | balanced | JSON min/max per class (as for select)")
