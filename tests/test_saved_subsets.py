@@ -377,3 +377,21 @@ def test_cli_export_records_the_subset_and_the_diff_in_the_datasheet(ws, capsys)
     # the manifest's export log (and only it) is how the previous export was found
     assert _cli(ws, "export", "--subset", "<b>ship & 'q'", "--name", "v3", "--budget", "3") == 1
     assert "drop --ranking, --budget" in capsys.readouterr().err
+
+
+def test_cli_report_and_explain_take_a_saved_subset(tiny_ws_copy, capsys):
+    ws = tiny_ws_copy
+    n = ws.n_examples()
+    order = np.random.default_rng(3).permutation(ws.row_ids()).astype(np.int64)
+    ws.put_ranking(Ranking(order=order, gains=np.zeros(n), method="shuffle(seed=3)"))
+    v = ss.save(ws, "audit", SubsetSpec(ranking="shuffle(seed=3)", budget=40), who="ann")
+    rows = ss.resolve_saved(ws, v).row_ids
+    assert _cli(ws, "report", "--subset", "audit@1", "--json") == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["n_subset"] == 40 == len(rows)
+    out_id = ws.example(int(order[-1]))["example_id"]
+    assert _cli(ws, "explain", out_id, "--subset", "audit") == 0
+    ex = json.loads(capsys.readouterr().out)
+    assert ex["selected"] is False
+    assert _cli(ws, "explain", "shuffle(seed=3)", out_id, "--subset", "audit") == 1
+    assert "pass only the example" in capsys.readouterr().err
