@@ -52,7 +52,7 @@ def resolve_device(device: str | None = None) -> str:
     return dev
 
 
-def _mps_available(torch) -> bool:  # noqa: ANN001 - the torch module
+def _mps_available(torch) -> bool:
     mps = getattr(torch.backends, "mps", None)
     return bool(mps is not None and mps.is_available())
 

@@ -60,7 +60,7 @@ class EmbeddingCache:
         return f"EmbeddingCache({str(self.path)!r})"
 
     # ------------------------------------------------------------------ plumbing
-    def _connect(self):  # noqa: ANN202 - duckdb connection
+    def _connect(self):
         import duckdb
 
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -27,10 +27,10 @@ from curation.errors import CurationError
 LOCAL = "local"           # --ray with no address: start Ray on this machine
 
 
-def _ray():  # noqa: ANN202 - the ray module
+def _ray():
     try:
         import ray
-        import ray.data  # noqa: F401 - fail here, not inside a job, when the data extra is missing
+        import ray.data
     except ImportError as exc:
         raise CurationError("--ray needs Ray with Ray Data: pip install 'ray[data]' (pinned in requirements.txt)") \
             from exc
@@ -59,7 +59,7 @@ def ray_session(address: str | None = LOCAL) -> Iterator[Any]:
         kw["address"] = address
     try:
         ray.init(**kw)
-    except Exception as exc:  # noqa: BLE001 - connection errors come in many types
+    except Exception as exc:
         where = "a local Ray instance" if address in (None, "", LOCAL) else f"the Ray cluster at {address!r}"
         raise CurationError(f"could not start or reach {where} ({type(exc).__name__}: {exc}); check the address "
                             "(ray://HEAD:10001 for Ray Client, auto on a cluster node) and that the cluster runs "
@@ -70,7 +70,7 @@ def ray_session(address: str | None = LOCAL) -> Iterator[Any]:
         ray.shutdown()
 
 
-def cluster_slots(ray: Any) -> tuple[int, bool]:  # noqa: ANN401
+def cluster_slots(ray: Any) -> tuple[int, bool]:
     """(number of workers, whether they are GPU workers): one per GPU when the cluster has GPUs, else one per CPU."""
     res = ray.cluster_resources()
     gpus = int(res.get("GPU", 0))
@@ -79,7 +79,7 @@ def cluster_slots(ray: Any) -> tuple[int, bool]:  # noqa: ANN401
     return max(1, int(res.get("CPU", 1))), False
 
 
-def _quiet_data_context(ray: Any) -> None:  # noqa: ANN401
+def _quiet_data_context(ray: Any) -> None:
     ctx = ray.data.DataContext.get_current()
     for attr, value in (("enable_progress_bars", False), ("print_on_execution_start", False),
                         ("enable_operator_progress_bars", False)):
@@ -87,7 +87,7 @@ def _quiet_data_context(ray: Any) -> None:  # noqa: ANN401
             setattr(ctx, attr, value)
 
 
-def map_blocks(ray: Any, frame: pd.DataFrame, fn: Any, kwargs: dict[str, Any], *,  # noqa: ANN401
+def map_blocks(ray: Any, frame: pd.DataFrame, fn: Any, kwargs: dict[str, Any], *,
                block_rows: int) -> Iterator[dict[str, np.ndarray]]:
     """Run ``fn(block, **kwargs)`` over ``frame`` cut into blocks of ``block_rows`` rows as Ray tasks (one CPU, or
     one GPU when the cluster has GPUs, each); yield each result (a dict of numpy columns) as soon as its block is
@@ -148,7 +148,7 @@ def score_block(block: pd.DataFrame, *, name: str, params_json: str) -> dict[str
     return {"_code": codes, "value": vals}
 
 
-def embed_on_ray(ray: Any, key: str, hashes: list[str], texts: list[str], *, device: str | None,  # noqa: ANN401
+def embed_on_ray(ray: Any, key: str, hashes: list[str], texts: list[str], *, device: str | None,
                  batch_size: int | None, block_rows: int) -> Iterator[tuple[list[str], np.ndarray, str]]:
     """Yield (text hashes, (n, d) float32 vectors, device) per finished block, in completion order."""
     frame = pd.DataFrame({"text_hash": hashes, "embed_text": texts})
@@ -158,7 +158,7 @@ def embed_on_ray(ray: Any, key: str, hashes: list[str], texts: list[str], *, dev
         yield [str(h) for h in out["text_hash"]], np.asarray(out["vector"], dtype=np.float32), dev
 
 
-def score_on_ray(ray: Any, name: str, params: dict[str, Any], frame: pd.DataFrame, *,  # noqa: ANN401
+def score_on_ray(ray: Any, name: str, params: dict[str, Any], frame: pd.DataFrame, *,
                  block_rows: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (codes, values) per finished block; ``frame`` carries a ``_code`` column naming each row."""
     import json
@@ -175,9 +175,9 @@ def block_size(n: int, step: int, workers: int) -> int:
     return step * min(16, max(1, per))
 
 
-def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str], texts: list[str], *,  # noqa: ANN401
+def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str], texts: list[str], *,
                         device: str | None, batch_size: int | None, params: dict[str, Any], done_before: int,
-                        n_all: int, user_cache: Any, progress: Any, commit_seconds: float) -> tuple[int, str]:  # noqa: ANN401
+                        n_all: int, user_cache: Any, progress: Any, commit_seconds: float) -> tuple[int, str]:
     """The driver side of ``embed --ray``: stream vectors back and commit them every ``commit_seconds`` (and at
     the end). Returns (texts embedded, device label)."""
     from curation.embed import _to_user_cache
@@ -218,13 +218,13 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
     finally:
         try:
             flush()                          # whatever arrived is kept, also on Ctrl-C or a worker error
-        except Exception:  # noqa: BLE001 - report the original error, not a failure to save
+        except Exception:  # noqa: BLE001, S110 - report the original error, not a failure to save
             pass
     return done, f"{label} on {', '.join(sorted(devices)) or ('gpu' if gpu else 'cpu')}"
 
 
-def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[str, Any], job: str,  # noqa: ANN401
-                        df: pd.DataFrame, batch_size: int, progress: Any = None,  # noqa: ANN401
+def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[str, Any], job: str,
+                        df: pd.DataFrame, batch_size: int, progress: Any = None,
                         commit_seconds: float = 3.0) -> None:
     """The driver side of ``score --ray`` for a per-example scorer: values already stored under ``key`` for a
     content hash are reused, one representative per distinct remaining content goes to the workers in blocks of
@@ -250,7 +250,7 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
     cached = ws.cached_scores(key, list(hashes)) if total else {}
     hit = np.array([h in cached for h in hashes], dtype=bool)
     todo = np.flatnonzero(~hit)
-    codes, uniq = pd.factorize(pd.Series(hashes[todo], dtype=object))
+    codes, _ = pd.factorize(pd.Series(hashes[todo], dtype=object))
     first = np.unique(codes, return_index=True)[1] if len(todo) else np.zeros(0, dtype=np.int64)
     reps = df.iloc[todo[first]].reset_index(drop=True)
     reps["_code"] = np.arange(len(reps))
@@ -281,12 +281,12 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
             try:
                 if pending:
                     flush()
-            except Exception:  # noqa: BLE001 - report the original error, not a failure to save
+            except Exception:  # noqa: BLE001, S110 - report the original error, not a failure to save
                 pass
     ws.set_job(job, kind="score", status="done", done=total, total=total, params=jparams)
 
 
-def ray_label(ray: Any) -> str:  # noqa: ANN401
+def ray_label(ray: Any) -> str:
     n, gpu = cluster_slots(ray)
     return f"ray ({n} {'GPU' if gpu else 'CPU'} worker{'s' if n != 1 else ''})"
 

@@ -89,7 +89,7 @@ def distill_static(out: Path | None = None) -> Path:
                 raise
     except CurationError:
         raise
-    except Exception as exc:  # noqa: BLE001 - distillation errors come in many types
+    except Exception as exc:
         raise CurationError(f"could not distil the static first-look model into {out} "
                             f"({type(exc).__name__}: {exc})") from exc
     finally:
@@ -112,7 +112,7 @@ class StaticEmbedder:
     def get_sentence_embedding_dimension(self) -> int:
         return int(self.model.dim)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 1024, convert_to_numpy: bool = True,  # noqa: ARG002
+    def encode(self, texts: Sequence[str], batch_size: int = 1024, convert_to_numpy: bool = True,
                normalize_embeddings: bool = True, show_progress_bar: bool = False) -> np.ndarray:
         """(n, 256) float32, L2-normalised (a text with no known token gets a zero vector)."""
         v = np.asarray(self.model.encode(list(texts), batch_size=max(int(batch_size), 1),

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from curation.embed import DEFAULT_MODEL, embed_texts, embed_workspace, load_model
-from curation.embed_cache import EmbedCacheWarning, EmbeddingCache, default_cache_path, model_id
+from curation.embed_cache import (
+    EmbedCacheWarning,
+    EmbeddingCache,
+    default_cache_path,
+    model_id,
+)
 from curation.ingest import ingest_file
 from curation.store import Workspace
 
@@ -32,7 +37,7 @@ def model_calls(monkeypatch):
     seen: list[int] = []
     real = m.encode
 
-    def encode(texts, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def encode(texts, *args, **kwargs):
         seen.append(len(texts))
         return real(texts, *args, **kwargs)
 
@@ -93,8 +98,9 @@ def test_a_cache_locked_by_another_process_only_warns(tmp_path, data_file, _priv
 
     EmbeddingCache(_private_embedding_cache).put("m", ["h"], np.ones((1, 3), dtype=np.float32))
     monkeypatch.setattr(ec, "LOCK_TIMEOUT", 0.3)
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('ok', flush=True); time.sleep(60)", str(_private_embedding_cache)],
+    hold = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
+            "time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(_private_embedding_cache)],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ok"

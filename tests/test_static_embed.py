@@ -39,7 +39,7 @@ def test_embed_fast_is_labelled_and_kept_apart_from_the_default_model(tmp_path, 
     assert STATIC_LABEL in out and "24 texts embedded" in out
     ws = Workspace(ws_path)
     assert ws.embedding_models() == [STATIC_MODEL]
-    rows, X = ws.embeddings(STATIC_MODEL)
+    _, X = ws.embeddings(STATIC_MODEL)
     assert X.shape == (24, 256)
     # selection defaults to MiniLM: with only static vectors it asks for an embed instead of using them
     from curation.select.run import run_selection
