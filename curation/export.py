@@ -552,7 +552,7 @@ def _ranking_info(ws: Workspace, ranking_key: str | None) -> dict:
         return {"key": ranking_key}
     r = row.iloc[0]
     stored = _maybe_json(r["params"]) or {}
-    info: dict[str, Any] = {"key": ranking_key, "method": r["method"], "n": int(r["n"]),
+    info: dict[str, Any] = {"key": ranking_key, "short_id": r.get("short_id"), "method": r["method"], "n": int(r["n"]),
                             "created_at": _clean(r["created_at"]), "stored_params": _clean(stored)}
     # run_selection stores its call (method parameters, seed, model, resolved inputs) in the ranking's params.
     for k in ("params", "seed", "model", "use_pins", "density_key"):

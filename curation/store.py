@@ -46,7 +46,7 @@ import pandas as pd
 
 from curation.errors import CurationError, WorkspaceLocked
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each migration brings the schema from version i to i + 1. Append, never edit a released one.
 _MIGRATIONS: list[list[str]] = [
@@ -104,7 +104,27 @@ _MIGRATIONS: list[list[str]] = [
             ids_sha256 varchar, hidden boolean not null default false, hidden_by varchar, hidden_at timestamp,
             primary key(name, version))""",
     ],
+    [  # 3 -> 4: short ranking ids (facility-3) and the kind of each stored column (score, group, flag)
+        "alter table rankings add column if not exists short_id varchar",
+        """update rankings set short_id = t.sid from (
+               select key, method || '-' || row_number() over (partition by method order by created_at, key) as sid
+               from rankings) t
+           where rankings.key = t.key and rankings.short_id is null""",
+        "alter table score_defs add column if not exists kind varchar",
+        """update score_defs set kind = case
+               when name in ('cluster', 'neardup_group', 'exactdup_group') then 'group'
+               when name in ('outlier', 'neardup_rep', 'exactdup_rep') then 'flag'
+               else 'score' end
+           where kind is null""",
+    ],
 ]
+
+# What a stored column is (score_defs.kind): "score" (a quality or a measure; averages and rankings make sense),
+# "group" (an id shared by a group of rows: clusters, duplicate groups; usable as classes, never averaged), "flag"
+# (0/1: its mean is a share). Columns not named here are scores unless their writer says otherwise.
+COLUMN_KINDS = ("score", "group", "flag")
+KIND_BY_NAME = {"cluster": "group", "neardup_group": "group", "exactdup_group": "group",
+                "outlier": "flag", "neardup_rep": "flag", "exactdup_rep": "flag"}
 
 DECISION_ACTIONS = ("include", "exclude", "unpin", "tag", "untag", "note")
 
@@ -459,21 +479,30 @@ class Workspace:
     # ------------------------------------------------------------------ scores
     def put_scores(self, key: str, example_ids: Sequence[str], values: np.ndarray, *, name: str | None = None,
                    higher_is_better: bool | None = None, params: dict | None = None,
-                   description: str = "", content_hashes: Sequence[str] | None = None) -> None:
-        """Store one float per example under ``key`` (NaN = not applicable). Existing values are replaced."""
+                   description: str = "", content_hashes: Sequence[str] | None = None,
+                   kind: str | None = None) -> None:
+        """Store one float per example under ``key`` (NaN = not applicable). Existing values are replaced.
+
+        kind: "score", "group" or "flag" (:data:`COLUMN_KINDS`); None: :data:`KIND_BY_NAME` of the name, else
+        "score". Consumers take only the kinds they can use (an average of group ids means nothing)."""
         values = np.asarray(values, dtype=np.float64)
         if len(values) != len(example_ids):
             raise CurationError(f"put_scores({key!r}): {len(example_ids)} ids but {len(values)} values")
+        name = name or key.split(":")[0]
+        kind = kind or KIND_BY_NAME.get(name, "score")
+        if kind not in COLUMN_KINDS:
+            raise CurationError(f"put_scores({key!r}): kind {kind!r} is not one of {list(COLUMN_KINDS)}")
         df = pd.DataFrame({"key": key, "example_id": list(example_ids),
                            "content_hash": list(content_hashes) if content_hashes is not None else None,
                            "value": values})
 
         def fn(con) -> None:  # noqa: ANN001
             con.execute(
-                """insert into score_defs values (?, ?, ?, ?, ?, now()) on conflict (key) do update set
+                """insert into score_defs (key, name, higher_is_better, params, description, created_at, kind)
+                   values (?, ?, ?, ?, ?, now(), ?) on conflict (key) do update set
                    name = excluded.name, higher_is_better = excluded.higher_is_better, params = excluded.params,
-                   description = excluded.description""",
-                [key, name or key.split(":")[0], higher_is_better, json.dumps(params or {}), description])
+                   description = excluded.description, kind = excluded.kind""",
+                [key, name, higher_is_better, json.dumps(params or {}), description, kind])
             con.register("_scores", df)
             try:
                 con.execute("insert or replace into scores select key, example_id, content_hash, value from _scores")
@@ -481,7 +510,12 @@ class Workspace:
                 con.unregister("_scores")
         self._write(fn)
 
-    def score_defs(self) -> pd.DataFrame:
+    def score_defs(self, kinds: Sequence[str] | None = None) -> pd.DataFrame:
+        """One row per stored column: key, name, higher_is_better, params, description, created_at, kind
+        (score | group | flag), n_values; only the given ``kinds`` when named."""
+        if kinds is not None:
+            d = self.score_defs()
+            return d[d["kind"].isin(list(kinds))].reset_index(drop=True)
         return self._df(
             """select d.*, coalesce(c.n, 0) as n_values from score_defs d left join
                (select key, count(*) n from scores group by key) c on c.key = d.key order by d.key""")
@@ -579,23 +613,67 @@ class Workspace:
 
     # ------------------------------------------------------------------ rankings
     def put_ranking(self, ranking: Ranking, *, params: dict | None = None) -> None:
+        """Store a ranking under its key (``ranking.method``). A new key gets the short id ``<method>-<n>`` (n counts
+        the rankings of that method ever stored here, so an id is never reused); a stored key keeps its id."""
         order = np.asarray(ranking.order, dtype=np.int64)
         gains = np.asarray(ranking.gains, dtype=np.float64)
+        method = ranking.method.split("(")[0]
 
         def fn(con) -> None:  # noqa: ANN001
-            con.execute("insert or replace into rankings values (?, ?, ?, ?, ?, ?, now())",
-                        [ranking.method, ranking.method.split("(")[0], json.dumps(params or {}), len(order),
-                         order.tolist(), [None if np.isnan(g) else float(g) for g in gains]])
+            row = con.execute("select short_id from rankings where key = ?", [ranking.method]).fetchone()
+            short = row[0] if row and row[0] else None
+            if short is None:
+                used = [r[0] for r in con.execute("select short_id from rankings where method = ?",
+                                                  [method]).fetchall()]
+                nums = [int(x.rsplit("-", 1)[1]) for x in used if x and x.rsplit("-", 1)[-1].isdigit()]
+                seq = con.execute("select value from meta where key = ?", [f"ranking_seq:{method}"]).fetchone()
+                n = max(nums + [int(seq[0]) if seq else 0]) + 1
+                short = f"{method}-{n}"
+                con.execute("insert or replace into meta values (?, ?)", [f"ranking_seq:{method}", str(n)])
+            con.execute("insert or replace into rankings (key, method, params, n, order_ids, gains, created_at, "
+                        "short_id) values (?, ?, ?, ?, ?, ?, now(), ?)",
+                        [ranking.method, method, json.dumps(params or {}), len(order),
+                         order.tolist(), [None if np.isnan(g) else float(g) for g in gains], short])
         self._write(fn)
 
     def rankings(self) -> pd.DataFrame:
-        return self._df("select key, method, params, n, created_at from rankings order by created_at")
+        """One row per stored ranking (oldest first): short_id, key, method, params, n, created_at."""
+        return self._df("select short_id, key, method, params, n, created_at from rankings order by created_at")
+
+    def ranking_key(self, ref: str, *, missing_ok: bool = False) -> str | None:
+        """The full key of the ranking ``ref`` names: its key, its short id (``facility-2``), the method name when
+        exactly one ranking of that method is stored, or a prefix of one key or short id. Ambiguous references
+        are an error listing the candidates; unknown ones too (or None with ``missing_ok``)."""
+        df = self._df("select key, short_id, method from rankings order by created_at")
+        for col in ("key", "short_id"):
+            hit = df[df[col] == ref]
+            if len(hit) == 1:
+                return str(hit["key"].iloc[0])
+        cands = df[df["method"] == ref]
+        if not len(cands):
+            cands = df[df["key"].str.startswith(ref) | df["short_id"].fillna("").str.startswith(ref)]
+        if len(cands) == 1:
+            return str(cands["key"].iloc[0])
+        listing = ", ".join(f"{r.short_id} = {r.key}" for r in (cands if len(cands) else df).head(12).itertuples())
+        if len(cands) > 1:
+            raise CurationError(f"ranking {ref!r} is ambiguous in {self.path}: it names {len(cands)} rankings "
+                                f"({listing}); pass a short id")
+        if missing_ok:
+            return None
+        raise CurationError(f"no ranking {ref!r} in {self.path}; rankings are {listing or 'none'}; pass a short id, "
+                            "or run `python -m curation select METHOD` first")
 
     def ranking(self, key: str) -> Ranking | None:
+        """The ranking ``key`` names (a key, short id, unique prefix or method name: :meth:`ranking_key`), or None.
+        Its ``method`` is the full key."""
         with self.connect() as con:
             tbl = _arrow(con, "select order_ids, gains from rankings where key = ?", [key])
-        if tbl.num_rows == 0:
-            return None
+            if tbl.num_rows == 0:
+                full = self.ranking_key(key, missing_ok=True)
+                if full is None:
+                    return None
+                key = full
+                tbl = _arrow(con, "select order_ids, gains from rankings where key = ?", [key])
         order = tbl.column("order_ids")[0].values.to_numpy(zero_copy_only=False).astype(np.int64)
         gains = np.asarray(tbl.column("gains")[0].values.to_numpy(zero_copy_only=False), dtype=np.float64)
         return Ranking(order=order, gains=gains, method=key)

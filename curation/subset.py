@@ -295,10 +295,7 @@ def load_ranking(ws: Workspace, ranking_key: str | None) -> Ranking:
         return Ranking(order=ids, gains=np.full(len(ids), np.nan), method="(all rows, ingest order)")
     r = ws.ranking(ranking_key)
     if r is None:
-        keys = ws.rankings()["key"].tolist()
-        shown = keys[:8] + (["..."] if len(keys) > 8 else [])
-        raise CurationError(f"no ranking {ranking_key!r} in workspace {ws.path}; rankings are {shown or 'none'}; "
-                            "run `python -m curation select METHOD` first or pass another --ranking")
+        ws.ranking_key(ranking_key)  # raises the error that lists the rankings by short id
     return r
 
 
@@ -328,6 +325,8 @@ def resolve(ws: Workspace, spec: SubsetSpec, *, ranking: Ranking | None = None, 
         check_datasets(ws, spec.datasets)
         if ranking is None:
             ranking = load_ranking(ws, spec.ranking)
+            if spec.ranking is not None and ranking.method != spec.ranking:  # a short id or prefix: keep the key
+                spec = spec.replace(ranking=ranking.method)
         elif spec.ranking is not None and ranking.method != spec.ranking:
             raise CurationError(f"resolve: the ranking passed is {ranking.method!r}, the spec names {spec.ranking!r}")
         order = np.asarray(ranking.order, dtype=np.int64)

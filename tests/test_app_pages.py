@@ -320,3 +320,12 @@ def test_background_job_records_progress_and_result(tmp_ws) -> None:
     jobs.threads()[f"{tmp_ws.path}::ui:fail"].join(timeout=30)
     j = tmp_ws.job("ui:fail")
     assert j["status"] == "failed" and "run embed first" in j["message"]
+
+
+def test_select_page_shows_short_ranking_ids(app_ws) -> None:
+    at = page("select", app_ws)
+    no_errors(at)
+    box = at.selectbox(key="select:ranking_w")
+    shown = [box.format_func(o) if callable(getattr(box, "format_func", None)) else o for o in box.options]
+    assert any(s.startswith("facility-1") for s in shown), shown
+    assert any(s.startswith("random-1") for s in shown), shown

@@ -11,6 +11,7 @@ from curation.errors import CurationError
 from curation.diagnostics.classes import js_divergence
 from curation.diagnostics.quality import mean_shift
 from curation.select import SELECTORS, advisor, run_selection
+from curation.select.run import selection_score_keys
 from curation.subset import SubsetSpec
 from views import formatting, jobs, state, widgets
 
@@ -37,7 +38,7 @@ with st.expander("Compute a ranking", expanded=ws.rankings().empty, icon=":mater
         help="\n".join(f"- **{n}**: {c.description}. Gains: {c.gains_meaning}." for n, c in SELECTORS.items()))
     cls = SELECTORS[method]
     st.caption(f"{cls.description}. Needs: {', '.join(cls.needs) or 'nothing'}. Gains: {cls.gains_meaning}.")
-    params = widgets.describe_param_widgets(cls, f"select:p:{method}", score_keys=score_keys)
+    params = widgets.describe_param_widgets(cls, f"select:p:{method}", score_keys=selection_score_keys(defs))
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
     seed = int(c1.number_input("Seed", value=0, step=1, key="select:seed", help="All randomness of the method"))
     running = jobs.job_running(ws, "ui:select")
@@ -70,8 +71,11 @@ rkeys = rankings["key"].tolist()
 cur = st.session_state.get(state.K_RANKING)
 if cur not in rkeys:
     cur = rkeys[-1]
+short = dict(zip(rankings["key"], rankings["short_id"].fillna(rankings["method"])))
 rk = st.selectbox("Ranking", rkeys, index=rkeys.index(cur), key="select:ranking_w",
-                  help="Every stored ranking of this workspace; the key names the method, its parameters and seed.")
+                  format_func=lambda k: f"{short.get(k, k)}  ·  {k}",
+                  help="Every stored ranking of this workspace: its short id (what the CLI takes, e.g. "
+                       "`report --ranking facility-1`), then the key naming the method, its parameters and seed.")
 st.session_state[state.K_RANKING] = rk
 ranking = state.load_ranking(P, S, rk)
 n_pool = len(ranking.order)

@@ -669,9 +669,9 @@ def _read_workspace(ws: Any, key: str, label_column: str, pref_type_column: str)
                                 f"pass another one ({_column_choices(ws)})")
         # No labels (typical of preference data): the embedding clusters are the groups.
         label_key, labels, label_note = _cluster_groups(ws, defs, key, X, row_ids)
-    # quality scores: every score key but the label's and cluster ids (categorical, not a quality)
+    # quality scores: every score and flag column but the label's (group ids are categorical, not a quality)
     keys = [r.key for r in defs.itertuples(index=False)
-            if r.key != label_key and r.name not in CATEGORICAL_SCORES] if len(defs) else []
+            if r.key != label_key and getattr(r, "kind", "score") in QUALITY_KINDS] if len(defs) else []
     scores = directions = None
     if keys:
         scores = ws.scores(keys).set_index("row_id").reindex(row_ids)[keys].reset_index()
@@ -711,6 +711,7 @@ def _cluster_groups(ws: Any, defs: pd.DataFrame, model: str, X: np.ndarray,
 
 
 CATEGORICAL_SCORES = ("cluster",)  # score names whose values are ids, not qualities
+QUALITY_KINDS = ("score", "flag")  # stored column kinds the quality section averages (a flag's mean is a share)
 
 
 def _score_key_for(defs: pd.DataFrame, column: str, model: str) -> str | None:

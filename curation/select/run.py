@@ -55,13 +55,29 @@ def _subgraph(graph: Any, pool_ids: np.ndarray) -> Any:
     return GraphArrays(idx=idx, sim=sim, row_ids=pool_ids)
 
 
+def selection_score_keys(defs: pd.DataFrame) -> list[str]:
+    """The stored columns a selector can rank or weight by: kind "score" (not group ids, not 0/1 flags)."""
+    if not len(defs):
+        return []
+    kind = defs["kind"] if "kind" in defs.columns else pd.Series("score", index=defs.index)
+    return defs.loc[kind.fillna("score") == "score", "key"].tolist()
+
+
 def _score_frame(ws: Workspace, keys: list[str]) -> tuple[pd.DataFrame, list[bool]]:
     defs = ws.score_defs()
     known = set(defs["key"]) if len(defs) else set()
+    usable = selection_score_keys(defs)
     missing = [k for k in keys if k not in known]
     if missing:
-        raise CurationError(f"score(s) {missing} not found in {ws.path}; scores are {sorted(known)[:20]}; compute "
+        raise CurationError(f"score(s) {missing} not found in {ws.path}; scores are {sorted(usable)[:20]}; compute "
                             "them first (python -m curation score ...)")
+    wrong = [k for k in keys if k not in usable]
+    if wrong:
+        kinds = dict(zip(defs["key"], defs["kind"]))
+        what = ", ".join(f"{k!r} is a {kinds.get(k)} column" + (" (ids shared by a group of rows)"
+                                                                if kinds.get(k) == "group" else " (0/1)")
+                         for k in wrong)
+        raise CurationError(f"{what}, not a score to rank by; scores are {sorted(usable)[:20]}")
     hib = []
     for k in keys:
         v = defs.loc[defs["key"] == k, "higher_is_better"].iloc[0]
@@ -143,7 +159,7 @@ def prepare(ws: Workspace, sel: Selector, *, model: str = DEFAULT_MODEL, use_pin
         keys = sel.score_keys()
         if "scores" in sel.needs and not keys:
             raise CurationError(f"method {name!r} needs score=KEY (or scores={{KEY: WEIGHT}}); scores are "
-                                f"{ws.score_defs()['key'].tolist()[:20]}")
+                                f"{selection_score_keys(ws.score_defs())[:20]}")
     if keys:
         df, hib = _score_frame(ws, keys)
         df = df.set_index("row_id").reindex(row_ids)
@@ -268,8 +284,11 @@ def _cmd_rankings(args: argparse.Namespace, ws: Workspace) -> int:
     if df.empty:
         print("no rankings yet; run `python -m curation select METHOD`")
         return 0
-    with pd.option_context("display.max_colwidth", 120, "display.width", 200):
-        print(df[["key", "n", "created_at"]].to_string(index=False))
+    df = df.assign(created_at=pd.to_datetime(df["created_at"]).dt.strftime("%Y-%m-%d %H:%M"))
+    with pd.option_context("display.max_colwidth", 160, "display.width", 250):
+        print(df[["short_id", "n", "created_at", "key"]].rename(columns={"short_id": "id"}).to_string(index=False))
+    print("pass the id (or a unique prefix, or the method name when it has one ranking) wherever a ranking is asked "
+          "for, e.g. `report --ranking ID --budget N`")
     return 0
 
 
