@@ -411,10 +411,25 @@ def _check_free(targets: Iterable[Path], overwrite: bool) -> None:
             raise CurationError(f"{p} already exists; pick another --name or pass --overwrite to replace it")
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (Linux: /proc/self/status), else set-and-restore."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    m = os.umask(0o022)
+    os.umask(m)
+    return m
+
+
 def _stage_file(path: Path, write: Callable[[io.BufferedWriter], None]) -> Path:
-    """Write a hidden temporary file beside ``path`` (fsynced) and return it; removed again if ``write`` fails."""
+    """Write a hidden temporary file beside ``path`` (fsynced) and return it; removed again if ``write`` fails.
+    It gets the mode a plain ``open`` would give (0666 less the umask), not mkstemp's private 0600."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
@@ -429,6 +444,7 @@ def _stage_folder(path: Path, write: Callable[[Path], None]) -> Path:
     """Write a hidden temporary folder beside ``path`` and return it; removed again if ``write`` fails."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private (0700); a folder made by mkdir is not
         write(tmp)
     except BaseException:
         _discard(tmp)
