@@ -92,8 +92,19 @@ def _cmd_info(args: argparse.Namespace, ws: Workspace) -> int:
         return 0
     print(f"workspace  {s['path']}  (schema v{s['schema_version']})")
     print(f"examples   {s['examples']} in {len(ds)} dataset(s)")
+    dups: dict[str, list[str]] = {}
+    for d in s["duplicate_content"]:
+        dups.setdefault(d["dataset"], []).append(f"{d['n']} duplicate content of {d['duplicates_of']} (kept)")
     for _, d in ds.iterrows():
-        print(f"  - {d['name']}: {d['n_rows']} {d['kind']} ({d['shape']}) from {d['source']}")
+        extra = f"; {', '.join(dups[d['name']])}" if d["name"] in dups else ""
+        print(f"  - {d['name']}: {d['n_rows']} {d['kind']} ({d['shape']}) from {d['source']}{extra}")
+    if s["labels"]:
+        shown = ", ".join(f"{k} {n}" for k, n in list(s["labels"].items())[:12])
+        more = f" and {len(s['labels']) - 12} more" if len(s["labels"]) > 12 else ""
+        none = f"; {s['unlabelled']} examples without a label" if s["unlabelled"] else ""
+        print(f"labels     {shown}{more}{none}")
+    else:
+        print("labels     none (the report card groups by embedding clusters)")
     for m, n in s["embedding_models"].items():
         print(f"embedded   {n}/{s['examples']} with {m}")
     for k in ("scores", "projections", "graphs", "rankings", "decisions", "exports"):

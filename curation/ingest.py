@@ -86,6 +86,7 @@ class IngestReport:
     n_skipped: int = 0
     problems: list[dict] = field(default_factory=list)
     n_empty_responses: int = 0
+    duplicates: dict[str, int] = field(default_factory=dict)  # other dataset → rows of this one with its content
 
     def summary(self) -> str:
         s = (f"{self.dataset}: read {self.n_read} records ({self.shape}, {self.kind}); "
@@ -94,6 +95,9 @@ class IngestReport:
             s += f", skipped {self.n_skipped} bad records"
         if self.n_empty_responses:
             s += f", kept {self.n_empty_responses} with empty responses"
+        for other, n in self.duplicates.items():
+            s += (f"; {n} rows duplicate content already in dataset {other} (kept; `dedup` groups exact duplicates, "
+                  "pins or a dataset filter leave them out)")
         return s
 
 
@@ -582,6 +586,9 @@ def ingest_file(ws: Workspace, path: str | os.PathLike[str], *, name: str | None
     report.n_inserted, report.n_present = ws.add_examples(
         {"name": dname, "source": str(Path(src).resolve()) if is_local else src, "source_sha256": src_sha,
          "shape": m.shape, "kind": report.kind, "mapping": m.as_dict(), "options": options}, df)
+    if report.n_inserted:
+        dup = ws.duplicate_content(dname)
+        report.duplicates = dict(zip(dup["duplicates_of"], dup["n"].astype(int).tolist()))
     if progress:
         progress(len(records), len(records))
     return report

@@ -925,7 +925,27 @@ class Workspace:
                 "rankings": one("select count(*) from rankings"),
                 "decisions": one("select count(*) from decisions"),
                 "exports": one("select count(*) from exports"),
+                "labels": {str(k): int(n) for k, n in con.execute(
+                    """select label, count(*) n from examples where label is not null and label <> ''
+                       group by label order by n desc, label""").fetchall()},
+                "unlabelled": one("select count(*) from examples where label is null or label = ''"),
+                "duplicate_content": self.duplicate_content().to_dict(orient="records"),
             }
+
+    def duplicate_content(self, dataset: str | None = None) -> pd.DataFrame:
+        """Rows whose content (kind + text, :func:`curation.ingest.content_hash_of`; labels and ids aside) was
+        already in another dataset when they were ingested: DataFrame(dataset, duplicates_of, n), n = distinct rows
+        of ``dataset`` with an earlier row of ``duplicates_of`` of the same content. They are kept (real rows of
+        their dataset); the `dedup` command groups them. O(n) hash join."""
+        where = "where a.dataset = ?" if dataset is not None else ""
+        df = self._df(
+            f"""select a.dataset, b.dataset as duplicates_of, count(distinct a.row_id) as n
+                from examples a join examples b
+                  on a.content_hash = b.content_hash and a.dataset <> b.dataset and b.row_id < a.row_id
+                {where} group by a.dataset, b.dataset order by a.dataset, b.dataset""",
+            [dataset] if dataset is not None else None)
+        df["n"] = df["n"].astype(int)
+        return df
 
     def read_sql(self, query: str) -> pd.DataFrame:
         """Run a read-only SELECT over this workspace (for power users and tests). Anything but one SELECT is

@@ -56,6 +56,11 @@ if ds.empty:
 else:
     show = ds[["name", "kind", "shape", "n_rows", "source", "ingested_at"]].rename(
         columns={"n_rows": "examples", "ingested_at": "added"})
+    dups: dict[str, list[str]] = {}
+    for d in summary["duplicate_content"]:
+        dups.setdefault(d["dataset"], []).append(f"{d['n']:,} of {d['duplicates_of']}")
+    # rows whose content was already in another dataset when they came in (kept; `dedup` groups them)
+    show.insert(4, "duplicates of other datasets", [", ".join(dups.get(n, [])) for n in show["name"]])
     st.dataframe(show, hide_index=True, width="stretch",
                  column_config={"examples": st.column_config.NumberColumn(format="localized")})
 

@@ -205,13 +205,14 @@ def prepare(ws: Workspace, sel: Selector, *, model: str = DEFAULT_MODEL, use_pin
 
 def run_selection(ws: Workspace, method: str, params: dict | None = None, *, seed: int = 0,
                   model: str = DEFAULT_MODEL, progress: Progress | None = None, use_pins: bool = False,
-                  force: bool = False) -> Ranking:
+                  force: bool = False, info: dict | None = None) -> Ranking:
     """Rank the workspace with ``method`` and store the ranking (reused when the same call was made before).
 
     params: the method's parameters (see ``SELECTORS[method]``). seed: all randomness. model: embedding model.
     use_pins: condition on the workspace's current pins (include first / exclude removed); the pins' digest joins
     the key. force: recompute even when stored. Returns the Ranking (order = row ids, best first); its ``method``
-    is the stored key. Cost: the method's own (see its module) plus loading (≈1 s per 100k embedded rows).
+    is the stored key. info: when given, ``info["reused"]`` tells whether the stored ranking was returned.
+    Cost: the method's own (see its module) plus loading (≈1 s per 100k embedded rows).
     """
     sel = get_selector(method, **(params or {}))
     inp = prepare(ws, sel, model=model, use_pins=use_pins, progress=progress)
@@ -221,7 +222,11 @@ def run_selection(ws: Workspace, method: str, params: dict | None = None, *, see
         if got is not None:
             if progress:
                 progress(1, 1)
+            if info is not None:
+                info["reused"] = True
             return got
+    if info is not None:
+        info["reused"] = False
     r = sel.rank(inp["X"], graph=inp["graph"], scores=inp["scores"], weights=inp["weights"],
                  row_ids=inp["row_ids"], include=inp["include"], exclude=inp["exclude"], context=inp["context"],
                  seed=seed, progress=progress, n=len(inp["row_ids"]))
@@ -257,10 +262,16 @@ def _cmd_select(args: argparse.Namespace, ws: Workspace) -> int:
     from curation.subset import SubsetSpec, resolve
 
     t0 = time.perf_counter()
+    info: dict = {}
     r = run_selection(ws, args.method, parse_params(args.params), seed=args.seed, model=args.model,
-                      use_pins=args.pins, force=args.force, progress=tqdm_progress(args.method))
+                      use_pins=args.pins, force=args.force, progress=tqdm_progress(args.method), info=info)
     secs = time.perf_counter() - t0
-    print(f"ranking {r.method}: {len(r.order)} rows in {secs:.2f} s")
+    short = ws.rankings().set_index("key")["short_id"].get(r.method, r.method)
+    if info.get("reused"):
+        print(f"reused the stored ranking {short} ({len(r.order)} rows; same method, parameters, seed and input "
+              f"data; --force recomputes it): {r.method}")
+    else:
+        print(f"computed ranking {short}: {len(r.order)} rows in {secs:.2f} s: {r.method}")
     if args.budget is not None or args.budget_tokens is not None:
         spec = SubsetSpec.from_budget(r.method, budget_rows=args.budget, budget_tokens=args.budget_tokens,
                                       quota=args.quota or None, label_column=args.label_column)
