@@ -156,7 +156,10 @@ def main() -> None:
     table = "| measurement | value | ratio |\n|---|---|---|\n" + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
     note = (f"{n} dolly-3k records (real, ../shared/datasets) for the first rows, {args.ray_n} for Ray; 2-core CPU "
             f"machine shared with other jobs, load average {load_avg[0]:.1f} / {load_avg[1]:.1f} at the start: "
-            "absolute rates are low and noisy, ratios are measured side by side in the same run. Command: "
+            "absolute rates are low and noisy, ratios are measured side by side in the same run. On one 2-core "
+            "machine Ray can only add overhead to the model's work (start-up, moving rows to worker processes and "
+            "back): it pays on a cluster. The heuristics row compares whole pipelines, commit cadence included "
+            "(the Ray driver commits every 3 s; the local path as configured on main at the time). Command: "
             f"`nice .venv/bin/python benchmarks/bench_embedders.py --n {args.n} --ray-n {args.ray_n}"
             f"{' --distill' if args.distill else ''}`.")
     print(table)

@@ -30,7 +30,7 @@ COMMAND_MODULES = (
 DEVICE_HELP = ("where the model runs: cpu, cuda, cuda:N or mps (default: CUDA if present, then MPS, else CPU; "
                "the device used is printed and kept in the job record)")
 
-STATIC_HELP = ("a model2vec distillation of MiniLM, ~100x faster on a CPU, stored under its own model key; "
+STATIC_HELP = ("a model2vec distillation of MiniLM, ~80-150x faster on a CPU, stored under its own model key; "
                "first look, 33%% neighbour agreement with MiniLM: the pages and selection keep using MiniLM")
 
 RAY_HELP = ("compute on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes the "
@@ -106,7 +106,9 @@ def _cmd_info(args: argparse.Namespace, ws: Workspace) -> int:
     else:
         print("labels     none (the report card groups by embedding clusters)")
     for m, n in s["embedding_models"].items():
-        print(f"embedded   {n}/{s['examples']} with {m}")
+        from curation.static_embed import STATIC_LABEL, STATIC_MODEL
+
+        print(f"embedded   {n}/{s['examples']} with {m}" + (f"  [{STATIC_LABEL}]" if m == STATIC_MODEL else ""))
     for k in ("scores", "projections", "graphs", "rankings", "decisions", "exports"):
         print(f"{k:<10} {s[k]}")
     return 0

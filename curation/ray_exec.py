@@ -70,10 +70,10 @@ def ray_session(address: str | None = LOCAL) -> Iterator[Any]:
         ray.shutdown()
 
 
-def cluster_slots(ray: Any) -> tuple[int, bool]:
+def cluster_slots(ray: Any, gpu: bool = True) -> tuple[int, bool]:
     """(number of workers, whether they are GPU workers): one per GPU when the cluster has GPUs, else one per CPU."""
     res = ray.cluster_resources()
-    gpus = int(res.get("GPU", 0))
+    gpus = int(res.get("GPU", 0)) if gpu else 0
     if gpus:
         return gpus, True
     return max(1, int(res.get("CPU", 1))), False
@@ -88,14 +88,14 @@ def _quiet_data_context(ray: Any) -> None:
 
 
 def map_blocks(ray: Any, frame: pd.DataFrame, fn: Any, kwargs: dict[str, Any], *,
-               block_rows: int) -> Iterator[dict[str, np.ndarray]]:
+               block_rows: int, gpu: bool = True) -> Iterator[dict[str, np.ndarray]]:
     """Run ``fn(block, **kwargs)`` over ``frame`` cut into blocks of ``block_rows`` rows as Ray tasks (one CPU, or
     one GPU when the cluster has GPUs, each); yield each result (a dict of numpy columns) as soon as its block is
     done (not in input order). Tasks reuse Ray's worker processes, so a model is loaded once per worker process
     (the loaders cache it) and later jobs on the same workers start at once."""
     if frame.empty:
         return
-    _, gpu = cluster_slots(ray)
+    _, gpu = cluster_slots(ray, gpu)
     _quiet_data_context(ray)
     blocks = [frame.iloc[s: s + block_rows].reset_index(drop=True) for s in range(0, len(frame), block_rows)]
     ds = ray.data.from_pandas(blocks)
@@ -159,12 +159,12 @@ def embed_on_ray(ray: Any, key: str, hashes: list[str], texts: list[str], *, dev
 
 
 def score_on_ray(ray: Any, name: str, params: dict[str, Any], frame: pd.DataFrame, *,
-                 block_rows: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                 block_rows: int, gpu: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (codes, values) per finished block; ``frame`` carries a ``_code`` column naming each row."""
     import json
 
     for out in map_blocks(ray, frame, score_block, {"name": name, "params_json": json.dumps(params, default=str)},
-                          block_rows=block_rows):
+                          block_rows=block_rows, gpu=gpu):
         yield np.asarray(out["_code"]), np.asarray(out["value"], dtype=np.float64)
 
 
@@ -259,7 +259,7 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
         reps = reps.iloc[np.argsort(length.to_numpy(), kind="stable")].reset_index(drop=True)
     rows_of = pd.Series(np.arange(len(todo))).groupby(codes).indices   # code -> positions in todo
     with ray_session(address) as ray:
-        jparams = {"key": key, "scorer": sc.name, "device": ray_label(ray)}
+        jparams = {"key": key, "scorer": sc.name, "device": ray_label(ray, sc.uses_model)}
         ws.set_job(job, kind="score", status="running", done=0, total=total, params=jparams)
         if hit.any():
             pos = np.flatnonzero(hit)
@@ -267,8 +267,12 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
             pending_v.append(np.array([cached[h] for h in hashes[pos]], dtype=np.float64))
             flush()
         throttle = Throttle(commit_seconds)
+        # model scorers: the local path's batches (same padding, same values); cheap ones: bigger blocks, since a
+        # task costs milliseconds and a heuristic microseconds per row
+        workers, _ = cluster_slots(ray, sc.uses_model)
+        rows = batch_size if sc.uses_model else max(batch_size, min(4096, -(-len(reps) // (2 * workers))))
         try:
-            for c, v in score_on_ray(ray, sc.name, dict(sc.params), reps, block_rows=batch_size):
+            for c, v in score_on_ray(ray, sc.name, dict(sc.params), reps, block_rows=rows, gpu=sc.uses_model):
                 for code, val in zip(c, v):
                     p = todo[rows_of[int(code)]]
                     pending.append(p)
@@ -286,8 +290,9 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
     ws.set_job(job, kind="score", status="done", done=total, total=total, params=jparams)
 
 
-def ray_label(ray: Any) -> str:
-    n, gpu = cluster_slots(ray)
+def ray_label(ray: Any, gpu: bool = True) -> str:
+    """e.g. ``ray (4 GPU workers)``; ``gpu=False``: the CPU workers (scorers without a model never take a GPU)."""
+    n, gpu = cluster_slots(ray, gpu)
     return f"ray ({n} {'GPU' if gpu else 'CPU'} worker{'s' if n != 1 else ''})"
 
 
