@@ -117,3 +117,25 @@ def test_a_cache_locked_by_another_process_only_warns(tmp_path, data_file, _priv
     ingest_file(ws2, data_file)
     embed_workspace(ws2, device="cpu")
     assert EmbeddingCache(_private_embedding_cache).count(model_id(DEFAULT_MODEL)) == len(RECORDS)
+
+
+def test_reproduce_takes_its_vectors_from_the_cache(tmp_path, data_file, model_calls):
+    """reproduce rebuilds a fresh workspace: with the shared cache it runs the model on nothing."""
+    from curation.export import export_subset, reproduce
+    from curation.select.run import run_selection
+
+    recs = [{"instruction": f"Give tip {i} about {t}.", "output": f"Keep {t} simple, tip {i}."}
+            for i in range(2) for t in ("sleep", "tea", "rice", "bread", "soup", "jam", "oats", "corn", "eggs", "kale")]
+    src = tmp_path / "many.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    ws = Workspace(tmp_path / "w.duckdb")
+    ingest_file(ws, src)
+    embed_workspace(ws, device="cpu")
+    key = run_selection(ws, "kcenter", {}, seed=0).method
+    res = export_subset(ws, ranking_key=key, budget_rows=8, name="k8", datasheet=False)
+    model_calls.clear()
+    log: list[str] = []
+    rep = reproduce(res.manifest_path, out_dir=tmp_path / "repro", log=log.append)
+    assert rep.identical, rep.messages
+    assert sum(model_calls) == 0
+    assert any("0 texts embedded" in m and f"{len(recs)} from the embedding cache" in m for m in log), log
