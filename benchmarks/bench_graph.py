@@ -122,7 +122,7 @@ def sklearn_brute(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     nn = NearestNeighbors(n_neighbors=k + 1, algorithm="brute", metric="cosine", n_jobs=-1).fit(X)
     dist, idx = nn.kneighbors(X)
-    from curation.graph import _drop_self
+    from curation.neighbours.graph import _drop_self
 
     return _drop_self(idx.astype(np.int64), (1 - dist).astype(np.float32), k)
 
@@ -130,7 +130,7 @@ def sklearn_brute(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------------------------------------- children (memory)
 def child(kind: str, n: int) -> None:
     """Run one measured job in this fresh process and print JSON with its seconds and peak RSS."""
-    from curation.density import lsh_density
+    from curation.neighbours.density import lsh_density
 
     X = synthetic(n)
     _, secs, extra = timed_mem(lambda: lsh_density(X))
@@ -146,7 +146,7 @@ def run_child(kind: str, n: int) -> dict:
 
 # ---------------------------------------------------------------------------------------------- sections
 def bench_recall(rows: list[list[str]], quick: bool) -> dict:
-    from curation.graph import knn, recall_at_k
+    from curation.neighbours.graph import knn, recall_at_k
 
     X = real_embeddings(3000 if quick else None)
     if X is None:
@@ -169,7 +169,7 @@ def bench_recall(rows: list[list[str]], quick: bool) -> dict:
 
 
 def bench_build(rows: list[list[str]], quick: bool) -> dict:
-    from curation.graph import knn, recall_at_k, resolve_method
+    from curation.neighbours.graph import knn, recall_at_k, resolve_method
 
     sizes = (2_000, 5_000) if quick else (10_000, 50_000, 100_000)
     mem = {}
@@ -190,8 +190,8 @@ def bench_build(rows: list[list[str]], quick: bool) -> dict:
 def bench_umap(rows: list[list[str]], quick: bool) -> None:
     import umap
 
-    from curation.graph import knn
-    from curation.projection import umap_layout
+    from curation.neighbours.graph import knn
+    from curation.neighbours.projection import umap_layout
 
     n = 3_000 if quick else 20_000
     X = real_embeddings(n)
@@ -218,7 +218,7 @@ def bench_umap(rows: list[list[str]], quick: bool) -> None:
 
 
 def bench_density(rows: list[list[str]], quick: bool, mem: dict) -> None:
-    from curation.graph import APPROX_DEFAULT
+    from curation.neighbours.graph import APPROX_DEFAULT
 
     n = 100_000 if quick else 1_000_000
     d = run_child("density", n)
@@ -271,7 +271,7 @@ def main() -> None:
     import faiss
     import pynndescent  # noqa: F401
 
-    from curation.graph import APPROX_DEFAULT, EXACT_MAX_ROWS
+    from curation.neighbours.graph import APPROX_DEFAULT, EXACT_MAX_ROWS
     import sklearn
     import umap
 

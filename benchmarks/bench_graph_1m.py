@@ -2,7 +2,7 @@
 
 Each measurement runs in a fresh child process so its peak RSS (getrusage of the child) is its own:
 1. the vectors alone (1M x 384 float32, synthetic clustered unit vectors), as the baseline;
-2. the vectors + `curation.graph.knn(X, 15)` with the default approximate method (NN-descent).
+2. the vectors + `curation.neighbours.graph.knn(X, 15)` with the default approximate method (NN-descent).
 
 Usage: .venv/bin/python benchmarks/bench_graph_1m.py [--n N]
 """
@@ -36,7 +36,7 @@ for s in range(0, n, 100_000):
 X /= np.linalg.norm(X, axis=1, keepdims=True)
 out = {{"n": n}}
 if mode == "graph":
-    from curation.graph import APPROX_DEFAULT, knn
+    from curation.neighbours.graph import APPROX_DEFAULT, knn
     t = time.perf_counter()
     idx, sim = knn(X, 15, method="auto", seed=0)
     out.update(seconds=time.perf_counter() - t, method=APPROX_DEFAULT, shape=list(idx.shape),

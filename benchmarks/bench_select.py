@@ -4,7 +4,7 @@ Run: ``.venv/bin/python benchmarks/bench_select.py`` (full: 10k / 50k / 100k row
 Prints markdown tables and replaces the ``bench_select`` section of benchmarks/RESULTS.md.
 
 Data: synthetic 384-d unit vectors (200 Gaussian clusters, MiniLM-like neighbour similarities 0.5-0.6), seeded.
-The neighbour graph is built once per size with ``curation.graph.knn(X, 15)`` (auto: exact faiss up to 20k rows,
+The neighbour graph is built once per size with ``curation.neighbours.graph.knn(X, 15)`` (auto: exact faiss up to 20k rows,
 faiss HNSW above) and symmetrised into the sparse similarity S that both libraries optimise: apricot gets S as a
 precomputed CSR matrix, so the objectives are comparable exactly (f(A) = Σ_i max_{j∈A} S_ij, evaluated by the
 same function for both rankings).
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from curation.select import apply_constraints, get_selector  # noqa: E402
 from curation.select._sparse import coverage_matrix  # noqa: E402
 from curation.select.facility import facility_location, optimize  # noqa: E402
-from curation.store import Ranking  # noqa: E402
+from curation.ranking import Ranking  # noqa: E402
 
 K_GRAPH = 15
 D = 384
@@ -66,7 +66,7 @@ def warm() -> None:
                      ("deita", {"score": "q"})]:
         get_selector(name, **kw).rank(X, graph=g, scores=np.random.default_rng(0).random(300))
     # the graph module's approximate search (pynndescent / faiss) JIT-compiles or loads on first use: do it here
-    from curation.graph import METHODS, knn
+    from curation.neighbours.graph import METHODS, knn
 
     for m in METHODS:
         if m not in ("auto", "exact"):
@@ -91,7 +91,7 @@ def sklearn_knn_seconds(X: np.ndarray, k: int, max_queries: int = 2000) -> float
 
 
 def bench_vs_apricot(sizes: list[int]) -> tuple[list[dict], tuple]:
-    from curation.graph import knn, resolve_method
+    from curation.neighbours.graph import knn, resolve_method
 
     import scipy.sparse as sp
 
@@ -124,7 +124,7 @@ def bench_vs_apricot(sizes: list[int]) -> tuple[list[dict], tuple]:
 
 def bench_methods(n: int, reuse: tuple | None = None) -> tuple[list[tuple[str, float, str]], float,
                                                                   list[tuple[str, float]]]:
-    from curation.graph import knn
+    from curation.neighbours.graph import knn
 
     if reuse is not None and len(reuse[0]) == n:   # the largest size of the apricot comparison: same data, graph
         X, g, t_graph = reuse

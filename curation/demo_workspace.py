@@ -46,7 +46,7 @@ def build_demo_workspace(ws: Workspace, *, n_sft: int = 3000, n_pref: int = 300,
     if not analyze:
         ws.set_job("demo", kind="demo", status="done", done=1, total=1, params=params)
         return ws
-    from curation.graph import analyze as analyze_graph
+    from curation.workflows.analyze import analyze as analyze_graph
 
     analyze_graph(ws, model=DEFAULT_MODEL, progress=progress("map and neighbours") if progress else None)
     from curation.scorers import run_scorers

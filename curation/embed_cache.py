@@ -159,8 +159,7 @@ def model_id(key: str) -> str:
     modification times). Hub names are taken as they are."""
     import hashlib
 
-    from curation.embed import DEFAULT_MODEL
-    from curation.static_embed import STATIC_MODEL
+    from curation.keys import DEFAULT_MODEL, STATIC_MODEL
 
     if key == STATIC_MODEL:
         from curation.static_embed import model_id as static_id

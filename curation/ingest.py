@@ -24,7 +24,6 @@ identical records. Re-ingesting the same file therefore adds nothing.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -38,6 +37,7 @@ from typing import Any
 import pandas as pd
 
 from curation.errors import IngestError
+from curation.keys import default_model_path, text_hash
 from curation.readers import detect_format, file_sha256, read_records
 from curation.store import Workspace
 
@@ -403,12 +403,8 @@ def training_text_of(ex: dict[str, Any]) -> str:
     return f"{ex['prompt']}\n{ex['response'] or ''}"
 
 
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
 def content_hash_of(ex: dict[str, Any]) -> str:
-    return sha(json.dumps([ex["kind"], ex["prompt"], ex["response"], ex["chosen"], ex["rejected"], ex["messages"]],
+    return text_hash(json.dumps([ex["kind"], ex["prompt"], ex["response"], ex["chosen"], ex["rejected"], ex["messages"]],
                           ensure_ascii=False, separators=(",", ":")))
 
 
@@ -420,8 +416,6 @@ def count_tokens(texts: list[str]) -> list[int]:
     global _TOKENIZER
     if _TOKENIZER is None:
         from tokenizers import Tokenizer
-
-        from curation.embed import default_model_path
 
         tok = Tokenizer.from_file(str(Path(default_model_path()) / "tokenizer.json"))
         tok.no_truncation()
@@ -550,7 +544,7 @@ def ingest_file(ws: Workspace, path: str | os.PathLike[str], *, name: str | None
         rows = [ex for ex in rows if "example_id" in ex]
     for ex in rows:
         ex["embed_text"] = embed_text_of(ex)
-        ex["text_hash"] = sha(ex["embed_text"])
+        ex["text_hash"] = text_hash(ex["embed_text"])
         ex["content_hash"] = content_hash_of(ex)
     if not m.id:
         occ: Counter[str] = Counter()

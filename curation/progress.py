@@ -1,8 +1,14 @@
-"""The CLI's progress bar: one ``progress(done, total)`` callback drawing tqdm on stderr, shared by every command."""
+"""Progress reporting: the one :data:`Progress` type every engine function takes, and the CLI's progress bar (a
+``progress(done, total)`` callback drawing tqdm on stderr, shared by every command)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called as work advances. A job with stages takes a factory instead,
+``progress(stage_name) -> Progress`` (scorers, the demo builder)."""
 
 
 class TqdmProgress:

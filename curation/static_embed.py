@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from curation.errors import CurationError
+from curation.keys import STATIC_ALIASES as STATIC_ALIASES  # re-exported
+from curation.keys import STATIC_MODEL, default_model_path
 
-STATIC_MODEL = "model2vec/all-MiniLM-L6-v2-pca256"
-STATIC_ALIASES = {STATIC_MODEL, "static", "fast", "model2vec"}
 STATIC_LABEL = "first look, 33% neighbour agreement with MiniLM"
 PCA_DIMS = 256
 
@@ -69,8 +69,6 @@ def distill_static(out: Path | None = None) -> Path:
         raise CurationError("the static first-look embedder needs model2vec and skeletoken: pip install "
                             "model2vec==0.10.0 skeletoken (without the [distill] extra; see requirements.txt)") from exc
     from transformers.utils import logging as hf_logging
-
-    from curation.embed import default_model_path
 
     hf_logging.disable_progress_bar()
     out.parent.mkdir(parents=True, exist_ok=True)

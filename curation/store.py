@@ -37,7 +37,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError, WorkspaceLocked
+from curation.ranking import Ranking
 
 SCHEMA_VERSION = 4
 
@@ -138,22 +138,6 @@ _LOCK_RE = re.compile(r"lock", re.IGNORECASE)
 # instance cache (seen: "Table Function with name pandas_scan does not exist"); serialise just those two steps.
 _OPEN_CLOSE = threading.Lock()
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """An ordering of examples, best first; any budget k is the prefix ``order[:k]``.
-
-    order: (m,) int64 row ids. gains: (m,) float64 marginal gain when each was added (NaN where a method has none).
-    method: the selector key, including every parameter and the seed.
-    """
-
-    order: np.ndarray
-    gains: np.ndarray
-    method: str
-
-    def top(self, k: int) -> np.ndarray:
-        return self.order[:k]
 
 
 def default_workspace_path() -> Path:

@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curation.columns import column_values
 from curation.errors import CurationError
-from curation.store import EXAMPLE_COLUMNS, Ranking, Workspace
+from curation.ranking import Ranking
+from curation.store import Workspace
 
 BUDGET_UNITS = ("rows", "%", "tokens")
 QUOTA_MODES = ("proportional", "balanced")
@@ -260,32 +262,15 @@ def pool_frame(ws: Workspace, datasets: Sequence[str] | None = None) -> pd.DataF
 
 
 def label_series(ws: Workspace, pool: pd.DataFrame, label_column: str) -> pd.Series:
-    """Class per row id of ``pool``: an examples column, a score key, or a key of the original record (dotted for
-    nesting). Raises when the column is none of these."""
+    """Class per row id of ``pool`` (object dtype, None where missing): the pool's own column when it has it, else
+    :func:`curation.columns.column_values` (an examples column, a score key or a record key)."""
     ids = pool["row_id"].to_numpy(np.int64)
     if label_column in pool.columns:
         return pd.Series(pool[label_column].to_numpy(object), index=ids)
-    if label_column in EXAMPLE_COLUMNS:
-        df = ws.examples(["row_id", label_column], row_ids=ids)
-        return pd.Series(df[label_column].to_numpy(object), index=df["row_id"].to_numpy(np.int64))
-    defs = ws.score_defs()
-    if len(defs) and label_column in set(defs["key"]):
-        s = ws.scores([label_column]).set_index("row_id")[label_column]
-        return s.reindex(ids).astype(object).where(lambda x: x.notna(), None)
-    rec = ws.examples(["row_id", "record"], row_ids=ids)
-    out = []
-    path = label_column.split(".")
-    found = False
-    for r in rec["record"]:
-        v: Any = json.loads(r) if isinstance(r, str) else r
-        for p in path:
-            v = v.get(p) if isinstance(v, dict) else None
-        found = found or v is not None
-        out.append(None if v is None else str(v))
-    if not found:
-        raise CurationError(f"label column {label_column!r} is neither an example column, a score key nor a key of "
-                            f"the records in {ws.path}; pass label_column='label' or a record key")
-    return pd.Series(out, index=rec["row_id"].to_numpy(np.int64), dtype=object)
+    s = column_values(ws, label_column, ids, what="label column")
+    if s.dtype.kind == "f":  # a score key: keep the numbers as classes, NaN as no class
+        return s.astype(object).where(s.notna(), None)
+    return s.astype(object)
 
 
 def load_ranking(ws: Workspace, ranking_key: str | None) -> Ranking:

@@ -27,7 +27,7 @@ def app_ws(tiny_ws, tmp_path_factory: pytest.TempPathFactory):
     import torch
 
     from curation.embed import DEFAULT_MODEL, embed_workspace
-    from curation.graph import analyze
+    from curation.workflows.analyze import analyze
     from curation.ingest import ingest_file
     from curation.scorers import run_scorers
     from curation.select import run_selection
@@ -271,7 +271,7 @@ def test_export_writes_the_subset(app_ws_copy) -> None:
 
 # ---------------------------------------------------------------------------------------------- helpers
 def test_downsample_keeps_pinned_and_every_stratum() -> None:
-    from curation.projection import downsample
+    from curation.neighbours.projection import downsample
 
     rng = np.random.default_rng(0)
     strata = rng.choice(["a", "b", "c", "rare"], size=10_000, p=[0.5, 0.3, 0.1999, 0.0001])

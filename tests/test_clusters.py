@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.clusters import cluster, cluster_labels, ctfidf_keywords, default_n_clusters, kmeans
+from curation.neighbours.clusters import cluster, cluster_labels, ctfidf_keywords, default_n_clusters, kmeans
 from curation.errors import CurationError
-from curation.graph import DEFAULT_MODEL
+from curation.neighbours.graph import DEFAULT_MODEL
 from test_graph import fill_workspace
 
 TOPICS = {

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curation.datasheet import REASONS, drop_reasons, svg_bars, svg_paired_bars, svg_scatter
+from curation.export.datasheet import REASONS, drop_reasons, svg_bars, svg_paired_bars, svg_scatter
 from curation.export import export_subset, load_manifest, subset_row_ids
 from curation.ingest import ingest_file
 from curation.store import Workspace
@@ -49,7 +49,7 @@ def _assert_safe(html_text: str) -> None:
 
 
 def test_dataset_text_is_escaped_everywhere(tmp_path: Path) -> None:
-    from curation.dedup import exact_duplicates
+    from curation.neighbours.dedup import exact_duplicates
     from curation.select import run_selection
 
     ws = _hostile_ws(tmp_path, embed=True)
@@ -91,7 +91,7 @@ def test_datasheet_is_self_contained_and_has_its_sections(tiny_ws_copy: Workspac
 
 
 def test_drop_reasons_partition_the_pool(tiny_ws_copy: Workspace) -> None:
-    from curation.dedup import exact_duplicates
+    from curation.neighbours.dedup import exact_duplicates
     from curation.select import run_selection
 
     ws = tiny_ws_copy

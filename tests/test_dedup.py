@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.dedup import (
+from curation.neighbours.dedup import (
     duplicate_groups, exact_duplicate_groups, exact_duplicates, group_table, near_duplicate_groups, near_duplicates,
 )
 from curation.errors import CurationError
-from curation.graph import DEFAULT_MODEL, KnnGraph, knn, score_key
+from curation.neighbours.graph import DEFAULT_MODEL, KnnGraph, knn, score_key
 from test_graph import clustered, fill_workspace
 
 

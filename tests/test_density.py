@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.density import (
+from curation.neighbours.density import (
     density_scores, inverse_propensity, knn_density, lsh_density, outlier_flags, uniqueness, uniqueness_scores,
 )
 from curation.errors import CurationError
-from curation.graph import DEFAULT_MODEL, KnnGraph, knn, score_key
+from curation.neighbours.graph import DEFAULT_MODEL, KnnGraph, knn, score_key
 from test_graph import clustered, fill_workspace
 
 

@@ -47,6 +47,6 @@ def test_embed_workspace_resume_and_cache(tmp_ws, tmp_path):
 
 def test_embed_texts_uses_the_cache(tmp_ws):
     a = embed_texts(tmp_ws, TEXTS[:3])
-    assert len(tmp_ws.known_hashes(DEFAULT_MODEL, [__import__("curation.ingest").ingest.sha(t) for t in TEXTS])) == 3
+    assert len(tmp_ws.known_hashes(DEFAULT_MODEL, [__import__("curation.keys").keys.text_hash(t) for t in TEXTS])) == 3
     b = embed_texts(tmp_ws, TEXTS[:3] + TEXTS[:1])
     assert np.allclose(a, b[:3]) and np.allclose(b[3], a[0])

@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 
 from curation.errors import CurationError
-from curation.export import (
-    FORMATS, STYLE_KINDS, STYLES, data_sha256, export_paths, export_subset, load_manifest, reproduce, style_record,
-    subset_row_ids,
-)
+from curation.export import FORMATS, STYLE_KINDS, STYLES, data_sha256, export_paths, export_subset, load_manifest, style_record, subset_row_ids
+from curation.workflows.reproduce import reproduce
 from curation.ingest import ingest_file
 from curation.store import Workspace
 
@@ -267,7 +265,7 @@ def _leftovers(folder: Path) -> list[str]:
 
 
 def test_crash_mid_write_leaves_no_partial_file(tiny_ws_copy: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    import curation.export as ex
+    import curation.export.writer as ex
 
     ws = tiny_ws_copy
     real = ex._encode_jsonl_line
@@ -297,7 +295,7 @@ def test_crash_mid_write_leaves_no_partial_file(tiny_ws_copy: Workspace, monkeyp
 
 
 def test_crash_mid_hf_write_leaves_no_folder(tiny_ws_copy: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    import curation.export as ex
+    import curation.export.writer as ex
 
     def half(records: list[dict], folder: Path) -> None:
         (folder / "data-00000-of-00001.arrow").write_bytes(b"partial")
@@ -313,7 +311,7 @@ def test_failure_after_the_data_is_written_leaves_nothing(tiny_ws_copy: Workspac
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The data, datasheet and manifest are staged and moved into place together: a datasheet that fails to
     render leaves no data file without its manifest."""
-    import curation.datasheet as sheet
+    import curation.export.datasheet as sheet
 
     def boom(*args: object, **kw: object) -> str:
         raise RuntimeError("render failed (simulated)")
@@ -406,7 +404,7 @@ def test_reproduce_refuses_changed_sources(tmp_path: Path) -> None:
 def test_reproduce_graph_based_ranking(tmp_path: Path) -> None:
     """Density sampling over graph scores: re-embed, rebuild the graph and scores, re-rank, same bytes."""
     from curation.embed import DEFAULT_MODEL, embed_workspace
-    from curation.graph import analyze
+    from curation.workflows.analyze import analyze
     from curation.select import run_selection
 
     ws = _small_ws(tmp_path, n_sft=16, n_pref=0)

@@ -117,7 +117,8 @@ def test_tokenizer_without_template_is_refused(pair_ws: Workspace) -> None:
 
 
 def test_reproduce_keeps_the_prompt_format(pair_ws: Workspace, tmp_path: Path) -> None:
-    from curation.export import export_subset, reproduce
+    from curation.export import export_subset
+    from curation.workflows.reproduce import reproduce
 
     folder = _template_tokenizer(tmp_path / "tok")
     res = export_subset(pair_ws, name="r", style="dpo_text", datasheet=False, tokenizer=str(folder))

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 from curation.errors import CurationError
-from curation.graph import (
-    DEFAULT_MODEL, KnnGraph, _knn_numpy, analyze, build_graph, graph_key, knn, load_graph, recall_at_k,
-    resolve_method, score_key, to_csr,
+from curation.neighbours.graph import (
+    DEFAULT_MODEL, KnnGraph, _knn_numpy, build_graph, graph_key, knn, load_graph, recall_at_k, resolve_method,
+    score_key, to_csr,
 )
+from curation.workflows.analyze import analyze
 
 
 def clustered(n: int, d: int = 32, centres: int = 8, noise: float = 0.35, seed: int = 0) -> np.ndarray:

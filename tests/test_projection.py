@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from curation.errors import CurationError
-from curation.graph import DEFAULT_MODEL, load_graph
-from curation.projection import (
+from curation.neighbours.graph import DEFAULT_MODEL, load_graph
+from curation.neighbours.projection import (
     latest_projection, load_projection, pca_2d, pca_projection, projection_frame, umap_projection,
 )
 from test_graph import clustered, fill_workspace
@@ -51,6 +51,6 @@ def test_projections_in_workspace(tmp_ws):
     with pytest.raises(CurationError, match="project"):
         load_projection(tmp_ws, "umap:nothing")
     with pytest.raises(CurationError, match="neighbours per row"):
-        from curation.projection import umap_layout
+        from curation.neighbours.projection import umap_layout
         g = load_graph(tmp_ws, k=10)
         umap_layout(X, g.idx, g.sim, n_neighbors=20)

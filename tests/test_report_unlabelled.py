@@ -59,7 +59,7 @@ def test_report_without_labels_groups_by_embedding_clusters(pref_ws: Workspace, 
 
 
 def test_report_without_labels_uses_stored_clusters(pref_ws: Workspace, tmp_path: Path) -> None:
-    from curation.clusters import cluster
+    from curation.neighbours.clusters import cluster
     from curation.diagnostics.report import ReportContext
 
     ws = _copy(pref_ws, tmp_path)

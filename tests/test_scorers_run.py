@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from curation.errors import CurationError
-from curation.scorers import (GROUPS, REGISTRY, Scorer, add_commands, expand_names, get_scorer, import_scores,
-                              run_scorer, run_scorers, scorer_table)
+from curation.cli.scores import add_commands
+from curation.scorers import (GROUPS, REGISTRY, Scorer, expand_names, get_scorer, import_scores, run_scorer,
+                              run_scorers, scorer_table)
 from curation.scorers.base import response_texts
 
 

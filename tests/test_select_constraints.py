@@ -7,7 +7,7 @@ import pytest
 
 from curation.errors import CurationError
 from curation.select import apply_constraints
-from curation.store import Ranking
+from curation.ranking import Ranking
 
 RNG = np.random.default_rng(0)
 N = 400

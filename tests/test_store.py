@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from curation.errors import CurationError, WorkspaceLocked
-from curation.store import SCHEMA_VERSION, Ranking, Workspace
+from curation.ranking import Ranking
+from curation.store import SCHEMA_VERSION, Workspace
 
 
 def _rows(n: int, dataset: str = "d") -> pd.DataFrame:

@@ -58,7 +58,7 @@ def test_pins_as_of_a_decision_position(tiny_ws_copy) -> None:
 def ranked_ws(tiny_ws, tmp_path_factory: pytest.TempPathFactory):
     """tiny_ws copied, mapped (PCA), ranked (random, no graph needed) and pinned: two include pins ranked last, two exclude pins
     ranked first."""
-    from curation.projection import pca_projection
+    from curation.neighbours.projection import pca_projection
     from curation.select import run_selection
     from curation.store import Workspace
 
@@ -77,7 +77,7 @@ def test_one_spec_same_rows_on_every_path(ranked_ws, tmp_path: Path, capsys: pyt
     from streamlit.testing.v1 import AppTest
 
     from curation.cli import main
-    from curation.diagnostics.cli import selected_ids_from_args
+    from curation.cli.report import selected_ids_from_args
     from curation.export import export_subset, load_manifest, subset_row_ids
 
     ws, key = ranked_ws

@@ -143,7 +143,7 @@ def _embed(prog: jobs.JobProgress) -> None:
 
 
 def _analyze(prog: jobs.JobProgress) -> None:
-    from curation.graph import analyze
+    from curation.workflows.analyze import analyze
 
     prog.stage = "graph, density, duplicates, clusters, PCA, UMAP"
     analyze(ws, model=MODEL, progress=prog)

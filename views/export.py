@@ -8,7 +8,8 @@ from pathlib import Path
 import streamlit as st
 
 from curation.errors import CurationError
-from curation.export import FORMATS, STYLE_HELP, STYLES, export_subset, reproduce
+from curation.export import FORMATS, STYLE_HELP, STYLES, export_subset
+from curation.workflows.reproduce import reproduce
 from views import jobs, state, widgets
 
 ws = widgets.header("Export", "The subset you chose on the Select page, as a file your trainer reads, with a manifest "

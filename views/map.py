@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from curation.projection import downsample
+from curation.neighbours.projection import downsample
 from views import formatting, state, widgets
 
 ws = widgets.header("Map", "Each point is one example, placed by its embedding (similar examples sit together). "

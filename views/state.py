@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from curation.clusters import cluster_labels
-from curation.dedup import duplicate_groups
+from curation.neighbours.clusters import cluster_labels
+from curation.neighbours.dedup import duplicate_groups
 from curation.embed import DEFAULT_MODEL
 from curation.errors import CurationError
-from curation.graph import KnnGraph, load_graph as _load_graph_engine
-from curation.projection import latest_projection, projection_frame
-from curation.store import Ranking, Workspace, default_workspace_path
+from curation.neighbours.graph import KnnGraph, load_graph as _load_graph_engine
+from curation.neighbours.projection import latest_projection, projection_frame
+from curation.ranking import Ranking
+from curation.store import Workspace, default_workspace_path
 from curation.subset import Subset, SubsetSpec, resolve
 from curation.subset import pin_arrays as _pin_arrays
 from views.formatting import escape_hover
@@ -151,7 +152,7 @@ def load_cluster_labels(path: str, data_stamp: str, key: str) -> pd.DataFrame | 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def load_duplicate_groups(path: str, data_stamp: str, exact: bool) -> pd.DataFrame | None:
-    """:func:`curation.dedup.duplicate_groups` (row_id, example_id, group, size, is_rep), or None when the
+    """:func:`curation.neighbours.dedup.duplicate_groups` (row_id, example_id, group, size, is_rep), or None when the
     duplicates were not computed."""
     try:
         return duplicate_groups(workspace_at(path), model=MODEL, exact=exact)

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from curation.store import Ranking, Workspace
+from curation.ranking import Ranking
+from curation.store import Workspace
 from views.state import K_CURATOR, current_subset, curator, workspace, workspace_path
 
 

@@ -1,37 +1,24 @@
-"""Command line: ``python -m curation [--workspace PATH] COMMAND ...``.
+"""Command line: ``python -m curation [--workspace PATH] COMMAND ... [--workspace PATH]``.
 
-Every capability of the dashboard is also a command here. Engine modules register their own subcommands through
-``add_commands(sub)``; this module only wires them up, opens the workspace and turns errors into one line.
+Every capability of the dashboard is also a command here, one module per command group (:mod:`.workspace`,
+:mod:`.neighbours`, :mod:`.scores`, :mod:`.select`, :mod:`.report`, :mod:`.export`); each registers its commands
+with ``add_commands(sub)`` and calls the engine. This module wires them up, opens the workspace and turns errors
+into one line. Only ``ingest`` and ``demo`` create a workspace; every other command refuses a path where none
+exists (a typo would otherwise leave an empty workspace behind).
 """
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
-import os
 import sys
 from pathlib import Path
 
 from curation import __version__
+from curation import saved_subsets
+from curation.cli import export, neighbours, report, scores, select, workspace
 from curation.errors import CurationError
-from curation.progress import tqdm_progress
 from curation.store import Workspace, default_workspace_path
 
-# Modules that contribute subcommands; each defines add_commands(sub).
-COMMAND_MODULES = (
-    "curation.graph",
-    "curation.scorers",
-    "curation.select",
-    "curation.diagnostics",
-    "curation.export",
-    "curation.saved_subsets",
-)
-
-DEVICE_HELP = ("where the model runs: cpu, cuda, cuda:N or mps (default: CUDA if present, then MPS, else CPU; "
-               "the device used is printed and kept in the job record)")
-
-STATIC_HELP = ("a model2vec distillation of MiniLM, ~80-150x faster on a CPU, stored under its own model key; "
-               "first look, 33%% neighbour agreement with MiniLM: the pages and selection keep using MiniLM")
+COMMAND_GROUPS = (workspace, neighbours, scores, select, report, export, saved_subsets)
 
 RAY_HELP = ("compute on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes the "
             "workspace, committing as results arrive. No ADDRESS: start Ray on this machine; auto: the cluster of "
@@ -49,173 +36,38 @@ it at a time; commands wait up to --lock-timeout seconds for the dashboard or an
 """
 
 
-def _cmd_ingest(args: argparse.Namespace, ws: Workspace) -> int:
-    from curation.ingest import ingest_file
-
-    mapping = {k: getattr(args, f"{k}_column") for k in ("prompt", "input", "response", "chosen", "rejected",
-                                                           "messages", "label", "id")}
-    rc = 0
-    for path in args.paths:
-        report = ingest_file(ws, path, name=args.name if len(args.paths) == 1 else None, fmt=args.format,
-                             split=args.split, shape=args.shape, mapping=mapping, skip_bad=args.skip_bad,
-                             allow_empty=not args.no_empty)
-        print(report.summary())
-        for p in report.problems[:20]:
-            field = f" field '{p['field']}'" if p.get("field") else ""
-            print(f"  skipped {p['file']} line {p['line']}{field}: {p['message']}", file=sys.stderr)
-        if len(report.problems) > 20:
-            print(f"  ... and {len(report.problems) - 20} more", file=sys.stderr)
-    if args.embed:
-        rc = _cmd_embed(args, ws)
-    return rc
-
-
-def _cmd_embed(args: argparse.Namespace, ws: Workspace) -> int:
-    from curation.embed import embed_workspace
-    from curation.static_embed import STATIC_MODEL
-
-    report = embed_workspace(ws, STATIC_MODEL if getattr(args, "fast", False) else args.model, batch_size=args.batch_size, limit=getattr(args, "limit", None),
-                             commit_every=getattr(args, "commit_every", 1024), device=args.device,
-                             cache=not getattr(args, "no_cache", False),
-                             ray=getattr(args, "ray", None),
-                             progress=tqdm_progress("embedding", "text"))
-    print(report.summary())
-    return 0
-
-
-def _cmd_info(args: argparse.Namespace, ws: Workspace) -> int:
-    s = ws.summary()
-    ds = ws.datasets()
-    if args.json:
-        s["datasets"] = json.loads(ds.drop(columns=["mapping", "options"]).to_json(orient="records", date_format="iso"))
-        print(json.dumps(s, indent=2, default=str))
-        return 0
-    print(f"workspace  {s['path']}  (schema v{s['schema_version']})")
-    print(f"examples   {s['examples']} in {len(ds)} dataset(s)")
-    dups: dict[str, list[str]] = {}
-    for d in s["duplicate_content"]:
-        dups.setdefault(d["dataset"], []).append(f"{d['n']} duplicate content of {d['duplicates_of']} (kept)")
-    for _, d in ds.iterrows():
-        extra = f"; {', '.join(dups[d['name']])}" if d["name"] in dups else ""
-        print(f"  - {d['name']}: {d['n_rows']} {d['kind']} ({d['shape']}) from {d['source']}{extra}")
-    if s["labels"]:
-        shown = ", ".join(f"{k} {n}" for k, n in list(s["labels"].items())[:12])
-        more = f" and {len(s['labels']) - 12} more" if len(s["labels"]) > 12 else ""
-        none = f"; {s['unlabelled']} examples without a label" if s["unlabelled"] else ""
-        print(f"labels     {shown}{more}{none}")
-    else:
-        print("labels     none (the report card groups by embedding clusters)")
-    for m, n in s["embedding_models"].items():
-        from curation.static_embed import STATIC_LABEL, STATIC_MODEL
-
-        print(f"embedded   {n}/{s['examples']} with {m}" + (f"  [{STATIC_LABEL}]" if m == STATIC_MODEL else ""))
-    for k in ("scores", "projections", "graphs", "rankings", "decisions", "exports"):
-        print(f"{k:<10} {s[k]}")
-    return 0
-
-
-def _cmd_demo(args: argparse.Namespace, ws: Workspace) -> int:
-    from curation.demo_workspace import build_demo_workspace
-
-    build_demo_workspace(ws, n_sft=args.n_sft, n_pref=args.n_pref, seed=args.seed, embed=not args.no_embed,
-                         analyze=not args.no_analyze, progress=tqdm_progress)
-    print(f"demo workspace ready: {ws.path}")
-    return 0
-
-
-def _cmd_remove(args: argparse.Namespace, ws: Workspace) -> int:
-    n = ws.remove_dataset(args.dataset)
-    print(f"removed dataset {args.dataset} ({n} examples)")
-    return 0
-
-
-def _cmd_decide(args: argparse.Namespace, ws: Workspace) -> int:
-    ids = list(args.ids)
-    if args.ids_file:
-        ids += [x.strip() for x in Path(args.ids_file).read_text(encoding="utf-8").splitlines() if x.strip()]
-    who = args.who or os.environ.get("USER") or "cli"
-    new = ws.add_decisions(ids, args.action, who=who, value=args.value, why=args.why)
-    print(f"recorded {len(new)} {args.action} decision(s) by {who}")
-    return 0
+def _workspace_options(p: argparse.ArgumentParser, *, default: object) -> None:
+    p.add_argument("--workspace", "-w", type=Path, default=default,
+                   help="DuckDB workspace file (default: $CURATION_WORKSPACE or data/workspace.duckdb)")
+    p.add_argument("--lock-timeout", type=float, default=20.0 if default is None else default,
+                   help="seconds to wait while another process holds the workspace (default 20)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m curation", description="Curate LLM fine-tuning and preference data: ingest, embed, score, "
         "select, audit and export.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workspace", "-w", type=Path, default=None,
-                   help="DuckDB workspace file (default: $CURATION_WORKSPACE or data/workspace.duckdb)")
-    p.add_argument("--lock-timeout", type=float, default=20.0,
-                   help="seconds to wait while another process holds the workspace (default 20)")
+    _workspace_options(p, default=None)
     p.add_argument("--version", action="version", version=f"curation {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
-    i = sub.add_parser("ingest", help="add datasets from files (JSONL, JSON, CSV, Parquet, .gz, HF datasets)",
-                       description="Read files, recognise their shape, and store normalised examples. Nothing is "
-                       "written when any record is bad, unless --skip-bad.")
-    i.add_argument("paths", nargs="+", help="files, folders saved by datasets.save_to_disk, or hub names")
-    i.add_argument("--name", help="dataset name (default: the file name without extensions)")
-    i.add_argument("--format", choices=["jsonl", "json", "csv", "parquet", "hf"], help="override format detection")
-    i.add_argument("--split", help="split of a Hugging Face dataset (default: train)")
-    i.add_argument("--shape", choices=["hh_rlhf", "dpo", "messages", "sharegpt", "dolly", "alpaca",
-                                       "prompt_response", "prompt_only"], help="override shape detection")
-    for f in ("prompt", "input", "response", "chosen", "rejected", "messages", "label", "id"):
-        i.add_argument(f"--{f}-column", dest=f"{f}_column", metavar="COL", help=f"column holding the {f}")
-    i.add_argument("--skip-bad", action="store_true", help="leave bad records out and list them (default: reject)")
-    i.add_argument("--no-empty", action="store_true",
-                   help="treat an empty response as a bad record (default: keep it; scorers flag it)")
-    i.add_argument("--embed", action="store_true", help="embed the new examples afterwards")
-    i.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2", help="embedding model for --embed")
-    i.add_argument("--batch-size", type=int, default=None, help="texts per forward pass (default: 64 on the "
-                   "CPU, more on a GPU)")
-    i.add_argument("--device", default=None, help=DEVICE_HELP)
-    i.add_argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache shared by "
-                   "all workspaces (~/.cache/curation/embeddings.duckdb; $CURATION_EMBED_CACHE=off turns it off)")
-    i.set_defaults(func=_cmd_ingest)
-
-    e = sub.add_parser("embed", help="embed examples that have no vector yet (resumable)")
-    e.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2",
-                   help="sentence-transformers model: the default loads offline; or a local folder / hub name; "
-                   f"or `static` ({STATIC_HELP})")
-    e.add_argument("--fast", action="store_true", help=f"same as --model static: {STATIC_HELP}")
-    e.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS", help=RAY_HELP)
-    e.add_argument("--batch-size", type=int, default=None, help="texts per forward pass (default: 64 on the "
-                   "CPU, more on a GPU)")
-    e.add_argument("--device", default=None, help=DEVICE_HELP)
-    e.add_argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache shared by "
-                   "all workspaces (~/.cache/curation/embeddings.duckdb; $CURATION_EMBED_CACHE=off turns it off)")
-    e.add_argument("--limit", type=int, default=None, help="stop after this many texts (resume later)")
-    e.add_argument("--commit-every", type=int, default=1024, help="texts per committed batch (default 1024)")
-    e.set_defaults(func=_cmd_embed)
-
-    n = sub.add_parser("info", help="what the workspace holds")
-    n.add_argument("--json", action="store_true", help="machine-readable output")
-    n.set_defaults(func=_cmd_info)
-
-    d = sub.add_parser("demo", help="build the demo workspace from the project's own generated data")
-    d.add_argument("--n-sft", type=int, default=3000)
-    d.add_argument("--n-pref", type=int, default=300)
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--no-embed", action="store_true", help="skip embedding")
-    d.add_argument("--no-analyze", action="store_true", help="skip graph, map, scores and rankings")
-    d.set_defaults(func=_cmd_demo)
-
-    r = sub.add_parser("remove", help="remove a dataset and its examples")
-    r.add_argument("dataset")
-    r.set_defaults(func=_cmd_remove)
-
-    dc = sub.add_parser("decide", help="pin (include/exclude), unpin, tag or note examples; logged with who/when")
-    dc.add_argument("action", choices=["include", "exclude", "unpin", "tag", "untag", "note"])
-    dc.add_argument("ids", nargs="*", help="example ids")
-    dc.add_argument("--ids-file", help="file with one example id per line")
-    dc.add_argument("--value", help="the tag or the note text")
-    dc.add_argument("--why", help="reason, kept in the log")
-    dc.add_argument("--who", help="curator name (default: $USER)")
-    dc.set_defaults(func=_cmd_decide)
-
-    for mod in COMMAND_MODULES:
-        importlib.import_module(mod).add_commands(sub)
+    for group in COMMAND_GROUPS:
+        group.add_commands(sub)
+    for cmd in sub.choices.values():  # --workspace / --lock-timeout also after the command
+        _workspace_options(cmd, default=argparse.SUPPRESS)
     return p
+
+
+def open_workspace(args: argparse.Namespace) -> Workspace | None:
+    """The workspace of ``args``: None for a command that builds its own (reproduce); an error naming the path and
+    how to create a workspace when none exists there and the command does not create one."""
+    if not getattr(args, "needs_workspace", True):
+        return None
+    path = Path(args.workspace or default_workspace_path()).expanduser()
+    if not path.exists() and not getattr(args, "creates_workspace", False):
+        raise CurationError(f"no workspace exists at {path}; create one with `python -m curation --workspace {path} "
+                            "ingest FILE` (or `demo` for the demo data), or pass the path of an existing .duckdb "
+                            "workspace with --workspace")
+    return Workspace(path, lock_timeout=args.lock_timeout)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
@@ -232,11 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if getattr(args, "needs_workspace", True):
-            ws = Workspace(args.workspace or default_workspace_path(), lock_timeout=args.lock_timeout)
-        else:  # the command builds its own workspace (e.g. reproduce); don't create the default one as a side effect
-            ws = None
-        return int(args.func(args, ws) or 0)
+        return int(args.func(args, open_workspace(args)) or 0)
     except CurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

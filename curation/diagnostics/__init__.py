@@ -11,7 +11,6 @@ Vendi score), quality-score distributions and preference-pair figures, with plai
 """
 from __future__ import annotations
 
-from curation.diagnostics.cli import add_commands
 from curation.diagnostics.report import ReportCard, ReportContext, ReportParams, format_card
 
-__all__ = ["ReportCard", "ReportContext", "ReportParams", "add_commands", "format_card"]
+__all__ = ["ReportCard", "ReportContext", "ReportParams", "format_card"]

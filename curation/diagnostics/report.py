@@ -34,6 +34,7 @@ from curation.diagnostics.preference import PreferenceIndex, preference_alerts, 
 from curation.diagnostics.probe import knn_probe
 from curation.diagnostics.quality import QualityIndex, quality_alerts
 from curation.embed import DEFAULT_MODEL
+from curation.columns import column_choices, column_values
 from curation.errors import CurationError
 
 ALL_LABEL = "(all)"
@@ -666,7 +667,7 @@ def _read_workspace(ws: Any, key: str, label_column: str, pref_type_column: str)
     if labels.isna().all():
         if label_column != "label":
             raise CurationError(f"label column {label_column!r} is empty for all {len(row_ids)} embedded examples; "
-                                f"pass another one ({_column_choices(ws)})")
+                                f"pass another one ({column_choices(ws)})")
         # No labels (typical of preference data): the embedding clusters are the groups.
         label_key, labels, label_note = _cluster_groups(ws, defs, key, X, row_ids)
     # quality scores: every score and flag column but the label's (group ids are categorical, not a quality)
@@ -693,7 +694,7 @@ def _cluster_groups(ws: Any, defs: pd.DataFrame, model: str, X: np.ndarray,
                     row_ids: np.ndarray) -> tuple[str, pd.Series, str]:
     """(group column name, groups, note) when the examples have no labels: the stored clusters of ``model`` (the
     `cluster` or `analyze` command), else k-means clusters computed here (default count, seed 0, not stored)."""
-    from curation.clusters import default_n_clusters, kmeans
+    from curation.neighbours.clusters import default_n_clusters, kmeans
 
     key = _score_key_for(defs, "cluster", model)
     if key is not None:
@@ -732,33 +733,8 @@ def _score_key_for(defs: pd.DataFrame, column: str, model: str) -> str | None:
 
 
 def _workspace_column(ws: Any, column: str, row_ids: np.ndarray, *, what: str) -> pd.Series:
-    """Values of ``column`` for ``row_ids`` (in that order): an examples column, a score key or a record key."""
-    from curation.store import EXAMPLE_COLUMNS
-
-    if column in EXAMPLE_COLUMNS:
-        df = ws.examples(["row_id", column])
-        s = pd.Series(df[column].to_numpy(object), index=df["row_id"].to_numpy(np.int64))
-    else:
-        defs = ws.score_defs()
-        if len(defs) and column in set(defs["key"]):
-            df = ws.scores([column])
-            s = pd.Series(df[column].to_numpy(np.float64), index=df["row_id"].to_numpy(np.int64))
-        else:
-            df = ws.record_field(column)
-            s = pd.Series(df["value"].to_numpy(object), index=df["row_id"].to_numpy(np.int64))
-            if s.isna().all():
-                raise CurationError(f"{what} {column!r} is not a column of examples, a score key or a key of the "
-                                    f"records; {_column_choices(ws)}")
-    return s.reindex(row_ids).reset_index(drop=True)
-
-
-def _column_choices(ws: Any) -> str:
-    from curation.store import EXAMPLE_COLUMNS
-
-    defs = ws.score_defs()
-    keys = ws.record_keys()
-    return (f"examples columns are {[c for c in EXAMPLE_COLUMNS if c not in ('record', 'embed_text')]}, record keys "
-            f"are {keys[:20]}, score keys are {defs['key'].tolist()[:20] if len(defs) else []}")
+    """Values of ``column`` for ``row_ids`` (in that order, positional index): :func:`curation.columns.column_values`."""
+    return column_values(ws, column, row_ids, what=what).reset_index(drop=True)
 
 
 def format_card(card: ReportCard, *, max_rows: int = 30) -> str:

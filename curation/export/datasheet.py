@@ -392,7 +392,7 @@ def _snippet_raw(text: Any, n: int = SNIPPET_CHARS) -> str:
 
 def _map_section(ws: Workspace, manifest: dict, exported: Sequence[int]) -> str:
     try:
-        from curation.projection import latest_projection, load_projection
+        from curation.neighbours.projection import latest_projection, load_projection
 
         model = (manifest.get("embedding") or {}).get("model")
         key = latest_projection(ws, model=model) if model else latest_projection(ws)

@@ -11,14 +11,13 @@ without an embedding) and the artifact ``labels:<score key>`` read by :func:`clu
 """
 from __future__ import annotations
 
-import argparse
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
-from curation.graph import DEFAULT_MODEL, fingerprint, put_row_scores, score_key
+from curation.neighbours.graph import DEFAULT_MODEL, fingerprint, put_row_scores, score_key
 
 if TYPE_CHECKING:
     from curation.store import Workspace
@@ -142,21 +141,3 @@ def cluster_labels(ws: Workspace, *, model: str = DEFAULT_MODEL, n_clusters: int
         raise CurationError(f"no cluster labels stored for {key!r} in {ws.path}; run `python -m curation cluster` "
                             "(or `analyze`) first")
     return pd.DataFrame(obj["clusters"], columns=["cluster", "size", "label", "keywords", "central_row_ids"])
-
-
-def _cmd_cluster(args: argparse.Namespace, ws: Workspace) -> int:
-    key = cluster(ws, model=args.model, n_clusters=args.n_clusters, seed=args.seed)["cluster"]
-    df = cluster_labels(ws, key=key)
-    print(f"{key}: {len(df)} clusters")
-    for r in df.itertuples():
-        print(f"  {r.cluster:3d}  {r.size:7d}  {', '.join(r.keywords)}")
-    return 0
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``cluster``."""
-    p = sub.add_parser("cluster", help="k-means clusters of the embeddings with c-TF-IDF keyword names")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="embedding model key (default: %(default)s)")
-    p.add_argument("--n-clusters", type=int, default=None, help="number of clusters (default: sqrt(n/4), 2..50)")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_cmd_cluster)

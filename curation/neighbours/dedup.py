@@ -5,20 +5,19 @@ Near duplicates: the connected components of the graph restricted to edges with 
 one representative: the member with the largest sum of in-group edge similarities (most central), ties to the
 lowest row_id. Exact duplicates: examples with the same ``content_hash``; the representative is the lowest row_id.
 
-Scores written (see :data:`curation.graph.SCORE_DOCS`): ``neardup_group`` / ``neardup_size`` / ``neardup_rep``
+Scores written (see :data:`curation.neighbours.graph.SCORE_DOCS`): ``neardup_group`` / ``neardup_size`` / ``neardup_rep``
 keyed ``:{model}`` (+ ``:k=..``, ``:threshold=..`` when not default) and ``exactdup_group`` / ``exactdup_size`` /
 ``exactdup_rep`` (no model). A group id is the row_id of the group's representative; NaN for singletons.
 """
 from __future__ import annotations
 
-import argparse
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
-from curation.graph import DEFAULT_K, DEFAULT_MODEL, KnnGraph, add_model_k_args, put_row_scores, require_graph, score_key
+from curation.neighbours.graph import DEFAULT_K, DEFAULT_MODEL, KnnGraph, put_row_scores, require_graph, score_key
 
 if TYPE_CHECKING:
     from curation.store import Workspace
@@ -137,26 +136,3 @@ def duplicate_groups(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFA
     df = df[df["size"] > 1]
     return df.sort_values(["size", "group", "is_rep", "row_id"], ascending=[False, True, False, True]
                           ).reset_index(drop=True)
-
-
-def _cmd_dedup(args: argparse.Namespace, ws: Workspace) -> int:
-    keys = near_duplicates(ws, model=args.model, k=args.k, threshold=args.threshold, method=args.method)
-    keys.update(exact_duplicates(ws))
-    df = ws.scores([keys["neardup_size"], keys["neardup_rep"], keys["exactdup_size"], keys["exactdup_rep"]])
-    near = df[keys["neardup_size"]] > 1
-    ex = df[keys["exactdup_size"]] > 1
-    print(f"near duplicates (cosine >= {args.threshold}): {int(near.sum())} examples in "
-          f"{int(df.loc[near, keys['neardup_rep']].sum())} groups; "
-          f"{int(near.sum() - df.loc[near, keys['neardup_rep']].sum())} redundant copies")
-    print(f"exact duplicates (content hash): {int(ex.sum())} examples in "
-          f"{int(df.loc[ex, keys['exactdup_rep']].sum())} groups")
-    return 0
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``dedup``."""
-    p = sub.add_parser("dedup", help="near-duplicate groups (cosine threshold on the graph) and exact duplicates")
-    add_model_k_args(p, with_method=True)
-    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                   help="cosine similarity at or above which two examples are near duplicates (default %(default)s)")
-    p.set_defaults(func=_cmd_dedup)

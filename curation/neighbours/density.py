@@ -8,20 +8,19 @@
 * :func:`knn_density` — a Gaussian kernel density over the k-NN graph.
 * :func:`uniqueness` — cosine distance to the k-th neighbour; :func:`outlier_flags` — robust z-score > z.
 
-Workspace functions store them as scores (keys from :func:`curation.graph.score_key`, meanings in
-:data:`curation.graph.SCORE_DOCS`): ``density_lsh``, ``density_knn``, ``density_ipw``, ``uniqueness``,
+Workspace functions store them as scores (keys from :func:`curation.neighbours.graph.score_key`, meanings in
+:data:`curation.neighbours.graph.SCORE_DOCS`): ``density_lsh``, ``density_knn``, ``density_ipw``, ``uniqueness``,
 ``outlier``, each ``:{model}`` plus non-default parameters.
 """
 from __future__ import annotations
 
-import argparse
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from curation.errors import CurationError
-from curation.graph import (
-    DEFAULT_K, DEFAULT_MODEL, KnnGraph, add_model_k_args, fingerprint, put_row_scores, require_graph, score_key,
+from curation.neighbours.graph import (
+    DEFAULT_K, DEFAULT_MODEL, KnnGraph, fingerprint, put_row_scores, require_graph, score_key,
 )
 
 if TYPE_CHECKING:
@@ -155,25 +154,3 @@ def uniqueness_scores(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEF
         "outlier": put_row_scores(ws, score_key("outlier", model=model, **kk, **zz), g.row_ids, flags,
                                   params={"k": k, "z": z, "threshold": thr, "fingerprint": g.fingerprint}),
     }
-
-
-def _cmd_density(args: argparse.Namespace, ws: Workspace) -> int:
-    keys = density_scores(ws, model=args.model, k=args.k, seed=args.seed, n_rows=args.rows,
-                          n_hashes=args.hashes, n_buckets=args.buckets, width=args.width, method=args.method)
-    keys.update(uniqueness_scores(ws, model=args.model, k=args.k, method=args.method))
-    df = ws.scores(list(keys.values()))
-    for name, key in keys.items():
-        v = df[key]
-        print(f"{key}: mean {v.mean():.4g}, min {v.min():.4g}, max {v.max():.4g}")
-    return 0
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``density`` (LSH + k-NN density, inverse-propensity weights, uniqueness, outliers)."""
-    p = sub.add_parser("density", help="density (LSH sketch and k-NN), sampling weights, uniqueness, outliers")
-    add_model_k_args(p, with_method=True)
-    p.add_argument("--rows", type=int, default=LSH_DEFAULTS["n_rows"], help="LSH sketch rows (default %(default)s)")
-    p.add_argument("--hashes", type=int, default=LSH_DEFAULTS["n_hashes"], help="hashes per row (default %(default)s)")
-    p.add_argument("--buckets", type=int, default=LSH_DEFAULTS["n_buckets"], help="buckets per row (default %(default)s)")
-    p.add_argument("--width", type=float, default=LSH_DEFAULTS["width"], help="hash bin width (default %(default)s)")
-    p.set_defaults(func=_cmd_density)

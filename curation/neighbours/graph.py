@@ -1,7 +1,8 @@
 """One k-nearest-neighbour graph per embedding model, computed once and reused by every consumer.
 
-The graph feeds density (:mod:`curation.density`), uniqueness and outliers, near-duplicate groups
-(:mod:`curation.dedup`), clusters (:mod:`curation.clusters`) and the UMAP map (:mod:`curation.projection`).
+The graph feeds density (:mod:`.density`), uniqueness and outliers, near-duplicate groups (:mod:`.dedup`),
+clusters (:mod:`.clusters`) and the UMAP map (:mod:`.projection`); :mod:`curation.workflows.analyze` runs them
+all. This module imports none of them.
 
 Methods (``knn(..., method=...)``)
 ----------------------------------
@@ -22,33 +23,28 @@ graph only when the embedded rows are exactly the same.
 Score keys
 ----------
 Every per-example score derived from the graph is keyed ``name:model`` plus any non-default parameter
-(``:k=30``, ``:threshold=0.9`` ...), see :func:`score_key`. The full list, with direction and meaning, is in
+(``:k=30``, ``:threshold=0.9`` ...), see :func:`curation.keys.score_key`. The full list, with direction and meaning, is in
 :data:`SCORE_DOCS`.
 """
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from curation.embed import DEFAULT_MODEL
 from curation.errors import CurationError
-from curation.progress import tqdm_progress
+from curation.keys import DEFAULT_MODEL, fingerprint, graph_key
+from curation.keys import score_key as score_key  # re-exported: the key of every score below
+from curation.progress import Progress
 
 if TYPE_CHECKING:
     import scipy.sparse
 
     from curation.store import Workspace
 
-
-Progress = Callable[[int, int], None]
-"""``progress(done, total)``: called as work advances (same convention as ingest/embed)."""
 
 DEFAULT_K = 15
 EXACT_MAX_ROWS = 20_000
@@ -76,23 +72,8 @@ SCORE_DOCS: dict[str, tuple[bool | None, str]] = {
                              "content; NaN when the content is unique"),
     "exactdup_size": (False, "number of examples with identical content (1 = unique)"),
     "exactdup_rep": (True, "1 for the first example (lowest row_id) with its content, 0 for a later copy"),
-    "cluster": (None, "cluster id 0..C-1 (k-means on embeddings); names in curation.clusters.cluster_labels"),
+    "cluster": (None, "cluster id 0..C-1 (k-means on embeddings); names in curation.neighbours.clusters.cluster_labels"),
 }
-
-
-def graph_key(model: str = DEFAULT_MODEL, k: int = DEFAULT_K) -> str:
-    """The workspace key of the k-NN graph of ``model``: ``knn:{model}:k={k}``."""
-    return f"knn:{model}:k={k}"
-
-
-def score_key(name: str, *, model: str | None = DEFAULT_MODEL, **params: Any) -> str:
-    """``name:model`` plus ``:param=value`` for every parameter passed (pass only non-default ones).
-
-    model=None leaves the model out (scores that do not depend on embeddings, e.g. ``exactdup_size``).
-    """
-    parts = [name] + ([model] if model else [])
-    parts += [f"{p}={v}" for p, v in sorted(params.items()) if v is not None]
-    return ":".join(parts)
 
 
 @dataclass(frozen=True)
@@ -276,15 +257,7 @@ def to_csr(graph: KnnGraph) -> scipy.sparse.csr_matrix:
 
 
 # ---------------------------------------------------------------------------------------------- workspace
-def fingerprint(row_ids: np.ndarray, X: np.ndarray) -> str:
-    """A 16-hex-digit digest of (row ids, vectors): equal iff the same rows have the same vectors."""
-    h = hashlib.blake2b(digest_size=8)
-    h.update(np.ascontiguousarray(row_ids, dtype=np.int64).tobytes())
-    h.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
-    return h.hexdigest()
-
-
-def _embeddings(ws: Workspace, model: str) -> tuple[np.ndarray, np.ndarray]:
+def embeddings_of(ws: Workspace, model: str) -> tuple[np.ndarray, np.ndarray]:
     row_ids, X = ws.embeddings(model)
     if len(row_ids) == 0:
         raise CurationError(
@@ -292,7 +265,7 @@ def _embeddings(ws: Workspace, model: str) -> tuple[np.ndarray, np.ndarray]:
     return row_ids, X
 
 
-def _stored_graph_params(ws: Workspace, key: str) -> dict | None:
+def stored_graph_params(ws: Workspace, key: str) -> dict | None:
     df = ws.graphs()
     if df.empty or key not in set(df["key"]):
         return None
@@ -323,9 +296,9 @@ def build_graph(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K
     state. Cost: see :func:`knn`; storing ≈ 1 s per 100k rows.
     """
     key = graph_key(model, k)
-    row_ids, X = _embeddings(ws, model)
+    row_ids, X = embeddings_of(ws, model)
     fp = fingerprint(row_ids, X)
-    stored = _stored_graph_params(ws, key)
+    stored = stored_graph_params(ws, key)
     if not force and stored is not None and stored.get("fingerprint") == fp:
         if progress:
             progress(1, 1)
@@ -364,7 +337,7 @@ def load_graph(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K)
         raise CurationError(f"graph {key!r} in {ws.path} points at rows that are no longer there; rebuild it with "
                             "`python -m curation graph --force`")
     return KnnGraph(row_ids=row_ids, idx=pos.astype(np.int64), sim=sim.astype(np.float32), model=model, key=key,
-                    params=_stored_graph_params(ws, key) or {})
+                    params=stored_graph_params(ws, key) or {})
 
 
 def require_graph(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K,
@@ -374,146 +347,3 @@ def require_graph(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT
     g = load_graph(ws, model=model, k=k)
     assert g is not None
     return g
-
-
-# ---------------------------------------------------------------------------------------------- the pipeline
-ANALYZE_STEPS = ("graph", "density", "uniqueness", "dedup", "clusters", "pca", "umap")
-
-
-def _job_done(ws: Workspace, job: str, fp: str) -> dict | None:
-    j = ws.job(job)
-    if not j or j.get("status") != "done":
-        return None
-    p = j.get("params")
-    p = json.loads(p) if isinstance(p, str) else (p or {})
-    return p if p.get("fingerprint") == fp else None
-
-
-def _outputs_exist(ws: Workspace, outputs: dict) -> bool:
-    scores = set(ws.score_defs()["key"]) if outputs.get("scores") else set()
-    projs = set(ws.projection_defs()["key"]) if outputs.get("projection") else set()
-    return all(s in scores for s in outputs.get("scores", [])) and (
-        not outputs.get("projection") or outputs["projection"] in projs)
-
-
-def analyze(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K, method: str = "auto",
-            seed: int = 0, steps: tuple[str, ...] | list[str] | None = None,
-            progress: Progress | None = None) -> dict:
-    """Run the whole diversity pipeline: graph, density, uniqueness, dedup, clusters, PCA, UMAP.
-
-    Resumable: each step records a job ``analyze:{model}:k={k}:{step}`` holding the graph fingerprint and its
-    outputs; a step whose job is done for the same fingerprint (and whose outputs still exist) is skipped.
-    k is lowered to n-1 for tiny workspaces. ``progress(done_steps, total_steps)``.
-    Returns {step: output} where output is a key, a list of score keys, or a dict of keys; plus "skipped".
-    """
-    from curation import clusters, dedup, density, projection
-
-    steps = tuple(steps or ANALYZE_STEPS)
-    bad = [s for s in steps if s not in ANALYZE_STEPS]
-    if bad:
-        raise CurationError(f"unknown analyze step(s) {bad}; steps are {list(ANALYZE_STEPS)}")
-    row_ids, X = _embeddings(ws, model)
-    if len(row_ids) < 3:
-        raise CurationError(f"analyze needs at least 3 embedded examples for {model!r}; found {len(row_ids)}")
-    k = min(k, len(row_ids) - 1)
-    fp = fingerprint(row_ids, X)
-    del X
-    total = len(steps)
-    out: dict[str, Any] = {"skipped": []}
-
-    def run(step: str, fn: Callable[[], Any], outputs: Callable[[Any], dict]) -> None:
-        job = f"analyze:{model}:k={k}:{step}"
-        prev = _job_done(ws, job, fp)
-        if prev is not None and _outputs_exist(ws, prev.get("outputs", {})):
-            out[step] = prev.get("result")
-            out["skipped"].append(step)
-            return
-        ws.set_job(job, kind="analyze", status="running", params={"fingerprint": fp})
-        try:
-            res = fn()
-        except Exception as exc:
-            ws.set_job(job, kind="analyze", status="failed", params={"fingerprint": fp}, message=str(exc)[:500])
-            raise
-        ws.set_job(job, kind="analyze", status="done", done=1, total=1,
-                   params={"fingerprint": fp, "result": res, "outputs": outputs(res)})
-        out[step] = res
-
-    def score_list(res: Any) -> dict:
-        keys = list(res.values()) if isinstance(res, dict) else list(res)
-        return {"scores": keys}
-
-    for i, step in enumerate(steps):
-        if step == "graph":
-            run("graph", lambda: build_graph(ws, model=model, k=k, method=method, seed=seed), lambda r: {})
-        elif step == "density":
-            run("density", lambda: density.density_scores(ws, model=model, k=k, seed=seed), score_list)
-        elif step == "uniqueness":
-            run("uniqueness", lambda: density.uniqueness_scores(ws, model=model, k=k), score_list)
-        elif step == "dedup":
-            run("dedup", lambda: {**dedup.near_duplicates(ws, model=model, k=k),
-                                  **dedup.exact_duplicates(ws)}, score_list)
-        elif step == "clusters":
-            run("clusters", lambda: clusters.cluster(ws, model=model, seed=seed), score_list)
-        elif step == "pca":
-            run("pca", lambda: projection.pca_projection(ws, model=model), lambda r: {"projection": r})
-        elif step == "umap":
-            run("umap", lambda: projection.umap_projection(ws, model=model, k=k, n_neighbors=min(15, k + 1),
-                                                           seed=seed), lambda r: {"projection": r})
-        if progress:
-            progress(i + 1, total)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------- CLI
-def _cmd_graph(args: argparse.Namespace, ws: Workspace) -> int:
-    cb = tqdm_progress("k-NN graph", "step")
-    try:
-        key = build_graph(ws, model=args.model, k=args.k, method=args.method, seed=args.seed, progress=cb,
-                          force=args.force)
-    finally:
-        cb.close()
-    p = _stored_graph_params(ws, key) or {}
-    print(f"{key}: {ws.graphs().set_index('key').loc[key, 'n']} rows, method {p.get('method')}, "
-          f"{p.get('seconds')} s")
-    return 0
-
-
-def _cmd_analyze(args: argparse.Namespace, ws: Workspace) -> int:
-    cb = tqdm_progress("analyze", "step")
-    try:
-        res = analyze(ws, model=args.model, k=args.k, method=args.method, seed=args.seed,
-                      steps=args.steps or None, progress=cb)
-    finally:
-        cb.close()
-    for step, val in res.items():
-        if step != "skipped":
-            print(f"{step}{' (reused)' if step in res['skipped'] else ''}: {json.dumps(val)}")
-    return 0
-
-
-def add_model_k_args(p: argparse.ArgumentParser, *, with_method: bool = False) -> None:
-    """--model, --k (and --method, --seed) shared by the graph-based commands."""
-    p.add_argument("--model", default=DEFAULT_MODEL, help="embedding model key (default: %(default)s)")
-    p.add_argument("--k", type=int, default=DEFAULT_K, help="neighbours per example (default: %(default)s)")
-    if with_method:
-        p.add_argument("--method", default="auto", choices=list(METHODS),
-                       help="k-NN search method (default: auto = exact up to %d rows, else %s)"
-                       % (EXACT_MAX_ROWS, APPROX_DEFAULT))
-        p.add_argument("--seed", type=int, default=0)
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``graph`` and ``analyze``, and the ``project``, ``density``, ``dedup`` and ``cluster`` commands
-    of the modules built on the graph (so the CLI only needs to list this module)."""
-    from curation import clusters, dedup, density, projection
-
-    p = sub.add_parser("graph", help="build the cosine k-NN graph of an embedding model")
-    add_model_k_args(p, with_method=True)
-    p.add_argument("--force", action="store_true", help="rebuild even when an up-to-date graph is stored")
-    p.set_defaults(func=_cmd_graph)
-    p = sub.add_parser("analyze", help="graph, density, uniqueness, dedup, clusters, PCA and UMAP (resumable)")
-    add_model_k_args(p, with_method=True)
-    p.add_argument("--steps", nargs="*", choices=list(ANALYZE_STEPS), help="run only these steps")
-    p.set_defaults(func=_cmd_analyze)
-    for mod in (projection, density, dedup, clusters):
-        mod.add_commands(sub)

@@ -8,7 +8,6 @@ was computed from; a call with unchanged rows and parameters returns the stored 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import warnings
 from typing import TYPE_CHECKING
@@ -17,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
-from curation.graph import DEFAULT_K, DEFAULT_MODEL, Progress, add_model_k_args, fingerprint, require_graph, score_key
+from curation.neighbours.graph import DEFAULT_K, DEFAULT_MODEL, Progress, fingerprint, require_graph, score_key
 
 if TYPE_CHECKING:
     from curation.store import Workspace
@@ -178,31 +177,3 @@ def downsample(strata: np.ndarray, *, max_points: int, keep: np.ndarray | None =
     rank_in = np.arange(len(order)) - starts[c_sorted]
     take = rest[order[rank_in < quota[c_sorted]]]
     return np.sort(np.concatenate([kept, take]))
-
-
-def _cmd_project(args: argparse.Namespace, ws: Workspace) -> int:
-    from curation.progress import tqdm_progress
-
-    cb = tqdm_progress(args.method, "step")
-    try:
-        if args.method == "pca":
-            key = pca_projection(ws, model=args.model, progress=cb)
-        else:
-            key = umap_projection(ws, model=args.model, k=args.k, n_neighbors=args.n_neighbors,
-                                  min_dist=args.min_dist, seed=args.seed, n_epochs=args.n_epochs, progress=cb)
-    finally:
-        cb.close()
-    print(f"{key}: {len(ws.projection(key)[0])} points")
-    return 0
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``project``."""
-    p = sub.add_parser("project", help="2-D map of the embeddings: UMAP on the k-NN graph, or PCA")
-    p.add_argument("method", nargs="?", default="umap", choices=["umap", "pca"])
-    add_model_k_args(p)
-    p.add_argument("--n-neighbors", type=int, default=15)
-    p.add_argument("--min-dist", type=float, default=0.1)
-    p.add_argument("--n-epochs", type=int, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_cmd_project)

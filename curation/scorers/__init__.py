@@ -24,7 +24,7 @@ from curation.scorers.external import import_scores
 from curation.scorers.heuristics import HEURISTICS
 from curation.scorers.ifd import IFD
 from curation.scorers.preference import PrefConflict, PrefEmbedDistance, PrefLengthGap
-from curation.scorers.run import add_commands, run_scorer, run_scorers
+from curation.scorers.run import run_scorer, run_scorers
 
 REGISTRY: dict[str, type[Scorer]] = {
     cls.name: cls for cls in (*HEURISTICS, PrefLengthGap, PrefEmbedDistance, PrefConflict, AskLLM, IFD)
@@ -83,5 +83,5 @@ def scorer_table() -> pd.DataFrame:
 
 __all__ = [
     "REGISTRY", "GROUPS", "Scorer", "ModelScorer", "register", "get_scorer", "expand_names", "scorer_table",
-    "run_scorer", "run_scorers", "import_scores", "add_commands",
+    "run_scorer", "run_scorers", "import_scores",
 ]

@@ -16,7 +16,6 @@ A scorer is a small class::
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any, ClassVar
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
+from curation.keys import short_hash
 
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9._/:@+-]*$")
@@ -84,7 +84,7 @@ class Scorer:
         """How one non-default parameter appears in the key (long text is replaced by a short hash)."""
         s = _fmt(value)
         if len(s) > 48 or not _SAFE_KEY.match(s):
-            s = "sha1-" + hashlib.sha1(s.encode()).hexdigest()[:10]
+            s = "sha1-" + short_hash(s)
         return s
 
     def key(self) -> str:

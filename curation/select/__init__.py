@@ -20,10 +20,10 @@ from curation.select import (  # noqa: F401 - each module registers its selector
 from curation.select.advisor import AdvisorResult, advisor, fit_plateau
 from curation.select.constraints import apply_constraints
 from curation.select.explain import explain, nearest_selected
-from curation.select.run import add_commands, run_selection
-from curation.store import Ranking
+from curation.select.run import run_selection
+from curation.ranking import Ranking
 
 __all__ = [
     "SELECTORS", "Selector", "Ranking", "get_selector", "register", "run_selection", "apply_constraints",
-    "explain", "nearest_selected", "advisor", "AdvisorResult", "fit_plateau", "add_commands",
+    "explain", "nearest_selected", "advisor", "AdvisorResult", "fit_plateau",
 ]

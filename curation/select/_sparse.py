@@ -102,9 +102,9 @@ def exact_knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """kNN graph on positions via ``curation.graph.knn`` when that module is present, else exact brute force."""
+    """kNN graph on positions via ``curation.neighbours.graph.knn`` when that module is present, else exact brute force."""
     try:
-        from curation.graph import knn as graph_knn
+        from curation.neighbours.graph import knn as graph_knn
     except ImportError:
         return exact_knn(X, k)
     return graph_knn(X, k)

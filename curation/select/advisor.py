@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from curation.errors import CurationError
-from curation.store import Ranking
+from curation.ranking import Ranking
 
 
 @dataclass

@@ -12,20 +12,17 @@ on them, and drop excluded rows from the ground set as well (a pruned example no
 """
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from curation.errors import CurationError
-from curation.store import Ranking
-
-Progress = Callable[[int, int], None]
-"""``progress(done, total)`` callback, the same shape as :mod:`curation.embed`'s."""
+from curation.keys import canonical, short_hash
+from curation.progress import Progress
+from curation.ranking import Ranking
 
 SELECTORS: dict[str, type[Selector]] = {}
 """Method name → selector class. Filled by :func:`register` as the method modules are imported."""
@@ -41,7 +38,7 @@ def register(cls: type[Selector]) -> type[Selector]:
 
 @dataclass(frozen=True)
 class GraphArrays:
-    """A k-nearest-neighbour graph on positions: the shape ``curation.graph.KnnGraph`` has.
+    """A k-nearest-neighbour graph on positions: the shape ``curation.neighbours.graph.KnnGraph`` has.
 
     idx: (n, k) int neighbour POSITIONS (``-1`` = padding); sim: (n, k) float32 cosine similarity.
     row_ids: (n,) int64 row ids of the positions (optional for pure-array use).
@@ -60,7 +57,7 @@ def graph_arrays(graph: Any) -> tuple[np.ndarray, np.ndarray]:
         idx, sim = graph.idx, graph.sim
     else:
         raise CurationError(f"graph: expected a KnnGraph (with .idx and .sim) or an (idx, sim) tuple, got "
-                            f"{type(graph).__name__}; build one with curation.graph.build_graph")
+                            f"{type(graph).__name__}; build one with curation.neighbours.graph.build_graph")
     idx = np.asarray(idx, dtype=np.int64)
     sim = np.asarray(sim, dtype=np.float64)
     if idx.ndim != 2 or idx.shape != sim.shape:
@@ -68,28 +65,11 @@ def graph_arrays(graph: Any) -> tuple[np.ndarray, np.ndarray]:
     return idx, sim
 
 
-def canonical(value: Any) -> Any:
-    """A JSON-able, order-stable version of a parameter value (for keys)."""
-    if isinstance(value, dict):
-        return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return canonical(value.tolist())
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    return value
-
-
 def _fmt(value: Any) -> str:
     v = canonical(value)
     if isinstance(v, (dict, list)):
         s = json.dumps(v, sort_keys=True, separators=(",", ":"))
-        return s if len(s) <= 48 else "h" + hashlib.sha1(s.encode()).hexdigest()[:10]
+        return s if len(s) <= 48 else "h" + short_hash(s)
     if isinstance(v, float) and v == int(v) and abs(v) < 1e15:
         return repr(float(v))
     return str(v)

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from curation.errors import CurationError
-from curation.store import Ranking, Workspace
+from curation.ranking import Ranking
+from curation.store import Workspace
 
 _CHUNK = 16384
 

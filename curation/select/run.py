@@ -7,10 +7,7 @@ the input rows (and pins), and the seed. The same call twice returns the stored 
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
-import time
 from typing import Any
 
 import numpy as np
@@ -18,9 +15,9 @@ import pandas as pd
 
 from curation.embed import DEFAULT_MODEL, embed_texts, model_key
 from curation.errors import CurationError
-from curation.progress import tqdm_progress
 from curation.select.base import Progress, Selector, canonical, get_selector
-from curation.store import Ranking, Workspace
+from curation.ranking import Ranking
+from curation.store import Workspace
 
 
 def _digest(*arrays: np.ndarray) -> str:
@@ -142,7 +139,7 @@ def prepare(ws: Workspace, sel: Selector, *, model: str = DEFAULT_MODEL, use_pin
         row_ids, X = row_ids[keep], (X[keep] if X is not None else None)
     graph = None
     if sel.wants_graph():
-        from curation.graph import require_graph
+        from curation.neighbours.graph import require_graph
 
         g = require_graph(ws, model=model, k=getattr(sel, "k", 15), progress=progress)
         graph = _subgraph(g, row_ids)
@@ -241,156 +238,3 @@ def run_selection(ws: Workspace, method: str, params: dict | None = None, *, see
 def ranking_pool_arrays(ws: Workspace, *, model: str = DEFAULT_MODEL) -> tuple[np.ndarray, np.ndarray]:
     """(row_ids, X) of the embedded rows, for explain."""
     return ws.embeddings(model_key(model))
-
-
-# ---------------------------------------------------------------------------------------------- CLI
-def parse_params(items: list[str]) -> dict[str, Any]:
-    """``key=value`` strings → dict; values parsed as JSON when they parse (numbers, true/false, lists, dicts)."""
-    out: dict[str, Any] = {}
-    for it in items:
-        if "=" not in it:
-            raise CurationError(f"parameter {it!r} is not key=value (e.g. optimizer=lazy k=15)")
-        k, v = it.split("=", 1)
-        try:
-            out[k.strip()] = json.loads(v)
-        except json.JSONDecodeError:
-            out[k.strip()] = v
-    return out
-
-
-def _cmd_select(args: argparse.Namespace, ws: Workspace) -> int:
-    from curation.subset import SubsetSpec, resolve
-
-    t0 = time.perf_counter()
-    info: dict = {}
-    r = run_selection(ws, args.method, parse_params(args.params), seed=args.seed, model=args.model,
-                      use_pins=args.pins, force=args.force, progress=tqdm_progress(args.method), info=info)
-    secs = time.perf_counter() - t0
-    short = ws.rankings().set_index("key")["short_id"].get(r.method, r.method)
-    if info.get("reused"):
-        print(f"reused the stored ranking {short} ({len(r.order)} rows; same method, parameters, seed and input "
-              f"data; --force recomputes it): {r.method}")
-    else:
-        print(f"computed ranking {short}: {len(r.order)} rows in {secs:.2f} s: {r.method}")
-    if args.budget is not None or args.budget_tokens is not None:
-        spec = SubsetSpec.from_budget(r.method, budget_rows=args.budget, budget_tokens=args.budget_tokens,
-                                      quota=args.quota or None, label_column=args.label_column)
-        sub = resolve(ws, spec, ranking=r)
-        ids = ws.id_map().set_index("row_id").loc[sub.row_ids, "example_id"].tolist()
-        if args.out:
-            with open(args.out, "w", encoding="utf-8") as f:
-                f.write("\n".join(ids) + ("\n" if ids else ""))
-            print(f"{len(ids)} example ids written to {args.out}")
-        else:
-            print(f"selected {len(ids)} rows (include pins {len(sub.include)}, exclude pins {len(sub.exclude)}):")
-            for e in ids[:args.show]:
-                print(f"  {e}")
-            if len(ids) > args.show:
-                print(f"  ... {len(ids) - args.show} more (use --out FILE)")
-    return 0
-
-
-def _cmd_rankings(args: argparse.Namespace, ws: Workspace) -> int:
-    df = ws.rankings()
-    if df.empty:
-        print("no rankings yet; run `python -m curation select METHOD`")
-        return 0
-    df = df.assign(created_at=pd.to_datetime(df["created_at"]).dt.strftime("%Y-%m-%d %H:%M"))
-    with pd.option_context("display.max_colwidth", 160, "display.width", 250):
-        print(df[["short_id", "n", "created_at", "key"]].rename(columns={"short_id": "id"}).to_string(index=False))
-    print("pass the id (or a unique prefix, or the method name when it has one ranking) wherever a ranking is asked "
-          "for, e.g. `report --ranking ID --budget N`")
-    return 0
-
-
-def _cmd_explain(args: argparse.Namespace, ws: Workspace) -> int:
-    from curation.select.explain import explain
-    from curation.subset import SubsetSpec, resolve
-
-    if args.subset:
-        from curation.saved_subsets import load
-
-        if args.key or args.budget is not None or args.budget_tokens is not None or args.quota:
-            raise CurationError("--subset names the ranking and the budget; pass only the example (explain EXAMPLE "
-                                "--subset NAME[@VERSION])")
-        sub = resolve(ws, load(ws, args.subset).spec)
-        r = sub.ranking
-    else:
-        if not args.key or (args.budget is None) == (args.budget_tokens is None):
-            raise CurationError("explain needs a ranking key and --budget N or --budget-tokens N (explain KEY EXAMPLE "
-                                "--budget N), or a saved subset (explain EXAMPLE --subset NAME[@VERSION])")
-        r = ws.ranking(args.key)
-        if r is None:
-            raise CurationError(f"no ranking {args.key!r}; list them with `python -m curation rankings`")
-        sub = resolve(ws, SubsetSpec.from_budget(args.key, budget_rows=args.budget, budget_tokens=args.budget_tokens,
-                                                 quota=args.quota or None, label_column=args.label_column), ranking=r)
-    sel, exc = sub.row_ids, sub.exclude
-    try:
-        row = int(ws.example(args.example)["row_id"])
-    except CurationError:
-        if not args.example.isdigit():
-            raise
-        row = int(args.example)
-    out = explain(ws, r, sel, row, model=args.model, pins_exclude=exc)
-    print(json.dumps(out, indent=2, default=str))
-    return 0
-
-
-def _cmd_advise(args: argparse.Namespace, ws: Workspace) -> int:
-    from curation.graph import require_graph
-    from curation.select.advisor import advisor
-
-    r = ws.ranking(args.key)
-    if r is None:
-        raise CurationError(f"no ranking {args.key!r}; list them with `python -m curation rankings`")
-    g = require_graph(ws, model=model_key(args.model), k=args.k)
-    res = advisor(r, graph=g, fraction=args.fraction)
-    print(f"coverage plateau r={res.r:.4f} from a={res.a:.4f}, rate b={res.b:.3g}/row; "
-          f"{res.fraction:.0%} of the gain at {res.plateau_budget} rows of {len(r.order)}")
-    return 0
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``select``, ``rankings``, ``explain`` and ``advise``."""
-    from curation.select.base import SELECTORS
-
-    import curation.select  # noqa: F401 - registers the methods
-
-    p = sub.add_parser("select", help="rank examples with a selection method (any budget is a prefix)",
-                       description="methods: " + ", ".join(f"{k} ({v.description})" for k, v in
-                                                           sorted(SELECTORS.items())))
-    p.add_argument("method", choices=sorted(SELECTORS))
-    p.add_argument("params", nargs="*", help="method parameters as key=value (JSON values), e.g. optimizer=lazy")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--model", default=DEFAULT_MODEL, help="embedding model (default: %(default)s)")
-    p.add_argument("--pins", action="store_true", help="condition the ranking on the current include/exclude pins")
-    p.add_argument("--force", action="store_true", help="recompute even if the ranking is stored")
-    p.add_argument("--budget", type=int, help="rows to select (pins applied); prints or writes the example ids")
-    p.add_argument("--budget-tokens", type=int, help="token budget instead of rows")
-    p.add_argument("--quota", help="proportional | balanced | JSON like '{\"min\": {\"math\": 50}}' (uses label)")
-    p.add_argument("--label-column", default="label", help="class column for --quota (default: label)")
-    p.add_argument("--out", help="write the selected example ids here, one per line")
-    p.add_argument("--show", type=int, default=20, help="ids to print without --out")
-    p.set_defaults(func=_cmd_select)
-
-    r = sub.add_parser("rankings", help="list the stored rankings")
-    r.set_defaults(func=_cmd_rankings)
-
-    e = sub.add_parser("explain", help="why an example is in or out of a selection")
-    e.add_argument("key", nargs="?", help="ranking key (see `rankings`); leave out with --subset")
-    e.add_argument("example", help="example id or row id")
-    e.add_argument("--subset", metavar="NAME[@VERSION]", help="a saved subset instead of KEY and a budget")
-    budget = e.add_mutually_exclusive_group()
-    budget.add_argument("--budget", type=int, help="rows in the selection (pins applied)")
-    budget.add_argument("--budget-tokens", type=int, help="tokens in the selection instead of rows")
-    e.add_argument("--quota", help="proportional | balanced | JSON min/max per class (as for select)")
-    e.add_argument("--label-column", default="label", help="class column for --quota (default: label)")
-    e.add_argument("--model", default=DEFAULT_MODEL)
-    e.set_defaults(func=_cmd_explain)
-
-    a = sub.add_parser("advise", help="budget advisor: coverage plateau along a ranking")
-    a.add_argument("key", help="ranking key (see `rankings`)")
-    a.add_argument("--model", default=DEFAULT_MODEL)
-    a.add_argument("--k", type=int, default=15)
-    a.add_argument("--fraction", type=float, default=0.95)
-    a.set_defaults(func=_cmd_advise)

@@ -1,0 +1,99 @@
+"""CLI commands for quality scores: ``score``, ``scorers``, ``import-scores``."""
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from curation.errors import CurationError
+from curation.progress import tqdm_progress
+from curation.scorers import GROUPS, import_scores, run_scorers, scorer_table
+
+
+def _parse_param(s: str) -> tuple[str, Any]:
+    if "=" not in s:
+        raise CurationError(f"--param {s!r} is not KEY=VALUE; e.g. --param max_chars=2000")
+    k, v = s.split("=", 1)
+    try:
+        return k.strip(), json.loads(v)
+    except ValueError:
+        return k.strip(), v
+
+
+def _cmd_score(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
+    params: dict[str, Any] = dict(_parse_param(p) for p in (args.param or []))
+    for opt in ("model", "endpoint", "prompt_format", "template", "timeout", "threads", "device"):
+        v = getattr(args, opt, None)
+        if v is not None:
+            params[opt] = v
+    keys = run_scorers(ws, args.names, params=params, batch_size=args.batch_size, limit=args.limit,
+                       ray=args.ray,
+                       progress=None if args.quiet else tqdm_progress)
+    table = ws.scores(keys)
+    for k in keys:
+        col = table[k]
+        n = int(col.notna().sum())
+        summary = (f"mean {col.mean():.4g}, min {col.min():.4g}, max {col.max():.4g}" if n else "no values")
+        jp = (ws.job(f"score:{k}") or {}).get("params") or {}
+        device = (json.loads(jp) if isinstance(jp, str) else jp).get("device")
+        print(f"{k}: {n} of {len(col)} examples scored ({summary}){f' on {device}' if device else ''}")
+    return 0
+
+
+def _cmd_scorers(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
+    t = scorer_table()
+    for _, r in t.iterrows():
+        arrow = "higher=better" if r["higher_is_better"] else "lower=better"
+        print(f"{r['name']:<22} {arrow:<14} {r['needs']:<10} {r['description']}")
+    print("\ngroups: " + "; ".join(f"{g} = {' '.join(v)}" for g, v in GROUPS.items()))
+    return 0
+
+
+def _cmd_import_scores(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
+    key = import_scores(ws, args.source, name=args.name, id_column=args.id_column, score_column=args.score_column,
+                        higher_is_better=not args.lower_is_better, description=args.description or "")
+    col = ws.scores([key])[key]
+    print(f"{key}: {int(col.notna().sum())} of {len(col)} examples have a value")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register ``score``, ``scorers`` and ``import-scores``."""
+    p = sub.add_parser("score", help="compute quality scores (heuristics, Ask-LLM, IFD, preference signals)",
+                       description="Score every example with the named scorers (see `scorers`); cached by content "
+                                   "hash and resumable. Groups: heuristics, preference, model, cheap.")
+    p.add_argument("names", nargs="+", help="scorer or group names, e.g. heuristics askllm ifd")
+    p.add_argument("--model", help="local model directory, .gguf file or HF id; with --endpoint the served "
+                                   "model name (default: packaged SmolLM2-135M-Instruct GGUF)")
+    p.add_argument("--endpoint", help="OpenAI-compatible completions URL with logprobs (vLLM, llama.cpp, Ollama)")
+    p.add_argument("--prompt-format", dest="prompt_format", help="endpoint prompt format: chatml, llama3, "
+                                                                 "mistral, alpaca, plain (default chatml)")
+    p.add_argument("--template", help="Ask-LLM template: paper, sft, or a text with {example}")
+    p.add_argument("--timeout", type=float, help="endpoint request timeout in seconds (default 60)")
+    p.add_argument("--threads", type=int, help="torch threads for a local model (default 2)")
+    p.add_argument("--device", help="where a local model runs: cpu, cuda, cuda:N or mps (default: CUDA if present, "
+                                    "then MPS, else CPU; printed and kept in the job record)")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="any other scorer parameter")
+    p.add_argument("--batch-size", type=int, default=32, help="examples per committed batch (default 32)")
+    p.add_argument("--limit", type=int, help="score only the first N examples (by row id), to try things out")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="score on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes "
+                        "the workspace as results arrive. No ADDRESS: start Ray on this machine; auto: the cluster "
+                        "of this node; ray://HEAD:10001: a remote cluster. Corpus-level scorers run here")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser("scorers", help="list the available scorers with direction and description")
+    p.set_defaults(func=_cmd_scorers)
+
+    p = sub.add_parser("import-scores", help="import scores computed elsewhere (file of id -> score, or a "
+                                             "field of the ingested records)")
+    p.add_argument("source", help="a .parquet/.csv/.tsv/.jsonl file, or a record field such as reward or a.b")
+    p.add_argument("--name", help="score name (key ext:NAME); default: the field or file name")
+    p.add_argument("--id-column", help="id column of the file (default: example_id, id, uid or row_id)")
+    p.add_argument("--score-column", help="score column of the file (default: its only numeric column)")
+    p.add_argument("--lower-is-better", action="store_true", help="smaller values are better examples")
+    p.add_argument("--description", help="one line of help text for the dashboard")
+    p.set_defaults(func=_cmd_import_scores)
+
+
