@@ -12,6 +12,7 @@ import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from curation.errors import CurationError
 from curation.keys import DEFAULT_MODEL, STATIC_MODEL, default_model_path, model_key, text_hash
 from curation.progress import Progress
 from curation.store import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # noqa: ANN201 - SentenceTransformer
     """A SentenceTransformer for ``model`` (cached per process) on ``device`` (``None``/``"auto"``: CUDA, then MPS,
@@ -218,7 +222,8 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
             done, where = embed_workspace_ray(
                 ws, r, key, job, todo["text_hash"].tolist(), todo["embed_text"].tolist(), device=device,
                 batch_size=ray_batch if key != STATIC_MODEL else batch_size, params=params,
-                done_before=done_before, n_all=n_all, user_cache=user, progress=progress, commit_seconds=3.0)
+                done_before=done_before, n_all=n_all, user_cache=user, progress=progress, commit_seconds=3.0,
+                block_fn=embed_block, to_cache=_to_user_cache)
         status = "done" if limit is None or limit >= total_distinct else "partial"
         ws.set_job(job, kind="embed", status=status, done=done_before + done, total=n_all,
                    params={**params, "device": where})
@@ -254,3 +259,24 @@ def set_torch_threads(n: int | None = None) -> None:
     import torch
 
     torch.set_num_threads(n or int(os.environ.get("CURATION_TORCH_THREADS", os.cpu_count() or 1)))
+
+
+# ---------------------------------------------------------------------------------------------- Ray worker task
+def embed_block(block: pd.DataFrame, *, model: str, device: str | None,
+                batch_size: int | None) -> dict[str, np.ndarray]:
+    """Ray task: (text_hash, embed_text) → (text_hash, vector, device). The model is loaded once per worker
+    process; torch uses one thread (one task per core)."""
+    from curation.devices import auto_batch_size
+
+    set_torch_threads(1)
+    m = load_model(model, device)
+    dev = str(getattr(m, "device", "cpu"))
+    bs = int(batch_size) if batch_size else auto_batch_size("mps" if dev.startswith("mps") else dev, 64)
+    texts = block["embed_text"].tolist()
+    step = max(bs * 4, 1)                    # the same encode calls as the local path (identical padding)
+    parts = []
+    for j in range(0, len(texts), step):
+        v, bs = encode_fit(m, texts[j: j + step], bs)
+        parts.append(v)
+    return {"text_hash": block["text_hash"].to_numpy(dtype=object), "vector": np.concatenate(parts),
+            "device": np.array([dev] * len(texts), dtype=object)}

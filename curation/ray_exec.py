@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -104,66 +104,26 @@ def map_blocks(ray: Any, frame: pd.DataFrame, fn: Any, kwargs: dict[str, Any], *
     yield from out.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0)
 
 
-# ---------------------------------------------------------------------------------------------- worker side
-def embed_block(block: pd.DataFrame, *, model: str, device: str | None,
-                batch_size: int | None) -> dict[str, np.ndarray]:
-    """Ray task: (text_hash, embed_text) → (text_hash, vector, device). The model is loaded once per worker
-    process; torch uses one thread (one task per core)."""
-    from curation.devices import auto_batch_size
-    from curation.embed import encode_fit, load_model, set_torch_threads
-
-    set_torch_threads(1)
-    m = load_model(model, device)
-    dev = str(getattr(m, "device", "cpu"))
-    bs = int(batch_size) if batch_size else auto_batch_size("mps" if dev.startswith("mps") else dev, 64)
-    texts = block["embed_text"].tolist()
-    step = max(bs * 4, 1)                    # the same encode calls as the local path (identical padding)
-    parts = []
-    for j in range(0, len(texts), step):
-        v, bs = encode_fit(m, texts[j: j + step], bs)
-        parts.append(v)
-    return {"text_hash": block["text_hash"].to_numpy(dtype=object), "vector": np.concatenate(parts),
-            "device": np.array([dev] * len(texts), dtype=object)}
-
-
-_SCORERS: dict[str, Any] = {}
-
-
-def score_block(block: pd.DataFrame, *, name: str, params_json: str) -> dict[str, np.ndarray]:
-    """Ray task: example columns plus ``_code`` → (_code, value). The scorer (and a model scorer's model) is built
-    once per worker process."""
-    import json
-
-    from curation.embed import set_torch_threads
-    from curation.scorers import get_scorer
-    from curation.scorers.base import as_float_array
-
-    set_torch_threads(1)
-    key = f"{name}|{params_json}"
-    if key not in _SCORERS:
-        _SCORERS[key] = get_scorer(name, **json.loads(params_json))
-    sc = _SCORERS[key]
-    codes = block["_code"].to_numpy()
-    vals = as_float_array(sc.score(block.drop(columns=["_code"])), len(block), sc.key())
-    return {"_code": codes, "value": vals}
-
-
 def embed_on_ray(ray: Any, key: str, hashes: list[str], texts: list[str], *, device: str | None,
-                 batch_size: int | None, block_rows: int) -> Iterator[tuple[list[str], np.ndarray, str]]:
-    """Yield (text hashes, (n, d) float32 vectors, device) per finished block, in completion order."""
+                 batch_size: int | None, block_rows: int,
+                 block_fn: Callable[..., dict[str, np.ndarray]]) -> Iterator[tuple[list[str], np.ndarray, str]]:
+    """Yield (text hashes, (n, d) float32 vectors, device) per finished block, in completion order. block_fn: the
+    worker task (:func:`curation.embed.embed_block`)."""
     frame = pd.DataFrame({"text_hash": hashes, "embed_text": texts})
-    for out in map_blocks(ray, frame, embed_block, {"model": key, "device": device, "batch_size": batch_size},
+    for out in map_blocks(ray, frame, block_fn, {"model": key, "device": device, "batch_size": batch_size},
                           block_rows=block_rows):
         dev = str(out["device"][0]) if len(out["device"]) else "cpu"
         yield [str(h) for h in out["text_hash"]], np.asarray(out["vector"], dtype=np.float32), dev
 
 
-def score_on_ray(ray: Any, name: str, params: dict[str, Any], frame: pd.DataFrame, *,
-                 block_rows: int, gpu: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (codes, values) per finished block; ``frame`` carries a ``_code`` column naming each row."""
+def score_on_ray(ray: Any, name: str, params: dict[str, Any], frame: pd.DataFrame, *, block_rows: int,
+                 block_fn: Callable[..., dict[str, np.ndarray]],
+                 gpu: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (codes, values) per finished block; ``frame`` carries a ``_code`` column naming each row. block_fn:
+    the worker task (:func:`curation.scorers.run.score_block`)."""
     import json
 
-    for out in map_blocks(ray, frame, score_block, {"name": name, "params_json": json.dumps(params, default=str)},
+    for out in map_blocks(ray, frame, block_fn, {"name": name, "params_json": json.dumps(params, default=str)},
                           block_rows=block_rows, gpu=gpu):
         yield np.asarray(out["_code"]), np.asarray(out["value"], dtype=np.float64)
 
@@ -177,10 +137,12 @@ def block_size(n: int, step: int, workers: int) -> int:
 
 def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str], texts: list[str], *,
                         device: str | None, batch_size: int | None, params: dict[str, Any], done_before: int,
-                        n_all: int, user_cache: Any, progress: Any, commit_seconds: float) -> tuple[int, str]:
+                        n_all: int, user_cache: Any, progress: Any, commit_seconds: float,
+                        block_fn: Callable[..., dict[str, np.ndarray]],
+                        to_cache: Callable[[str, list[str], np.ndarray, Any], None]) -> tuple[int, str]:
     """The driver side of ``embed --ray``: stream vectors back and commit them every ``commit_seconds`` (and at
-    the end). Returns (texts embedded, device label)."""
-    from curation.embed import _to_user_cache
+    the end). block_fn: the worker task; to_cache(key, hashes, vectors, user_cache) fills the shared embedding
+    cache. Returns (texts embedded, device label)."""
 
     workers, gpu = cluster_slots(ray)
     step = max((batch_size or 64) * 4, 1)
@@ -199,7 +161,7 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
             return
         vecs = np.concatenate(pending_v)
         ws.put_embeddings(key, pending_h, vecs)
-        _to_user_cache(key, pending_h, vecs, user_cache)
+        to_cache(key, pending_h, vecs, user_cache)
         done += len(pending_h)
         pending_h, pending_v = [], []
         ws.set_job(job, kind="embed", status="running", done=done_before + done, total=n_all, params=params)
@@ -207,7 +169,7 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
     devices: set[str] = set()
     try:
         for h, v, dev in embed_on_ray(ray, key, hashes, texts, device=device, batch_size=batch_size,
-                                      block_rows=rows):
+                                      block_rows=rows, block_fn=block_fn):
             pending_h.extend(h)
             pending_v.append(v)
             devices.add(dev)
@@ -224,12 +186,13 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
 
 
 def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[str, Any], job: str,
-                        df: pd.DataFrame, batch_size: int, progress: Any = None,
-                        commit_seconds: float = 3.0) -> None:
+                        df: pd.DataFrame, batch_size: int, block_fn: Callable[..., dict[str, np.ndarray]],
+                        progress: Any = None, commit_seconds: float = 3.0) -> None:
     """The driver side of ``score --ray`` for a per-example scorer: values already stored under ``key`` for a
     content hash are reused, one representative per distinct remaining content goes to the workers in blocks of
     ``batch_size`` (the same calls as the local path, model scorers sorted by length the same way), and values are
-    committed with the job's progress every ``commit_seconds`` as blocks come back."""
+    committed with the job's progress every ``commit_seconds`` as blocks come back. block_fn: the worker task
+    (:func:`curation.scorers.run.score_block`)."""
     total = len(df)
     ids = df["example_id"].to_numpy(dtype=object)
     hashes = df["content_hash"].to_numpy(dtype=object)
@@ -272,7 +235,8 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
         workers, _ = cluster_slots(ray, sc.uses_model)
         rows = batch_size if sc.uses_model else max(batch_size, min(4096, -(-len(reps) // (2 * workers))))
         try:
-            for c, v in score_on_ray(ray, sc.name, dict(sc.params), reps, block_rows=rows, gpu=sc.uses_model):
+            for c, v in score_on_ray(ray, sc.name, dict(sc.params), reps, block_rows=rows, gpu=sc.uses_model,
+                                     block_fn=block_fn):
                 for code, val in zip(c, v):
                     p = todo[rows_of[int(code)]]
                     pending.append(p)

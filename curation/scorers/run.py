@@ -53,7 +53,7 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int = 64,  # noqa: 
         df = ws.examples(list(_COLUMNS))
         df = (df if limit is None else df.iloc[: max(0, int(limit))]).reset_index(drop=True)
         score_workspace_ray(ws, ray, sc, key=key, meta=meta, job=job, df=df, batch_size=batch_size,
-                            progress=progress)
+                            block_fn=score_block, progress=progress)
         return key
     jparams = {"key": key, "scorer": sc.name}
     if sc.uses_model:
@@ -150,3 +150,25 @@ def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any
         keys.append(run_scorer(ws, sc, batch_size=batch_size, limit=limit, ray=ray,
                                progress=progress(sc.name) if progress else None))
     return keys
+
+
+# ---------------------------------------------------------------------------------------------- Ray worker task
+_SCORERS: dict[str, Any] = {}
+
+
+def score_block(block: pd.DataFrame, *, name: str, params_json: str) -> dict[str, np.ndarray]:
+    """Ray task: example columns plus ``_code`` → (_code, value). The scorer (and a model scorer's model) is built
+    once per worker process."""
+    import json
+
+    from curation.embed import set_torch_threads
+    from curation.scorers import get_scorer
+
+    set_torch_threads(1)
+    key = f"{name}|{params_json}"
+    if key not in _SCORERS:
+        _SCORERS[key] = get_scorer(name, **json.loads(params_json))
+    sc = _SCORERS[key]
+    codes = block["_code"].to_numpy()
+    vals = as_float_array(sc.score(block.drop(columns=["_code"])), len(block), sc.key())
+    return {"_code": codes, "value": vals}
