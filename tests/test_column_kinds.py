@@ -36,7 +36,7 @@ def analysed(tiny_ws, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     import shutil
 
     from curation.embed import DEFAULT_MODEL
-    from curation.graph import analyze
+    from curation.workflows.analyze import analyze
 
     dst = tmp_path_factory.mktemp("kinds") / "k.duckdb"
     shutil.copy(tiny_ws.path, dst)

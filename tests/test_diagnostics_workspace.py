@@ -1,5 +1,5 @@
 """The report card from a workspace: label sources, scores, preference pairs, unembedded rows and the CLI
-(curation/diagnostics/report.py ReportContext.build, curation/diagnostics/cli.py)."""
+(curation/diagnostics/report.py ReportContext.build, curation/cli/report.py)."""
 from __future__ import annotations
 
 import json
