@@ -149,7 +149,6 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
     rows = block_size(len(texts), step, workers)
     label = ray_label(ray)
     params = {**params, "device": label}
-    ws.set_job(job, kind="embed", status="running", done=done_before, total=n_all, params=params)
     pending_h: list[str] = []
     pending_v: list[np.ndarray] = []
     done = 0
@@ -177,11 +176,17 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
                 flush()
             if progress:
                 progress(done + len(pending_h), len(texts))
-    finally:
+    except BaseException as exc:
         try:
             flush()                          # whatever arrived is kept, also on Ctrl-C or a worker error
+            if done:
+                ws.set_job(job, kind="embed", status="interrupted" if isinstance(exc, KeyboardInterrupt)
+                           else "failed", done=done_before + done, total=n_all, params=params,
+                           message=str(exc)[:500])
         except Exception:  # noqa: BLE001, S110 - report the original error, not a failure to save
             pass
+        raise worker_error(exc) from exc
+    flush()
     return done, f"{label} on {', '.join(sorted(devices)) or ('gpu' if gpu else 'cpu')}"
 
 
@@ -223,7 +228,6 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
     rows_of = pd.Series(np.arange(len(todo))).groupby(codes).indices   # code -> positions in todo
     with ray_session(address) as ray:
         jparams = {"key": key, "scorer": sc.name, "device": ray_label(ray, sc.uses_model)}
-        ws.set_job(job, kind="score", status="running", done=0, total=total, params=jparams)
         if hit.any():
             pos = np.flatnonzero(hit)
             pending.append(pos)
@@ -245,13 +249,39 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
                     flush()
                 if progress is not None:
                     progress(done + sum(len(p) for p in pending), total)
-        finally:
+        except BaseException as exc:
             try:
                 if pending:
-                    flush()
+                    flush("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
             except Exception:  # noqa: BLE001, S110 - report the original error, not a failure to save
                 pass
+            raise worker_error(exc) from exc
+        if pending:
+            flush()
     ws.set_job(job, kind="score", status="done", done=total, total=total, params=jparams)
+
+
+def worker_error(exc: BaseException) -> BaseException:
+    """A Ray worker's failure as one CurationError (the project error found inside Ray's wrappers, else the last
+    line of the remote traceback); Ctrl-C and the project's own errors pass through."""
+    if isinstance(exc, (KeyboardInterrupt, CurationError)):
+        return exc
+    seen, e = set(), exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, CurationError):
+            return CurationError(f"a Ray worker failed: {e}")
+        e = getattr(e, "cause", None) or e.__cause__
+    import re
+
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    for ln in reversed(lines):                # Ray carries the remote exception as text: find the project's
+        if ln.startswith("curation.errors.CurationError: "):
+            return CurationError(f"a Ray worker failed: {ln.split(': ', 1)[1]}")
+    errs = [ln for ln in lines if re.match(r"^[\w.]+(Error|Exception): ", ln)]
+    last = errs[-1] if errs else (lines[-1] if lines else type(exc).__name__)
+    return CurationError(f"a Ray worker failed: {last}; the values computed before it are saved, run the command "
+                         "again to resume")
 
 
 def ray_label(ray: Any, gpu: bool = True) -> str:

@@ -73,3 +73,13 @@ def test_embed_and_score_on_ray_equal_the_local_path(tmp_path, files, local_ray)
     assert np.allclose(S_l["pref_embed_distance"], S_r["pref_embed_distance"], atol=1e-5, equal_nan=True)
     job = remote.job("score:heuristics_len" if "heuristics_len" in keys else f"score:{keys[0]}")
     assert job["status"] == "done" and "ray (2 CPU workers)" in job["params"]
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
+def test_a_worker_error_is_one_clear_error_and_writes_nothing(tmp_path, files, local_ray):
+    from curation.errors import CurationError
+
+    ws = _ws(tmp_path / "w.duckdb", files)
+    with pytest.raises(CurationError, match=r"^a Ray worker failed: device 'cuda' is not available"):
+        embed_workspace(ws, device="cuda", cache=False, ray="local")
+    assert ws.jobs().empty and ws.embedding_models() == []
