@@ -14,6 +14,7 @@ from curation.neighbours.graph import require_graph
 from curation.progress import tqdm_progress
 from curation.saved_subsets import load as load_saved_subset
 from curation.select import SELECTORS, advisor, explain, run_selection
+from curation.select.explain import COVERED_SIMILARITY
 from curation.store import Workspace
 from curation.subset import SubsetSpec, resolve
 
@@ -89,7 +90,7 @@ def _cmd_explain(args: argparse.Namespace, ws: Workspace) -> int:
         r = ws.ranking(args.key)
         if r is None:
             raise CurationError(f"no ranking {args.key!r}; list them with `python -m curation rankings`")
-        sub = resolve(ws, SubsetSpec.from_budget(args.key, budget_rows=args.budget, budget_tokens=args.budget_tokens,
+        sub = resolve(ws, SubsetSpec.from_budget(r.method, budget_rows=args.budget, budget_tokens=args.budget_tokens,
                                                  quota=args.quota or None, label_column=args.label_column), ranking=r)
     sel, exc = sub.row_ids, sub.exclude
     try:
@@ -98,7 +99,7 @@ def _cmd_explain(args: argparse.Namespace, ws: Workspace) -> int:
         if not args.example.isdigit():
             raise
         row = int(args.example)
-    out = explain(ws, r, sel, row, model=args.model, pins_exclude=exc)
+    out = explain(ws, r, sel, row, model=args.model, pins_exclude=exc, covered_at=args.covered_at)
     print(json.dumps(out, indent=2, default=str))
     return 0
 
@@ -146,6 +147,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--quota", help="proportional | balanced | JSON min/max per class (as for select)")
     e.add_argument("--label-column", default="label", help="class column for --quota (default: label)")
     e.add_argument("--model", default=DEFAULT_MODEL)
+    e.add_argument("--covered-at", type=float, default=COVERED_SIMILARITY, metavar="SIM",
+                   help="cosine similarity from which a dropped example counts as covered by its nearest selected "
+                        "one (default %(default)s); ranks are 1-based")
     e.set_defaults(func=_cmd_explain)
 
     a = sub.add_parser("advise", help="budget advisor: coverage plateau along a ranking")

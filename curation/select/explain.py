@@ -3,6 +3,11 @@
 For a selected example: its rank and its gain when picked (what it added to the objective). For a dropped one: the
 selected example that covers it (its nearest selected neighbour) and how similar they are, plus why it was dropped
 (excluded by a pin, or ranked below the budget).
+
+Ranks are 1-based (the first pick is rank 1) everywhere: in the returned dict and in the sentences. A dropped row
+is called "covered" only when its nearest selected row is at least :data:`COVERED_SIMILARITY` cosine similar (a
+close stand-in: with all-MiniLM-L6-v2, pairs above ~0.7 are usually paraphrases or the same request reworded);
+below that the sentence says it is not covered and gives the similarity.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from curation.ranking import Ranking
 from curation.store import Workspace
 
 _CHUNK = 16384
+COVERED_SIMILARITY = 0.7  # cosine similarity from which a dropped row counts as covered by its nearest selected row
 
 
 def _arrays(source: Any, model: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -70,21 +76,24 @@ def nearest_selected(row_ids: np.ndarray, X: np.ndarray, selected_row_ids: np.nd
 
 
 def explain(source: Any, ranking: Ranking, selected_row_ids: np.ndarray, row_id: int, *,
-            model: str | None = None, pins_exclude: Any = None, gains_meaning: str | None = None) -> dict:
+            model: str | None = None, pins_exclude: Any = None, gains_meaning: str | None = None,
+            covered_at: float = COVERED_SIMILARITY) -> dict:
     """Explain one row against a selection.
 
     source: a Workspace (embeddings of ``model``) or (row_ids (n,), X (n, d) L2-normalised). ranking: the Ranking
     the selection came from; selected_row_ids: the selected rows (e.g. apply_constraints' output).
-    Returns a dict: row_id, method, selected, rank (0-based position in the ranking or None), gain (gain when
-    picked, NaN when the method has none), gains_meaning, nearest_selected (row id or None), similarity, reason.
+    Returns a dict: row_id, method, selected, rank (1-based position in the ranking, None when not in it), gain
+    (gain when picked, NaN when the method has none), gains_meaning, nearest_selected (row id or None), similarity,
+    covered (nearest selected at least ``covered_at`` similar), covered_at, reason (one sentence).
     Cost: O(|selected| · d).
     """
     row_id = int(row_id)
     order = np.asarray(ranking.order, dtype=np.int64)
     sel = np.asarray(selected_row_ids, dtype=np.int64)
     hit = np.flatnonzero(order == row_id)
-    rank = int(hit[0]) if hit.size else None
-    gain = float(ranking.gains[rank]) if rank is not None and rank < len(ranking.gains) else float("nan")
+    pos = int(hit[0]) if hit.size else None
+    rank = pos + 1 if pos is not None else None  # 1-based, for people
+    gain = float(ranking.gains[pos]) if pos is not None and pos < len(ranking.gains) else float("nan")
     is_sel = bool(np.any(sel == row_id))
     excluded = pins_exclude is not None and row_id in set(int(x) for x in pins_exclude)
     row_ids, X = _arrays(source, model)
@@ -93,18 +102,24 @@ def explain(source: Any, ranking: Ranking, selected_row_ids: np.ndarray, row_id:
         "row_id": row_id, "method": ranking.method, "selected": is_sel, "rank": rank, "gain": gain,
         "gains_meaning": gains_meaning or _gains_meaning(ranking.method),
         "nearest_selected": int(nb[0]) if nb[0] >= 0 else None, "similarity": float(s[0]),
+        "covered": bool(nb[0] >= 0 and np.isfinite(s[0]) and s[0] >= covered_at), "covered_at": float(covered_at),
     }
     if is_sel:
-        out["reason"] = (f"selected at rank {rank + 1}, gain {gain:.4g} when picked" if rank is not None
+        out["reason"] = (f"selected at rank {rank}, gain {gain:.4g} when picked" if rank is not None
                          else "selected by an include pin")
     elif excluded:
         out["reason"] = "excluded by a pin"
     elif rank is None:
         out["reason"] = "not in the ranking (excluded when it was computed, or not embedded)"
     else:
-        cover = f"; covered by row {out['nearest_selected']} (similarity {out['similarity']:.3f})" \
-            if out["nearest_selected"] is not None else ""
-        out["reason"] = f"ranked {rank + 1}, below the budget of {len(sel)}{cover}"
+        if out["nearest_selected"] is None:
+            cover = ""
+        elif out["covered"]:
+            cover = f"; covered by row {out['nearest_selected']} (similarity {out['similarity']:.3f} ≥ {covered_at:.2f})"
+        else:
+            cover = (f"; not covered: the nearest selected row, {out['nearest_selected']}, is at similarity "
+                     f"{out['similarity']:.3f}, below {covered_at:.2f}")
+        out["reason"] = f"ranked {rank}, below the budget of {len(sel)}{cover}"
     return out
 
 
