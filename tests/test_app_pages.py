@@ -329,3 +329,10 @@ def test_select_page_shows_short_ranking_ids(app_ws) -> None:
     shown = [box.format_func(o) if callable(getattr(box, "format_func", None)) else o for o in box.options]
     assert any(s.startswith("facility-1") for s in shown), shown
     assert any(s.startswith("random-1") for s in shown), shown
+
+
+def test_select_page_advisor_shows_the_fit_in_words(app_ws) -> None:
+    at = page("select", app_ws)
+    no_errors(at)
+    text = all_text(at)
+    assert "90% of the way to the plateau" in text and "Fitted value at a budget of" in text

@@ -28,3 +28,42 @@ def test_coverage_advisor_on_facility_ranking() -> None:
     # a callable proxy metric works too
     res2 = advisor(r, metric=lambda sel: 1 - np.exp(-len(sel) / 50), budgets=np.arange(1, 300, 10))
     assert abs(res2.plateau_budget - np.log(20) * 50) < 5
+
+
+def _facility_result():  # noqa: ANN202
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 8))
+    X = (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32)
+    g = exact_knn(X, 10)
+    return advisor(get_selector("facility").rank(X, graph=g), graph=g)
+
+
+def test_budget_for_and_coverage_at() -> None:
+    res = _facility_result()
+    assert res.budget_for(0.90) == int(min(np.ceil(np.log(10) / res.b), 300))
+    assert res.budget_for(0.90) <= res.budget_for(0.95) == res.plateau_budget
+    assert np.isclose(res.coverage_at(40), res.predict(40.0))
+
+
+def test_describe_in_words() -> None:
+    res = _facility_result()
+    lines = res.describe(budget=40)
+    text = "\n".join(lines)
+    assert "r=" not in text and "rate b" not in text
+    assert "at a budget of 40 rows" in text and f"{res.coverage_at(40):.3f}" in text
+    assert f"90% of the way to the plateau at {res.budget_for(0.9):,} rows" in text
+    assert f"95% at {res.budget_for(0.95):,} rows" in text
+    assert "mean similarity" in text  # what coverage means
+    assert "at a budget of" not in "\n".join(res.describe())  # without a budget: no budget sentence
+
+
+def test_cli_advise_speaks_plainly(tiny_ws_copy, capsys) -> None:  # noqa: ANN001
+    from curation.cli import main
+
+    w = str(tiny_ws_copy.path)
+    assert main(["-w", w, "graph"]) == 0
+    assert main(["-w", w, "select", "facility"]) == 0
+    capsys.readouterr()
+    assert main(["-w", w, "advise", "facility", "--budget", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "r=0." not in out and "at a budget of 50 rows" in out and "90% of the way to the plateau" in out

@@ -11,6 +11,7 @@ from curation.errors import CurationError
 from curation.diagnostics.classes import js_divergence
 from curation.diagnostics.quality import mean_shift
 from curation.select import SELECTORS, advisor, run_selection
+from curation.select.advisor import AdvisorResult
 from curation.select.run import selection_score_keys
 from curation.subset import SubsetSpec
 from views import formatting, jobs, state, widgets
@@ -206,10 +207,11 @@ def budget_panel() -> None:
         if "error" in adv:
             st.info(adv["error"])
         else:
+            fit = AdvisorResult(**{k: (np.asarray(v) if k in ("budgets", "values") else v) for k, v in adv.items()})
             xb = np.asarray(adv["budgets"], dtype=float)
-            fig = go.Figure([go.Scatter(x=xb, y=adv["values"], mode="markers", name=adv["metric"]),
-                             go.Scatter(x=xb, y=adv["r"] - (adv["r"] - adv["a"]) * np.exp(-adv["b"] * xb),
-                                        mode="lines", name="plateau fit")])
+            xf = np.linspace(0.0, float(xb.max()), 200)  # the fitted curve drawn smoothly over the measured points
+            fig = go.Figure([go.Scatter(x=xb, y=adv["values"], mode="markers", name=f"{adv['metric']} (measured)"),
+                             go.Scatter(x=xf, y=fit.predict(xf), mode="lines", name="fitted plateau curve")])
             fig.add_vline(x=adv["plateau_budget"], line_dash="dash", line_color="#E45756",
                           annotation_text=f"{int(adv['fraction'] * 100)}% of the rise: "
                                           f"{adv['plateau_budget']:,} rows")
@@ -220,6 +222,7 @@ def budget_panel() -> None:
             st.plotly_chart(fig, key="select:advisor")
             st.caption(f"Suggested budget: about **{adv['plateau_budget']:,}** rows "
                        f"({formatting.fmt_pct(adv['plateau_budget'] / max(n_pool, 1))} of the pool).")
+            st.markdown("\n".join(f"- {line}" for line in fit.describe(budget=len(chosen))))
     with tab_cmp:
         others = [k for k in rkeys if k != rk]
         if not others:

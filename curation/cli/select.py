@@ -110,8 +110,12 @@ def _cmd_advise(args: argparse.Namespace, ws: Workspace) -> int:
         raise CurationError(f"no ranking {args.key!r}; list them with `python -m curation rankings`")
     g = require_graph(ws, model=model_key(args.model), k=args.k)
     res = advisor(r, graph=g, fraction=args.fraction)
-    print(f"coverage plateau r={res.r:.4f} from a={res.a:.4f}, rate b={res.b:.3g}/row; "
-          f"{res.fraction:.0%} of the gain at {res.plateau_budget} rows of {len(r.order)}")
+    print(f"budget advisor for {r.method}:")
+    for line in res.describe(budget=args.budget):
+        print(f"  {line}")
+    if args.fraction not in (0.9, 0.95):
+        print(f"  {res.fraction:.0%} of the way at {res.plateau_budget:,} rows.")
+    print(f"  (fit: R(x) = r - (r - a)·exp(-b·x) with r = {res.r:.4f}, a = {res.a:.4f}, b = {res.b:.3g} per row)")
     return 0
 
 
@@ -156,5 +160,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     a.add_argument("key", help="ranking key (see `rankings`)")
     a.add_argument("--model", default=DEFAULT_MODEL)
     a.add_argument("--k", type=int, default=15)
-    a.add_argument("--fraction", type=float, default=0.95)
+    a.add_argument("--fraction", type=float, default=0.95, help="share of the rise to the plateau that the "
+                   "suggested budget reaches (default 0.95)")
+    a.add_argument("--budget", type=int, default=None, help="also say what this budget (rows) reaches")
     a.set_defaults(func=_cmd_advise)

@@ -36,6 +36,41 @@ class AdvisorResult:
     def predict(self, x: np.ndarray | float) -> np.ndarray:
         return plateau(np.asarray(x, dtype=np.float64), self.r, self.a, self.b)
 
+    def budget_for(self, fraction: float) -> int:
+        """Rows at which the fitted curve has covered ``fraction`` of its rise from a to r (capped at the ranking
+        length): ceil(ln(1 / (1 - fraction)) / b)."""
+        if not 0 < fraction < 1:
+            raise CurationError(f"budget advisor: fraction must be in (0, 1), got {fraction}")
+        m = int(self.budgets.max()) if len(self.budgets) else self.n
+        if self.b <= 0:
+            return 0
+        return int(min(np.ceil(np.log(1.0 / (1.0 - fraction)) / self.b), m))
+
+    def coverage_at(self, budget: int) -> float:
+        """The fitted curve's value at ``budget`` rows."""
+        return float(self.predict(float(budget)))
+
+    def describe(self, budget: int | None = None) -> list[str]:
+        """The fit in plain sentences (for the CLI and the Select page): what the metric is, where it starts and
+        levels off, the value at ``budget`` (when given) and the budgets for 90 % and 95 % of the rise."""
+        m = int(self.budgets.max()) if len(self.budgets) else self.n
+        what = ("coverage = the mean similarity of each pool example to its most similar selected example on the "
+                "neighbour graph (0 = nothing near it selected, 1 = itself selected)" if self.metric == "coverage"
+                else f"metric: {self.metric}")
+        rise = self.r - self.a
+        lines = [what + ".",
+                 f"Along this ranking it rises from {self.a:.3f} and levels off at about {self.r:.3f} "
+                 "(the plateau): past that, more rows add little."]
+        if budget is not None:
+            v = self.coverage_at(budget)
+            share = (v - self.a) / rise if rise > 0 else 1.0
+            lines.append(f"Fitted value at a budget of {budget:,} rows ({budget / max(m, 1):.1%} of {m:,}): {self.metric} "
+                         f"{v:.3f}, {share:.0%} of the way to the plateau.")
+        b90, b95 = self.budget_for(0.90), self.budget_for(0.95)
+        lines.append(f"The curve gets 90% of the way to the plateau at {b90:,} rows ({b90 / max(m, 1):.1%}) and "
+                     f"95% at {b95:,} rows ({b95 / max(m, 1):.1%}).")
+        return lines
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["budgets"] = self.budgets.tolist()
