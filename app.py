@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:  # `views` and `curation` import from the project 
     sys.path.insert(0, str(ROOT))
 
 from views import widgets  # noqa: E402
+from views.build_status import demo_build_progress  # noqa: E402
 
 st.set_page_config(page_title="Curation dashboard", page_icon=":material/filter_alt:", layout="wide")
 
@@ -36,4 +37,5 @@ PAGES = {
 
 page = st.navigation(PAGES)
 widgets.sidebar()
+demo_build_progress()
 page.run()

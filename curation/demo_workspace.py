@@ -3,61 +3,135 @@
 Steps, each skipped when already done (so a second start is instant and an interrupted build resumes):
 write the demo files → ingest SFT and preference sets → embed → neighbour graph, map, density, duplicates and
 clusters → heuristic quality scores → a few rankings.
+
+``make run`` starts this in a background process and the dashboard at once: every step is recorded in the workspace
+job ``demo:progress`` (step, step count, what runs now, the builder's pid), which the dashboard shows as a progress
+bar; each page fills in when the step it needs has finished.
 """
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from curation.store import Workspace
 
 ProgressFactory = Callable[[str], Callable[[int, int], None]]
+PROGRESS_JOB = "demo:progress"
+STEPS = ("demo data", "ingest", "embedding", "map and neighbours", "quality scores", "rankings")
 
 
 def demo_files_dir(ws: Workspace) -> Path:
     return ws.path.parent / "demo_source"
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def builder_running(ws: Workspace) -> bool:
+    """Another live process is building this demo workspace right now."""
+    j = ws.job(PROGRESS_JOB)
+    if not j or j.get("status") != "running":
+        return False
+    pid = int(json.loads(j.get("params") or "{}").get("pid") or 0)
+    return pid != os.getpid() and pid_alive(pid)
+
+
+class _Steps:
+    """Records the build's progress in the workspace (job ``demo:progress``); inner progress at most every 2 s."""
+
+    def __init__(self, ws: Workspace, progress: ProgressFactory | None) -> None:
+        self.ws, self.progress, self.step, self.last = ws, progress, 0, 0.0
+
+    def start(self, name: str) -> None:
+        self.step = STEPS.index(name)
+        self._write(name, 0, 0)
+
+    def _write(self, msg: str, done: int, total: int, status: str = "running") -> None:
+        self.ws.set_job(PROGRESS_JOB, kind="demo", status=status, done=self.step, total=len(STEPS),
+                        params={"pid": os.getpid(), "inner_done": done, "inner_total": total}, message=msg)
+
+    def factory(self, desc: str) -> Callable[[int, int], None]:
+        outer = self.progress(desc) if self.progress else None
+
+        def cb(done: int, total: int) -> None:
+            if outer:
+                outer(done, total)
+            now = time.monotonic()
+            if now - self.last >= 2.0 or (total and done >= total):
+                self.last = now
+                self._write(desc, int(done), int(total))
+        return cb
+
+    def finish(self, status: str = "done", msg: str = "ready") -> None:
+        self.step = len(STEPS)
+        self._write(msg, 0, 0, status)
+
+
 def build_demo_workspace(ws: Workspace, *, n_sft: int = 3000, n_pref: int = 300, seed: int = 0, embed: bool = True,
                          analyze: bool = True, progress: ProgressFactory | None = None,
                          log: Callable[[str], None] = print) -> Workspace:
     """Fill ``ws`` with the demo datasets (idempotent). ``progress(desc)`` returns a (done, total) callback."""
-    from curation.demo import write_demo
-    from curation.embed import DEFAULT_MODEL, embed_workspace
-    from curation.ingest import ingest_file
-
     params = {"n_sft": n_sft, "n_pref": n_pref, "seed": seed, "embed": embed, "analyze": analyze}
     state = ws.job("demo")
     if state and state["status"] == "done" and json.loads(state["params"] or "{}") == params:
         log("demo workspace already built")
         return ws
-    out = demo_files_dir(ws)
-    paths = write_demo(out, n_sft=n_sft, n_pref=n_pref, seed=seed)
+    if builder_running(ws):
+        log("another process is building the demo workspace; nothing to do")
+        return ws
+    steps = _Steps(ws, progress)
+    try:
+        _build(ws, steps, params, n_sft=n_sft, n_pref=n_pref, seed=seed, embed=embed, analyze=analyze, log=log)
+    except BaseException as exc:  # noqa: BLE001 - recorded, then raised again
+        steps.finish("failed", f"{type(exc).__name__}: {exc}"[:1000])
+        raise
+    return ws
+
+
+def _build(ws: Workspace, steps: _Steps, params: dict, *, n_sft: int, n_pref: int, seed: int, embed: bool,
+           analyze: bool, log: Callable[[str], None]) -> None:
+    from curation.demo import write_demo
+    from curation.embed import DEFAULT_MODEL, embed_workspace
+    from curation.ingest import ingest_file
+
+    steps.start("demo data")
+    paths = write_demo(demo_files_dir(ws), n_sft=n_sft, n_pref=n_pref, seed=seed)
+    steps.start("ingest")
     for key, name in (("sft", "demo_sft"), ("pref", "demo_pref")):
         if ws.dataset(name) is None:
             report = ingest_file(ws, paths[key], name=name)
             log(report.summary())
-    if not embed:
-        ws.set_job("demo", kind="demo", status="done", done=1, total=1, params=params)
-        return ws
-    report = embed_workspace(ws, DEFAULT_MODEL, progress=progress("embedding") if progress else None)
-    log(report.summary())
-    if not analyze:
-        ws.set_job("demo", kind="demo", status="done", done=1, total=1, params=params)
-        return ws
-    from curation.workflows.analyze import analyze as analyze_graph
+    if embed:
+        steps.start("embedding")
+        report = embed_workspace(ws, DEFAULT_MODEL, progress=steps.factory("embedding"))
+        log(report.summary())
+    if embed and analyze:
+        from curation.workflows.analyze import analyze as analyze_graph
+        from curation.scorers import run_scorers
+        from curation.select import run_selection
 
-    analyze_graph(ws, model=DEFAULT_MODEL, progress=progress("map and neighbours") if progress else None)
-    from curation.scorers import run_scorers
-
-    run_scorers(ws, ["heuristics", "preference"], progress=progress)
-    from curation.select import run_selection
-
-    # facility location last: the newest ranking is the one the Select page opens with
-    for method in ("random", "density", "kcenter", "facility"):
-        run_selection(ws, method, {}, seed=seed, model=DEFAULT_MODEL,
-                      progress=progress(f"ranking: {method}") if progress else None)
-    log("demo analysis done")
+        steps.start("map and neighbours")
+        analyze_graph(ws, model=DEFAULT_MODEL, progress=steps.factory("map and neighbours"))
+        steps.start("quality scores")
+        run_scorers(ws, ["heuristics", "preference"], progress=steps.factory)
+        steps.start("rankings")
+        # facility location last: the newest ranking is the one the Select page opens with
+        for method in ("random", "density", "kcenter", "facility"):
+            run_selection(ws, method, {}, seed=seed, model=DEFAULT_MODEL,
+                          progress=steps.factory(f"ranking: {method}"))
+        log("demo analysis done")
     ws.set_job("demo", kind="demo", status="done", done=1, total=1, params=params)
-    return ws
+    steps.finish()

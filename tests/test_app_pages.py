@@ -185,26 +185,67 @@ def test_map_colour_options_render(app_ws) -> None:
         no_errors(at)
 
 
-def test_map_hover_text_is_escaped(app_ws) -> None:
+def _scatter_args(at) -> dict:  # noqa: ANN001
+    """The JSON arguments of the map renderer as sent to the browser (bytes arguments aside)."""
+    comp = at.get("component_instance")
+    assert comp, "the map renderer was not drawn"
+    inst = comp[0].proto
+    return {"json": json.loads(inst.json_args), "bytes": {a.key: a.bytes for a in inst.special_args}}
 
+
+def test_map_sends_only_what_it_draws(app_ws) -> None:
+    """float32 x/y and one byte of colour a point; no dataset text at all until the pointer rests on a point."""
     at = page("map", app_ws)
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
-    hover = " ".join(" ".join(map(str, t.get("hovertext", []))) for t in fig["data"])
-    assert "&lt;script&gt;" in hover and "<script>" not in hover
-    assert "&lt;b&gt;bold&lt;/b&gt;" in hover
+    no_errors(at)
+    args = _scatter_args(at)
+    n = len(app_ws.projection(app_ws.projection_defs()["key"].iloc[-1])[0])
+    assert len(args["bytes"]["xy"]) == 8 * n and len(args["bytes"]["codes"]) == n
+    assert args["json"]["hover"] is None
+    assert "alert(" not in json.dumps(args["json"])  # no example text (cluster names are keywords)
 
 
-def test_map_select_event_maps_points_to_rows(app_ws) -> None:
-    """A plotly selection event (points by trace and index, or with customdata) gives the drawn points' row ids."""
-    from views.widgets import selection_row_ids
+def test_map_hover_text_on_demand_is_plain_text(app_ws) -> None:
+    """A hover event brings the point's text (the browser sets it with textContent, so it stays literal)."""
+    from curation.store import Workspace
 
-    at = page("map", app_ws)
-    traces = at.session_state["map:trace_rows"]
-    assert sum(len(t) for t in traces) == len(app_ws.projection(app_ws.projection_defs()["key"].iloc[-1])[0])
-    points = [{"curve_number": 0, "point_index": 0}, {"curve_number": 1, "point_index": 2},
-              {"customdata": [int(traces[0][1])]}, {"curve_number": 99, "point_index": 0}]
-    got = selection_row_ids(points, traces)
-    assert got == sorted({int(traces[0][0]), int(traces[1][2]), int(traces[0][1])})
+    ws = Workspace(app_ws.path)
+    at = page("map", ws)
+    data_id = _scatter_args(at)["json"]["data_id"]
+    rows = at.session_state["map_selection"] if "map_selection" in at.session_state else []
+    assert rows == []
+    rid = int(ws.examples(["row_id"], dataset="hostile")["row_id"].iloc[0])
+    key = ws.projection_defs()["key"].iloc[-1]
+    pos = int(np.flatnonzero(ws.projection(key)[0] == rid)[0])
+    at.session_state["map:scatter"] = {"seq": 1, "dataId": data_id, "kind": "hover", "pos": pos}
+    at.run()
+    no_errors(at)
+    hover = _scatter_args(at)["json"]["hover"]
+    assert hover["pos"] == pos and "<script>alert('x')</script>" in hover["text"]
+
+
+def test_map_box_event_selects_rows_then_pins(app_ws_copy) -> None:
+    """A box drawn in the browser comes back as geometry; the page turns it into row ids and pins them."""
+    ws = app_ws_copy
+    at = page("map", ws)
+    data_id = _scatter_args(at)["json"]["data_id"]
+    row_ids, xy = ws.projection(ws.projection_defs()["key"].iloc[-1])
+    x0, x1 = np.quantile(xy[:, 0], [0.2, 0.6])
+    y0, y1 = np.quantile(xy[:, 1], [0.2, 0.6])
+    xy32 = xy.astype(np.float32)
+    inside = (xy32[:, 0] >= np.float32(x0)) & (xy32[:, 0] <= np.float32(x1)) & (xy32[:, 1] >= np.float32(y0)) \
+        & (xy32[:, 1] <= np.float32(y1))
+    assert inside.sum() > 0
+    at.session_state["map:scatter"] = {"seq": 7, "dataId": data_id, "kind": "box", "box": [x0, y0, x1, y1]}
+    at.run()
+    no_errors(at)
+    assert at.session_state["map_selection"] == sorted(row_ids[inside].tolist())
+    assert any(f"Selected on the map: {int(inside.sum())}" in h.value for h in at.subheader)
+    at.button(key="map:include").click().run()
+    pins = ws.pins()
+    assert sorted(pins["row_id"].tolist()) == sorted(row_ids[inside].tolist())
+    # a rerun (any widget) keeps the selection
+    at.run()
+    assert at.session_state["map_selection"] == sorted(row_ids[inside].tolist())
 
 
 # ---------------------------------------------------------------------------------------------- inspect

@@ -24,8 +24,8 @@ HOSTILE = "<script>alert('pwned')</script> <b>bold</b> <img src=x onerror=alert(
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed "
-                                "(apt-get install chromium)")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                                      reason=f"{CHROMIUM} not installed (apt-get install chromium)")]
 
 
 def _free_port() -> int:
@@ -153,6 +153,15 @@ def poll(fn, *, timeout: float = 60.0):  # noqa: ANN001, ANN201
         time.sleep(0.5)
 
 
+def map_frame(page):  # noqa: ANN001, ANN201 - a Playwright Frame
+    """The map renderer's iframe, once its points are drawn."""
+    el = page.locator('iframe[title*="curation_scatter"]')
+    el.wait_for()
+    frame = el.element_handle().content_frame()
+    assert poll(lambda: int(frame.evaluate("() => document.body.dataset.drawn || 0")) > 0, timeout=60)
+    return frame
+
+
 def metric_value(page, label: str) -> str:  # noqa: ANN001
     m = page.locator('[data-testid="stMetric"]', has_text=label).first
     return m.locator('[data-testid="stMetricValue"]').inner_text().strip()
@@ -183,15 +192,13 @@ def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:  # noqa: 
     wait_idle(page)
     shot(page, "02_select")
 
-    # ---- Map: box-select the middle of the plot and pin the points
+    # ---- Map: box-select the middle of the plot (WebGL renderer, in its iframe) and pin the points
     open_page(page, server, "map")
-    plot = page.locator(".js-plotly-plot").first
-    plot.wait_for()
-    page.locator('.modebar-btn[data-title="Box Select"]').first.click()
-    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
-    assert box is not None
-    x0, y0 = box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2
-    x1, y1 = box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.8
+    frame = map_frame(page)
+    canvas = frame.locator("#gl").bounding_box()
+    assert canvas is not None
+    x0, y0 = canvas["x"] + canvas["width"] * 0.2, canvas["y"] + canvas["height"] * 0.2
+    x1, y1 = canvas["x"] + canvas["width"] * 0.8, canvas["y"] + canvas["height"] * 0.8
     page.mouse.move(x0, y0)
     page.mouse.down()
     page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
@@ -201,12 +208,14 @@ def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:  # noqa: 
     n_sel = poll(lambda: int(heading.inner_text().rsplit(":", 1)[1].strip().replace(",", "")))
     assert n_sel and n_sel > 0, heading.inner_text()
     wait_idle(page)
+    assert frame.evaluate("() => document.body.dataset.selected") == str(n_sel)  # drawn as selected
     shot(page, "03_map_selected")
     page.get_by_role("button", name="Pin include").click()
     assert poll(lambda: (ws.pins()["pin"] == "include").sum() == n_sel)
     page.get_by_text(f"Pinned {n_sel:,} examples to always include").wait_for()
     wait_idle(page)
     assert set(ws.decisions()["who"]) == {"e2e"}
+    assert frame.evaluate("() => document.body.dataset.selected") == str(n_sel)  # the selection survived the rerun
     shot(page, "04_map_pinned")
 
     # ---- Scores, Balance
@@ -229,16 +238,20 @@ def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:  # noqa: 
     assert main.locator('img[src="x"]').count() == 0
     shot(page, "07_inspect_hostile")
 
-    # ---- Map hover of the hostile point: escaped text in the plotly hover layer
+    # ---- Map hover of the hostile point: its text arrives on demand and shows literally in the tooltip
     open_page(page, server, "map")
-    page.locator(".js-plotly-plot").first.wait_for()
-    wait_idle(page)
-    hover = page.evaluate("""() => {
-        const gd = document.querySelector('.js-plotly-plot');
-        const out = [];
-        for (const t of gd.data) for (const h of (t.hovertext || [])) if (String(h).includes('pwned')) out.push(h);
-        return out; }""")
-    assert hover and all("&lt;script&gt;" in h and "<script>" not in h and "<b>" not in h for h in hover), hover
+    frame = map_frame(page)
+    rid = int(ws.examples(["row_id"], dataset="hostile")["row_id"].iloc[0])
+    row_ids, xy = ws.projection(ws.projection_defs()["key"].iloc[-1])
+    hx, hy = (float(v) for v in xy[list(row_ids).index(rid)])
+    px, py = frame.evaluate(f"() => dataToPixel({hx}, {hy})")
+    canvas = frame.locator("#gl").bounding_box()
+    page.mouse.move(canvas["x"] + px + 3, canvas["y"] + py + 3)
+    page.mouse.move(canvas["x"] + px, canvas["y"] + py, steps=2)
+    tip = frame.locator("#tip")
+    assert poll(lambda: "pwned" in tip.inner_text(), timeout=30), tip.inner_text()
+    assert "<script>alert('pwned')</script>" in tip.inner_text()  # shown as text ...
+    assert "&lt;script&gt;" in tip.inner_html() and tip.locator("b, img, script").count() == 0  # ... never as HTML
     shot(page, "08_map")
 
     # ---- Export

@@ -182,3 +182,22 @@ def test_read_sql_refuses_writes(tmp_path):
         with pytest.raises(CurationError, match="only a single SELECT"):
             ws.read_sql(q)
     assert ws.n_examples() == 2
+
+
+def test_score_column_gives_row_ids_and_values_without_example_ids(tmp_path) -> None:  # noqa: ANN001
+    import numpy as np
+    import pandas as pd
+
+    from curation.store import Workspace
+
+    ws = Workspace(tmp_path / "w.duckdb")
+    rows = pd.DataFrame({"example_id": ["d/a", "d/b", "d/c"], "dataset": "d", "source_line": [1, 2, 3],
+                         "kind": "sft", "prompt": ["p"] * 3, "response": ["r"] * 3, "chosen": None, "rejected": None,
+                         "messages": None, "label": None, "embed_text": ["a", "b", "c"], "text_hash": ["1", "2", "3"],
+                         "content_hash": ["1", "2", "3"], "n_tokens": [1, 1, 1], "record": ["{}"] * 3})
+    ws.add_examples({"name": "d", "kind": "sft"}, rows)
+    ws.put_scores("q", ["d/c", "d/a"], np.array([3.0, 1.0]))
+    r, v = ws.score_column("q")
+    ids = ws.id_map().set_index("example_id")["row_id"]
+    assert r.tolist() == sorted([ids["d/a"], ids["d/c"]]) and v.tolist() == [1.0, 3.0]
+    assert [len(x) for x in ws.score_column("missing")] == [0, 0]

@@ -1,25 +1,32 @@
-"""Map page: the UMAP (or PCA) projection as a WebGL scatter, coloured by any score, class, cluster, the current
-selection or the curator's decisions; box / lasso selection to pin, tag or inspect."""
+"""Map page: the UMAP (or PCA) projection, every point drawn (WebGL, pages/scatter), coloured by a class, cluster,
+score, the current subset or the curator's decisions; box / lasso / click / cluster-label selection to pin, tag or
+inspect. The browser gets float32 x/y and one colour code a point; the text of a point is fetched when the pointer
+rests on it."""
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from curation.neighbours.projection import downsample
 from views import formatting, state, widgets
+from views.scatter import scatter
+from views.scatter.geometry import categorical_codes, integer_codes, numeric_codes, selection_positions
 
-ws = widgets.header("Map", "Each point is one example, placed by its embedding (similar examples sit together). "
-               "Use box or lasso select (top right of the chart) to act on a region.")
+ws = widgets.header("Map", "Each point is one example, placed by its embedding (similar examples sit together). Drag a "
+               "box or a lasso to select, click a cluster name to select the cluster, scroll to zoom, shift-drag "
+               "(or Pan) to move.")
 P = str(ws.path)
 S = state.stamp(ws)
-MAX_MAP_POINTS = 50_000  # beyond this many points the map is downsampled (pinned and selected points kept)
 
 proj = ws.projection_defs()
 if proj.empty:
     st.info("No map yet — run **Analyze** on the Data page (it builds the neighbour graph, clusters and the "
-            "UMAP map), or `python -m curation analyze`.", icon=":material/map:")
+            "UMAP map), or `python -m curation analyze`. While the demo workspace is being built this page fills "
+            "in by itself once the map step has finished.", icon=":material/map:")
     widgets.link("views/data.py", "Go to Data", icon=":material/database:")
     st.stop()
 
@@ -28,186 +35,271 @@ latest = state.latest_projection_key(ws) or keys[-1]
 defs = state.load_score_defs(P, S)
 score_keys = defs["key"].tolist() if not defs.empty else []
 cluster_key = state.score_key_of(defs, "cluster")
+
+
+# ------------------------------------------------------------------------------------------------ cached base data
+@st.cache_resource(show_spinner=False, max_entries=4)
+def map_base(path: str, data_stamp: str, key: str) -> dict:
+    """row ids (int64) and float32 x/y of one projection, in the order the browser draws them, plus a position
+    index. Cached as a resource (read-only arrays, not copied per rerun)."""
+    row_ids, xy = state.workspace().projection(key)
+    row_ids = np.asarray(row_ids, dtype=np.int64)
+    xy = np.ascontiguousarray(xy, dtype=np.float32)
+    order = np.argsort(row_ids, kind="stable")
+    return {"row_ids": row_ids, "xy": xy, "sorted_rows": row_ids[order], "sorted_pos": order,
+            "data_id": hashlib.sha1(f"{path}|{data_stamp}|{key}".encode()).hexdigest()[:16]}
+
+
+def positions_of(base: dict, rows: np.ndarray) -> np.ndarray:
+    """Positions (in drawing order) of the given row ids; ids not on the map are dropped."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if not len(rows) or not len(base["sorted_rows"]):
+        return np.zeros(0, dtype=np.int64)
+    i = np.searchsorted(base["sorted_rows"], rows).clip(0, len(base["sorted_rows"]) - 1)
+    ok = base["sorted_rows"][i] == rows
+    return base["sorted_pos"][i[ok]]
+
+
+def score_aligned(path: str, base: dict, key: str) -> np.ndarray:
+    """One score's values in drawing order (NaN where a row has none)."""
+    rows, vals = state.workspace().score_column(key)
+    out = np.full(len(base["row_ids"]), np.nan)
+    i = np.searchsorted(base["sorted_rows"], rows).clip(0, max(len(base["sorted_rows"]) - 1, 0))
+    ok = base["sorted_rows"][i] == rows if len(rows) else np.zeros(0, dtype=bool)
+    out[base["sorted_pos"][i[ok]]] = vals[ok]
+    return out
+
+
+def column_aligned(path: str, base: dict, column: str) -> np.ndarray:
+    """An examples column (label, dataset, kind) in drawing order (None where absent)."""
+    d = state.workspace().examples(["row_id", column])
+    return pd.Series(d[column].to_numpy(object), index=d["row_id"].to_numpy()).reindex(base["row_ids"]).to_numpy()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def cluster_info(path: str, data_stamp: str, pkey: str, ckey: str) -> dict | None:
+    """Cluster id per position (-1: none), names, and label anchors (the median position of each cluster)."""
+    base = map_base(path, data_stamp, pkey)
+    cl = score_aligned(path, base, ckey)
+    cid = np.where(np.isfinite(cl), cl, -1).astype(np.int64)
+    names = state.load_cluster_labels(path, data_stamp, ckey)
+    lab = dict(zip(names["cluster"].astype(int), names["label"])) if names is not None else {}
+    ok = cid >= 0
+    anchors = []
+    if ok.any():
+        d = pd.DataFrame({"c": cid[ok], "x": base["xy"][ok, 0], "y": base["xy"][ok, 1]})
+        g = d.groupby("c")
+        med = g[["x", "y"]].median()
+        size = g.size()
+        for c in size.sort_values(ascending=False).index:
+            anchors.append({"id": int(c), "x": float(med.loc[c, "x"]), "y": float(med.loc[c, "y"]),
+                            "text": str(lab.get(int(c), f"cluster {int(c)}")), "size": int(size.loc[c])})
+    return {"cid": cid, "names": lab, "anchors": anchors}
+
+
+# ------------------------------------------------------------------------------------------------ colourings
+@dataclass
+class Colouring:
+    """One way of colouring the map: a uint8 code per point, a 256-colour palette and a legend (categorical), or
+    a score range (numeric). ``codes_id`` changes exactly when the codes do."""
+    codes: np.ndarray
+    palette: list[str]
+    legend: list[dict] = field(default_factory=list)
+    numeric: dict | None = None
+    codes_id: str = ""
+    note: str | None = None
+
+
+def _cat(values: np.ndarray, codes_id: str, **kw: object) -> Colouring:
+    codes, palette, legend = categorical_codes(values, **kw)
+    return Colouring(codes, palette, legend, codes_id=codes_id)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _static_colouring(path: str, data_stamp: str, pkey: str, what: str) -> Colouring:
+    """Colourings that change only with the data: a meta column, the clusters or a score."""
+    base = map_base(path, data_stamp, pkey)
+    cid = f"{data_stamp}|{pkey}|{what}"
+    if what in ("label", "dataset", "kind"):
+        return _cat(column_aligned(path, base, what), cid)
+    if what == "cluster":
+        ck = state.score_key_of(state.load_score_defs(path, data_stamp), "cluster")
+        info = cluster_info(path, data_stamp, pkey, ck)
+        codes, palette, legend = integer_codes(info["cid"], info["names"])
+        return Colouring(codes, palette, legend, codes_id=cid)
+    vals = score_aligned(path, base, what)
+    codes, palette, rng = numeric_codes(vals)
+    d = state.load_score_defs(path, data_stamp).set_index("key").loc[what]
+    numeric = {"name": what, "lo": formatting.fmt_num(rng["lo_v"]), "hi": formatting.fmt_num(rng["hi_v"]), **rng}
+    note = (f"{formatting.md_escape(d.get('description') or '')} "
+            f"({formatting.direction_text(d.get('higher_is_better'))})")
+    return Colouring(codes, palette, numeric=numeric, codes_id=cid, note=note)
+
+
+def _decisions(base: dict) -> Colouring:
+    pins = state.pins_frame(ws)
+    vals = np.full(len(base["row_ids"]), "none", dtype=object)
+    for pin in ("include", "exclude"):
+        vals[positions_of(base, pins.loc[pins["pin"] == pin, "row_id"].to_numpy())] = pin
+    h = hashlib.sha1(pins[["row_id", "pin"]].to_numpy().tobytes() if len(pins) else b"").hexdigest()[:12]
+    return _cat(vals, f"decisions|{base['data_id']}|{h}", order=["include", "exclude", "none"])
+
+
+def _current_subset(base: dict) -> Colouring:
+    got = state.current_subset(ws) if st.session_state.get(state.K_RANKING) else None
+    vals = np.full(len(base["row_ids"]), "pool", dtype=object)
+    if got is None:
+        c = _cat(vals, f"subset|{base['data_id']}|none")
+        c.note = "No current subset: choose a method and a budget on the Select page first."
+        return c
+    ranking, chosen = got
+    vals[:] = "dropped"
+    vals[positions_of(base, chosen)] = "selected"
+    h = hashlib.sha1(np.asarray(chosen, dtype=np.int64).tobytes()).hexdigest()[:12]
+    c = _cat(vals, f"subset|{base['data_id']}|{h}", order=["selected", "dropped"])
+    c.note = f"Subset of {formatting.fmt_int(len(chosen))} from `{formatting.md_escape(ranking.method)}`."
+    return c
+
+
 SEL_COLOUR = "selection (current subset)"
 DEC_COLOUR = "decision (pins)"
-colour_opts = (["cluster"] if cluster_key else []) + ["label", "dataset", "kind", DEC_COLOUR, SEL_COLOUR] + \
-    [k for k in score_keys if not k.startswith("cluster")]
+# Colourings computed fresh on every run (they depend on decisions or view state), by name. A feature that adds one
+# (e.g. a saved subset) adds an entry here: a function of the map base returning a Colouring.
+COLOURINGS: dict[str, Callable[[dict], Colouring]] = {
+    DEC_COLOUR: _decisions,
+    SEL_COLOUR: _current_subset,
+}
 
-c1, c2, c3 = st.columns([2, 2, 1])
+colour_opts = ((["cluster"] if cluster_key else []) + ["label", "dataset", "kind"] + list(COLOURINGS)
+               + [k for k in score_keys if not k.startswith("cluster")])
+c1, c2 = st.columns([2, 2])
 pkey = c1.selectbox("Projection", keys, index=keys.index(latest), key="map:projection",
                     help="UMAP (built on the neighbour graph) is preferred; PCA is a quick first look.")
 colour = c2.selectbox("Colour by", colour_opts, key="map:colour",
-                      help="A class, cluster or dataset, a stored score, the current subset from the Select page, "
-                           "or your pins.")
-show_labels = c3.toggle("Cluster names", value=bool(cluster_key), key="map:labels", disabled=not cluster_key)
-
-xy = state.load_projection(P, S, pkey)
-meta = state.load_meta(P, S)
-df = xy.merge(meta[["row_id", "example_id", "label", "dataset", "kind"]], on="row_id", how="left")
-pins = state.pins_frame(ws)
-pin_of = pd.Series(pins["pin"].to_numpy(), index=pins["row_id"].to_numpy(), dtype=object)
-df["decision"] = df["row_id"].map(pin_of).astype(object).fillna("none")
-selected_ids = np.asarray(st.session_state.get(state.K_MAP_SELECTION) or [], dtype=np.int64)
-
-# ------------------------------------------------------------------------------------------------ colour column
-numeric = False
-note = None
-if colour == "cluster":
-    cl = state.load_scores(P, S, (cluster_key,))[["row_id", cluster_key]]
-    df = df.merge(cl, on="row_id", how="left")
-    names = state.load_cluster_labels(P, S, cluster_key)
-    lab = dict(zip(names["cluster"], names["label"])) if names is not None else {}
-    df["colour"] = df[cluster_key].map(lambda v: "n/a" if pd.isna(v) else f"{int(v)} · {lab.get(int(v), '')}")
-elif colour in ("label", "dataset", "kind"):
-    df["colour"] = df[colour].fillna("(none)").astype(str)
-elif colour == DEC_COLOUR:
-    df["colour"] = df["decision"]
-elif colour == SEL_COLOUR:
-    sub = state.current_subset(ws) if st.session_state.get(state.K_RANKING) else None
-    if sub is None:
-        note = "No current subset: choose a method and a budget on the Select page first."
-        df["colour"] = "pool"
-    else:
-        ranking, chosen = sub
-        df["colour"] = np.where(df["row_id"].isin(chosen), "selected", "dropped")
-        note = f"Subset of {formatting.fmt_int(len(chosen))} from `{ranking.method}`."
-else:
-    sc = state.load_scores(P, S, (colour,))[["row_id", colour]]
-    df = df.merge(sc, on="row_id", how="left")
-    df["colour"] = df[colour]
-    numeric = True
-    d = defs.set_index("key").loc[colour]
-    note = f"{formatting.md_escape(d.get('description') or '')} ({formatting.direction_text(d.get('higher_is_better'))})"
-if note:
-    st.caption(note)
-
-# ------------------------------------------------------------------------------------------------ downsample
-keep = df["row_id"].isin(selected_ids).to_numpy() | (df["decision"] != "none").to_numpy()
-strata = df["colour"].astype(str).to_numpy() if not numeric else np.zeros(len(df), dtype=np.int64)
-pos = downsample(strata, max_points=MAX_MAP_POINTS, keep=keep)
-if len(pos) < len(df):
-    st.info(f"Showing {formatting.fmt_int(len(pos))} of {formatting.fmt_int(len(df))} points (a stratified sample; pinned and "
-            "selected points are always shown). Statistics on the other pages use every example.",
-            icon=":material/filter_alt:")
-view = df.iloc[pos].reset_index(drop=True)
-exc_series = state.load_excerpts(P, S)
-view["hover"] = view["row_id"].map(state.load_hover(P, S)).fillna("")
-
-# ------------------------------------------------------------------------------------------------ figure
-PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B", "#B279A2", "#FF9DA6", "#9D755D",
-           "#BAB0AC", "#1F77B4", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22"]
-FIXED = {"include": "#2CA02C", "exclude": "#D62728", "none": "#C7C7C7", "selected": "#1F77B4",
-         "dropped": "#D0D0D0", "pool": "#4C78A8"}
-HOVER = "%{hovertext}<extra>row %{customdata}</extra>"
-fig = go.Figure()
-trace_rows: list[list[int]] = []
-size = 5 if len(view) < 5000 else 3
-if numeric:
-    vals = view["colour"].to_numpy(dtype=float)
-    fig.add_trace(go.Scattergl(
-        x=view["x"], y=view["y"], mode="markers", customdata=view["row_id"].astype(int).tolist(),
-        hovertext=view["hover"],
-        hovertemplate=HOVER, name="examples",
-        marker=dict(size=size, color=np.where(np.isnan(vals), np.nanmin(vals) if np.isfinite(vals).any() else 0,
-                                              vals), colorscale="Viridis", showscale=True,
-                    colorbar=dict(title=dict(text=formatting.escape_hover(colour, max_chars=30)), thickness=12))))
-    trace_rows.append(view["row_id"].tolist())
-else:
-    cats = view["colour"].astype(str)
-    order = cats.value_counts().index.tolist()
-    for i, cat in enumerate(order):
-        sub = view[cats == cat]
-        fig.add_trace(go.Scattergl(
-            x=sub["x"], y=sub["y"], mode="markers", customdata=sub["row_id"].astype(int).tolist(),
-            hovertext=sub["hover"], hovertemplate=HOVER, name=formatting.escape_hover(cat, max_chars=40),
-            marker=dict(size=size, color=FIXED.get(cat, PALETTE[i % len(PALETTE)]), opacity=0.85)))
-        trace_rows.append(sub["row_id"].tolist())
-if len(selected_ids):
-    sel = view[view["row_id"].isin(selected_ids)]
-    fig.add_trace(go.Scattergl(
-        x=sel["x"], y=sel["y"], mode="markers", customdata=sel["row_id"].astype(int).tolist(), hovertext=sel["hover"],
-        hovertemplate=HOVER, name="map selection",
-        marker=dict(size=size + 5, color="rgba(0,0,0,0)", line=dict(color="#111111", width=1.5))))
-    trace_rows.append(sel["row_id"].tolist())
-if show_labels and cluster_key:
-    names = state.load_cluster_labels(P, S, cluster_key)
-    cl = state.load_scores(P, S, (cluster_key,))[["row_id", cluster_key]].merge(xy, on="row_id")
-    if names is not None and len(cl):
-        cent = cl.groupby(cluster_key)[["x", "y"]].median()
-        lab = dict(zip(names["cluster"], names["label"]))
-        for cid, r in cent.iterrows():
-            fig.add_annotation(x=r["x"], y=r["y"], text=formatting.escape_hover(lab.get(int(cid), f"cluster {int(cid)}"),
-                                                                         max_chars=40, width=40),
-                               showarrow=False, font=dict(size=11, color="#222"), bgcolor="rgba(255,255,255,0.7)")
-fig.update_layout(height=620, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso",
-                  legend=dict(itemsizing="constant", orientation="v"), xaxis=dict(visible=False),
-                  yaxis=dict(visible=False), plot_bgcolor="white")
-st.session_state["map:trace_rows"] = trace_rows
+                      help="A class, cluster or dataset, your pins, the current subset from the Select page, or a "
+                           "stored score.")
+base = map_base(P, S, pkey)
+cinfo = cluster_info(P, S, pkey, cluster_key) if cluster_key else None
 
 
-def _on_select() -> None:
-    """Selection event → the row ids of the selected points, kept in session state (view state only)."""
-    state = st.session_state.get("map:chart")
-    sel = (state or {}).get("selection", {}) if isinstance(state, dict) else getattr(state, "selection", {})
-    points = (sel or {}).get("points", []) if isinstance(sel, dict) else getattr(sel, "points", [])
-    try:
-        ids = widgets.selection_row_ids(list(points or []), st.session_state.get("map:trace_rows") or [])
-    except (TypeError, ValueError, AttributeError):  # an event shape we do not know: keep the old selection
+def colouring(name: str) -> Colouring:
+    fn = COLOURINGS.get(name)
+    return fn(base) if fn is not None else _static_colouring(P, S, pkey, name)
+
+
+# ------------------------------------------------------------------------------------------------ the map + actions
+def _handle_event() -> None:
+    """Apply the browser's last event (once): a selection replaces the map selection; a hover asks for text."""
+    ev = st.session_state.get("map:scatter")
+    if not isinstance(ev, dict) or ev.get("dataId") != base["data_id"]:
         return
-    st.session_state[state.K_MAP_SELECTION] = ids
+    seq = ev.get("seq")
+    if seq is None or seq == st.session_state.get("map:seq"):
+        return
+    st.session_state["map:seq"] = seq
+    if ev.get("kind") == "hover":
+        st.session_state["map:hover"] = int(ev.get("pos", -1))
+        return
+    try:
+        pos = selection_positions(ev, base["xy"], cinfo["cid"] if cinfo else None)
+    except (KeyError, TypeError, ValueError):  # an event shape we do not know: keep the old selection
+        return
+    if pos is not None:
+        st.session_state[state.K_MAP_SELECTION] = np.sort(base["row_ids"][pos]).tolist()
 
 
-st.plotly_chart(fig, key="map:chart", on_select=_on_select, selection_mode=("points", "box", "lasso"),
-                config={"displaylogo": False, "scrollZoom": True})
+def _hover_text() -> dict | None:
+    pos = st.session_state.get("map:hover")
+    if pos is None or not 0 <= pos < len(base["row_ids"]):
+        return None
+    row = int(base["row_ids"][pos])
+    ex = ws.excerpts([row], max_chars=300)
+    text = " ".join(str(ex["excerpt"].iloc[0]).split()) if len(ex) else ""
+    return {"pos": int(pos), "head": f"row {row}", "text": text or "(empty)"}  # shown with textContent: never HTML
 
-# ------------------------------------------------------------------------------------------------ actions
+
 @st.fragment
-def actions() -> None:
-    """Pin / tag / inspect the map selection. A fragment: a pin reruns only this part (the figure is redrawn only
-    when the colours show decisions)."""
+def map_view() -> None:
+    """The map and what acts on its selection. A fragment: selecting, hovering and pinning rerun only this."""
+    _handle_event()
+    col = colouring(colour)
+    st.caption(col.note or " ")  # always one element here: the map keeps its place (and its zoom) across reruns
     selected_ids = np.asarray(st.session_state.get(state.K_MAP_SELECTION) or [], dtype=np.int64)
+    sel_pos = positions_of(base, selected_ids)
+    sel_id = hashlib.sha1(selected_ids.tobytes()).hexdigest()[:12] + base["data_id"]
+    labels = []
+    if cinfo:
+        code_of = {int(e["name"].split(" ·")[0]): e["code"] for e in col.legend
+                   if colour == "cluster" and e["name"][:1].isdigit()}
+        for a in cinfo["anchors"][:60]:
+            lab = {k: a[k] for k in ("id", "x", "y", "text")}
+            code = code_of.get(a["id"])
+            if code is not None:
+                lab["code"] = code
+            labels.append(lab)
+    scatter(xy=base["xy"], codes=col.codes, palette=col.palette, legend=col.legend, numeric=col.numeric,
+            data_id=base["data_id"], codes_id=col.codes_id, selected=sel_pos, sel_id=sel_id, labels=labels,
+            hover=_hover_text(), key="map:scatter")
+    actions(selected_ids)
+
+
+def _decide(action: str) -> None:
+    """Button callback: record ``action`` for every selected example (one transaction)."""
+    rows = np.asarray(st.session_state.get(state.K_MAP_SELECTION) or [], dtype=np.int64)
+    if not len(rows):
+        return
+    ids = ws.examples(["example_id"], row_ids=rows)["example_id"].tolist()
+    why = (st.session_state.get("map:why") or "").strip()
+    tag = (st.session_state.get("map:tag") or "").strip()
+    if action == "tag":
+        if not tag:
+            return
+        n = len(ws.add_decisions(ids, "tag", who=state.curator(), value=tag, why=why or None))
+        msg = f"Tagged {n:,} examples with '{formatting.md_escape(tag)}'."
+    else:
+        n = len(ws.add_decisions(ids, action, who=state.curator(), why=why or "map selection"))
+        msg = {"include": f"Pinned {n:,} examples to always include.",
+               "exclude": f"Pinned {n:,} examples to never include.", "unpin": f"Unpinned {n:,} examples."}[action]
+    st.session_state["map:feedback"] = msg
+
+
+def actions(selected_ids: np.ndarray) -> None:
+    """Pin / tag / inspect the map selection in one step."""
     st.subheader(f"Selected on the map: {formatting.fmt_int(len(selected_ids))}")
     if not len(selected_ids):
-        st.caption("Nothing selected. Drag a box or lasso around points (or click one) to pin, tag or inspect them.")
+        st.caption("Nothing selected. Drag a box or lasso around points, click a point, or click a cluster name "
+                   "to pin, tag or inspect them.")
         return
-
-    sel_meta = df[df["row_id"].isin(selected_ids)][["row_id", "example_id", "label", "dataset", "decision"]].copy()
-    sel_meta["excerpt"] = sel_meta["row_id"].map(exc_series)
     a = st.columns([1, 1, 1, 1, 2], vertical_alignment="bottom")
-    why = a[4].text_input("Why (optional, saved with the decision)", key="map:why")
-    ids = sel_meta["example_id"].tolist()
-    feedback = None
-    if a[0].button("Pin include", key="map:include", icon=":material/add_circle:", type="primary"):
-        ws.add_decisions(ids, "include", who=state.curator(), why=why or "map selection")
-        feedback = f"Pinned {len(ids):,} examples to always include."
-    if a[1].button("Pin exclude", key="map:exclude", icon=":material/remove_circle:"):
-        ws.add_decisions(ids, "exclude", who=state.curator(), why=why or "map selection")
-        feedback = f"Pinned {len(ids):,} examples to never include."
-    if a[2].button("Unpin", key="map:unpin", icon=":material/undo:"):
-        ws.add_decisions(ids, "unpin", who=state.curator(), why=why or "map selection")
-        feedback = f"Unpinned {len(ids):,} examples."
-    if a[3].button("Clear selection", key="map:clear"):
-        st.session_state[state.K_MAP_SELECTION] = []
-        st.rerun()
+    a[4].text_input("Why (optional, saved with the decision)", key="map:why")
+    # callbacks: the decision is written before the page reruns (the click lands in the workspace at once)
+    a[0].button("Pin include", key="map:include", icon=":material/add_circle:", type="primary",
+                on_click=_decide, args=("include",))
+    a[1].button("Pin exclude", key="map:exclude", icon=":material/remove_circle:", on_click=_decide,
+                args=("exclude",))
+    a[2].button("Unpin", key="map:unpin", icon=":material/undo:", on_click=_decide, args=("unpin",))
+    a[3].button("Clear selection", key="map:clear", on_click=lambda: st.session_state.update(
+        {state.K_MAP_SELECTION: []}))
     t1, t2, t3 = st.columns([2, 1, 1], vertical_alignment="bottom")
     tag = t1.text_input("Tag", key="map:tag", placeholder="e.g. off-topic")
-    if t2.button("Tag selected", key="map:tag_btn", disabled=not tag.strip()):
-        ws.add_decisions(ids, "tag", who=state.curator(), value=tag.strip(), why=why or None)
-        feedback = f"Tagged {len(ids):,} examples with '{formatting.md_escape(tag.strip())}'."
-    if t3.button("Open first in Inspect", key="map:inspect", icon=":material/search:"):
+    t2.button("Tag selected", key="map:tag_btn", disabled=not tag.strip(), on_click=_decide, args=("tag",))
+    if t3.button("Open in Inspect", key="map:inspect", icon=":material/search:",
+                 help="Opens the first selected example; the others stay selected here."):
         st.session_state[state.K_INSPECT] = int(selected_ids[0])
         widgets.go_to("views/inspector.py")
-    if feedback and colour == DEC_COLOUR:  # the colours show decisions: redraw the figure too
-        st.session_state["map:feedback"] = feedback
-        st.rerun(scope="app")
-    feedback = feedback or st.session_state.pop("map:feedback", None)
+    feedback = st.session_state.pop("map:feedback", None)
     if feedback:
         st.success(feedback, icon=":material/check:")
-        pins = state.pins_frame(ws)
-        pin_of = pd.Series(pins["pin"].to_numpy(), index=pins["row_id"].to_numpy(), dtype=object)
-        sel_meta["decision"] = sel_meta["row_id"].map(pin_of).astype(object).fillna("none")
-    st.dataframe(sel_meta.head(1000), hide_index=True, width="stretch",
+    shown = selected_ids[:1000]
+    meta = ws.examples(["row_id", "example_id", "label", "dataset"], row_ids=shown)
+    meta["excerpt"] = meta["row_id"].map(ws.excerpts(shown, max_chars=160).set_index("row_id")["excerpt"])
+    pins = state.pins_frame(ws)
+    pin_of = pd.Series(pins["pin"].to_numpy(), index=pins["row_id"].to_numpy(), dtype=object)
+    meta["decision"] = meta["row_id"].map(pin_of).astype(object).fillna("none")
+    if len(selected_ids) > len(shown):
+        st.caption(f"The first {len(shown):,} of {len(selected_ids):,} selected rows:")
+    st.dataframe(meta, hide_index=True, width="stretch",
                  column_config={"excerpt": st.column_config.TextColumn(width="large")})
 
 
-actions()
+map_view()

@@ -174,89 +174,98 @@ def budget_panel() -> None:
     m[4].metric("Class drift (JS)", formatting.fmt_num(js), help="Jensen–Shannon divergence of the class mix, subset vs "
                 "pool, in [0, 1]; 0 = same mix. The Balance page has the full report card.")
 
+    # only the open tab is computed: a budget step reruns this fragment, and the closed tabs then cost nothing
     tab_mix, tab_q, tab_adv, tab_cmp, tab_rows = st.tabs(["Class mix", "Quality", "Budget advisor",
-                                                          "Compare rankings", "Subset rows"])
-    with tab_mix:
-        if not has_labels:
-            st.caption("No label column: class quotas and the class mix need one (set it at ingest).")
-        else:
-            shares = pd.DataFrame({"class": classes, "pool": pool_counts / max(pool_counts.sum(), 1),
-                                   "subset": sub_counts / max(sub_counts.sum(), 1)})
-            fig = go.Figure([go.Bar(name="pool", x=shares["class"].map(formatting.escape_hover), y=shares["pool"]),
-                             go.Bar(name="subset", x=shares["class"].map(formatting.escape_hover), y=shares["subset"])])
-            fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=10, b=10),
-                              yaxis=dict(tickformat=".0%", title="share"))
-            st.plotly_chart(fig, key="select:mix")
-    with tab_q:
-        if scores_all is None:
-            st.caption("No scores yet — run scorers on the Data page.")
-        else:
-            directions = {r.key: formatting.direction(r.higher_is_better) for r in defs.itertuples()}
-            shift = mean_shift(scores_all, directions, pool_ids, chosen)
-            if len(shift):
-                shift.insert(1, "direction", shift.pop("higher_is_better").map(formatting.direction_text))
-                st.dataframe(shift, hide_index=True, width="stretch",
-                             column_config={c: st.column_config.NumberColumn(format="%.4g")
-                                            for c in ("pool mean", "subset mean", "change")})
+                                                          "Compare rankings", "Subset rows"],
+                                                         key="select:tab", on_change="rerun")
+    if tab_mix.open:
+        with tab_mix:
+            if not has_labels:
+                st.caption("No label column: class quotas and the class mix need one (set it at ingest).")
             else:
-                st.caption("No directional score stored yet.")
-    with tab_adv:
-        st.caption("Coverage of the pool (mean similarity to the nearest selected example) along this ranking, "
-                   "with an exponential plateau fit (Khera et al.): past the marked budget, extra rows add little.")
-        adv = _advisor(P, S, rk)
-        if "error" in adv:
-            st.info(adv["error"])
-        else:
-            fit = AdvisorResult(**{k: (np.asarray(v) if k in ("budgets", "values") else v) for k, v in adv.items()})
-            xb = np.asarray(adv["budgets"], dtype=float)
-            xf = np.linspace(0.0, float(xb.max()), 200)  # the fitted curve drawn smoothly over the measured points
-            fig = go.Figure([go.Scatter(x=xb, y=adv["values"], mode="markers", name=f"{adv['metric']} (measured)"),
-                             go.Scatter(x=xf, y=fit.predict(xf), mode="lines", name="fitted plateau curve")])
-            fig.add_vline(x=adv["plateau_budget"], line_dash="dash", line_color="#E45756",
-                          annotation_text=f"{int(adv['fraction'] * 100)}% of the rise: "
-                                          f"{adv['plateau_budget']:,} rows")
-            fig.add_vline(x=len(chosen), line_color="#1F77B4", annotation_text="current budget",
-                          annotation_position="bottom right")
-            fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="rows",
-                              yaxis_title=adv["metric"])
-            st.plotly_chart(fig, key="select:advisor")
-            st.caption(f"Suggested budget: about **{adv['plateau_budget']:,}** rows "
-                       f"({formatting.fmt_pct(adv['plateau_budget'] / max(n_pool, 1))} of the pool).")
-            st.markdown("\n".join(f"- {line}" for line in fit.describe(budget=len(chosen))))
-    with tab_cmp:
-        others = [k for k in rkeys if k != rk]
-        if not others:
-            st.caption("Only one ranking stored: compute another one to compare.")
-        else:
-            other = st.selectbox("Compare with", others, key="select:cmp")
-            chosen2 = state.resolve_spec(ws, spec.replace(ranking=other)).row_ids
-            a_set, b_set = set(chosen.tolist()), set(np.asarray(chosen2).tolist())
-            both = len(a_set & b_set)
-            cc = st.columns(4)
-            cc[0].metric("Overlap", formatting.fmt_int(both))
-            cc[1].metric("Jaccard", formatting.fmt_num(both / max(len(a_set | b_set), 1)))
-            cc[2].metric("Only this ranking", formatting.fmt_int(len(a_set - b_set)))
-            cc[3].metric("Only the other", formatting.fmt_int(len(b_set - a_set)))
-            exc_s = state.load_excerpts(P, S)
-            for title, ids in (("Kept here, dropped by the other", sorted(a_set - b_set)),
-                               ("Kept by the other, dropped here", sorted(b_set - a_set))):
-                st.caption(f"{title} (first 200)")
-                d = meta.set_index("row_id").reindex(ids[:200])[["example_id", "label"]].reset_index()
-                d["excerpt"] = d["row_id"].map(exc_s)
-                st.dataframe(d, hide_index=True, width="stretch")
-    with tab_rows:
-        d = meta.set_index("row_id").reindex(chosen[:1000])[["example_id", "dataset", "label", "n_tokens"]]
-        d = d.reset_index()
-        d.insert(0, "rank", np.arange(1, len(d) + 1))
-        d["excerpt"] = d["row_id"].map(state.load_excerpts(P, S))
-        st.caption(f"The first {min(1000, len(chosen)):,} rows of the subset, in order (select one to inspect).")
-        ev = st.dataframe(d, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                          key="select:rows")
-        picked = (ev.selection.rows if ev is not None and hasattr(ev, "selection") else [])
-        if picked:
-            st.session_state[state.K_INSPECT] = int(d.iloc[picked[0]]["row_id"])
-            widgets.link("views/inspector.py", f"Inspect row {int(d.iloc[picked[0]]['row_id'])}",
-                         icon=":material/search:")
+                shares = pd.DataFrame({"class": classes, "pool": pool_counts / max(pool_counts.sum(), 1),
+                                       "subset": sub_counts / max(sub_counts.sum(), 1)})
+                x = shares["class"].map(formatting.escape_hover)
+                fig = go.Figure([go.Bar(name="pool", x=x, y=shares["pool"]),
+                                 go.Bar(name="subset", x=x, y=shares["subset"])])
+                fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=10, b=10),
+                                  yaxis=dict(tickformat=".0%", title="share"))
+                st.plotly_chart(fig, key="select:mix")
+    if tab_q.open:
+        with tab_q:
+            if scores_all is None:
+                st.caption("No scores yet — run scorers on the Data page.")
+            else:
+                directions = {r.key: formatting.direction(r.higher_is_better) for r in defs.itertuples()}
+                shift = mean_shift(scores_all, directions, pool_ids, chosen)
+                if len(shift):
+                    shift.insert(1, "direction", shift.pop("higher_is_better").map(formatting.direction_text))
+                    st.dataframe(shift, hide_index=True, width="stretch",
+                                 column_config={c: st.column_config.NumberColumn(format="%.4g")
+                                                for c in ("pool mean", "subset mean", "change")})
+                else:
+                    st.caption("No directional score stored yet.")
+    if tab_adv.open:
+        with tab_adv:
+            st.caption("Coverage of the pool (mean similarity to the nearest selected example) along this ranking, "
+                       "with an exponential plateau fit (Khera et al.): past the marked budget, extra rows add little.")
+            adv = _advisor(P, S, rk)
+            if "error" in adv:
+                st.info(adv["error"])
+            else:
+                fit = AdvisorResult(**{k: (np.asarray(v) if k in ("budgets", "values") else v) for k, v in adv.items()})
+                xb = np.asarray(adv["budgets"], dtype=float)
+                xf = np.linspace(0.0, float(xb.max()), 200)  # the fitted curve drawn smoothly over the measured points
+                fig = go.Figure([go.Scatter(x=xb, y=adv["values"], mode="markers", name=f"{adv['metric']} (measured)"),
+                                 go.Scatter(x=xf, y=fit.predict(xf), mode="lines", name="fitted plateau curve")])
+                fig.add_vline(x=adv["plateau_budget"], line_dash="dash", line_color="#E45756",
+                              annotation_text=f"{int(adv['fraction'] * 100)}% of the rise: "
+                                              f"{adv['plateau_budget']:,} rows")
+                fig.add_vline(x=len(chosen), line_color="#1F77B4", annotation_text="current budget",
+                              annotation_position="bottom right")
+                fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="rows",
+                                  yaxis_title=adv["metric"])
+                st.plotly_chart(fig, key="select:advisor")
+                st.caption(f"Suggested budget: about **{adv['plateau_budget']:,}** rows "
+                           f"({formatting.fmt_pct(adv['plateau_budget'] / max(n_pool, 1))} of the pool).")
+                st.markdown("\n".join(f"- {line}" for line in fit.describe(budget=len(chosen))))
+    if tab_cmp.open:
+        with tab_cmp:
+            others = [k for k in rkeys if k != rk]
+            if not others:
+                st.caption("Only one ranking stored: compute another one to compare.")
+            else:
+                other = st.selectbox("Compare with", others, key="select:cmp")
+                chosen2 = state.resolve_spec(ws, spec.replace(ranking=other)).row_ids
+                a_set, b_set = set(chosen.tolist()), set(np.asarray(chosen2).tolist())
+                both = len(a_set & b_set)
+                cc = st.columns(4)
+                cc[0].metric("Overlap", formatting.fmt_int(both))
+                cc[1].metric("Jaccard", formatting.fmt_num(both / max(len(a_set | b_set), 1)))
+                cc[2].metric("Only this ranking", formatting.fmt_int(len(a_set - b_set)))
+                cc[3].metric("Only the other", formatting.fmt_int(len(b_set - a_set)))
+                for title, ids in (("Kept here, dropped by the other", sorted(a_set - b_set)),
+                                   ("Kept by the other, dropped here", sorted(b_set - a_set))):
+                    st.caption(f"{title} (first 200)")
+                    d = meta.set_index("row_id").reindex(ids[:200])[["example_id", "label"]].reset_index()
+                    exc_s = ws.excerpts(ids[:200], max_chars=160).set_index("row_id")["excerpt"]
+                    d["excerpt"] = d["row_id"].map(exc_s)
+                    st.dataframe(d, hide_index=True, width="stretch")
+    if tab_rows.open:
+        with tab_rows:
+            d = meta.set_index("row_id").reindex(chosen[:1000])[["example_id", "dataset", "label", "n_tokens"]]
+            d = d.reset_index()
+            d.insert(0, "rank", np.arange(1, len(d) + 1))
+            exc_s = ws.excerpts(chosen[:1000], max_chars=160).set_index("row_id")["excerpt"]
+            d["excerpt"] = d["row_id"].map(exc_s)
+            st.caption(f"The first {min(1000, len(chosen)):,} rows of the subset, in order (select one to inspect).")
+            ev = st.dataframe(d, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                              key="select:rows")
+            picked = (ev.selection.rows if ev is not None and hasattr(ev, "selection") else [])
+            if picked:
+                st.session_state[state.K_INSPECT] = int(d.iloc[picked[0]]["row_id"])
+                widgets.link("views/inspector.py", f"Inspect row {int(d.iloc[picked[0]]['row_id'])}",
+                             icon=":material/search:")
 
 
 budget_panel()
