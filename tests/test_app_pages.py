@@ -140,6 +140,11 @@ def test_quota_and_compare_tabs(app_ws) -> None:
     at.selectbox(key="select:quota_w").set_value("balanced").run()
     no_errors(at)
     assert at.session_state["class_quota"] == "balanced"
+    # tabs are lazy: only the open one is computed (a budget step must not pay for the others)
+    assert not any(m.label == "Jaccard" for m in at.metric)
+    at.session_state["select:tab"] = "Compare rankings"
+    at.run()
+    no_errors(at)
     assert any(m.label == "Jaccard" for m in at.metric)  # two rankings stored → the comparison renders
 
 

@@ -196,9 +196,9 @@ def _job_panel() -> None:
 _job_panel()
 
 with st.expander("All jobs recorded in this workspace (CLI and dashboard)"):
-    jobs = ws.jobs()
-    if jobs.empty:
+    job_table = ws.jobs()  # not `jobs`: that name is the views.jobs module the job panel fragment calls
+    if job_table.empty:
         st.caption("None yet.")
     else:
-        st.dataframe(jobs[["key", "kind", "status", "done", "total", "message", "updated_at"]], hide_index=True,
+        st.dataframe(job_table[["key", "kind", "status", "done", "total", "message", "updated_at"]], hide_index=True,
                      width="stretch")
