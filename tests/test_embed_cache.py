@@ -122,8 +122,8 @@ def test_a_cache_locked_by_another_process_only_warns(tmp_path, data_file, _priv
 def test_reproduce_takes_its_vectors_from_the_cache(tmp_path, data_file, model_calls):
     """reproduce rebuilds a fresh workspace: with the shared cache it runs the model on nothing."""
     from curation.export import export_subset
-    from curation.workflows.reproduce import reproduce
     from curation.select.run import run_selection
+    from curation.workflows.reproduce import reproduce
 
     recs = [{"instruction": f"Give tip {i} about {t}.", "output": f"Keep {t} simple, tip {i}."}
             for i in range(2) for t in ("sleep", "tea", "rice", "bread", "soup", "jam", "oats", "corn", "eggs", "kale")]
