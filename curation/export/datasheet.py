@@ -26,7 +26,7 @@ from curation.store import Workspace
 from curation.subset import label_series, pool_frame
 
 MAX_MAP_POINTS = 4000
-MAX_EXAMPLES_PER_REASON = 8
+MAX_EXAMPLES_PER_REASON = 25
 MAX_TABLE_ROWS = 200
 SNIPPET_CHARS = 160
 
@@ -50,6 +50,11 @@ vertical-align:top;text-align:left}th{background:#f5f5f5}td.num{text-align:right
 .ok{background:#eef8ee;border-left:4px solid #3a3;padding:.4rem .7rem}code,.mono{font-family:ui-monospace,Menlo,
 Consolas,monospace;font-size:.85em;word-break:break-all}.snip{max-width:640px;white-space:pre-wrap}
 .wrap{overflow-x:auto;max-width:100%}td .wrap table{margin:0}
+table{max-width:100%}td,th{overflow-wrap:anywhere}svg{max-width:100%;height:auto}
+@page{size:A4;margin:10mm}
+@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}.wrap{overflow:visible}
+table{width:100%;table-layout:fixed;font-size:8pt}td,th{padding:.15rem .25rem}h2{break-after:avoid}
+tr,svg{break-inside:avoid}}
 .legend span{display:inline-block;width:.8em;height:.8em;margin:0 .3em 0 1em;vertical-align:middle}
 """
 
@@ -132,8 +137,8 @@ def svg_paired_bars(labels: Sequence[str], a: Sequence[float], b: Sequence[float
     h = n * (2 * bar_h + gap) + 30
     vmax = max([float(x) for x in list(a) + list(b) if x is not None and math.isfinite(float(x))] + [1e-12])
     scale = (width - left - right) / vmax
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" role="img" '
-             f'aria-label="{_e(a_name)} vs {_e(b_name)}" font-size="11" font-family="sans-serif">']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" viewBox="0 0 {width} {h}" '
+             f'role="img" aria-label="{_e(a_name)} vs {_e(b_name)}" font-size="11" font-family="sans-serif">']
     y = 20
     parts.append(f'<rect x="{left}" y="4" width="10" height="10" fill="{_POOL_COLOR}"/>'
                  f'<text x="{left + 14}" y="13">{_e(a_name)}</text>'
@@ -165,8 +170,8 @@ def svg_bars(labels: Sequence[str], values: Sequence[float], *, color: str = _SU
     h = n * (bar_h + 6) + 10
     vmax = max([float(v) for v in values] + [1e-12])
     scale = (width - left - right) / vmax
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" role="img" font-size="11" '
-             'font-family="sans-serif">']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" viewBox="0 0 {width} {h}" '
+             'role="img" font-size="11" font-family="sans-serif">']
     y = 5
     for lab, v in zip(labels, values):
         label = str(lab)
@@ -200,8 +205,8 @@ def svg_scatter(xy: np.ndarray, kept: np.ndarray, *, width: int = 640, height: i
     pad = 10
     sx = pad + (p[:, 0] - lo[0]) / span[0] * (width - 2 * pad)
     sy = height - pad - (p[:, 1] - lo[1]) / span[1] * (height - 2 * pad)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             'aria-label="map of kept and dropped examples" style="border:1px solid #eee">']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="map of kept and dropped examples" style="border:1px solid #eee">']
     big = len(p) <= 1000
     for sel, color, r in ((~kept[idx], "#c8c8c8", 2.4 if big else 1.6), (kept[idx], _SUB_COLOR, 3.0 if big else 2.0)):
         pts = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}"/>' for x, y in zip(sx[sel], sy[sel]))
@@ -250,10 +255,15 @@ def drop_reasons(ws: Workspace, manifest: dict, subset_row_ids: np.ndarray,
         if not ks:
             continue
         g = ws.scores([ks[0]]).set_index("row_id")[ks[0]].reindex(ids).to_numpy(np.float64)
-        kept_groups = set(g[kept_mask & ~np.isnan(g)].tolist())
-        m = dropped & (reason == "") & ~np.isnan(g) & np.isin(g, list(kept_groups))
+        kept_of: dict[float, str] = {}  # group → the kept example (its representative when kept, else the first)
+        eids = pool["example_id"].to_numpy(object)
+        for i in np.flatnonzero(kept_mask & ~np.isnan(g)):
+            if g[i] not in kept_of or ids[i] == g[i]:
+                kept_of[g[i]] = str(eids[i])
+        m = dropped & (reason == "") & ~np.isnan(g) & np.isin(g, list(kept_of))
         reason[m] = rname
-        detail[m] = [f"group of row {int(x)}" for x in g[m]]
+        what = "exact" if rname == "exact_duplicate" else "near"
+        detail[m] = [f"{what} duplicate of {kept_of[x]} (kept)" for x in g[m]]
     rk = sel.get("ranking") or {}
     if rk.get("key"):
         r = ws.ranking(rk["key"])
@@ -294,7 +304,9 @@ def _report_card(ws: Workspace, manifest: dict, subset: np.ndarray) -> tuple[dic
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def _card_html(card: dict | None, why: str | None) -> str:
+def _card_html(card: dict | None, why: str | None, *, classes_shown: bool = False) -> str:
+    """The report card. classes_shown: the datasheet's class section already has this class table (same column);
+    then the card does not repeat it."""
     if card is None:
         return f'<p class="muted">Report card unavailable: {_e(why)}</p>'
     out = []
@@ -308,7 +320,10 @@ def _card_html(card: dict | None, why: str | None) -> str:
                     ("label column", card.get("label_column")),
                     ("Jensen–Shannon divergence of class mix (0 = same)", card.get("js_divergence")),
                     ("chi-square vs pool shares", card.get("chi2")), ("chi-square p", card.get("chi2_p"))]))
-    sections = (("Class balance", "classes"), ("Spectral balance (per-class embedding spread)", "spectral"),
+    groups = (() if classes_shown else
+              ((f"Groups ({card.get('label_column')})" if card.get("label_column") not in (None, "label")
+                else "Class balance", "classes"),))
+    sections = (*groups, ("Spectral balance (per-class embedding spread)", "spectral"),
                 ("Quality scores, pool vs subset", "quality"))
     for title, key in sections:
         rows = card.get(key)
@@ -380,7 +395,10 @@ def _dropped_section(ws: Workspace, drops: pd.DataFrame, manifest: dict) -> str:
         sub = drops[drops["reason"] == r].head(MAX_EXAMPLES_PER_REASON)
         rows = [{"example_id": x.example_id, "class": x.label, "why": x.detail,
                  "text": _snippet_raw(texts.get(int(x.row_id)))} for x in sub.itertuples(index=False)]
-        out.append(f"<h3>{_e(names[r])} — {_e(int(counts[r]))}</h3>" + _table(rows))
+        n = int(counts[r])
+        shown = "" if len(rows) == n else (f'<p class="muted">the first {len(rows)} of {n} (in pool order); the '
+                                           "manifest's example_ids list what the file holds</p>")
+        out.append(f"<h3>{_e(names[r])} — {_e(n)}</h3>" + shown + _table(rows))
     return "".join(out)
 
 
@@ -503,7 +521,9 @@ def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarra
         "<h2>Selection</h2>", _kv(selection),
         _saved_subset_section(manifest),
         "<h2>Class balance</h2>", _class_section(manifest),
-        "<h2>Diagnostics report card</h2>", _card_html(card, why),
+        "<h2>Diagnostics report card</h2>",
+        _card_html(card, why, classes_shown=bool((manifest.get("counts") or {}).get("pool_by_class"))
+                   and card is not None and card.get("label_column") == sel.get("label_column")),
         "<h2>What was dropped and why</h2>", _dropped_section(ws, drops, manifest),
         "<h2>Map</h2>", _map_section(ws, manifest, exported_row_ids),
         "<h2>Curator's decisions</h2>",
