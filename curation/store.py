@@ -468,7 +468,10 @@ class Workspace:
         """Store one float per example under ``key`` (NaN = not applicable). Existing values are replaced.
 
         kind: "score", "group" or "flag" (:data:`COLUMN_KINDS`); None: :data:`KIND_BY_NAME` of the name, else
-        "score". Consumers take only the kinds they can use (an average of group ids means nothing)."""
+        "score". Consumers take only the kinds they can use (an average of group ids means nothing).
+        Bulk insert through Arrow (no per-row Python objects beyond the ids)."""
+        import pyarrow as pa
+
         values = np.asarray(values, dtype=np.float64)
         if len(values) != len(example_ids):
             raise CurationError(f"put_scores({key!r}): {len(example_ids)} ids but {len(values)} values")
@@ -476,9 +479,12 @@ class Workspace:
         kind = kind or KIND_BY_NAME.get(name, "score")
         if kind not in COLUMN_KINDS:
             raise CurationError(f"put_scores({key!r}): kind {kind!r} is not one of {list(COLUMN_KINDS)}")
-        df = pd.DataFrame({"key": key, "example_id": list(example_ids),
-                           "content_hash": list(content_hashes) if content_hashes is not None else None,
-                           "value": values})
+        n = len(values)
+        hashes = pa.array(np.asarray(content_hashes, dtype=object), type=pa.string()) \
+            if content_hashes is not None else pa.nulls(n, type=pa.string())
+        df = pa.table({"key": pa.array(np.full(n, key, dtype=object), type=pa.string()),
+                       "example_id": pa.array(np.asarray(example_ids, dtype=object), type=pa.string()),
+                       "content_hash": hashes, "value": pa.array(values, mask=np.isnan(values))})
 
         def fn(con) -> None:  # noqa: ANN001
             con.execute(

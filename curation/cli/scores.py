@@ -5,6 +5,7 @@ import argparse
 import json
 from typing import Any
 
+from curation.commits import DEFAULT_COMMIT_SECONDS
 from curation.errors import CurationError
 from curation.progress import tqdm_progress
 from curation.scorers import GROUPS, import_scores, run_scorers, scorer_table
@@ -26,8 +27,9 @@ def _cmd_score(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
         v = getattr(args, opt, None)
         if v is not None:
             params[opt] = v
+    commit_every = args.commit_every if args.commit_every is not None else args.batch_size
     keys = run_scorers(ws, args.names, params=params, batch_size=args.batch_size, limit=args.limit,
-                       ray=args.ray,
+                       commit_every=commit_every, commit_seconds=args.commit_seconds, ray=args.ray,
                        progress=None if args.quiet else tqdm_progress)
     table = ws.scores(keys)
     for k in keys:
@@ -74,7 +76,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="where a local model runs: cpu, cuda, cuda:N or mps (default: CUDA if present, "
                                     "then MPS, else CPU; printed and kept in the job record)")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="any other scorer parameter")
-    p.add_argument("--batch-size", type=int, default=32, help="examples per committed batch (default 32)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="examples per scorer call and, when given, per commit (default: 4096 for cheap scorers, 32 "
+                        "for model scorers, committed every --commit-seconds; a commit costs ~20 ms, so small "
+                        "values slow cheap scorers down a lot)")
+    p.add_argument("--commit-every", type=int, default=None, metavar="N",
+                   help="commit at least every N examples (default: --batch-size when given, else by time)")
+    p.add_argument("--commit-seconds", type=float, default=DEFAULT_COMMIT_SECONDS, metavar="S",
+                   help=f"commit computed values at least every S seconds (default {DEFAULT_COMMIT_SECONDS:g}): "
+                        "a killed job loses at most that much work")
     p.add_argument("--limit", type=int, help="score only the first N examples (by row id), to try things out")
     p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="score on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes "

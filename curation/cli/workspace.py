@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from curation.commits import DEFAULT_COMMIT_SECONDS
 from curation.demo_workspace import build_demo_workspace
 from curation.embed import embed_workspace
 from curation.ingest import ingest_file
@@ -48,7 +49,8 @@ def _cmd_ingest(args: argparse.Namespace, ws: Workspace) -> int:
 def _cmd_embed(args: argparse.Namespace, ws: Workspace) -> int:
     model = STATIC_MODEL if getattr(args, "fast", False) else args.model
     report = embed_workspace(ws, model, batch_size=args.batch_size, limit=getattr(args, "limit", None),
-                             commit_every=getattr(args, "commit_every", 1024), device=args.device,
+                             commit_every=getattr(args, "commit_every", None), device=args.device,
+                             commit_seconds=getattr(args, "commit_seconds", DEFAULT_COMMIT_SECONDS),
                              cache=not getattr(args, "no_cache", False),
                              ray=getattr(args, "ray", None),
                              progress=tqdm_progress("embedding", "text"))
@@ -147,7 +149,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache shared by "
                    "all workspaces (~/.cache/curation/embeddings.duckdb; $CURATION_EMBED_CACHE=off turns it off)")
     e.add_argument("--limit", type=int, default=None, help="stop after this many texts (resume later)")
-    e.add_argument("--commit-every", type=int, default=1024, help="texts per committed batch (default 1024)")
+    e.add_argument("--commit-every", type=int, default=None, metavar="N",
+                   help="commit at least every N texts (default: by time, see --commit-seconds)")
+    e.add_argument("--commit-seconds", type=float, default=DEFAULT_COMMIT_SECONDS, metavar="S",
+                   help=f"commit vectors at least every S seconds (default {DEFAULT_COMMIT_SECONDS:g}): a killed "
+                        "job loses at most that much work")
     e.set_defaults(func=_cmd_embed)
 
     n = sub.add_parser("info", help="what the workspace holds")

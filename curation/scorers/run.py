@@ -1,6 +1,7 @@
-"""Running scorers over a workspace: cached by (scorer key, content hash), committed per batch, resumable.
+"""Running scorers over a workspace: cached by (scorer key, content hash), committed by time and size, resumable.
 
-Cost: one ``ws.examples`` read, then per batch one ``score`` call and one transaction. A killed run resumes
+Cost: one ``ws.examples`` read, then per batch one ``score`` call, and one bulk insert every few seconds
+(:mod:`curation.commits`). A killed run resumes
 where it stopped (the values written so far are found again by content hash); an example whose content equals an
 already scored one (another dataset, a re-ingest) reuses that value without scoring.
 """
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curation.commits import DEFAULT_COMMIT_MB, DEFAULT_COMMIT_SECONDS, CommitPolicy
 from curation.errors import CurationError
 from curation.progress import Progress
 from curation.scorers.base import Scorer, as_float_array
@@ -27,22 +29,39 @@ def _meta(sc: Scorer) -> dict[str, Any]:
             "description": sc.description}
 
 
-def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int = 64,  # noqa: ANN401 - Workspace
-               progress: Progress | None = None, limit: int | None = None, ray: str | None = None) -> str:
+def _default_batch(sc: Scorer) -> int:
+    """Examples per ``score`` call when none is given: small for model scorers (one forward pass at a time, long
+    texts sorted together), large for cheap ones (their per-call overhead then vanishes)."""
+    return 32 if sc.uses_model else 4096
+
+
+def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None,  # noqa: ANN401 - Workspace
+               progress: Progress | None = None, limit: int | None = None, commit_every: int | None = None,
+               commit_seconds: float = DEFAULT_COMMIT_SECONDS, commit_mb: float = DEFAULT_COMMIT_MB,
+               frame: pd.DataFrame | None = None, ray: str | None = None) -> str:
     """Score every example of ``ws`` (the first ``limit`` by row_id when given) and store the values; returns the key.
 
-    Examples whose content hash already has a value under the scorer's key are not scored again. Values are
-    written after every batch of ``batch_size`` distinct contents (so a kill loses at most one batch), and the
-    job ``score:<key>`` records status and progress (``ws.job``). ``progress(done, total)`` is called after each
-    batch. Corpus-level scorers (their value depends on other examples) score everything in one call.
+    Examples whose content hash already has a value under the scorer's key are not scored again. ``batch_size``
+    distinct contents go to each ``score`` call (default: 32 for model scorers, 4096 for the others). Values are
+    committed, together with the job's progress (``score:<key>``, see ``ws.job``), every ``commit_seconds`` or
+    ``commit_mb`` MB of pending values, or every ``commit_every`` examples when given: a ``kill -9`` loses at most
+    that much work plus the batch in flight; any other error or Ctrl-C first commits what was computed.
+    ``progress(done, total)`` is called after each batch. Corpus-level scorers (their value depends on other
+    examples) score everything in one call. ``frame``: the ``ws.examples`` columns already read (run_scorers reads
+    them once for several scorers).
+
+    Cost: one examples read (skipped with ``frame``), one cache lookup, then the scorer itself plus one bulk insert
+    (Arrow) per commit: cheap heuristics keep >= 90% of their bare speed (benchmarks/bench_scorers.py).
     ray: score on Ray workers instead (an address or ``"local"``, see :mod:`curation.ray_exec`); corpus-level
     scorers still run here.
     """
     from curation.scorers import get_scorer
 
     sc = get_scorer(scorer) if isinstance(scorer, str) else scorer
+    batch_size = _default_batch(sc) if batch_size is None else int(batch_size)
     if batch_size < 1:
         raise CurationError(f"batch_size must be at least 1, got {batch_size}")
+    policy = CommitPolicy(seconds=commit_seconds, mb=commit_mb, rows=commit_every)
     sc.bind(ws)
     key = sc.key()
     meta = _meta(sc)
@@ -50,59 +69,88 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int = 64,  # noqa: 
     if ray is not None and not sc.corpus_level:     # Ray workers score; this process writes (curation.ray_exec)
         from curation.ray_exec import score_workspace_ray
 
-        df = ws.examples(list(_COLUMNS))
+        df = ws.examples(list(_COLUMNS)) if frame is None else frame
         df = (df if limit is None else df.iloc[: max(0, int(limit))]).reset_index(drop=True)
         score_workspace_ray(ws, ray, sc, key=key, meta=meta, job=job, df=df, batch_size=batch_size,
-                            block_fn=score_block, progress=progress)
+                            block_fn=score_block, progress=progress, commit_seconds=commit_seconds)
         return key
     jparams = {"key": key, "scorer": sc.name}
     if sc.uses_model:
         jparams["device"] = getattr(sc, "device", None)   # where the model runs (resolved; fails early if absent)
-    df = ws.examples(list(_COLUMNS))
+    df = ws.examples(list(_COLUMNS)) if frame is None else frame
     if limit is not None:
         df = df.iloc[: max(0, int(limit))]
     df = df.reset_index(drop=True)
     total = len(df)
+    ids_all = df["example_id"].to_numpy(dtype=object)
+    hashes_all = df["content_hash"].to_numpy(dtype=object)
+    pending: list[tuple[np.ndarray, np.ndarray]] = []     # (positions in df, values)
+    n_pending = 0
+    done = 0
 
-    def put(rows: pd.DataFrame, values: np.ndarray) -> None:
-        ws.put_scores(key, rows["example_id"].tolist(), values, content_hashes=rows["content_hash"].tolist(), **meta)
+    def flush(status: str = "running") -> None:
+        nonlocal pending, n_pending, done
+        pos = np.concatenate([p for p, _ in pending]) if pending else np.zeros(0, dtype=np.int64)
+        vals = np.concatenate([v for _, v in pending]) if pending else np.zeros(0)
+        with ws.transaction():                # values and progress commit together (one connection)
+            ws.put_scores(key, ids_all[pos], vals, content_hashes=hashes_all[pos], **meta)
+            ws.set_job(job, kind="score", status=status, done=done + len(pos), total=total, params=jparams)
+        done += len(pos)
+        pending, n_pending = [], 0
+        policy.committed()
+
+    def add(pos: np.ndarray, vals: np.ndarray) -> None:
+        nonlocal n_pending
+        pending.append((pos, vals))
+        n_pending += len(pos)
+        if policy.due(n_pending, n_pending * 120):    # ~120 bytes per value: id, hash, float
+            flush()
 
     ws.set_job(job, kind="score", status="running", done=0, total=total, params=jparams)
-    done = 0
     try:
         if sc.corpus_level:
-            put(df, as_float_array(sc.score(df), total, key))
-            done = total
+            add(np.arange(total), as_float_array(sc.score(df), total, key))
         else:
-            cached = ws.cached_scores(key, df["content_hash"].tolist()) if total else {}
-            hit = df["content_hash"].isin(list(cached)).to_numpy()
+            cached = ws.cached_scores(key, hashes_all.tolist()) if total else {}
+            hit = df["content_hash"].isin(list(cached)).to_numpy() if cached else np.zeros(total, dtype=bool)
             if hit.any():
-                rows = df[hit]
-                put(rows, np.array([cached[h] for h in rows["content_hash"]], dtype=np.float64))
-                done = int(hit.sum())
-            todo = df[~hit]
-            reps = todo.drop_duplicates("content_hash")
-            if sc.uses_model and len(reps):      # similar lengths together: less padding in each forward pass
-                length = sum(reps[c].fillna("").str.len() for c in ("prompt", "response", "chosen"))
-                reps = reps.iloc[np.argsort(length.to_numpy(), kind="stable")]
+                pos = np.flatnonzero(hit)
+                add(pos, np.array([cached[h] for h in hashes_all[pos]], dtype=np.float64))
+            todo = np.flatnonzero(~hit)
+            # one representative per distinct content; every row of that content gets its value
+            codes, _ = pd.factorize(hashes_all[todo])
+            first = np.unique(codes, return_index=True)[1]           # first row of each content, by code
+            reps = np.arange(len(first))
+            if sc.uses_model and len(first):      # similar lengths together: less padding in each forward pass
+                sub = df.iloc[todo[first]]
+                length = sum(sub[c].fillna("").str.len() for c in ("prompt", "response", "chosen"))
+                reps = np.argsort(length.to_numpy(), kind="stable")
+            rank = np.empty(len(reps), dtype=np.int64)
+            rank[reps] = np.arange(len(reps))
+            row_rank = rank[codes]                                   # each todo row's position in reps order
+            order = np.argsort(row_rank, kind="stable")
+            bounds = np.searchsorted(row_rank[order], np.arange(0, len(reps) + batch_size, batch_size))
             if progress is not None:
-                progress(done, total)
-            for start in range(0, len(reps), batch_size):
-                chunk = reps.iloc[start:start + batch_size]
-                vals = as_float_array(sc.score(chunk.reset_index(drop=True)), len(chunk), key)
-                by_hash = dict(zip(chunk["content_hash"], vals))
-                rows = todo[todo["content_hash"].isin(by_hash)]
-                with ws.transaction():                # values and progress commit together (one connection)
-                    put(rows, np.array([by_hash[h] for h in rows["content_hash"]], dtype=np.float64))
-                    ws.set_job(job, kind="score", status="running", done=done + len(rows), total=total,
-                               params=jparams)
-                done += len(rows)
+                progress(done + n_pending, total)
+            for b, start in enumerate(range(0, len(reps), batch_size)):
+                chunk_codes = reps[start:start + batch_size]
+                chunk = df.iloc[todo[first[chunk_codes]]].reset_index(drop=True)
+                vals = as_float_array(sc.score(chunk), len(chunk), key)
+                by_code = np.empty(len(first))
+                by_code[chunk_codes] = vals
+                rows = order[bounds[b]:bounds[b + 1]]                # todo positions of this batch's contents
+                add(todo[rows], by_code[codes[rows]])
                 if progress is not None:
-                    progress(done, total)
-        if total == 0:
-            put(df, np.zeros(0))
+                    progress(done + n_pending, total)
+        if pending or total == 0:
+            flush()
     except BaseException as exc:
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        try:
+            if pending:
+                flush()                       # keep what was computed before the error
+        except Exception:  # noqa: BLE001 - report the original error, not a failure to save
+            pass
         try:
             ws.set_job(job, kind="score", status=status, done=done, total=total,
                        params=jparams, message=str(exc)[:500])
@@ -123,31 +171,33 @@ def _ray_running() -> bool:
 
 
 def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any] | None = None,  # noqa: ANN401
-                batch_size: int = 64, progress: Callable[[str], Progress | None] | None = None,
-                limit: int | None = None, ray: str | None = None) -> list[str]:
+                batch_size: int | None = None, progress: Callable[[str], Progress | None] | None = None,
+                limit: int | None = None, commit_every: int | None = None,
+                commit_seconds: float = DEFAULT_COMMIT_SECONDS, ray: str | None = None) -> list[str]:
     """Run several scorers (names, group names such as ``heuristics``, or Scorer objects); returns their keys.
 
     params: options given to every scorer that has such a parameter (e.g. ``{"model": ..., "endpoint": ...}``);
     others ignore them. progress: called with each scorer's name, returns that scorer's ``(done, total)`` callback.
+    The examples are read once for all scorers; batch_size and the commit options are as in :func:`run_scorer`.
     """
-    from curation.scorers import expand_names, get_scorer
+    from curation.scorers import REGISTRY, expand_names, get_scorer
 
     if ray is not None and not _ray_running():    # one Ray session for all the scorers
         from curation.ray_exec import ray_session
 
         with ray_session(ray):
             return run_scorers(ws, names, params=params, batch_size=batch_size, progress=progress, limit=limit,
-                               ray=ray)
+                               commit_every=commit_every, commit_seconds=commit_seconds, ray=ray)
+    frame = ws.examples(list(_COLUMNS))
     keys = []
     for item in expand_names(names):
         if isinstance(item, Scorer):
             sc = item
         else:
-            from curation.scorers import REGISTRY
-
             cls = REGISTRY[item]
             sc = get_scorer(item, **{k: v for k, v in (params or {}).items() if k in cls.defaults})
-        keys.append(run_scorer(ws, sc, batch_size=batch_size, limit=limit, ray=ray,
+        keys.append(run_scorer(ws, sc, batch_size=batch_size, limit=limit, commit_every=commit_every,
+                               commit_seconds=commit_seconds, frame=frame, ray=ray,
                                progress=progress(sc.name) if progress else None))
     return keys
 
