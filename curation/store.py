@@ -531,8 +531,14 @@ class Workspace:
 
     def cached_scores(self, key: str, content_hashes: Sequence[str]) -> dict[str, float]:
         """content_hash → value already stored under ``key`` (for any example with that content)."""
+        import pyarrow as pa
+
+        uniq = pd.unique(np.asarray(content_hashes, dtype=object))
         with self.connect() as con:
-            con.register("_h", pd.DataFrame({"h": list(set(content_hashes))}))
+            if con.execute("select count(*) from (select 1 from scores where key = ? limit 1)",
+                           [key]).fetchall()[0][0] == 0:
+                return {}                     # nothing stored under this key yet (a first run)
+            con.register("_h", pa.table({"h": pa.array(uniq, type=pa.string())}))
             try:
                 rows = con.execute(
                     "select s.content_hash, any_value(s.value) from scores s join _h on s.content_hash = _h.h "

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from curation import __version__
 from curation import saved_subsets
-from curation.cli import export, neighbours, report, scores, select, workspace
+from curation.cli import export, neighbours, report, scores, select, vectors, workspace
 from curation.errors import CurationError
 from curation.store import Workspace, default_workspace_path
 
-COMMAND_GROUPS = (workspace, neighbours, scores, select, report, export, saved_subsets)
+COMMAND_GROUPS = (workspace, vectors, neighbours, scores, select, report, export, saved_subsets)
 
 RAY_HELP = ("compute on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes the "
             "workspace, committing as results arrive. No ADDRESS: start Ray on this machine; auto: the cluster of "

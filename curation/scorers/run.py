@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.commits import DEFAULT_COMMIT_MB, DEFAULT_COMMIT_SECONDS, CommitPolicy
+from curation.commits import DEFAULT_COMMIT_MB, DEFAULT_COMMIT_SECONDS, BackgroundCommits, CommitPolicy
 from curation.errors import CurationError
 from curation.progress import Progress
 from curation.scorers.base import Scorer, as_float_array
@@ -38,7 +38,8 @@ def _default_batch(sc: Scorer) -> int:
 def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None,  # noqa: ANN401 - Workspace
                progress: Progress | None = None, limit: int | None = None, commit_every: int | None = None,
                commit_seconds: float = DEFAULT_COMMIT_SECONDS, commit_mb: float = DEFAULT_COMMIT_MB,
-               frame: pd.DataFrame | None = None, ray: str | None = None) -> str:
+               frame: pd.DataFrame | None = None, committer: BackgroundCommits | None = None,
+               ray: str | None = None) -> str:
     """Score every example of ``ws`` (the first ``limit`` by row_id when given) and store the values; returns the key.
 
     Examples whose content hash already has a value under the scorer's key are not scored again. ``batch_size``
@@ -48,10 +49,11 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
     that much work plus the batch in flight; any other error or Ctrl-C first commits what was computed.
     ``progress(done, total)`` is called after each batch. Corpus-level scorers (their value depends on other
     examples) score everything in one call. ``frame``: the ``ws.examples`` columns already read (run_scorers reads
-    them once for several scorers).
+    them once for several scorers). Commits run in a background thread (one at a time) while the next batches are
+    scored; ``committer``: share one across scorers (run_scorers does; the caller then waits for it).
 
     Cost: one examples read (skipped with ``frame``), one cache lookup, then the scorer itself plus one bulk insert
-    (Arrow) per commit: cheap heuristics keep >= 90% of their bare speed (benchmarks/bench_scorers.py).
+    (Arrow) per commit, overlapped with scoring (benchmarks/bench_pipeline.py).
     ray: score on Ray workers instead (an address or ``"local"``, see :mod:`curation.ray_exec`); corpus-level
     scorers still run here.
     """
@@ -86,15 +88,25 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
     hashes_all = df["content_hash"].to_numpy(dtype=object)
     pending: list[tuple[np.ndarray, np.ndarray]] = []     # (positions in df, values)
     n_pending = 0
-    done = 0
+    done = 0                                  # values handed to a commit
+    committed = 0                             # values whose commit finished
+    own = committer is None
+    commits = BackgroundCommits() if committer is None else committer
 
     def flush(status: str = "running") -> None:
         nonlocal pending, n_pending, done
         pos = np.concatenate([p for p, _ in pending]) if pending else np.zeros(0, dtype=np.int64)
         vals = np.concatenate([v for _, v in pending]) if pending else np.zeros(0)
-        with ws.transaction():                # values and progress commit together (one connection)
-            ws.put_scores(key, ids_all[pos], vals, content_hashes=hashes_all[pos], **meta)
-            ws.set_job(job, kind="score", status=status, done=done + len(pos), total=total, params=jparams)
+        n_after = done + len(pos) if status == "running" else total
+
+        def commit() -> None:
+            nonlocal committed
+            with ws.transaction():            # values and progress commit together (one connection)
+                ws.put_scores(key, ids_all[pos], vals, content_hashes=hashes_all[pos], **meta)
+                ws.set_job(job, kind="score", status=status, done=n_after, total=total, params=jparams)
+            committed = n_after
+
+        commits.submit(commit)                # waits for the previous commit, then writes while we score on
         done += len(pos)
         pending, n_pending = [], 0
         policy.committed()
@@ -106,12 +118,13 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
         if policy.due(n_pending, n_pending * 120):    # ~120 bytes per value: id, hash, float
             flush()
 
-    ws.set_job(job, kind="score", status="running", done=0, total=total, params=jparams)
+    with ws.transaction():                    # one connection: job record and cache lookup
+        ws.set_job(job, kind="score", status="running", done=0, total=total, params=jparams)
+        cached = ws.cached_scores(key, hashes_all) if total and not sc.corpus_level else {}
     try:
         if sc.corpus_level:
             add(np.arange(total), as_float_array(sc.score(df), total, key))
         else:
-            cached = ws.cached_scores(key, hashes_all.tolist()) if total else {}
             hit = df["content_hash"].isin(list(cached)).to_numpy() if cached else np.zeros(total, dtype=bool)
             if hit.any():
                 pos = np.flatnonzero(hit)
@@ -142,22 +155,24 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
                 add(todo[rows], by_code[codes[rows]])
                 if progress is not None:
                     progress(done + n_pending, total)
-        if pending or total == 0:
-            flush()
+        flush("done")                         # the last values and the final status in one transaction
+        if own:
+            commits.wait()
     except BaseException as exc:
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         try:
+            commits.wait()
             if pending:
                 flush()                       # keep what was computed before the error
-        except Exception:  # noqa: BLE001 - report the original error, not a failure to save
+                commits.wait()
+        except BaseException:  # noqa: BLE001 - report the original error, not a failure to save
             pass
         try:
-            ws.set_job(job, kind="score", status=status, done=done, total=total,
+            ws.set_job(job, kind="score", status=status, done=committed, total=total,
                        params=jparams, message=str(exc)[:500])
         except Exception:  # noqa: BLE001 - report the original error, not a failure to record it
             pass
         raise
-    ws.set_job(job, kind="score", status="done", done=total, total=total, params=jparams)
     if progress is not None:
         progress(total, total)
     return key
@@ -189,16 +204,20 @@ def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any
             return run_scorers(ws, names, params=params, batch_size=batch_size, progress=progress, limit=limit,
                                commit_every=commit_every, commit_seconds=commit_seconds, ray=ray)
     frame = ws.examples(list(_COLUMNS))
+    commits = BackgroundCommits()             # one writer: a scorer's last commit overlaps the next scorer
     keys = []
-    for item in expand_names(names):
-        if isinstance(item, Scorer):
-            sc = item
-        else:
-            cls = REGISTRY[item]
-            sc = get_scorer(item, **{k: v for k, v in (params or {}).items() if k in cls.defaults})
-        keys.append(run_scorer(ws, sc, batch_size=batch_size, limit=limit, commit_every=commit_every,
-                               commit_seconds=commit_seconds, frame=frame, ray=ray,
-                               progress=progress(sc.name) if progress else None))
+    try:
+        for item in expand_names(names):
+            if isinstance(item, Scorer):
+                sc = item
+            else:
+                cls = REGISTRY[item]
+                sc = get_scorer(item, **{k: v for k, v in (params or {}).items() if k in cls.defaults})
+            keys.append(run_scorer(ws, sc, batch_size=batch_size, limit=limit, commit_every=commit_every,
+                                   commit_seconds=commit_seconds, frame=frame, committer=commits, ray=ray,
+                                   progress=progress(sc.name) if progress else None))
+    finally:
+        commits.wait()
     return keys
 
 
