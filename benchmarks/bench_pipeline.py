@@ -28,18 +28,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("CURATION_EMBED_CACHE", "off")   # measure embedding, not the cross-workspace cache
 
-from benchmarks._results import write_section  # noqa: E402
+from benchmarks._results import write_section
 
 
-def _ingest(tmp: Path, n: int):  # noqa: ANN202 - Workspace
+def _ingest(tmp: Path, n: int):
     from curation.demo import synthetic_records
     from curation.ingest import ingest_file
     from curation.store import Workspace
 
     path = tmp / f"synthetic_{n}.jsonl"
     with open(path, "w", encoding="utf-8") as fh:
-        for r in synthetic_records(n, seed=0):
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in synthetic_records(n, seed=0))
     ws = Workspace(tmp / f"score_{n}.duckdb")
     ingest_file(ws, path)
     return ws

@@ -29,7 +29,7 @@ def _clustered(n: int, d: int, seed: int = 0) -> np.ndarray:
 
 
 @pytest.fixture()
-def ws(tmp_path):  # noqa: ANN201
+def ws(tmp_path):
     recs = [{"id": f"r{i}", "instruction": f"Question {i} about {CATS[i % 3]}: how does step {i} work?",
              "output": f"Answer {i}: it works in {i % 5 + 1} steps.", "category": CATS[i % 3],
              "emb": [float(x) for x in _clustered(N, D)[i]]} for i in range(N)]
@@ -40,7 +40,7 @@ def ws(tmp_path):  # noqa: ANN201
     return w
 
 
-def _parquet(path, ids, X) -> None:  # noqa: ANN001
+def _parquet(path, ids, X) -> None:
     pq.write_table(pa.table({"id": ids, "embedding": [list(map(float, v)) for v in X]}), path)
 
 
@@ -53,7 +53,7 @@ def _unit(X: np.ndarray) -> np.ndarray:
     return X / np.linalg.norm(X, axis=1, keepdims=True)
 
 
-def test_parquet_by_record_id_then_graph_selection_and_report(ws, tmp_path) -> None:  # noqa: ANN001
+def test_parquet_by_record_id_then_graph_selection_and_report(ws, tmp_path) -> None:
     from curation.diagnostics.report import ReportContext
     from curation.graph import build_graph, load_graph
     from curation.select import run_selection
@@ -75,13 +75,13 @@ def test_parquet_by_record_id_then_graph_selection_and_report(ws, tmp_path) -> N
     assert same.mean() > 0.9                                  # neighbours come from the vectors' clusters
     r = run_selection(ws, "facility", {}, model=MODEL, seed=0)
     assert sorted(r.order.tolist()) == sorted(rows.tolist())
-    first = set(CATS[int(i) % 3] for i in r.order[:3])
+    first = {CATS[int(i) % 3] for i in r.order[:3]}
     assert first == set(CATS)                                 # facility location covers each cluster first
     card = ReportContext.build(ws, model=MODEL, label_column="label").report(r.order[:15])
     assert card.to_dict()                                     # the report card builds on imported vectors
 
 
-def test_npy_by_row_order_npz_with_ids_arrow_and_record_field(ws, tmp_path) -> None:  # noqa: ANN001
+def test_npy_by_row_order_npz_with_ids_arrow_and_record_field(ws, tmp_path) -> None:
     X = _clustered(N, D, seed=3)
     np.save(tmp_path / "v.npy", X)
     rep = import_embeddings(ws, tmp_path / "v.npy", model="m-npy")
@@ -105,7 +105,7 @@ def test_npy_by_row_order_npz_with_ids_arrow_and_record_field(ws, tmp_path) -> N
     np.testing.assert_allclose(ws.embeddings("m-field")[1], _unit(_clustered(N, D)), atol=1e-5)
 
 
-def test_cli_import_then_graph(ws, tmp_path, capsys) -> None:  # noqa: ANN001
+def test_cli_import_then_graph(ws, tmp_path, capsys) -> None:
     _parquet(tmp_path / "v.parquet", [f"r{i}" for i in range(N)], _clustered(N, D))
     assert main(["--workspace", str(ws.path), "import-embeddings", str(tmp_path / "v.parquet"), "--model",
                  MODEL]) == 0
@@ -116,7 +116,7 @@ def test_cli_import_then_graph(ws, tmp_path, capsys) -> None:  # noqa: ANN001
     assert rep.n_stored == 0 and rep.n_kept == N
 
 
-def _bad_cases(tmp_path, ws):  # noqa: ANN001, ANN202
+def _bad_cases(tmp_path, ws):
     X = _clustered(N, D)
     ids = [f"r{i}" for i in range(N)]
     cases = {}
@@ -125,8 +125,8 @@ def _bad_cases(tmp_path, ws):  # noqa: ANN001, ANN202
     pq.write_table(pa.table({"id": ids, "embedding": ragged}), tmp_path / "ragged.parquet")
     cases["ragged.parquet"] = (r"ragged\.parquet row 7 \(id 'r7'\) field 'embedding'.*15 values but row 0 has 16", {})
     np.save(tmp_path / "wrongdim.npy", _clustered(N, D + 4))
-    cases["wrongdim.npy"] = (r"wrongdim\.npy: the vectors have dimension 20 but 'acme/embedder-v1' already has "
-                             r"vectors of dimension 16", {})
+    cases["wrongdim.npy"] = ((r"wrongdim\.npy: the vectors have dimension 20 but 'acme/embedder-v1' already has "
+                              r"vectors of dimension 16"), {})
     nan = X.copy()
     nan[11, 3] = np.nan
     _parquet(tmp_path / "nan.parquet", ids, nan)
@@ -148,14 +148,14 @@ def _bad_cases(tmp_path, ws):  # noqa: ANN001, ANN202
     _parquet(tmp_path / "full.parquet", ids, X)
     data = (tmp_path / "full.parquet").read_bytes()
     (tmp_path / "truncated.parquet").write_bytes(data[: len(data) * 2 // 3])
-    cases["truncated.parquet"] = (r"truncated\.parquet: not a readable Parquet file \(the footer is missing: the "
-                                  r"file is truncated", {})
+    cases["truncated.parquet"] = ((r"truncated\.parquet: not a readable Parquet file \(the footer is missing: "
+                                   r"the file is truncated"), {})
     np.save(tmp_path / "short.npy", X[:-1])
     cases["short.npy"] = (r"short\.npy: 59 vectors but 60 examples in the workspace \(keyed by row order\)", {})
     return cases
 
 
-def test_bad_vectors_files_are_refused_and_leave_the_workspace_unchanged(ws, tmp_path) -> None:  # noqa: ANN001
+def test_bad_vectors_files_are_refused_and_leave_the_workspace_unchanged(ws, tmp_path) -> None:
     # the model already has vectors (so a wrong dimension has something to disagree with)
     _parquet(tmp_path / "good.parquet", [f"r{i}" for i in range(N)], _clustered(N, D))
     import_embeddings(ws, tmp_path / "good.parquet", model=MODEL)
@@ -172,7 +172,7 @@ def test_bad_vectors_files_are_refused_and_leave_the_workspace_unchanged(ws, tmp
     assert _snapshot(ws) == before
 
 
-def test_partial_import_with_allow_missing_then_unknown_dataset(ws, tmp_path) -> None:  # noqa: ANN001
+def test_partial_import_with_allow_missing_then_unknown_dataset(ws, tmp_path) -> None:
     X = _clustered(N, D)
     _parquet(tmp_path / "part.parquet", [f"r{i}" for i in range(40)], X[:40])
     rep = import_embeddings(ws, tmp_path / "part.parquet", model="m-part", allow_missing=True)

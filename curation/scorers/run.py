@@ -13,7 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.commits import DEFAULT_COMMIT_MB, DEFAULT_COMMIT_SECONDS, BackgroundCommits, CommitPolicy
+from curation.commits import (
+    DEFAULT_COMMIT_MB,
+    DEFAULT_COMMIT_SECONDS,
+    BackgroundCommits,
+    CommitPolicy,
+)
 from curation.errors import CurationError
 from curation.progress import Progress
 from curation.scorers.base import Scorer, as_float_array
@@ -35,7 +40,7 @@ def _default_batch(sc: Scorer) -> int:
     return 32 if sc.uses_model else 4096
 
 
-def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None,  # noqa: ANN401 - Workspace
+def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None,
                progress: Progress | None = None, limit: int | None = None, commit_every: int | None = None,
                commit_seconds: float = DEFAULT_COMMIT_SECONDS, commit_mb: float = DEFAULT_COMMIT_MB,
                frame: pd.DataFrame | None = None, committer: BackgroundCommits | None = None,
@@ -185,7 +190,7 @@ def _ray_running() -> bool:
     return bool(ray is not None and ray.is_initialized())
 
 
-def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any] | None = None,  # noqa: ANN401
+def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any] | None = None,
                 batch_size: int | None = None, progress: Callable[[str], Progress | None] | None = None,
                 limit: int | None = None, commit_every: int | None = None,
                 commit_seconds: float = DEFAULT_COMMIT_SECONDS, ray: str | None = None) -> list[str]:
