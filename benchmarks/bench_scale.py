@@ -132,7 +132,7 @@ def run_stage(stage: str, d: Path, n: int) -> dict:
     return info
 
 
-def _facility_key(ws) -> str:  # noqa: ANN001
+def _facility_key(ws) -> str:
     r = ws.rankings()
     keys = [k for k in r["key"] if k.startswith("facility")]
     if not keys:
@@ -150,7 +150,7 @@ def drive(n: int, d: Path, stage_timeout: float | None) -> list[dict]:
         t = time.perf_counter()
         cmd = [sys.executable, __file__, "--stage", stage, "--dir", str(d), "--rows", str(n)]
         try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=stage_timeout, cwd=ROOT)
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=stage_timeout, cwd=ROOT, check=False)
         except subprocess.TimeoutExpired:
             rows.append({"stage": stage, "status": f"stopped after {stage_timeout:.0f} s (too slow)",
                          "process_s": time.perf_counter() - t})

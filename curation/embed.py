@@ -188,7 +188,6 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
 
     from curation.devices import auto_batch_size, resolve_device
 
-
     key = model_key(model)
     dev = resolve_device(device) if ray is None else (device or "auto")   # Ray: resolved on each worker
     if key == STATIC_MODEL:                # numpy on the CPU whatever the device; large batches are cheap
