@@ -141,8 +141,9 @@ def _facility_key(ws) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- driver
-def drive(n: int, d: Path, stage_timeout: float | None) -> list[dict]:
-    rows = []
+def drive(n: int, d: Path, stage_timeout: float | None, report=None) -> list[dict]:  # noqa: ANN001
+    """Run every stage in its own process; ``report(rows)`` after each (so a stopped run keeps what finished)."""
+    rows: list[dict] = []
     t = time.perf_counter()
     generate(d, n)
     print(f"generated {n:,} records and vectors in {time.perf_counter() - t:.0f} s", file=sys.stderr)
@@ -165,6 +166,8 @@ def drive(n: int, d: Path, stage_timeout: float | None) -> list[dict]:
         info = json.loads(out.stdout.strip().splitlines()[-1])
         info.update(stage=stage, status="ok", process_s=wall)
         rows.append(info)
+        if report is not None:
+            report(rows)
         print(f"{stage}: {info['seconds']:.1f} s ({info['cpu_s']:.1f} s CPU), peak RSS {info['peak_rss_mb']:,.0f} MB", file=sys.stderr)
     return rows
 
@@ -212,18 +215,22 @@ def main() -> None:
         return
     load0 = os.getloadavg()[0]
     t = time.perf_counter()
+
+    def report(rows: list[dict]) -> str:
+        md = table(args.rows, rows, (load0, os.getloadavg()[0]), time.perf_counter() - t)
+        if not args.no_write:
+            from benchmarks._results import write_section
+
+            write_section(f"bench_scale_{args.rows}", f"End to end at {args.rows:,} rows (bench_scale.py)", md)
+        return md
+
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        rows = drive(args.rows, args.keep, args.stage_timeout)
+        rows = drive(args.rows, args.keep, args.stage_timeout, report)
     else:
         with tempfile.TemporaryDirectory(prefix="bench_scale_") as d:
-            rows = drive(args.rows, Path(d), args.stage_timeout)
-    md = table(args.rows, rows, (load0, os.getloadavg()[0]), time.perf_counter() - t)
-    print(md)
-    if not args.no_write:
-        from benchmarks._results import write_section
-
-        write_section(f"bench_scale_{args.rows}", f"End to end at {args.rows:,} rows (bench_scale.py)", md)
+            rows = drive(args.rows, Path(d), args.stage_timeout, report)
+    print(report(rows))
 
 
 if __name__ == "__main__":

@@ -618,26 +618,35 @@ class Workspace:
     # ------------------------------------------------------------------ rankings
     def put_ranking(self, ranking: Ranking, *, params: dict | None = None) -> None:
         """Store a ranking under its key (``ranking.method``). A new key gets the short id ``<method>-<n>`` (n counts
-        the rankings of that method ever stored here, so an id is never reused); a stored key keeps its id."""
+        the rankings of that method ever stored here, so an id is never reused); a stored key keeps its id.
+        The order and gains go in through Arrow (no Python list of a million numbers); a NaN gain is stored as null."""
+        import pyarrow as pa
+
         order = np.asarray(ranking.order, dtype=np.int64)
         gains = np.asarray(ranking.gains, dtype=np.float64)
         method = ranking.method.split("(")[0]
+        offs = pa.array(np.array([0, len(order)], dtype=np.int64))
+        tbl = pa.table({"order_ids": pa.LargeListArray.from_arrays(offs, pa.array(order)),
+                        "gains": pa.LargeListArray.from_arrays(offs, pa.array(gains, mask=np.isnan(gains)))})
 
         def fn(con) -> None:  # noqa: ANN001
-            row = con.execute("select short_id from rankings where key = ?", [ranking.method]).fetchone()
-            short = row[0] if row and row[0] else None
+            rows = con.execute("select short_id from rankings where key = ?", [ranking.method]).fetchall()
+            short = rows[0][0] if rows and rows[0][0] else None
             if short is None:
                 used = [r[0] for r in con.execute("select short_id from rankings where method = ?",
                                                   [method]).fetchall()]
                 nums = [int(x.rsplit("-", 1)[1]) for x in used if x and x.rsplit("-", 1)[-1].isdigit()]
-                seq = con.execute("select value from meta where key = ?", [f"ranking_seq:{method}"]).fetchone()
-                n = max(nums + [int(seq[0]) if seq else 0]) + 1
+                seq = con.execute("select value from meta where key = ?", [f"ranking_seq:{method}"]).fetchall()
+                n = max(nums + [int(seq[0][0]) if seq else 0]) + 1
                 short = f"{method}-{n}"
                 con.execute("insert or replace into meta values (?, ?)", [f"ranking_seq:{method}", str(n)])
-            con.execute("insert or replace into rankings (key, method, params, n, order_ids, gains, created_at, "
-                        "short_id) values (?, ?, ?, ?, ?, ?, now(), ?)",
-                        [ranking.method, method, json.dumps(params or {}), len(order),
-                         order.tolist(), [None if np.isnan(g) else float(g) for g in gains], short])
+            con.register("_rank", tbl)
+            try:
+                con.execute("insert or replace into rankings (key, method, params, n, order_ids, gains, created_at, "
+                            "short_id) select ?, ?, ?, ?, order_ids, gains, now(), ? from _rank",
+                            [ranking.method, method, json.dumps(params or {}), len(order), short])
+            finally:
+                con.unregister("_rank")
         self._write(fn)
 
     def rankings(self) -> pd.DataFrame:
