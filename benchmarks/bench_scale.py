@@ -88,15 +88,15 @@ def run_stage(stage: str, d: Path, n: int) -> dict:
         rep = import_embeddings(ws, d / "vectors.parquet", model=MODEL)
         info["vectors"] = rep.n_vectors
     elif stage == "graph":
-        from curation.graph import build_graph
+        from curation.neighbours.graph import build_graph
 
         info["key"] = build_graph(ws, model=MODEL)
     elif stage == "UMAP":
-        from curation.projection import umap_projection
+        from curation.neighbours.projection import umap_projection
 
         info["key"] = umap_projection(ws, model=MODEL)
     elif stage == "density/dedup/clusters":
-        from curation import clusters, dedup, density
+        from curation.neighbours import clusters, dedup, density
 
         density.density_scores(ws, model=MODEL)
         dedup.near_duplicates(ws, model=MODEL)

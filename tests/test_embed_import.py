@@ -55,7 +55,7 @@ def _unit(X: np.ndarray) -> np.ndarray:
 
 def test_parquet_by_record_id_then_graph_selection_and_report(ws, tmp_path) -> None:
     from curation.diagnostics.report import ReportContext
-    from curation.graph import build_graph, load_graph
+    from curation.neighbours.graph import build_graph, load_graph
     from curation.select import run_selection
 
     X = _clustered(N, D)
