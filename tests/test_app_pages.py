@@ -380,5 +380,8 @@ def test_select_page_shows_short_ranking_ids(app_ws) -> None:
 def test_select_page_advisor_shows_the_fit_in_words(app_ws) -> None:
     at = page("select", app_ws)
     no_errors(at)
+    at.session_state["select:tab"] = "Budget advisor"  # tabs are lazy: open the advisor's
+    at.run()
+    no_errors(at)
     text = all_text(at)
     assert "90% of the way to the plateau" in text and "Fitted value at a budget of" in text
