@@ -48,7 +48,9 @@ class Scorer:
     non_key_params: parameters that do not change the values (batch size, endpoint URL, API key, timeouts), so
     they never enter the key (and secrets never do). version: bump when the computation changes; enters the key
     as ``v=N`` when > 1. corpus_level: True when a value depends on other examples (then every run rescores all
-    examples at once and nothing is cached by content hash).
+    examples at once and nothing is cached by content hash). default_batch: examples per ``score`` call when the
+    caller gives none (cheap scorers: large, so per-call overhead vanishes; scorers that run a model: small, so a
+    batch takes seconds and a killed job loses little).
     """
 
     name: ClassVar[str] = ""
@@ -59,6 +61,7 @@ class Scorer:
     version: ClassVar[int] = 1
     corpus_level: ClassVar[bool] = False
     uses_model: ClassVar[bool] = False
+    default_batch: ClassVar[int] = 4096
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -162,6 +165,7 @@ class ModelScorer(Scorer):
     """
 
     uses_model = True
+    default_batch = 32
     non_key_params = MODEL_NON_KEY
 
     def __init__(self, **params: Any) -> None:  # noqa: ANN401

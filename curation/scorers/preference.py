@@ -53,6 +53,7 @@ class PrefEmbedDistance(Scorer):
     higher_is_better = True
     defaults = {"embed_model": "sentence-transformers/all-MiniLM-L6-v2", "batch_size": 64}
     non_key_params = frozenset({"batch_size"})
+    default_batch = 64      # 128 texts through the embedding model per call: a few seconds on a CPU
     description = ('Preference pairs: cosine distance between the chosen and rejected replies (all-MiniLM-L6-v2), in '
                    '[0, 2]; near 0 = near-identical answers, a weak or noisy label (HH-RLHF median 0.66). ~85 ms CPU '
                    'per pair; embeddings cached in the workspace.')

@@ -35,9 +35,9 @@ def _meta(sc: Scorer) -> dict[str, Any]:
 
 
 def _default_batch(sc: Scorer) -> int:
-    """Examples per ``score`` call when none is given: small for model scorers (one forward pass at a time, long
-    texts sorted together), large for cheap ones (their per-call overhead then vanishes)."""
-    return 32 if sc.uses_model else 4096
+    """Examples per ``score`` call when none is given: the scorer's ``default_batch`` (32 for model scorers, one
+    forward pass at a time with long texts sorted together; 4096 for cheap ones, whose per-call overhead vanishes)."""
+    return int(getattr(sc, "default_batch", 32 if sc.uses_model else 4096))
 
 
 def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None,
@@ -48,7 +48,8 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None,
     """Score every example of ``ws`` (the first ``limit`` by row_id when given) and store the values; returns the key.
 
     Examples whose content hash already has a value under the scorer's key are not scored again. ``batch_size``
-    distinct contents go to each ``score`` call (default: 32 for model scorers, 4096 for the others). Values are
+    distinct contents go to each ``score`` call (default: the scorer's ``default_batch``: 32 for model scorers, 64
+    for pref_embed_distance, 4096 for the others). Values are
     committed, together with the job's progress (``score:<key>``, see ``ws.job``), every ``commit_seconds`` or
     ``commit_mb`` MB of pending values, or every ``commit_every`` examples when given: a ``kill -9`` loses at most
     that much work plus the batch in flight; any other error or Ctrl-C first commits what was computed.
