@@ -26,7 +26,7 @@ from curation.store import Workspace
 if TYPE_CHECKING:
     import pandas as pd
 
-def load_model(model: str = DEFAULT_MODEL, device: str | None = None):
+def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # noqa: ANN201 - SentenceTransformer
     """A SentenceTransformer for ``model`` (cached per process) on ``device`` (``None``/``"auto"``: CUDA, then MPS,
     else CPU; see :func:`curation.devices.resolve_device`). The default loads offline from its package."""
     from curation.devices import resolve_device
@@ -35,7 +35,7 @@ def load_model(model: str = DEFAULT_MODEL, device: str | None = None):
 
 
 @functools.lru_cache(maxsize=4)
-def _load_model(model: str, device: str):
+def _load_model(model: str, device: str):  # noqa: ANN202 - SentenceTransformer
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
@@ -48,7 +48,7 @@ def _load_model(model: str, device: str):
     source = default_model_path() if key == DEFAULT_MODEL else key
     try:
         return SentenceTransformer(source, device=device)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - hub/IO errors come in many types
         raise CurationError(
             f"cannot load embedding model {model!r} ({exc.__class__.__name__}: {exc}); pass a local model folder, "
             "or a hub name on a machine that is online") from exc
@@ -63,7 +63,7 @@ def encode_texts(texts: Sequence[str], model: str = DEFAULT_MODEL, *, batch_size
     return encode_fit(m, list(texts), batch_size)[0]
 
 
-def encode_fit(m, texts: list[str], batch_size: int) -> tuple[np.ndarray, int]:
+def encode_fit(m, texts: list[str], batch_size: int) -> tuple[np.ndarray, int]:  # noqa: ANN001 - SentenceTransformer
     """Encode ``texts`` ((n, d) float32, L2-normalised); on a GPU out-of-memory error halve the batch size and try
     again. Returns the vectors and the batch size that worked (use it for the next call)."""
     from curation.devices import is_out_of_memory
@@ -88,7 +88,7 @@ def _user_cache(use: bool):  # noqa: ANN202 - EmbeddingCache | None
     return EmbeddingCache.default() if use else None
 
 
-def _from_user_cache(ws: Workspace, key: str, hashes: list[str], cache, *,
+def _from_user_cache(ws: Workspace, key: str, hashes: list[str], cache, *,  # noqa: ANN001 - EmbeddingCache
                      chunk: int = 65536) -> np.ndarray:
     """Copy the vectors of ``hashes`` found in the user's embedding cache into the workspace (in chunks of
     ``chunk``, each one transaction). Returns the found mask (n,) bool."""
@@ -109,7 +109,7 @@ def _from_user_cache(ws: Workspace, key: str, hashes: list[str], cache, *,
     return found
 
 
-def _to_user_cache(key: str, hashes: Sequence[str], vectors: np.ndarray, cache) -> None:
+def _to_user_cache(key: str, hashes: Sequence[str], vectors: np.ndarray, cache) -> None:  # noqa: ANN001
     if cache is not None:
         from curation.embed_cache import model_id
 

@@ -40,7 +40,7 @@ def _default_batch(sc: Scorer) -> int:
     return int(getattr(sc, "default_batch", 32 if sc.uses_model else 4096))
 
 
-def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None,
+def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None,  # noqa: ANN401 - Workspace
                progress: Progress | None = None, limit: int | None = None, commit_every: int | None = None,
                commit_seconds: float = DEFAULT_COMMIT_SECONDS, commit_mb: float = DEFAULT_COMMIT_MB,
                frame: pd.DataFrame | None = None, committer: BackgroundCommits | None = None,
@@ -191,7 +191,7 @@ def _ray_running() -> bool:
     return bool(ray is not None and ray.is_initialized())
 
 
-def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any] | None = None,
+def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any] | None = None,  # noqa: ANN401
                 batch_size: int | None = None, progress: Callable[[str], Progress | None] | None = None,
                 limit: int | None = None, commit_every: int | None = None,
                 commit_seconds: float = DEFAULT_COMMIT_SECONDS, ray: str | None = None) -> list[str]:
