@@ -21,7 +21,7 @@ def test_selected_and_dropped_explanations() -> None:
     sel = apply_constraints(r, budget_rows=10)
     e = explain((IDS, X), r, sel, int(r.order[3]))
     assert e["selected"] and e["rank"] == 4 and np.isclose(e["gain"], r.gains[3])  # ranks are 1-based
-    assert "rank 4," in e["reason"] and "gain" in e["reason"]
+    assert "rank 4," in e["reason"] and "gain" in e["reason"] and e["covered"] is None
     dropped = int(r.order[50])
     d = explain((IDS, X), r, sel, dropped)
     assert not d["selected"] and d["nearest_selected"] in set(sel.tolist())

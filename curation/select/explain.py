@@ -84,7 +84,8 @@ def explain(source: Any, ranking: Ranking, selected_row_ids: np.ndarray, row_id:
     the selection came from; selected_row_ids: the selected rows (e.g. apply_constraints' output).
     Returns a dict: row_id, method, selected, rank (1-based position in the ranking, None when not in it), gain
     (gain when picked, NaN when the method has none), gains_meaning, nearest_selected (row id or None), similarity,
-    covered (nearest selected at least ``covered_at`` similar), covered_at, reason (one sentence).
+    covered (a dropped row's nearest selected row is at least ``covered_at`` similar; None for selected rows),
+    covered_at, reason (one sentence).
     Cost: O(|selected| · d).
     """
     row_id = int(row_id)
@@ -105,6 +106,7 @@ def explain(source: Any, ranking: Ranking, selected_row_ids: np.ndarray, row_id:
         "covered": bool(nb[0] >= 0 and np.isfinite(s[0]) and s[0] >= covered_at), "covered_at": float(covered_at),
     }
     if is_sel:
+        out["covered"] = None  # coverage is about dropped rows
         out["reason"] = (f"selected at rank {rank}, gain {gain:.4g} when picked" if rank is not None
                          else "selected by an include pin")
     elif excluded:
