@@ -214,8 +214,10 @@ def reference_check(df: pd.DataFrame) -> dict:
                 labels = ids.clone()
                 labels[0, :len(ctx)] = -100
                 cond = float(lm.model(input_ids=ids, labels=labels).loss)
-                u = torch.tensor([cont])
-                unc = float(lm.model(input_ids=u, labels=u).loss)
+                u = torch.tensor([lm.start_ids + cont])        # the response after the start-of-text token
+                ul = u.clone()
+                ul[0, :len(lm.start_ids)] = -100
+                unc = float(lm.model(input_ids=u, labels=ul).loss)
                 vals.append(math.exp(cond - unc))
         return np.array(vals)
 

@@ -127,9 +127,25 @@ def test_askllm_over_endpoint(server: FakeServer) -> None:
     assert v[0] == pytest.approx(0.9 / (0.9 + 0.1 * math.exp(-0.01)))
     assert v[1] == pytest.approx(0.2 / (0.2 + 0.8 * math.exp(-0.01))) and np.isnan(v[3])
     posts = [r for r in server.requests if "prompt" in r]
-    assert all(r["max_tokens"] == 1 and r["logprobs"] == 20 and r["model"] == "fake-7b" for r in posts)
+    assert all(r["max_tokens"] == 1 and r["logprobs"] == 5 and r["model"] == "fake-7b" for r in posts)
     assert [len(r["prompt"]) if isinstance(r["prompt"], list) else 1 for r in posts] == [2, 1]   # batched
     assert posts[0]["prompt"][0].startswith("<|im_start|>user\n###\n")      # chatml prompt format
+
+
+def test_top_logprobs_is_configurable(server: FakeServer) -> None:
+    sc = get_scorer("askllm", endpoint=server.url, top_logprobs=2, retries=0)
+    assert sc.key() == "askllm(model=fake-7b)"            # how many alternatives are asked never enters the key
+    sc.score(frame().iloc[:1])
+    assert [r["logprobs"] for r in server.requests if "prompt" in r] == [2]
+
+
+def test_models_route_refusing_names_the_real_flag(server: FakeServer) -> None:
+    from curation.errors import CurationError
+    from curation.scorers.lm import EndpointLM
+
+    with pytest.raises(CurationError, match="with --model") as exc:
+        EndpointLM(server.url + "/nowhere", retries=0)
+    assert "--endpoint-model" not in str(exc.value)
 
 
 def test_choice_logprobs_sum_variants_and_floor(server: FakeServer) -> None:

@@ -57,7 +57,7 @@ def test_continuation_logprobs_match_unbatched_reference(tiny_lm) -> None:  # no
     cont = ["paris", "the sky is blue", "the dog sat on the cat"]
     got = tiny_lm.continuation_logprobs(ctx, cont)           # max_batch=3: left-padded together
     for c, x, g in zip(ctx, cont, got):
-        ci = tiny_lm._encode(c, special=True) if c else []
+        ci = tiny_lm._encode(c, special=True) if c else list(tiny_lm.start_ids)   # no context: start token
         xi = tiny_lm._encode(x, special=False)
         seq = ci + xi
         lp = ref_logprobs(tiny_lm, seq)
@@ -118,8 +118,8 @@ def test_ifd_with_tiny_model(tiny_model_dir: Path, tiny_lm) -> None:  # noqa: AN
     v = sc.score(sft_frame())
     assert np.isnan(v[2]) and np.isnan(v[4])
     assert np.all(np.isfinite(v[[1, 3]])) and np.all(v[[1, 3]] > 0)
-    # "paris" is a single token: no unconditioned token to score → NaN rather than a made-up value
-    assert np.isnan(v[0])
+    # "paris" is a single token: scored after the start-of-text token, so a one-token answer has an IFD
+    assert np.isfinite(v[0]) and v[0] > 0
     # IFD equals exp(mean NLL conditioned − mean NLL unconditioned) from the backend
     p, r = "why is the sky blue ?", "the sky is blue"
     c = tiny_lm.continuation_logprobs([tiny_lm.chat_prompt(p)], [r])[0]

@@ -112,6 +112,28 @@ def test_limit_and_heuristic_values(ws) -> None:  # noqa: ANN001
     assert v["sft/empty"] == 1.0 and v["sft/s1"] == 0.0
 
 
+def test_per_reply_scorer_also_scores_rejected_replies(ws) -> None:  # noqa: ANN001
+    from curation.scorers.run import REJECTED_SUFFIX, pair_scores
+
+    key = run_scorer(ws, "response_length")
+    rkey = key + REJECTED_SUFFIX
+    s = ws.scores([key, rkey]).set_index("example_id")
+    # chosen "A cat, because they are calm." = 6 words, rejected "A dog." = 2 words
+    assert s.loc["pref/p1", key] == 6.0 and s.loc["pref/p1", rkey] == 2.0
+    assert s.loc["pref/p3", rkey] == 1.0 and np.isnan(s.loc["sft/s1", rkey])   # only preference rows have one
+    assert ws.score_defs().set_index("key").loc[rkey, "name"] == "response_length@rejected"
+    pairs = pair_scores(ws, key).set_index("example_id")
+    assert pairs.loc["pref/p1", "agree"] == 1.0 and pairs.loc["pref/p2", "agree"] == 0.0
+    assert pairs.loc["pref/p3", "agree"] == 0.5                    # "Paris." vs "Lyon.": one word each, a tie
+    assert len(pairs) == 3
+    assert ws.job(f"score:{rkey}")["total"] == 3 and ws.job(f"score:{rkey}")["status"] == "done"
+    # a second run finds both keys cached and writes the same values
+    assert run_scorer(ws, "response_length") == key
+    assert ws.scores([rkey]).set_index("example_id").loc["pref/p1", rkey] == 2.0
+    with pytest.raises(CurationError, match="no values for rejected replies"):
+        pair_scores(ws, "nope")
+
+
 def test_preference_scorers_through_run_scorers(ws) -> None:  # noqa: ANN001
     keys = run_scorers(ws, ["pref_length_gap", "pref_conflict"])
     s = ws.scores(keys).set_index("example_id")

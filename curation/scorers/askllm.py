@@ -50,6 +50,7 @@ def render_example(prompt: str | None, response: str, *, max_chars: int) -> str:
 
 class AskLLM(ModelScorer):
     name = "askllm"
+    per_reply = True
     higher_is_better = True
     defaults = {**MODEL_PARAMS, "template": "paper", "max_chars": 3000}
     description = ('Ask-LLM: P(yes) that a language model calls the example informative, in [0, 1]. With the default '

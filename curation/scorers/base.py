@@ -50,7 +50,8 @@ class Scorer:
     as ``v=N`` when > 1. corpus_level: True when a value depends on other examples (then every run rescores all
     examples at once and nothing is cached by content hash). default_batch: examples per ``score`` call when the
     caller gives none (cheap scorers: large, so per-call overhead vanishes; scorers that run a model: small, so a
-    batch takes seconds and a killed job loses little).
+    batch takes seconds and a killed job loses little). per_reply: the value describes one reply (read
+    through :func:`response_texts`), so the run also scores the rejected reply of preference pairs.
     """
 
     name: ClassVar[str] = ""
@@ -62,6 +63,7 @@ class Scorer:
     corpus_level: ClassVar[bool] = False
     uses_model: ClassVar[bool] = False
     default_batch: ClassVar[int] = 4096
+    per_reply: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -153,8 +155,10 @@ MODEL_PARAMS: dict[str, Any] = {
     "max_batch": 8,         # sequences per forward pass / prompts per request
     "threads": 2,           # torch threads for the local backend (at most)
     "device": None,         # local backend: None (CUDA, then MPS, else CPU), cpu, cuda, cuda:N or mps
+    "top_logprobs": 5,      # endpoint only: next-token alternatives asked for (many servers allow at most 5)
 }
-MODEL_NON_KEY = frozenset({"endpoint", "api_key", "timeout", "retries", "max_batch", "threads", "device"})
+MODEL_NON_KEY = frozenset({"endpoint", "api_key", "timeout", "retries", "max_batch", "threads", "device",
+                           "top_logprobs"})
 
 
 class ModelScorer(Scorer):
@@ -184,7 +188,8 @@ class ModelScorer(Scorer):
             if p.get("endpoint"):
                 self._lm = load_lm(p.get("model"), endpoint=p["endpoint"], prompt_format=p["prompt_format"],
                                    api_key=p.get("api_key"), timeout=float(p["timeout"]),
-                                   retries=int(p["retries"]), max_batch=int(p["max_batch"]))
+                                   retries=int(p["retries"]), max_batch=int(p["max_batch"]),
+                                   top_logprobs=int(p["top_logprobs"]))
             else:
                 self._lm = load_lm(p.get("model"), threads=int(p["threads"]), max_batch=int(p["max_batch"]),
                                    device=self.device)

@@ -29,6 +29,7 @@ class _PerText(Scorer):
     """Helper base: apply ``value(response, prompt)`` to every example; None response → NaN."""
 
     needs_prompt: ClassVar[bool] = False
+    per_reply = True
 
     def value(self, response: str, prompt: str | None) -> float:
         raise NotImplementedError

@@ -20,6 +20,7 @@ from curation.scorers.base import MODEL_PARAMS, ModelScorer, prompt_texts, respo
 
 class IFD(ModelScorer):
     name = "ifd"
+    per_reply = True
     higher_is_better = True
     defaults = {**MODEL_PARAMS, "max_prompt_tokens": 512, "max_response_tokens": 256}
     description = ('IFD = PPL(response | prompt) / PPL(response) with a small LM (default: packaged SmolLM2-135M); '

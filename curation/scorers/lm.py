@@ -128,7 +128,8 @@ class LMBackend:
     def continuation_logprobs(self, contexts: Sequence[str], continuations: Sequence[str], *,
                               max_context_tokens: int = 512,
                               max_continuation_tokens: int = 256) -> list[np.ndarray]:
-        """Per-token log-probabilities of each continuation given its context (context may be "").
+        """Per-token log-probabilities of each continuation given its context (context may be "": then the
+        continuation follows the model's start-of-text token, so every one of its tokens is scored).
 
         Returns one float64 array per example (the continuation's tokens that have a preceding token; the
         context is cut from the left, the continuation after ``max_continuation_tokens`` tokens)."""
@@ -202,6 +203,9 @@ class LocalLM(LMBackend):
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else (
             self.tokenizer.eos_token_id if self.tokenizer.eos_token_id is not None else 0)
         self._first_token_cache: dict[str, int | None] = {}
+        start = self.tokenizer.bos_token_id if self.tokenizer.bos_token_id is not None else \
+            self.tokenizer.eos_token_id
+        self.start_ids: list[int] = [int(start)] if start is not None else []
 
     # ------------------------------------------------------------------ text → ids
     def chat_prompt(self, user: str) -> str:
@@ -282,7 +286,8 @@ class LocalLM(LMBackend):
 
         seqs, n_ctx = [], []
         for c, x in zip(contexts, continuations):
-            ctx = self._encode(c, special=not self.use_chat)[-max_context_tokens:] if c else []
+            # no context: start from the start-of-text token, so even a one-token continuation is scored
+            ctx = self._encode(c, special=not self.use_chat)[-max_context_tokens:] if c else self.start_ids
             cont = self._encode(x, special=False)[:max_continuation_tokens]
             seqs.append(ctx + cont)
             n_ctx.append(len(ctx))
@@ -316,12 +321,13 @@ class EndpointLM(LMBackend):
     route applies no chat template). api_key: sent as a bearer token (default ``$OPENAI_API_KEY``; never
     stored in a key). timeout: seconds per request. retries: extra tries on connection errors, timeouts, 429
     and 5xx, with exponential back-off from ``backoff`` seconds. max_batch: prompts per request. top_logprobs:
-    alternatives asked for the next token (OpenAI allows 5, vLLM 20).
+    alternatives asked for the next token (default 5: OpenAI and several servers allow at most 5; vLLM
+    allows 20).
     """
 
     def __init__(self, endpoint: str, *, model: str | None = None, prompt_format: str = "chatml",
                  api_key: str | None = None, timeout: float = 60.0, retries: int = 3, backoff: float = 0.5,
-                 max_batch: int = 16, top_logprobs: int = 20) -> None:
+                 max_batch: int = 16, top_logprobs: int = 5) -> None:
         import requests
 
         if prompt_format not in PROMPT_FORMATS:
@@ -383,10 +389,10 @@ class EndpointLM(LMBackend):
             data = self._request("GET", "/models")
         except _ClientError as exc:
             raise CurationError(f"endpoint {self.base}/models answered HTTP {exc.status}: {exc.body}; pass the "
-                                "served model name with --endpoint-model") from None
+                                "served model name with --model") from None
         models = [m.get("id") for m in data.get("data", []) if isinstance(m, dict) and m.get("id")]
         if not models:
-            raise CurationError(f"endpoint {self.base}/models lists no model; pass the served model name")
+            raise CurationError(f"endpoint {self.base}/models lists no model; pass the served model name with --model")
         return str(models[0])
 
     def _complete(self, prompts: list[str], **opts: Any) -> list[dict]:  # noqa: ANN401

@@ -4,6 +4,10 @@ Cost: one ``ws.examples`` read, then per batch one ``score`` call, and one bulk 
 (:mod:`curation.commits`). A killed run resumes
 where it stopped (the values written so far are found again by content hash); an example whose content equals an
 already scored one (another dataset, a re-ingest) reuses that value without scoring.
+
+Per-reply scorers (``per_reply = True``: heuristics, Ask-LLM, IFD, the learned heads) also score the *rejected*
+reply of every preference pair and store it under ``<key>@rejected`` (same example ids), so the two replies of a
+pair can be compared (:func:`pair_scores`); the main key keeps the chosen reply's value.
 """
 from __future__ import annotations
 
@@ -24,12 +28,16 @@ from curation.progress import Progress
 from curation.scorers.base import Scorer, as_float_array
 
 
+#: Per-reply scorers store the value of a preference pair's rejected reply under ``<key>@rejected``.
+REJECTED_SUFFIX = "@rejected"
+
 _COLUMNS = ("row_id", "example_id", "kind", "prompt", "response", "chosen", "rejected", "messages", "label",
             "content_hash", "n_tokens")
 
 
 def _meta(sc: Scorer) -> dict[str, Any]:
     params = {k: v for k, v in sc.key_params().items()}
+    params.update(sc.record())
     return {"name": sc.name, "higher_is_better": sc.higher_is_better, "params": params,
             "description": sc.description}
 
@@ -62,6 +70,8 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
     (Arrow) per commit, overlapped with scoring (benchmarks/bench_pipeline.py).
     ray: score on Ray workers instead (an address or ``"local"``, see :mod:`curation.ray_exec`); corpus-level
     scorers still run here.
+    Per-reply scorers then score the rejected replies of preference pairs (key ``<key>@rejected``, its own job;
+    not on Ray workers yet).
     """
     from curation.scorers import get_scorer
 
@@ -162,6 +172,13 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
                 if progress is not None:
                     progress(done + n_pending, total)
         flush("done")                         # the last values and the final status in one transaction
+        if sc.per_reply and not sc.corpus_level and total:
+            pref = df[(df["kind"] == "preference") & df["rejected"].notna()]
+            if len(pref):                     # the rejected replies, through the same cache / commit path
+                rej = pref.assign(kind="sft", response=pref["rejected"], chosen=None, rejected=None,
+                                  content_hash=pref["content_hash"] + REJECTED_SUFFIX)
+                run_scorer(ws, _RejectedReplies(sc), batch_size=batch_size, commit_every=commit_every,
+                           commit_seconds=commit_seconds, commit_mb=commit_mb, frame=rej, committer=commits)
         if own:
             commits.wait()
     except BaseException as exc:
@@ -182,6 +199,49 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
     if progress is not None:
         progress(total, total)
     return key
+
+
+class _RejectedReplies(Scorer):
+    """A per-reply scorer applied to the rejected replies of preference pairs (rows given as sft rows whose
+    response is the rejected reply): same values, key ``<key>@rejected``; never trains or binds again."""
+
+    def __init__(self, inner: Scorer) -> None:
+        self.inner, self.params = inner, inner.params
+        self.name = inner.name + REJECTED_SUFFIX                      # type: ignore[misc]
+        self.higher_is_better = inner.higher_is_better                # type: ignore[misc]
+        self.uses_model = inner.uses_model                            # type: ignore[misc]
+        self.description = ("the rejected reply of preference pairs, scored by "  # type: ignore[misc]
+                            f"{inner.name}: {inner.description}")
+
+    def key(self) -> str:
+        return self.inner.key() + REJECTED_SUFFIX
+
+    def key_params(self) -> dict[str, str]:
+        return {**self.inner.key_params(), "reply": "rejected"}
+
+    def record(self) -> dict[str, Any]:
+        return self.inner.record()
+
+    def score(self, batch: pd.DataFrame) -> np.ndarray:
+        return self.inner.score(batch)
+
+
+def pair_scores(ws: Any, key: str) -> pd.DataFrame:  # noqa: ANN401 - Workspace
+    """The preference pairs scored under ``key``: example_id, chosen (value of the chosen reply), rejected (value
+    of the rejected reply, from ``<key>@rejected``) and agree (chosen > rejected in the score's direction; ties
+    0.5; NaN when either is missing)."""
+    defs = ws.score_defs().set_index("key")
+    if key not in defs.index or key + REJECTED_SUFFIX not in defs.index:
+        raise CurationError(f"score {key!r} has no values for rejected replies; run `score` with a per-reply scorer "
+                            "on a workspace with preference pairs first")
+    t = ws.scores([key, key + REJECTED_SUFFIX])
+    pref = ws.examples(["example_id", "kind"])
+    t = t[t["example_id"].isin(pref.loc[pref["kind"] == "preference", "example_id"])].rename(
+        columns={key: "chosen", key + REJECTED_SUFFIX: "rejected"})
+    hib = defs.loc[key, "higher_is_better"]
+    d = (t["chosen"] - t["rejected"]) * (1.0 if hib is None or bool(hib) else -1.0)
+    t["agree"] = np.where(d.isna(), np.nan, np.where(d > 0, 1.0, np.where(d < 0, 0.0, 0.5)))
+    return t[["example_id", "chosen", "rejected", "agree"]].reset_index(drop=True)
 
 
 def _ray_running() -> bool:
