@@ -59,7 +59,8 @@ class Counting(Scorer):
 
 
 def test_registry_contract() -> None:
-    assert set(GROUPS["heuristics"]) | set(GROUPS["preference"]) | set(GROUPS["model"]) == set(REGISTRY)
+    assert (set(GROUPS["heuristics"]) | set(GROUPS["preference"]) | set(GROUPS["model"]) | set(GROUPS["learned"])
+            == set(REGISTRY))
     for name, cls in REGISTRY.items():
         assert cls.name == name and isinstance(cls.higher_is_better, bool)
         assert cls.description and "\n" not in cls.description

@@ -1,4 +1,4 @@
-"""CLI commands for quality scores: ``score``, ``scorers``, ``import-scores``."""
+"""CLI commands for quality scores: ``score``, ``scorers``, ``propose``, ``import-scores``."""
 from __future__ import annotations
 
 import argparse
@@ -44,10 +44,21 @@ def _cmd_score(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
 
 def _cmd_scorers(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
     t = scorer_table()
+    print(f"{'name':<22} {'direction':<14} {'needs':<10} {'validity (HH-RLHF agreement, n, 95%)':<38} description")
     for _, r in t.iterrows():
         arrow = "higher=better" if r["higher_is_better"] else "lower=better"
-        print(f"{r['name']:<22} {arrow:<14} {r['needs']:<10} {r['description']}")
+        print(f"{r['name']:<22} {arrow:<14} {r['needs']:<10} {r['validity']:<38} {r['description']}")
     print("\ngroups: " + "; ".join(f"{g} = {' '.join(v)}" for g, v in GROUPS.items()))
+    return 0
+
+
+def _cmd_propose(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
+    from curation.scorers.learned import propose_rows
+
+    t = propose_rows(ws, args.n, keep_tags=args.keep_tags or "", drop_tags=args.drop_tags or "")
+    print(f"{len(t)} unpinned rows the curator model is least sure about (pin them next, then rerun):")
+    for r in t.itertuples():
+        print(f"{r.example_id}\tP(keep)={r.p_keep:.2f}")
     return 0
 
 
@@ -60,7 +71,7 @@ def _cmd_import_scores(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN40
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``score``, ``scorers`` and ``import-scores``."""
+    """Register ``score``, ``scorers``, ``propose`` and ``import-scores``."""
     p = sub.add_parser("score", help="compute quality scores (heuristics, Ask-LLM, IFD, preference signals)",
                        description="Score every example with the named scorers (see `scorers`); cached by content "
                                    "hash and resumable. Groups: heuristics, preference, model, cheap.")
@@ -95,6 +106,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("scorers", help="list the available scorers with direction and description")
     p.set_defaults(func=_cmd_scorers)
+
+    p = sub.add_parser("propose", help="rows to judge next: the unpinned rows the curator model is least sure "
+                                       "about (uncertainty sampling over your include / exclude pins)")
+    p.add_argument("n", type=int, nargs="?", default=20, help="how many rows (default 20)")
+    p.add_argument("--keep-tags", help="comma-separated tags that also mean keep")
+    p.add_argument("--drop-tags", help="comma-separated tags that also mean drop")
+    p.set_defaults(func=_cmd_propose)
 
     p = sub.add_parser("import-scores", help="import scores computed elsewhere (file of id -> score, or a "
                                              "field of the ingested records)")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from typing import Any
 
@@ -34,9 +35,14 @@ def parse_params(items: list[str]) -> dict[str, Any]:
 
 
 def _cmd_select(args: argparse.Namespace, ws: Workspace) -> int:
+    from curation.select.run import selection_warnings
+
     t0 = time.perf_counter()
     info: dict = {}
-    r = run_selection(ws, args.method, parse_params(args.params), seed=args.seed, model=args.model,
+    params = parse_params(args.params)
+    for w in selection_warnings(ws, args.method, params):
+        print(f"warning: {w}", file=sys.stderr)
+    r = run_selection(ws, args.method, params, seed=args.seed, model=args.model,
                       use_pins=args.pins, force=args.force, progress=tqdm_progress(args.method), info=info)
     secs = time.perf_counter() - t0
     short = ws.rankings().set_index("key")["short_id"].get(r.method, r.method)

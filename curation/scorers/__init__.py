@@ -23,17 +23,20 @@ from curation.scorers.base import ModelScorer, Scorer
 from curation.scorers.external import import_scores
 from curation.scorers.heuristics import HEURISTICS
 from curation.scorers.ifd import IFD
+from curation.scorers.learned import CuratorModel, PrefHead, PrefHeadDefault
 from curation.scorers.preference import PrefConflict, PrefEmbedDistance, PrefLengthGap
 from curation.scorers.run import run_scorer, run_scorers
 
 REGISTRY: dict[str, type[Scorer]] = {
-    cls.name: cls for cls in (*HEURISTICS, PrefLengthGap, PrefEmbedDistance, PrefConflict, AskLLM, IFD)
+    cls.name: cls for cls in (*HEURISTICS, PrefLengthGap, PrefEmbedDistance, PrefConflict, AskLLM, IFD,
+                              PrefHeadDefault, PrefHead, CuratorModel)
 }
 
 GROUPS: dict[str, list[str]] = {
     "heuristics": [c.name for c in HEURISTICS],
     "preference": [PrefLengthGap.name, PrefEmbedDistance.name, PrefConflict.name],
     "model": [AskLLM.name, IFD.name],
+    "learned": [PrefHeadDefault.name, PrefHead.name, CuratorModel.name],
     "cheap": [c.name for c in HEURISTICS] + [PrefLengthGap.name, PrefConflict.name],
 }
 
@@ -69,13 +72,20 @@ def expand_names(names: Iterable[str | Scorer]) -> list[str | Scorer]:
 
 
 def scorer_table() -> pd.DataFrame:
-    """One row per registered scorer: name, higher_is_better, needs (model / embeddings / corpus / -),
+    """One row per registered scorer: name, higher_is_better, needs (model / embeddings / pairs / pins / corpus /
+    -), validity (agreement with human preference, n, 95% interval; see :mod:`curation.scorers.validity`),
     parameters (defaults), description. For the dashboard's help and the ``scorers`` command."""
+    from curation.scorers.validity import label, validity
+
     rows = []
     for name, cls in REGISTRY.items():
         needs = "model" if cls.uses_model else "embeddings" if name == PrefEmbedDistance.name else \
+            "pairs" if name == PrefHead.name else "pins" if name == CuratorModel.name else \
             "corpus" if cls.corpus_level else "-"
+        v = validity(name)
         rows.append({"name": name, "higher_is_better": cls.higher_is_better, "needs": needs,
+                     "validity": label(v) if v else ("its own CV accuracy" if name in (PrefHead.name,
+                                                     CuratorModel.name) else "-"),
                      "parameters": {k: v for k, v in cls.defaults.items() if k != "api_key"},
                      "description": cls.description})
     return pd.DataFrame(rows)

@@ -104,6 +104,11 @@ class Scorer:
     def bind(self, ws: Any) -> None:  # noqa: ANN401 - Workspace, imported lazily by callers
         """Called by :func:`curation.scorers.run_scorer` before scoring (e.g. to reuse cached embeddings)."""
 
+    def record(self) -> dict[str, Any]:
+        """Facts stored with the score's parameters but not in its key (e.g. a learned scorer's cross-validated
+        accuracy ``cv_accuracy`` and ``n_train``, shown as its validity). Called after :meth:`bind`."""
+        return {}
+
     def score(self, batch: pd.DataFrame) -> np.ndarray:
         raise NotImplementedError
 

@@ -235,6 +235,17 @@ def run_selection(ws: Workspace, method: str, params: dict | None = None, *, see
     return out
 
 
+def selection_warnings(ws: Workspace, method: str, params: dict | None = None) -> list[str]:
+    """Warnings for a selection that consumes a quality score whose measured validity is near chance."""
+    from curation.scorers.validity import score_warnings
+
+    sel = get_selector(method, **(params or {}))
+    keys = list(sel.score_keys()) if hasattr(sel, "score_keys") else []
+    if getattr(sel, "weight_score", None):
+        keys.append(sel.weight_score)
+    return score_warnings(ws, [k for k in keys if k])
+
+
 def ranking_pool_arrays(ws: Workspace, *, model: str = DEFAULT_MODEL) -> tuple[np.ndarray, np.ndarray]:
     """(row_ids, X) of the embedded rows, for explain."""
     return ws.embeddings(model_key(model))

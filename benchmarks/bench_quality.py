@@ -1,0 +1,327 @@
+"""Validity of every quality scorer on human preference pairs, with a clean train / report split.
+
+HH-RLHF test pairs (../shared/datasets/hh-rlhf, MIT), four tranches. Agreement = share of pairs where a scorer
+rates the human-chosen reply above the rejected one (its declared direction; ties count half; 50% = chance), with a
+95% Wilson interval, reported per tranche and for helpful / harmless separately, next to "longer reply wins".
+
+Splits (a pair's prompt never appears on both sides):
+* forward: learned heads train on helpful-base + 70% of harmless-base (grouped by prompt); report on helpful-online,
+  helpful-rejection-sampled (tranches never seen) and the other 30% of harmless-base (prompts never seen);
+* reverse: train on helpful-online + helpful-rejection-sampled; report on helpful-base and harmless-base (harmless
+  data never seen at all).
+Pairs are capped per tranche (--cap) so the run takes minutes on 2 cores; embeddings are cached under
+benchmarks/out/ (gitignored), so a rerun embeds nothing.
+
+    nice .venv/bin/python benchmarks/bench_quality.py [--cap 1200] [--eval-cap 400] [--embed-only] [--no-write]
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+HH = ROOT.parent / "shared" / "datasets" / "hh-rlhf"
+OUT = ROOT / "benchmarks" / "out"
+TRANCHES = ("helpful-base", "harmless-base", "helpful-online", "helpful-rejection-sampled")
+
+
+def load_pairs(cap: int, seed: int = 0) -> pd.DataFrame:
+    """Up to ``cap`` pairs per tranche (random, seeded), columns tranche, prompt, chosen, rejected."""
+    from curation.ingest import render_messages, split_hh_transcript
+
+    rows = []
+    for t in TRANCHES:
+        f = HH / f"{t}.test.jsonl.gz"
+        recs = []
+        with gzip.open(f, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                try:
+                    msgs, c, r = split_hh_transcript(rec["chosen"], rec["rejected"])
+                except Exception:  # noqa: BLE001 - malformed transcripts are skipped
+                    continue
+                prompt = msgs[0]["content"] if len(msgs) == 1 else render_messages(msgs)
+                recs.append({"tranche": t, "prompt": prompt, "chosen": c, "rejected": r})
+        idx = np.random.default_rng(seed).permutation(len(recs))[:cap]
+        rows.extend(recs[i] for i in sorted(idx))
+    return pd.DataFrame(rows)
+
+
+class EmbCache:
+    """(text hash -> vector) cache of one embedding model in benchmarks/out/, saved as .npz (no pickle)."""
+
+    def __init__(self, model: str) -> None:
+        from curation.embed import model_key
+
+        self.model = model_key(model)
+        self.path = OUT / f"quality_emb_{hashlib.sha1(self.model.encode()).hexdigest()[:8]}.npz"
+        self.vec: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            z = np.load(self.path, allow_pickle=False)
+            self.vec = dict(zip(z["hashes"].tolist(), z["vectors"]))
+        self.n_embedded = 0
+        self.seconds = 0.0
+
+    def save(self) -> None:
+        OUT.mkdir(parents=True, exist_ok=True)
+        hs = list(self.vec)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, hashes=np.array(hs), vectors=np.stack([self.vec[h] for h in hs]).astype(np.float32))
+        tmp.replace(self.path)
+
+    def __call__(self, texts) -> np.ndarray:  # noqa: ANN001
+        from curation.embed import encode_texts, text_hash
+
+        hs = [text_hash(t) for t in texts]
+        todo = list(dict.fromkeys(h for h in hs if h not in self.vec))
+        if todo:
+            first = dict(zip(hs, texts))
+            order = sorted(todo, key=lambda h: -len(first[h]))
+            for s in range(0, len(order), 512):
+                chunk = order[s:s + 512]
+                t0 = time.perf_counter()
+                v = encode_texts([first[h] for h in chunk], self.model)
+                self.seconds += time.perf_counter() - t0
+                self.n_embedded += len(chunk)
+                self.vec.update(zip(chunk, v))
+                self.save()
+                print(f"  embedded {self.n_embedded}/{len(todo)} ({self.n_embedded / self.seconds:.0f}/s)",
+                      file=sys.stderr)
+        return np.stack([self.vec[h] for h in hs]) if hs else np.zeros((0, 384), np.float32)
+
+
+def embed_all(pairs: pd.DataFrame, cache: EmbCache) -> None:
+    from curation.scorers.features import prompt_text, reply_text
+
+    texts = ([prompt_text(p) for p in pairs["prompt"]] + [reply_text(r) for r in pairs["chosen"]]
+             + [reply_text(r) for r in pairs["rejected"]])
+    cache(texts)
+
+
+def prompt_group(p: str) -> str:
+    return " ".join(p.lower().split())
+
+
+def in_train_part(p: str, share: float = 0.7) -> bool:
+    """Deterministic split of a tranche by prompt: a prompt's pairs all land on the same side."""
+    return int(hashlib.sha1(prompt_group(p).encode()).hexdigest()[:8], 16) % 1000 < share * 1000
+
+
+def split(pairs: pd.DataFrame, name: str) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """(training pairs, {report name: pairs}) of a named split."""
+    t = pairs["tranche"]
+    if name == "forward":
+        hb = pairs[t == "harmless-base"]
+        part = hb["prompt"].map(in_train_part).to_numpy()
+        train = pd.concat([pairs[t == "helpful-base"], hb[part]])
+        return train, {"helpful-online": pairs[t == "helpful-online"],
+                       "helpful-rejection-sampled": pairs[t == "helpful-rejection-sampled"],
+                       "harmless-base (held-out prompts)": hb[~part]}
+    if name == "reverse":
+        train = pairs[t.isin(["helpful-online", "helpful-rejection-sampled"])]
+        return train, {"helpful-base": pairs[t == "helpful-base"], "harmless-base": pairs[t == "harmless-base"]}
+    raise ValueError(name)
+
+
+def features(df: pd.DataFrame, col: str, emb) -> "sp.csr_matrix":  # noqa: ANN001, F821
+    from curation.scorers.features import build_features
+
+    return build_features(df["prompt"].tolist(), df[col].tolist(), emb)
+
+
+def train_head(train: pd.DataFrame, emb, seed: int = 0):  # noqa: ANN001, ANN201
+    from curation.scorers.learned import train_bradley_terry
+
+    Xc, Xr = features(train, "chosen", emb), features(train, "rejected", emb)
+    groups = train["prompt"].map(prompt_group).to_numpy()
+    return train_bradley_terry(Xc, Xr, groups, seed=seed)
+
+
+def agreement(c: np.ndarray, r: np.ndarray, higher: bool = True) -> dict:
+    from curation.scorers.learned import wilson
+
+    ok = ~(np.isnan(c) | np.isnan(r))
+    d = (c - r)[ok] * (1 if higher else -1)
+    n = int(ok.sum())
+    k = float((d > 0).sum() + 0.5 * (d == 0).sum())
+    lo, hi = wilson(k, n)
+    return {"n": n, "acc": k / n if n else math.nan, "lo": lo, "hi": hi}
+
+
+def sft(df: pd.DataFrame, col: str) -> pd.DataFrame:
+    return pd.DataFrame({"kind": "sft", "prompt": df["prompt"].to_numpy(), "response": df[col].to_numpy()})
+
+
+def fmt(a: dict) -> str:
+    if not a["n"]:
+        return "–"
+    return f"{100 * a['acc']:.1f}% [{100 * a['lo']:.0f}-{100 * a['hi']:.0f}]"
+
+
+def evaluate(pairs: pd.DataFrame, emb, eval_cap: int) -> tuple[list[dict], dict]:  # noqa: ANN001
+    """Rows of the table: every scorer on every report set of both splits."""
+    from curation.scorers import GROUPS, get_scorer
+    from curation.scorers.learned import DEFAULT_HEAD, LinearHead
+
+    rows: list[dict] = []
+    heads: dict[str, object] = {}
+    info: dict = {}
+    for split_name in ("forward", "reverse"):
+        train, reports = split(pairs, split_name)
+        t0 = time.process_time()
+        head = train_head(train, emb)
+        info[split_name] = {"n_train": len(train), "cv": head.meta["cv_accuracy"], "C": head.meta["C"],
+                            "cpu_s": time.process_time() - t0}
+        heads[split_name] = head
+        print(f"{split_name}: trained on {len(train)} pairs, CV {head.meta['cv_accuracy']:.3f} "
+              f"(C={head.meta['C']}), {info[split_name]['cpu_s']:.1f} s CPU", file=sys.stderr)
+        for rep_name, df in reports.items():
+            df = df.iloc[:eval_cap]
+            res: dict[str, dict] = {}
+            C, R = sft(df, "chosen"), sft(df, "rejected")
+            for name in GROUPS["heuristics"]:
+                sc = get_scorer(name)
+                res[name] = agreement(sc.score(C), sc.score(R), sc.higher_is_better)
+            res["longer reply wins (chars)"] = agreement(df["chosen"].str.len().to_numpy(float),
+                                                         df["rejected"].str.len().to_numpy(float))
+            Xc, Xr = features(df, "chosen", emb), features(df, "rejected", emb)
+            res[f"BT head trained on the {split_name} split"] = agreement(head.decision(Xc), head.decision(Xr))
+            if split_name == "forward" and DEFAULT_HEAD.is_file():
+                shipped = LinearHead.load_npz(DEFAULT_HEAD)
+                res["pref_head_default (shipped weights)"] = agreement(shipped.decision(Xc), shipped.decision(Xr))
+            for sc_name, a in res.items():
+                rows.append({"split": split_name, "report": rep_name, "scorer": sc_name, **a})
+    return rows, info
+
+
+def in_workspace(pairs: pd.DataFrame, cache: EmbCache, tmp: Path) -> list[dict]:
+    """pref_head through the workspace code path: one workspace per tranche, trained on its own pairs; its
+    validity is its cross-validated accuracy (folds grouped by prompt, so held-out prompts)."""
+    from curation.embed import model_key, text_hash
+    from curation.ingest import ingest_file
+    from curation.scorers.features import prompt_text, reply_text
+    from curation.scorers.learned import PrefHead, train_pref_head, wilson
+    from curation.store import Workspace
+
+    out = []
+    for t in TRANCHES:
+        df = pairs[pairs["tranche"] == t]
+        f = tmp / f"{t}.jsonl"
+        f.write_text("".join(json.dumps({"prompt": p, "chosen": c, "rejected": r}) + "\n"
+                             for p, c, r in zip(df["prompt"], df["chosen"], df["rejected"])), encoding="utf-8")
+        ws = Workspace(tmp / f"{t}.duckdb")
+        ingest_file(ws, f, name=t, shape="dpo")
+        texts = list(dict.fromkeys([prompt_text(p) for p in df["prompt"]] + [reply_text(x) for x in df["chosen"]]
+                                   + [reply_text(x) for x in df["rejected"]]))
+        ws.put_embeddings(model_key(cache.model), [text_hash(x) for x in texts], cache(texts))
+        t0 = time.process_time()
+        head = train_pref_head(ws, PrefHead())
+        n = head.meta["n_pairs"]
+        lo, hi = wilson(head.meta["cv_accuracy"] * n, n)
+        out.append({"tranche": t, "n": n, "acc": head.meta["cv_accuracy"], "lo": lo, "hi": hi,
+                    "cpu_s": time.process_time() - t0, "folds": head.meta["cv_folds"]})
+        print(f"  in-workspace {t}: CV {head.meta['cv_accuracy']:.3f} on {n} pairs", file=sys.stderr)
+    return out
+
+
+def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Namespace, load: str) -> str:
+    import platform
+
+    lines = [
+        f"Run: `{' '.join(['benchmarks/bench_quality.py'] + sys.argv[1:])}` on {platform.machine()} "
+        f"({os.cpu_count()} cores, shared; load average {load}), {time.strftime('%Y-%m-%d')}. HH-RLHF test pairs, "
+        f"{args.cap} random pairs per tranche at most (seeded), at most {args.eval_cap} reported per set. "
+        "Agreement = share of pairs where the scorer ranks the human-chosen reply above the rejected one (ties "
+        "half; 50% = chance), [95% Wilson interval]. Features: MiniLM (all-MiniLM-L6-v2) embeddings of the "
+        "prompt's last 1,500 and the reply's first 1,500 characters, their product and cosine, lengths, the "
+        "text heuristics and hashed reply word 1-2-grams (curation/scorers/features.py).",
+        "",
+        "Splits (no prompt on both sides): **forward** trains on helpful-base + 70% of harmless-base prompts "
+        f"({info['forward']['n_train']} pairs; CV {100 * info['forward']['cv']:.1f}%) and reports on "
+        "helpful-online and helpful-rejection-sampled (tranches never seen) and the other 30% of harmless-base "
+        "(prompts never seen); **reverse** trains on helpful-online + helpful-rejection-sampled "
+        f"({info['reverse']['n_train']} pairs; CV {100 * info['reverse']['cv']:.1f}%) and reports on helpful-base "
+        "and harmless-base (harmless data never seen). The shipped head (`pref_head_default`) is the forward "
+        "split's head (scripts/train_default_head.py), so only the forward report sets are clean for it.",
+        "",
+    ]
+    for split_name in ("forward", "reverse"):
+        sub = [r for r in rows if r["split"] == split_name]
+        reps = list(dict.fromkeys(r["report"] for r in sub))
+        lines += [f"**{split_name}**", "", "| scorer | " + " | ".join(reps) + " |",
+                  "|---|" + "---|" * len(reps)]
+        for sc in dict.fromkeys(r["scorer"] for r in sub):
+            cells = [fmt(next((r for r in sub if r["scorer"] == sc and r["report"] == rp),
+                              {"n": 0})) for rp in reps]
+            name = f"**{sc}**" if sc.startswith(("BT", "pref_head")) else sc
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        ns = {rp: next(r["n"] for r in sub if r["report"] == rp and r["scorer"].startswith("longer")) for rp in reps}
+        lines += ["", "pairs per set: " + ", ".join(f"{k} {v}" for k, v in ns.items()), ""]
+    lines += [
+        "**In-workspace head** (`pref_head`, trained through the workspace code path on one tranche's own pairs; "
+        "5-fold cross-validation grouped by prompt, so every number is on prompts the fold never saw):", "",
+        "| workspace | pairs | CV agreement | train CPU s |", "|---|---|---|---|"]
+    for r in ws_rows:
+        lines.append(f"| {r['tranche']} | {r['n']} | {fmt(r)} | {r['cpu_s']:.1f} |")
+    lines += [
+        "",
+        "Model judges on the packaged SmolLM2-135M (not rerun here: ~1 s CPU per reply on this machine; numbers "
+        "measured by bench_scorers.py on 206-298 short pairs of all tranches): Ask-LLM 50.0% (paper prompt) and "
+        "47.0% (sft prompt), IFD 56.0%, each ± 6-7 points: no better than the length baseline.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cap", type=int, default=1200, help="pairs per tranche (random, seeded)")
+    ap.add_argument("--eval-cap", type=int, default=600, help="pairs reported per set at most")
+    ap.add_argument("--embed-only", action="store_true", help="fill the embedding cache and stop")
+    ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
+    args = ap.parse_args()
+    if not HH.is_dir():
+        print(f"{HH} not found: the benchmark needs ../shared/datasets/hh-rlhf", file=sys.stderr)
+        return 1
+    import tempfile
+
+    import torch
+
+    torch.set_num_threads(2)
+    from curation.embed import DEFAULT_MODEL
+
+    pairs = load_pairs(args.cap)
+    print(pairs.groupby("tranche").size().to_string(), file=sys.stderr)
+    cache = EmbCache(DEFAULT_MODEL)
+    embed_all(pairs, cache)
+    if args.embed_only:
+        return 0
+    rows, info = evaluate(pairs, cache, args.eval_cap)
+    with tempfile.TemporaryDirectory() as tmp:
+        ws_rows = in_workspace(pairs, cache, Path(tmp))
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    md = report(rows, info, ws_rows, args, load)
+    print(md)
+    if not args.no_write:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from _results import write_section
+
+        write_section("bench_quality", "Quality scorers vs human preference (bench_quality)", md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

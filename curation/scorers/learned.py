@@ -1,0 +1,490 @@
+"""Learned quality scorers: linear heads over cheap features (:mod:`curation.scorers.features`), numpy and
+scikit-learn only, weights stored as arrays (``.npz`` loaded with ``allow_pickle=False``, or JSON in the workspace).
+
+* :class:`PrefHeadDefault` (``pref_head_default``): a Bradley-Terry reward head shipped with the project, trained by
+  ``scripts/train_default_head.py`` on public HH-RLHF test tranches (MIT) and evaluated only on tranches / prompts it
+  never saw (``benchmarks/bench_quality.py``). Scores every reply before anyone labels anything.
+* :class:`PrefHead` (``pref_head``): the same head trained on the workspace's own preference pairs, cross-validated
+  by prompt group; its key carries a hash of the training set, so new pairs give a new key and a retrain, the
+  same pairs reuse the stored weights.
+* :class:`CuratorModel` (``curator_model``): a logistic classifier on the curator's include / exclude pins (and
+  optional keep / drop tags) over the stored row embeddings plus text features: P(keep) per row. Its key carries
+  a hash of the labels; :func:`propose_rows` lists the unpinned rows it is least sure about (uncertainty sampling).
+
+Bradley-Terry: P(a preferred to b) = sigmoid(w·(f(a) − f(b))), i.e. a logistic regression without intercept on
+feature differences (each pair enters once as (c − r, 1) and once as (r − c, 0), so the fit is symmetric). The
+score of a reply is w·f(reply): comparable between replies (higher = preferred), not a probability.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from curation.errors import CurationError
+from curation.scorers.base import Scorer, _col, prompt_texts, response_texts
+from curation.scorers.features import FEATURE_VERSION, build_features, plain_embedder, workspace_embedder
+
+DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+DEFAULT_HEAD = WEIGHTS_DIR / "pref_head_default.npz"
+C_GRID = (0.03, 0.1, 0.3, 1.0)
+
+
+# ============================================================================================== the linear head
+@dataclass
+class LinearHead:
+    """score(x) = (x / scale) · w (+ b). meta: JSON-serialisable facts about the training (data hash, CV
+    accuracy, split, parameters)."""
+
+    w: np.ndarray
+    scale: np.ndarray
+    b: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def decision(self, X: sp.spmatrix | np.ndarray) -> np.ndarray:
+        if X.shape[1] != len(self.w):
+            raise CurationError(f"feature matrix has {X.shape[1]} columns but the head expects {len(self.w)}; the "
+                                "weights were trained with another feature version or embedding model; retrain")
+        Xs = sp.csr_matrix(X) @ sp.diags(1.0 / self.scale)
+        return np.asarray(Xs @ self.w, dtype=np.float64).ravel() + self.b
+
+    # ------------------------------------------------------------------ persistence (no pickle anywhere)
+    def save_npz(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez_compressed(tmp, w=self.w.astype(np.float32), scale=self.scale.astype(np.float32),
+                            b=np.array([self.b], dtype=np.float64), meta=np.array(json.dumps(self.meta, sort_keys=True)))
+        tmp.replace(path)
+
+    @classmethod
+    def load_npz(cls, path: str | Path) -> LinearHead:
+        path = Path(path)
+        if not path.is_file():
+            raise CurationError(f"weights file {path} not found; reinstall the project or retrain with "
+                                "scripts/train_default_head.py")
+        with np.load(path, allow_pickle=False) as z:
+            return cls(w=z["w"].astype(np.float64), scale=z["scale"].astype(np.float64), b=float(z["b"][0]),
+                       meta=json.loads(str(z["meta"])))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"w": [round(float(v), 7) for v in self.w], "scale": [round(float(v), 7) for v in self.scale],
+                "b": float(self.b), "meta": self.meta}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> LinearHead:
+        return cls(w=np.asarray(obj["w"], dtype=np.float64), scale=np.asarray(obj["scale"], dtype=np.float64),
+                   b=float(obj["b"]), meta=dict(obj["meta"]))
+
+
+def _scale(X: sp.spmatrix, n_dense: int) -> np.ndarray:
+    """Per-column scale: standard deviation of the dense columns (≥ 1e-3), 1 for the hashed n-gram columns."""
+    D = np.asarray(X[:, :n_dense].todense())
+    s = np.ones(X.shape[1])
+    s[:n_dense] = np.maximum(D.std(axis=0), 1e-3) if len(D) > 1 else 1.0
+    return s
+
+
+def _n_dense(X: sp.spmatrix) -> int:
+    from curation.scorers.features import N_HASH
+
+    return X.shape[1] - N_HASH
+
+
+# ============================================================================================== Bradley-Terry
+def train_bradley_terry(Xc: sp.spmatrix, Xr: sp.spmatrix, groups: np.ndarray, *, seed: int = 0,
+                        c_grid: tuple[float, ...] = C_GRID, folds: int = 5) -> LinearHead:
+    """Fit P(chosen ≻ rejected) = sigmoid(w·(f(c) − f(r))) by L2 logistic regression without intercept.
+
+    The regularisation strength is picked by cross-validation grouped by prompt (``groups``: equal values = same
+    prompt, never split across folds); meta gets the CV accuracy of the chosen strength (share of held-out pairs
+    ranked correctly) and the per-strength table. Deterministic for a given seed.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    n = Xc.shape[0]
+    if n < 2:
+        raise CurationError(f"a preference head needs at least 2 preference pairs with two non-empty replies; "
+                            f"found {n}")
+    scale = _scale(sp.vstack([Xc, Xr]).tocsr(), _n_dense(Xc))
+    inv = sp.diags(1.0 / scale)
+    D = (sp.csr_matrix(Xc) - sp.csr_matrix(Xr)) @ inv
+    groups = np.asarray(groups)
+    k = min(folds, len(np.unique(groups)))
+
+    def fit(rows: np.ndarray, C: float) -> np.ndarray:
+        X = sp.vstack([D[rows], -D[rows]]).tocsr()
+        y = np.r_[np.ones(len(rows)), np.zeros(len(rows))]
+        m = LogisticRegression(C=C, fit_intercept=False, max_iter=2000, tol=1e-4, random_state=seed)
+        m.fit(X, y)
+        return m.coef_.ravel()
+
+    cv: dict[str, float] = {}
+    best_c, best_acc = c_grid[len(c_grid) // 2], float("nan")
+    if k >= 2:
+        # shuffle the groups deterministically, then GroupKFold (its split is deterministic given the order)
+        rng = np.random.default_rng(seed)
+        uniq = np.unique(groups)
+        perm = dict(zip(uniq, rng.permutation(len(uniq))))
+        g = np.array([perm[x] for x in groups])
+        splits = list(GroupKFold(n_splits=k).split(np.zeros(n), groups=g))
+        for C in c_grid:
+            correct = 0.0
+            for tr, te in splits:
+                w = fit(tr, C)
+                d = np.asarray(D[te] @ w).ravel()
+                correct += float((d > 0).sum() + 0.5 * (d == 0).sum())
+            cv[repr(C)] = correct / n
+        best_c = max(c_grid, key=lambda c: (cv[repr(c)], -c))
+        best_acc = cv[repr(best_c)]
+    w = fit(np.arange(n), best_c)
+    return LinearHead(w=w, scale=scale, meta={"kind": "bradley_terry", "C": best_c, "cv_accuracy": best_acc,
+                                              "cv_folds": k, "cv_by_C": cv, "n_pairs": int(n), "seed": seed,
+                                              "feature_version": FEATURE_VERSION})
+
+
+def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson interval of a proportion k/n."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return float(mid - half), float(mid + half)
+
+
+# ============================================================================================== workspace data
+def _norm_prompt(p: str | None) -> str:
+    return " ".join((p or "").lower().split())
+
+
+def _hash(parts: list[str]) -> str:
+    h = hashlib.sha1()
+    for p in parts:
+        h.update(p.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:10]
+
+
+def preference_pairs(ws: Any) -> pd.DataFrame:  # noqa: ANN401 - Workspace
+    """The workspace's usable preference pairs (two non-empty, different replies), by row_id: row_id,
+    example_id, content_hash, prompt, chosen, rejected."""
+    df = ws.examples(["row_id", "example_id", "kind", "content_hash", "prompt", "chosen", "rejected"])
+    df = df[df["kind"] == "preference"]
+    ok = [isinstance(c, str) and isinstance(r, str) and c.strip() and r.strip() and c != r
+          for c, r in zip(df["chosen"], df["rejected"])]
+    return df[np.asarray(ok, dtype=bool)].sort_values("row_id").reset_index(drop=True) if len(df) else df
+
+
+class _Learned(Scorer):
+    """Shared plumbing: the workspace, the embedder, features of (prompt, response) rows."""
+
+    per_reply = True
+    non_key_params = frozenset({"seed"})
+
+    def __init__(self, **params: Any) -> None:  # noqa: ANN401
+        super().__init__(**params)
+        self._ws: Any = None
+
+    def bind(self, ws: Any) -> None:  # noqa: ANN401
+        self._ws = ws
+
+    def embedder(self):  # noqa: ANN201
+        model = str(self.params.get("embed_model") or DEFAULT_EMBED_MODEL)
+        return workspace_embedder(self._ws, model) if self._ws is not None else plain_embedder(model)
+
+    def features(self, batch: pd.DataFrame) -> tuple[np.ndarray, sp.spmatrix]:
+        """(positions of rows with a reply, their feature matrix)."""
+        resp, prom = response_texts(batch), prompt_texts(batch)
+        idx = np.array([i for i, r in enumerate(resp) if r is not None and r.strip()], dtype=np.int64)
+        if not len(idx):
+            return idx, sp.csr_matrix((0, 0))
+        return idx, build_features([prom[i] for i in idx], [resp[i] for i in idx], self.embedder())
+
+
+def _num(v: Any) -> float | None:  # noqa: ANN401
+    return None if v is None or v != v else round(float(v), 4)
+
+
+def default_head_validity() -> tuple[float, int, str] | None:
+    """(agreement, pairs, source) of the shipped head on HH-RLHF data it never saw, as written by
+    benchmarks/bench_quality.py next to the weights; None before that benchmark ran."""
+    f = DEFAULT_HEAD.with_suffix(".validity.json")
+    if not f.is_file():
+        return None
+    v = json.loads(f.read_text(encoding="utf-8"))
+    return float(v["agreement"]), int(v["n"]), str(v["source"])
+
+
+# ============================================================================================== shipped head
+class PrefHeadDefault(_Learned):
+    name = "pref_head_default"
+    higher_is_better = True
+    defaults = {"weights": None, "embed_model": DEFAULT_EMBED_MODEL}
+    description = ("Reward head shipped with the project: Bradley-Terry on MiniLM embeddings of prompt and reply, "
+                   "their interaction, lengths, heuristics and reply word n-grams, trained on public HH-RLHF tranches "
+                   "(scripts/train_default_head.py). Works before any labels; validity on held-out HH-RLHF in "
+                   "benchmarks/RESULTS.md (bench_quality).")
+
+    def __init__(self, **params: Any) -> None:  # noqa: ANN401
+        super().__init__(**params)
+        self._head: LinearHead | None = None
+
+    @property
+    def head(self) -> LinearHead:
+        if self._head is None:
+            self._head = LinearHead.load_npz(self.params["weights"] or DEFAULT_HEAD)
+        return self._head
+
+    def key_params(self) -> dict[str, str]:
+        out = super().key_params()
+        if self.params["weights"]:                 # another weights file: named by its content hash
+            out["weights"] = "sha1-" + hashlib.sha1(Path(self.params["weights"]).read_bytes()).hexdigest()[:10]
+        return out
+
+    def score(self, batch: pd.DataFrame) -> np.ndarray:
+        out = np.full(len(batch), np.nan)
+        idx, X = self.features(batch)
+        if len(idx):
+            out[idx] = self.head.decision(X)
+        return out
+
+
+# ============================================================================================== workspace head
+class PrefHead(_Learned):
+    name = "pref_head"
+    higher_is_better = True
+    defaults = {"embed_model": DEFAULT_EMBED_MODEL, "seed": 0, "train": None}
+    description = ("Reward head trained on this workspace's own preference pairs (Bradley-Terry, same features as "
+                   "pref_head_default, regularisation picked by cross-validation grouped by prompt); scores every "
+                   "reply. Its key names a hash of the training pairs; its CV accuracy is its validity.")
+
+    def __init__(self, **params: Any) -> None:  # noqa: ANN401
+        super().__init__(**params)
+        self._head: LinearHead | None = None
+
+    def training_hash(self, pairs: pd.DataFrame) -> str:
+        return _hash([f"f{FEATURE_VERSION}", str(self.params["embed_model"]), f"seed={self.params['seed']}"]
+                     + pairs["content_hash"].tolist())
+
+    def bind(self, ws: Any) -> None:  # noqa: ANN401
+        super().bind(ws)
+        self._head = train_pref_head(ws, self)
+        self.params["train"] = self._head.meta["train_hash"]
+
+    def key_params(self) -> dict[str, str]:
+        out = super().key_params()
+        if self.params.get("train"):
+            out["train"] = str(self.params["train"])
+        return out
+
+    def record(self) -> dict[str, Any]:
+        if self._head is None:
+            return {}
+        m = self._head.meta
+        return {"cv_accuracy": _num(m.get("cv_accuracy")), "n_train": int(m.get("n_pairs", 0)),
+                "cv_folds": int(m.get("cv_folds", 0))}
+
+    @property
+    def head(self) -> LinearHead:
+        if self._head is None:
+            raise CurationError("pref_head must be trained on a workspace first (run it with `score pref_head`)")
+        return self._head
+
+    def score(self, batch: pd.DataFrame) -> np.ndarray:
+        out = np.full(len(batch), np.nan)
+        idx, X = self.features(batch)
+        if len(idx):
+            out[idx] = self.head.decision(X)
+        return out
+
+
+ARTIFACT_PREFIX = "learned:"
+
+
+def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:  # noqa: ANN401
+    """Train (or reuse) the workspace's preference head. The weights are stored as a JSON artifact under
+    ``learned:pref_head:<training hash>``; the same pairs reuse them without training. Raises CurationError (and
+    writes nothing) when the workspace has fewer than 2 usable preference pairs."""
+    sc = sc or PrefHead()
+    pairs = preference_pairs(ws)
+    if len(pairs) < 2:
+        raise CurationError(
+            f"pref_head cannot train: the workspace has {len(pairs)} usable preference pair(s) (kind 'preference' "
+            "with two different, non-empty replies); it needs at least 2. Ingest a preference dataset (prompt, "
+            "chosen, rejected) or use pref_head_default, which needs no labels")
+    th = sc.training_hash(pairs)
+    akey = f"{ARTIFACT_PREFIX}pref_head:{th}"
+    stored = ws.artifact(akey)
+    if stored is not None:
+        return LinearHead.from_json(stored)
+    emb = sc.embedder()
+    prompts = pairs["prompt"].tolist()
+    Xc = build_features(prompts, pairs["chosen"].tolist(), emb)
+    Xr = build_features(prompts, pairs["rejected"].tolist(), emb)
+    groups = np.array([_norm_prompt(p) for p in prompts])
+    head = train_bradley_terry(Xc, Xr, groups, seed=int(sc.params["seed"]))
+    head.meta.update({"train_hash": th, "example_ids": pairs["example_id"].tolist()[:100000],
+                      "embed_model": str(sc.params["embed_model"])})
+    ws.put_artifact(akey, head.to_json())
+    return head
+
+
+# ============================================================================================== curator model
+def curator_labels(ws: Any, keep_tags: tuple[str, ...] = (), drop_tags: tuple[str, ...] = ()) -> pd.DataFrame:  # noqa: ANN401
+    """row_id, example_id, y (1 keep, 0 drop) from the current pins (include = 1, exclude = 0) and tags (a pin
+    wins over a tag; a row with both a keep and a drop tag is left out)."""
+    pins = ws.pins()
+    lab = {r.row_id: (r.example_id, 1.0 if r.pin == "include" else 0.0) for r in pins.itertuples()}
+    if keep_tags or drop_tags:
+        tags = ws.tags()
+        by_row: dict[int, set[float]] = {}
+        ids: dict[int, str] = {}
+        for r in tags.itertuples():
+            if r.tag in keep_tags or r.tag in drop_tags:
+                by_row.setdefault(r.row_id, set()).add(1.0 if r.tag in keep_tags else 0.0)
+                ids[r.row_id] = r.example_id
+        for rid, ys in by_row.items():
+            if rid not in lab and len(ys) == 1:
+                lab[rid] = (ids[rid], ys.pop())
+    rows = sorted(lab)
+    return pd.DataFrame({"row_id": np.array(rows, dtype=np.int64), "example_id": [lab[r][0] for r in rows],
+                         "y": np.array([lab[r][1] for r in rows], dtype=np.float64)})
+
+
+def row_features(ws: Any, model: str = DEFAULT_EMBED_MODEL) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:  # noqa: ANN401
+    """(row_ids, dense features, examples frame) for the curator model: the stored embedding of each row's
+    embedded text plus log lengths and the text heuristics. Only rows with an embedding."""
+    from curation.embed import model_key
+    from curation.scorers.features import _heuristics
+
+    rid, V = ws.embeddings(model_key(model))
+    if not len(rid):
+        raise CurationError(f"curator_model needs embeddings of the rows under {model_key(model)!r}; run `embed` "
+                            "first")
+    ex = ws.examples(["row_id", "example_id", "kind", "content_hash", "prompt", "response", "chosen"])
+    ex = ex.set_index("row_id").loc[rid].reset_index()
+    resp = [r or "" for r in response_texts(ex)]
+    prom = [p or "" for p in _col(ex, "prompt")]
+    lw = np.log1p([len(r.split()) for r in resp])
+    lp = np.log1p([len(p.split()) for p in prom])
+    T = np.column_stack([lw, lp, lw - lp, _heuristics(prom, resp)])
+    return rid, np.hstack([V.astype(np.float64), T]), ex
+
+
+def train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[float, ...] = C_GRID
+                  ) -> tuple[Any, dict[str, Any]]:  # noqa: ANN401
+    """Fit a standardised L2 logistic regression (its probabilities are its calibration: log-loss fit, strength
+    picked by cross-validated log-loss). Returns (model, meta with CV accuracy / AUC when ≥ 2 per class)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss, roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
+    if n_pos < 1 or n_neg < 1:
+        raise CurationError(f"curator_model cannot train: it needs at least one kept and one dropped row "
+                            f"(include / exclude pins or keep / drop tags); found {n_pos} kept and {n_neg} dropped. "
+                            "Pin some rows on the Inspect or Select page (or with `pin`) first")
+
+    def model(C: float) -> Any:  # noqa: ANN401
+        return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, random_state=seed))
+
+    k = min(5, n_pos, n_neg)
+    meta: dict[str, Any] = {"n_labels": int(len(y)), "n_keep": n_pos, "n_drop": n_neg, "seed": seed}
+    best = c_grid[0]
+    if k >= 2:
+        skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+        res = {}
+        for C in c_grid:
+            p = np.zeros(len(y))
+            for tr, te in skf.split(X, y):
+                p[te] = model(C).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
+            res[C] = (log_loss(y, np.clip(p, 1e-6, 1 - 1e-6)), float(((p > 0.5) == (y == 1)).mean()),
+                      float(roc_auc_score(y, p)))
+        best = min(c_grid, key=lambda c: (res[c][0], c))
+        meta.update({"C": best, "cv_log_loss": res[best][0], "cv_accuracy": res[best][1], "cv_auc": res[best][2],
+                     "cv_folds": k})
+    else:
+        meta.update({"C": best, "cv_accuracy": float("nan"), "cv_auc": float("nan"), "cv_folds": 0})
+    return model(best).fit(X, y), meta
+
+
+class CuratorModel(Scorer):
+    name = "curator_model"
+    higher_is_better = True
+    corpus_level = True
+    defaults = {"embed_model": DEFAULT_EMBED_MODEL, "keep_tags": "", "drop_tags": "", "seed": 0, "labels": None}
+    non_key_params = frozenset({"seed"})
+    description = ("P(the curator keeps this row), in [0, 1]: logistic classifier on the curator's include / exclude "
+                   "pins (and keep / drop tags) over the row embeddings and text features; retrains in seconds when "
+                   "the labels change (its key names a hash of them). Its CV accuracy on the pins is its validity; "
+                   "`propose` lists the rows it is least sure about.")
+
+    def __init__(self, **params: Any) -> None:  # noqa: ANN401
+        super().__init__(**params)
+        self.meta: dict[str, Any] = {}
+        self._ws: Any = None
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+
+    def tags(self, which: str) -> tuple[str, ...]:
+        v = self.params.get(which) or ""
+        return tuple(t.strip() for t in (v if isinstance(v, (list, tuple)) else str(v).split(",")) if t.strip())
+
+    def bind(self, ws: Any) -> None:  # noqa: ANN401
+        self._ws = ws
+        lab = curator_labels(ws, self.tags("keep_tags"), self.tags("drop_tags"))
+        rid, X, ex = row_features(ws, str(self.params["embed_model"]))
+        pos = pd.Series(np.arange(len(rid)), index=rid)
+        lab = lab[lab["row_id"].isin(pos.index)]
+        y = lab["y"].to_numpy()
+        ch = dict(zip(ex["row_id"], ex["content_hash"]))
+        self.params["labels"] = _hash([f"{r}:{ch[r]}:{int(v)}" for r, v in zip(lab["row_id"], y)]
+                                      + [str(self.params["embed_model"])])
+        model, self.meta = train_curator(y, X[pos.loc[lab["row_id"]].to_numpy()], seed=int(self.params["seed"]))
+        self._cache = (rid, model.predict_proba(X)[:, 1])
+        self.meta.update({"labels_hash": self.params["labels"], "n_rows": int(len(rid))})
+
+    def record(self) -> dict[str, Any]:
+        m = self.meta
+        if not m:
+            return {}
+        return {"cv_accuracy": _num(m.get("cv_accuracy")), "cv_auc": _num(m.get("cv_auc")),
+                "n_train": int(m.get("n_labels", 0))}
+
+    def key_params(self) -> dict[str, str]:
+        out = super().key_params()
+        if self.params.get("labels"):
+            out["labels"] = str(self.params["labels"])
+        return out
+
+    def score(self, batch: pd.DataFrame) -> np.ndarray:
+        if self._cache is None:
+            raise CurationError("curator_model must be bound to a workspace (run it with `score curator_model`)")
+        rid, p = self._cache
+        m = pd.Series(p, index=rid)
+        return m.reindex(batch["row_id"].to_numpy()).to_numpy(dtype=np.float64)
+
+
+def propose_rows(ws: Any, n: int = 20, **params: Any) -> pd.DataFrame:  # noqa: ANN401
+    """The ``n`` unpinned rows the curator model is least sure about (P(keep) closest to 0.5; ties by row id):
+    row_id, example_id, p_keep. Trains the model on the current labels (seconds)."""
+    sc = CuratorModel(**params)
+    sc.bind(ws)
+    rid, p = sc._cache  # type: ignore[misc]
+    pinned = set(ws.pins()["row_id"].tolist())
+    free = np.array([r not in pinned for r in rid])
+    order = np.lexsort((rid[free], np.abs(p[free] - 0.5)))[:n]
+    ids = ws.examples(["row_id", "example_id"]).set_index("row_id")["example_id"]
+    r = rid[free][order]
+    return pd.DataFrame({"row_id": r, "example_id": ids.reindex(r).to_numpy(), "p_keep": p[free][order]})

@@ -1,0 +1,194 @@
+"""Learned scorers: Bradley-Terry preference heads (shipped and in-workspace) and the curator model, on tiny real
+workspaces embedded with the packaged MiniLM model. Weights are arrays, never pickles."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from curation.errors import CurationError
+from curation.scorers import get_scorer, run_scorer
+from curation.scorers.learned import (DEFAULT_HEAD, LinearHead, PrefHead, propose_rows, train_bradley_terry,
+                                      train_pref_head)
+from curation.scorers.run import REJECTED_SUFFIX, pair_scores
+
+GOOD = ["Sure. {t} works like this: first check the basics, then follow the steps one by one, and ask if unsure.",
+        "Good question! Here is a clear answer about {t}, with two examples and a short summary at the end.",
+        "Happy to help with {t}. The main points are listed below, each with a short explanation."]
+BAD = ["no idea", "whatever, {t} is boring", "I dont care about {t}"]
+TOPICS = ["baking bread", "fixing a bike", "learning French", "planting tomatoes", "saving money", "running a 5k",
+          "writing a CV", "tuning a guitar", "brewing tea", "painting a wall", "cleaning a laptop", "feeding a cat"]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def pref_rows(n: int) -> list[dict]:
+    return [{"id": f"p{i}", "prompt": f"How do I go about {t}?", "chosen": GOOD[i % 3].format(t=t),
+             "rejected": BAD[i % 3].format(t=t)} for i, t in enumerate(TOPICS[:n])]
+
+
+@pytest.fixture
+def pref_ws(tmp_ws, tmp_path: Path):  # noqa: ANN001
+    from curation.ingest import ingest_file
+
+    ingest_file(tmp_ws, write_jsonl(tmp_path / "pref.jsonl", pref_rows(10)), name="pref")
+    ingest_file(tmp_ws, write_jsonl(tmp_path / "sft.jsonl", [
+        {"id": "s1", "instruction": "How do I go about brewing tea?", "output": GOOD[0].format(t="brewing tea")},
+        {"id": "s2", "instruction": "How do I go about brewing tea?", "output": "no idea"}]), name="sft")
+    return tmp_ws
+
+
+def synthetic(n: int, d: int, seed: int) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    from curation.scorers.features import N_HASH
+
+    w = rng.normal(size=d)
+    A, B = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+    good = (A - B) @ w > 0
+    Xc = np.where(good[:, None], A, B)
+    Xr = np.where(good[:, None], B, A)
+    pad = sp.csr_matrix((n, N_HASH))
+    return sp.hstack([sp.csr_matrix(Xc), pad]).tocsr(), sp.hstack([sp.csr_matrix(Xr), pad]).tocsr(), np.arange(n) // 2
+
+
+def test_bradley_terry_is_deterministic_and_learns() -> None:
+    Xc, Xr, g = synthetic(120, 6, 0)
+    a = train_bradley_terry(Xc, Xr, g, seed=3)
+    b = train_bradley_terry(Xc, Xr, g, seed=3)
+    np.testing.assert_array_equal(a.w, b.w)
+    assert a.meta["cv_by_C"] == b.meta["cv_by_C"] and a.meta["cv_accuracy"] > 0.85
+    assert float(np.mean(a.decision(Xc) > a.decision(Xr))) > 0.9
+    with pytest.raises(CurationError, match="at least 2"):
+        train_bradley_terry(Xc[:1], Xr[:1], g[:1])
+
+
+def test_weights_round_trip_without_pickle(tmp_path: Path) -> None:
+    Xc, Xr, g = synthetic(40, 4, 1)
+    head = train_bradley_terry(Xc, Xr, g, seed=0)
+    head.meta["note"] = "x"
+    f = tmp_path / "w.npz"
+    head.save_npz(f)
+    with np.load(f, allow_pickle=False) as z:           # every array is plain numbers or text
+        assert {k: z[k].dtype.kind for k in z.files} == {"w": "f", "scale": "f", "b": "f", "meta": "U"}
+    back = LinearHead.load_npz(f)
+    np.testing.assert_allclose(back.decision(Xc), head.decision(Xc), rtol=1e-5, atol=1e-5)
+    assert back.meta["note"] == "x"
+    # a file holding a Python object cannot be loaded (np.load refuses pickles)
+    np.savez(tmp_path / "evil.npz", w=np.array([object()], dtype=object), scale=np.ones(1), b=np.zeros(1),
+             meta=np.array("{}"))
+    with pytest.raises(ValueError, match="pickle"):
+        LinearHead.load_npz(tmp_path / "evil.npz")
+
+
+def test_shipped_default_head_loads_without_pickle_and_scores_both_replies(pref_ws) -> None:  # noqa: ANN001
+    assert DEFAULT_HEAD.is_file(), "the shipped weights file is part of the project"
+    head = LinearHead.load_npz(DEFAULT_HEAD)
+    meta = head.meta
+    assert meta["split"].startswith("forward") and len(meta["source_sha256"]) == 4 and meta["train_pairs_sha256"]
+    key = run_scorer(pref_ws, "pref_head_default")
+    assert key == "pref_head_default"
+    pairs = pair_scores(pref_ws, key)
+    assert len(pairs) == 10 and pairs[["chosen", "rejected"]].notna().all().all()
+    s = pref_ws.scores([key]).set_index("example_id")[key]
+    assert np.isfinite(s["sft/s1"]) and np.isfinite(s["sft/s2"])
+
+
+def test_pref_head_trains_on_workspace_pairs_and_key_follows_the_training_set(pref_ws, tmp_path: Path) -> None:  # noqa: ANN001
+    from curation.ingest import ingest_file
+
+    key = run_scorer(pref_ws, "pref_head")
+    assert key.startswith("pref_head(train=")
+    d = pref_ws.score_defs().set_index("key")
+    params = json.loads(d.loc[key, "params"])
+    assert params["n_train"] == 10 and 0.0 <= params["cv_accuracy"] <= 1.0
+    pairs = pair_scores(pref_ws, key)
+    assert pairs["agree"].mean() == 1.0                 # a separable toy: it ranks its own pairs right
+    arts = pref_ws.artifact_keys("learned:pref_head:")
+    assert len(arts) == 1
+    # same pairs: same key, stored weights reused (no second artifact); deterministic values
+    before = pref_ws.scores([key])[key].to_numpy()
+    sc = PrefHead()
+    sc.bind(pref_ws)
+    assert sc.key() == key and pref_ws.artifact_keys("learned:pref_head:") == arts
+    # one more pair: a new training set, a new key
+    ingest_file(pref_ws, write_jsonl(tmp_path / "more.jsonl", pref_rows(12)[10:]), name="more")
+    key2 = run_scorer(pref_ws, "pref_head")
+    assert key2 != key and len(pref_ws.artifact_keys("learned:pref_head:")) == 2
+    np.testing.assert_allclose(pref_ws.scores([key])[key].to_numpy()[:len(before)], before)   # old key untouched
+
+
+def test_pref_head_without_pairs_says_why_and_writes_nothing(tmp_ws, tmp_path: Path) -> None:  # noqa: ANN001
+    from curation.ingest import ingest_file
+
+    ingest_file(tmp_ws, write_jsonl(tmp_path / "sft.jsonl", [{"instruction": "Hi?", "output": "Hello."}]), name="s")
+    stamp = (len(tmp_ws.score_defs()), tmp_ws.artifact_keys(), len(tmp_ws.jobs()))
+    with pytest.raises(CurationError, match="0 usable preference pair"):
+        run_scorer(tmp_ws, "pref_head")
+    with pytest.raises(CurationError, match="0 usable preference pair"):
+        train_pref_head(tmp_ws)
+    assert (len(tmp_ws.score_defs()), tmp_ws.artifact_keys(), len(tmp_ws.jobs())) == stamp
+
+
+@pytest.fixture
+def topic_ws(tmp_ws, tmp_path: Path):  # noqa: ANN001
+    """24 rows about pets and 24 about cars, embedded."""
+    from curation.embed import embed_workspace
+    from curation.ingest import ingest_file
+
+    pets = ["cat", "dog", "hamster", "parrot", "rabbit", "goldfish", "kitten", "puppy"]
+    cars = ["sedan", "truck", "engine", "gearbox", "tyre", "brake pad", "diesel car", "hatchback"]
+    asks = ["How do I look after my {x}?", "What should I know about a {x}?", "Is a {x} expensive to keep?"]
+    rows = [{"id": f"{kind}{i}", "instruction": a.format(x=x), "output": f"A {x} needs regular care and attention.",
+             "category": kind} for kind, xs in (("pet", pets), ("car", cars)) for i, (x, a) in
+            enumerate((x, a) for x in xs for a in asks)]
+    ingest_file(tmp_ws, write_jsonl(tmp_path / "rows.jsonl", rows), name="d")
+    embed_workspace(tmp_ws)
+    return tmp_ws
+
+
+def test_curator_model_learns_hidden_rule_and_proposes(topic_ws) -> None:  # noqa: ANN001
+    ws = topic_ws
+    stamp = (len(ws.score_defs()), len(ws.jobs()))
+    with pytest.raises(CurationError, match="at least one kept and one dropped"):
+        run_scorer(ws, "curator_model")
+    assert (len(ws.score_defs()), len(ws.jobs())) == stamp       # nothing written
+    ws.add_decisions(["d/pet0", "d/pet4", "d/pet9", "d/pet13"], "include", who="t")
+    ws.add_decisions(["d/car1", "d/car5", "d/car10"], "exclude", who="t")
+    key = run_scorer(ws, "curator_model")
+    assert key.startswith("curator_model(labels=")
+    s = ws.scores([key]).set_index("example_id")[key]
+    pets = s[[i for i in s.index if "pet" in i]]
+    cars = s[[i for i in s.index if "car" in i]]
+    assert pets.min() > cars.max() and s.between(0, 1).all()
+    params = json.loads(ws.score_defs().set_index("key").loc[key, "params"])
+    assert params["n_train"] == 7
+    # deterministic: the same labels give the same key and values
+    assert run_scorer(ws, "curator_model") == key
+    np.testing.assert_allclose(ws.scores([key])[key].to_numpy(), s.reindex(ws.scores([key])["example_id"]).to_numpy())
+    prop = propose_rows(ws, 5)
+    assert len(prop) == 5 and not set(prop["example_id"]) & {"d/pet0", "d/pet4", "d/pet9", "d/pet13", "d/car1",
+                                                             "d/car5", "d/car10"}
+    order = np.abs(prop["p_keep"].to_numpy() - 0.5)
+    assert np.all(np.diff(order) >= 0)                          # least sure first
+    # a tag can label a row too; new labels → new key
+    ws.add_decisions(["d/car20"], "tag", who="t", value="junk")
+    key2 = run_scorer(ws, get_scorer("curator_model", drop_tags="junk"))
+    assert key2 != key and json.loads(ws.score_defs().set_index("key").loc[key2, "params"])["n_train"] == 8
+
+
+def test_near_chance_scores_warn_when_a_selection_uses_them(pref_ws) -> None:  # noqa: ANN001
+    from curation.scorers.validity import label, score_warnings, validity
+    from curation.select.run import selection_warnings
+
+    run_scorer(pref_ws, "response_length")
+    assert "near chance" in score_warnings(pref_ws, ["response_length"])[0]
+    assert selection_warnings(pref_ws, "topk", {"score": "response_length"})
+    assert "52% of 8,550" in label(validity("response_length"))
+    assert validity("pref_embed_distance") is None
+    assert validity("response_length" + REJECTED_SUFFIX)["n"] == 8550
