@@ -64,11 +64,11 @@ def load_pairs(cap: int, seed: int = 0) -> pd.DataFrame:
 class EmbCache:
     """(text hash -> vector) cache of one embedding model in benchmarks/out/, saved as .npz (no pickle)."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, name: str = "quality") -> None:
         from curation.embed import model_key
 
         self.model = model_key(model)
-        self.path = OUT / f"quality_emb_{hashlib.sha1(self.model.encode()).hexdigest()[:8]}.npz"
+        self.path = OUT / f"{name}_emb_{hashlib.sha1(self.model.encode()).hexdigest()[:8]}.npz"
         self.vec: dict[str, np.ndarray] = {}
         if self.path.exists():
             z = np.load(self.path, allow_pickle=False)

@@ -25,11 +25,81 @@ keys = defs["key"].tolist()
 table = state.load_scores(P, S, tuple(keys))
 directed = [r.key for r in defs.itertuples() if formatting.direction(r.higher_is_better) is not None]
 varied = [k for k in directed if table[k].nunique() > 1] or directed
+
+
+def _validity(r) -> dict | None:  # noqa: ANN001 - a score_defs row
+    import json
+
+    from curation.scorers.validity import validity
+
+    try:
+        params = json.loads(r.params) if isinstance(r.params, str) else dict(r.params or {})
+    except (TypeError, ValueError):
+        params = {}
+    return validity(str(r.name), params)
+
+
+def _vlabel(k: str) -> str:
+    from curation.scorers.validity import label
+
+    v = VALID.get(k)
+    return f"{k}  —  validity {label(v)}" if v else k
+
+
+VALID = {r.key: _validity(r) for r in defs.itertuples()}
 key = st.selectbox("Score", keys, key="scores:key", index=keys.index(varied[0]) if varied else 0,
-                   help="\n".join(f"- **{r.key}** ({formatting.direction_text(r.higher_is_better)}): {r.description or ''}"
-                                  for r in defs.itertuples()))
+                   format_func=_vlabel,
+                   help="Validity = share of human preference pairs (HH-RLHF) where the score prefers the reply people "
+                        "chose, with pairs and a 95% interval; 50% is chance. Learned scorers show their own "
+                        "cross-validated accuracy.\n\n"
+                        + "\n".join(f"- **{r.key}** ({formatting.direction_text(r.higher_is_better)}): {r.description or ''}"
+                                    for r in defs.itertuples()))
 d = defs.set_index("key").loc[key]
 st.caption(f"{formatting.direction_text(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
+_v = VALID.get(key)
+if _v:
+    from curation.scorers.validity import label, near_chance
+
+    _txt = f"Validity: prefers the human-preferred reply in {label(_v)} ({_v['source']})."
+    if near_chance(_v):
+        st.warning(_txt + " That is near chance: use it as a defect flag, not to rank by quality.",
+                   icon=":material/warning:")
+    else:
+        st.caption(_txt)
+if key + "@rejected" in keys:
+    _c, _r = table[key].to_numpy(np.float64), table[key + "@rejected"].to_numpy(np.float64)
+    _ok = np.isfinite(_c) & np.isfinite(_r)
+    if _ok.any():
+        _dd = (_c - _r)[_ok] * (1 if formatting.direction(d["higher_is_better"]) is not False else -1)
+        st.caption(f"On this workspace's {int(_ok.sum()):,} preference pairs it scores the chosen reply higher in "
+                   f"{formatting.fmt_pct(float((_dd > 0).mean() + 0.5 * (_dd == 0).mean()))} (ties half).")
+
+with st.expander("Learned scorers: train on your pairs and pins", icon=":material/model_training:"):
+    st.write("**pref_head** learns from this workspace's preference pairs; **curator_model** learns from your "
+             "include / exclude pins (P(keep) per row) and proposes the rows it is least sure about. Both retrain "
+             "only when their training data changed (seconds once the texts are embedded).")
+    b1, b2 = st.columns(2)
+    if b1.button("Train preference head", key="scores:train_pref"):
+        from curation.scorers import run_scorer
+
+        try:
+            with st.spinner("training on the workspace's pairs..."):
+                k = run_scorer(ws, "pref_head")
+            st.success(f"Stored {k}.")
+        except CurationError as exc:
+            st.error(str(exc))
+    if b2.button("Train curator model and propose rows", key="scores:train_curator"):
+        from curation.scorers import run_scorer
+        from curation.scorers.learned import propose_rows
+
+        try:
+            with st.spinner("training on your pins..."):
+                k = run_scorer(ws, "curator_model")
+                prop = propose_rows(ws, 20)
+            st.success(f"Stored {k}. Judge these next (least sure first), then train again:")
+            st.dataframe(prop, hide_index=True)
+        except CurationError as exc:
+            st.error(str(exc))
 
 meta = state.load_meta(P, S)
 vals = table[key].to_numpy(np.float64)

@@ -40,6 +40,13 @@ with st.expander("Compute a ranking", expanded=ws.rankings().empty, icon=":mater
     cls = SELECTORS[method]
     st.caption(f"{cls.description}. Needs: {', '.join(cls.needs) or 'nothing'}. Gains: {cls.gains_meaning}.")
     params = widgets.describe_param_widgets(cls, f"select:p:{method}", score_keys=selection_score_keys(defs))
+    try:
+        from curation.select.run import selection_warnings
+
+        for _w in selection_warnings(ws, method, dict(params)):
+            st.warning(_w, icon=":material/warning:")
+    except CurationError:
+        pass                                   # invalid parameters are reported when the ranking runs
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
     seed = int(c1.number_input("Seed", value=0, step=1, key="select:seed", help="All randomness of the method"))
     running = jobs.job_running(ws, "ui:select")

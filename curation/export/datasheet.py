@@ -97,6 +97,22 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
+def _validity_label(d: dict) -> str:
+    """The measured validity of a stored score (share of human preference pairs it gets right, n, 95%)."""
+    from curation.scorers.validity import label, near_chance, validity
+
+    params = d.get("params")
+    if isinstance(params, str):
+        try:
+            params = json.loads(params)
+        except ValueError:
+            params = {}
+    v = validity(str(d.get("name") or d.get("key") or ""), params if isinstance(params, dict) else {})
+    if v is None:
+        return "-"
+    return label(v) + (" (near chance)" if near_chance(v) else "")
+
+
 def _table(rows: Sequence[dict], columns: Sequence[str] | None = None, *, max_rows: int = MAX_TABLE_ROWS,
            numeric: Iterable[str] = (), depth: int = 0) -> str:
     """An HTML table of dict rows, every header and cell escaped; longer tables are cut with a note."""
@@ -533,6 +549,7 @@ def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarra
         "<h2>Sources</h2>", _table(src_rows, numeric=("rows", "in subset")),
         "<h2>Scores and graphs in the workspace</h2>", "<h3>Scores</h3>",
         _table([{"key": d.get("key"), "higher is better": d.get("higher_is_better"), "values": d.get("n_values"),
+                 "validity (agreement with human preference)": _validity_label(d),
                  "params": _compact(d.get("params"))} for d in manifest.get("scores", [])]), "<h3>Neighbour graphs</h3>",
         _table([{"key": g.get("key"), "model": g.get("model"), "k": g.get("k"), "rows": g.get("n"),
                  "params": _compact(g.get("params"))} for g in manifest.get("graphs", [])]),

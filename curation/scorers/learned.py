@@ -395,7 +395,7 @@ def train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[
     if n_pos < 1 or n_neg < 1:
         raise CurationError(f"curator_model cannot train: it needs at least one kept and one dropped row "
                             f"(include / exclude pins or keep / drop tags); found {n_pos} kept and {n_neg} dropped. "
-                            "Pin some rows on the Inspect or Select page (or with `pin`) first")
+                            "Pin some rows include / exclude on the Inspect, Scores or Select page first")
 
     def model(C: float) -> Any:  # noqa: ANN401
         return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, random_state=seed))
