@@ -137,7 +137,7 @@ def split(pairs: pd.DataFrame, name: str) -> tuple[pd.DataFrame, dict[str, pd.Da
     raise ValueError(name)
 
 
-def features(df: pd.DataFrame, col: str, emb) -> "sp.csr_matrix":  # noqa: ANN001, F821
+def features(df: pd.DataFrame, col: str, emb) -> np.ndarray:  # noqa: ANN001
     from curation.scorers.features import build_features
 
     return build_features(df["prompt"].tolist(), df[col].tolist(), emb)
@@ -248,7 +248,7 @@ def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Nam
         "Agreement = share of pairs where the scorer ranks the human-chosen reply above the rejected one (ties "
         "half; 50% = chance), [95% Wilson interval]. Features: MiniLM (all-MiniLM-L6-v2) embeddings of the "
         "prompt's last 1,500 and the reply's first 1,500 characters, their product and cosine, lengths, the "
-        "text heuristics and hashed reply word 1-2-grams (curation/scorers/features.py).",
+        "text heuristics, and the prompt embedding times the reply's log length (curation/scorers/features.py).",
         "",
         "Splits (no prompt on both sides): **forward** trains on helpful-base + 70% of harmless-base prompts "
         f"({info['forward']['n_train']} pairs; CV {100 * info['forward']['cv']:.1f}%) and reports on "
@@ -315,6 +315,18 @@ def main() -> int:
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     md = report(rows, info, ws_rows, args, load)
     print(md)
+    shipped = [r for r in rows if r["scorer"].startswith("pref_head_default")]
+    if shipped and not args.no_write:
+        # the shipped head's validity, pooled over the report sets it never saw (read by curation.scorers.validity)
+        from curation.scorers.learned import DEFAULT_HEAD
+
+        k = sum(r["acc"] * r["n"] for r in shipped)
+        n = sum(r["n"] for r in shipped)
+        per = "; ".join(f"{r['report']} {100 * r['acc']:.1f}%" for r in shipped)
+        DEFAULT_HEAD.with_suffix(".validity.json").write_text(json.dumps({
+            "agreement": round(k / n, 4), "n": int(n),
+            "source": f"HH-RLHF pairs it never saw ({per}); benchmarks/bench_quality.py"}, indent=1) + "\n",
+            encoding="utf-8")
     if not args.no_write:
         sys.path.insert(0, str(ROOT / "benchmarks"))
         from _results import write_section

@@ -295,6 +295,17 @@ def test_scores_filter_and_threshold(app_ws_copy) -> None:
     assert ws.n_examples() > 0
 
 
+def test_scores_page_shows_validity_and_learned_scorer_errors(app_ws_copy) -> None:
+    ws = app_ws_copy
+    at = page("scores", ws)
+    no_errors(at)
+    at.selectbox(key="scores:key").select("response_length").run()
+    assert any("near chance" in w.value for w in at.warning)          # a heuristic used as quality: warned
+    at.button(key="scores:train_curator").click().run()                # no pins yet: the reason, nothing written
+    assert any("at least one kept and one dropped" in e.value for e in at.error)
+    assert not [k for k in ws.score_defs()["key"] if k.startswith("curator_model")]
+
+
 def test_balance_report_card(app_ws) -> None:
     at = page("balance", app_ws, budget_unit="%", budget_value=20.0)
     no_errors(at)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from curation.errors import CurationError
 from curation.scorers import get_scorer, run_scorer
@@ -44,17 +43,13 @@ def pref_ws(tmp_ws, tmp_path: Path):  # noqa: ANN001
     return tmp_ws
 
 
-def synthetic(n: int, d: int, seed: int) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+def synthetic(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs whose preference follows a hidden linear utility; two pairs per prompt group."""
     rng = np.random.default_rng(seed)
-    from curation.scorers.features import N_HASH
-
     w = rng.normal(size=d)
     A, B = rng.normal(size=(n, d)), rng.normal(size=(n, d))
     good = (A - B) @ w > 0
-    Xc = np.where(good[:, None], A, B)
-    Xr = np.where(good[:, None], B, A)
-    pad = sp.csr_matrix((n, N_HASH))
-    return sp.hstack([sp.csr_matrix(Xc), pad]).tocsr(), sp.hstack([sp.csr_matrix(Xr), pad]).tocsr(), np.arange(n) // 2
+    return np.where(good[:, None], A, B), np.where(good[:, None], B, A), np.arange(n) // 2
 
 
 def test_bradley_terry_is_deterministic_and_learns() -> None:

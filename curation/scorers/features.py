@@ -1,15 +1,17 @@
 """Cheap features of a (prompt, reply) pair for the learned quality scorers (:mod:`curation.scorers.learned`).
 
-One row per (prompt, reply), four blocks, every one computable on CPU in well under a millisecond once the two
-sentence embeddings exist:
+One row per (prompt, reply), four dense blocks, every one computable on CPU in well under a millisecond once the
+two sentence embeddings exist:
 
 * ``reply``: the reply's sentence embedding (default model all-MiniLM-L6-v2, L2-normalised, 384 numbers);
-* ``inter``: prompt-reply interaction, the element-wise product of the two embeddings (384) and their cosine;
-* ``text``: log word and character counts of the reply, log reply/prompt word ratio, and the text heuristics
-  (repetition, non-alphabetic share, truncation, refusal, AI disclaimer, lexical diversity, prompt copy);
-* ``ngrams``: hashed word 1-2-grams of the reply (2^13 buckets, L2-normalised; MurmurHash3, so no vocabulary is
-  stored and the same text always lands in the same buckets).
+* ``inter``: prompt-reply interaction, the element-wise product of the two embeddings (384);
+* ``text``: log word and character counts of the reply, log reply/prompt word ratio, the text heuristics
+  (repetition, non-alphabetic share, truncation, refusal, AI disclaimer, lexical diversity, prompt copy) and the
+  prompt-reply cosine;
+* ``plen``: the prompt embedding times the reply's centred log word count (384), so whether a longer reply is
+  better can depend on what was asked (helpful requests reward detail, harmful ones reward a short refusal).
 
+Hashed reply word n-grams were tried and dropped: no gain on held-out HH-RLHF tranches (benchmarks/RESULTS.md).
 The prompt embedding alone is not a feature: a Bradley-Terry head sees feature *differences* between two replies
 to the same prompt, where a prompt-only term cancels. Embedded text: the last :data:`PROMPT_CHARS` characters of
 the prompt (the latest turns of a conversation matter most; MiniLM reads ~256 tokens) and the first
@@ -23,12 +25,11 @@ import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import scipy.sparse as sp
 
 PROMPT_CHARS = 1500
 REPLY_CHARS = 1500
-N_HASH = 2 ** 13
 FEATURE_VERSION = 1
+LOG_WORDS_CENTRE = 3.5          # log1p(words) of a typical reply (~32 words); centres the plen block
 TEXT_FEATURES = ("log_words", "log_chars", "log_ratio", "ngram_repetition", "non_alpha_share", "truncated",
                  "refusal", "ai_disclaimer", "lexical_diversity", "prompt_copy", "cosine")
 
@@ -74,17 +75,8 @@ def _heuristics(prompts: Sequence[str], replies: Sequence[str]) -> np.ndarray:
     return np.column_stack(cols) if cols else np.zeros((len(replies), 0))
 
 
-def hashed_ngrams(replies: Sequence[str]) -> sp.csr_matrix:
-    """(n, N_HASH) sparse, L2-normalised hashed word 1-2-gram counts of each reply."""
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    hv = HashingVectorizer(n_features=N_HASH, ngram_range=(1, 2), alternate_sign=False, norm="l2",
-                           lowercase=True, token_pattern=r"(?u)\b\w+\b|[?!]")
-    return hv.transform([reply_text(r) for r in replies]).tocsr().astype(np.float64)
-
-
 def dense_features(P: np.ndarray, R: np.ndarray, prompts: Sequence[str], replies: Sequence[str]) -> np.ndarray:
-    """(n, 2·d + len(TEXT_FEATURES)) dense block: reply embedding, prompt×reply product, text features."""
+    """(n, 3·d + len(TEXT_FEATURES)): reply embedding, prompt×reply product, text features, prompt×log length."""
     n = len(replies)
     words = np.array([len(_WORD.findall(r or "")) for r in replies], dtype=np.float64)
     pwords = np.array([len(_WORD.findall(p or "")) for p in prompts], dtype=np.float64)
@@ -92,32 +84,27 @@ def dense_features(P: np.ndarray, R: np.ndarray, prompts: Sequence[str], replies
     cos = np.einsum("ij,ij->i", P, R).astype(np.float64) if n else np.zeros(0)
     text = np.column_stack([np.log1p(words), np.log1p(chars), np.log1p(words) - np.log1p(pwords),
                             _heuristics(prompts, replies), cos]) if n else np.zeros((0, len(TEXT_FEATURES)))
-    return np.hstack([R.astype(np.float64), (P * R).astype(np.float64), text])
+    lw = np.log1p(words)[:, None] - LOG_WORDS_CENTRE
+    return np.hstack([R.astype(np.float64), (P * R).astype(np.float64), text, P.astype(np.float64) * lw])
 
 
-def build_features(prompts: Sequence[str | None], replies: Sequence[str | None], embedder: Embedder) -> sp.csr_matrix:
-    """Feature matrix (n, n_features) of (prompt, reply) pairs; embeds the texts with ``embedder``."""
+def build_features(prompts: Sequence[str | None], replies: Sequence[str | None], embedder: Embedder) -> np.ndarray:
+    """Feature matrix (n, n_features(d)) of (prompt, reply) pairs; embeds the texts with ``embedder``."""
     prompts = [p or "" for p in prompts]
     replies = [r or "" for r in replies]
     if not replies:
-        return sp.csr_matrix((0, 0))
+        return np.zeros((0, 0))
     texts = [prompt_text(p) for p in prompts] + [reply_text(r) for r in replies]
     V = np.asarray(embedder(texts), dtype=np.float32)
     n = len(replies)
-    P, R = V[:n], V[n:]
-    D = dense_features(P, R, prompts, replies)
-    return sp.hstack([sp.csr_matrix(D), hashed_ngrams(replies)], format="csr")
+    return dense_features(V[:n], V[n:], prompts, replies)
 
 
 def feature_names(dim: int) -> list[str]:
     """Names of the columns of :func:`build_features` for embedding dimension ``dim``."""
     return ([f"reply[{i}]" for i in range(dim)] + [f"prompt*reply[{i}]" for i in range(dim)] + list(TEXT_FEATURES)
-            + [f"ngram#{i}" for i in range(N_HASH)])
+            + [f"prompt*log_words[{i}]" for i in range(dim)])
 
 
 def n_features(dim: int) -> int:
-    return 2 * dim + len(TEXT_FEATURES) + N_HASH
-
-
-def safe_log(x: float) -> float:
-    return math.log(max(x, 1e-12))
+    return 3 * dim + len(TEXT_FEATURES)

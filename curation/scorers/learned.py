@@ -25,7 +25,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from curation.errors import CurationError
 from curation.scorers.base import Scorer, _col, prompt_texts, response_texts
@@ -34,7 +33,8 @@ from curation.scorers.features import FEATURE_VERSION, build_features, plain_emb
 DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_HEAD = WEIGHTS_DIR / "pref_head_default.npz"
-C_GRID = (0.03, 0.1, 0.3, 1.0)
+C_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01)        # preference heads (standardised features, thousands of pairs)
+CURATOR_C_GRID = (0.03, 0.1, 0.3, 1.0)                # curator model (standardised features, tens of labels)
 
 
 # ============================================================================================== the linear head
@@ -48,12 +48,12 @@ class LinearHead:
     b: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def decision(self, X: sp.spmatrix | np.ndarray) -> np.ndarray:
-        if X.shape[1] != len(self.w):
-            raise CurationError(f"feature matrix has {X.shape[1]} columns but the head expects {len(self.w)}; the "
-                                "weights were trained with another feature version or embedding model; retrain")
-        Xs = sp.csr_matrix(X) @ sp.diags(1.0 / self.scale)
-        return np.asarray(Xs @ self.w, dtype=np.float64).ravel() + self.b
+    def decision(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != len(self.w):
+            raise CurationError(f"feature matrix has shape {X.shape} but the head expects {len(self.w)} columns; "
+                                "the weights were trained with another feature version or embedding model; retrain")
+        return (X / self.scale) @ self.w + self.b
 
     # ------------------------------------------------------------------ persistence (no pickle anywhere)
     def save_npz(self, path: str | Path) -> None:
@@ -84,22 +84,13 @@ class LinearHead:
                    b=float(obj["b"]), meta=dict(obj["meta"]))
 
 
-def _scale(X: sp.spmatrix, n_dense: int) -> np.ndarray:
-    """Per-column scale: standard deviation of the dense columns (≥ 1e-3), 1 for the hashed n-gram columns."""
-    D = np.asarray(X[:, :n_dense].todense())
-    s = np.ones(X.shape[1])
-    s[:n_dense] = np.maximum(D.std(axis=0), 1e-3) if len(D) > 1 else 1.0
-    return s
-
-
-def _n_dense(X: sp.spmatrix) -> int:
-    from curation.scorers.features import N_HASH
-
-    return X.shape[1] - N_HASH
+def _scale(X: np.ndarray) -> np.ndarray:
+    """Per-column scale: the standard deviation (at least 1e-3)."""
+    return np.maximum(X.std(axis=0), 1e-3) if len(X) > 1 else np.ones(X.shape[1])
 
 
 # ============================================================================================== Bradley-Terry
-def train_bradley_terry(Xc: sp.spmatrix, Xr: sp.spmatrix, groups: np.ndarray, *, seed: int = 0,
+def train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, seed: int = 0,
                         c_grid: tuple[float, ...] = C_GRID, folds: int = 5) -> LinearHead:
     """Fit P(chosen ≻ rejected) = sigmoid(w·(f(c) − f(r))) by L2 logistic regression without intercept.
 
@@ -114,14 +105,14 @@ def train_bradley_terry(Xc: sp.spmatrix, Xr: sp.spmatrix, groups: np.ndarray, *,
     if n < 2:
         raise CurationError(f"a preference head needs at least 2 preference pairs with two non-empty replies; "
                             f"found {n}")
-    scale = _scale(sp.vstack([Xc, Xr]).tocsr(), _n_dense(Xc))
-    inv = sp.diags(1.0 / scale)
-    D = (sp.csr_matrix(Xc) - sp.csr_matrix(Xr)) @ inv
+    Xc, Xr = np.asarray(Xc, dtype=np.float64), np.asarray(Xr, dtype=np.float64)
+    scale = _scale(np.vstack([Xc, Xr]))
+    D = (Xc - Xr) / scale
     groups = np.asarray(groups)
     k = min(folds, len(np.unique(groups)))
 
     def fit(rows: np.ndarray, C: float) -> np.ndarray:
-        X = sp.vstack([D[rows], -D[rows]]).tocsr()
+        X = np.vstack([D[rows], -D[rows]])
         y = np.r_[np.ones(len(rows)), np.zeros(len(rows))]
         m = LogisticRegression(C=C, fit_intercept=False, max_iter=2000, tol=1e-4, random_state=seed)
         m.fit(X, y)
@@ -140,7 +131,7 @@ def train_bradley_terry(Xc: sp.spmatrix, Xr: sp.spmatrix, groups: np.ndarray, *,
             correct = 0.0
             for tr, te in splits:
                 w = fit(tr, C)
-                d = np.asarray(D[te] @ w).ravel()
+                d = D[te] @ w
                 correct += float((d > 0).sum() + 0.5 * (d == 0).sum())
             cv[repr(C)] = correct / n
         best_c = max(c_grid, key=lambda c: (cv[repr(c)], -c))
@@ -202,12 +193,12 @@ class _Learned(Scorer):
         model = str(self.params.get("embed_model") or DEFAULT_EMBED_MODEL)
         return workspace_embedder(self._ws, model) if self._ws is not None else plain_embedder(model)
 
-    def features(self, batch: pd.DataFrame) -> tuple[np.ndarray, sp.spmatrix]:
+    def features(self, batch: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(positions of rows with a reply, their feature matrix)."""
         resp, prom = response_texts(batch), prompt_texts(batch)
         idx = np.array([i for i, r in enumerate(resp) if r is not None and r.strip()], dtype=np.int64)
         if not len(idx):
-            return idx, sp.csr_matrix((0, 0))
+            return idx, np.zeros((0, 0))
         return idx, build_features([prom[i] for i in idx], [resp[i] for i in idx], self.embedder())
 
 
@@ -381,7 +372,7 @@ def row_features(ws: Any, model: str = DEFAULT_EMBED_MODEL) -> tuple[np.ndarray,
     return rid, np.hstack([V.astype(np.float64), T]), ex
 
 
-def train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[float, ...] = C_GRID
+def train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[float, ...] = CURATOR_C_GRID
                   ) -> tuple[Any, dict[str, Any]]:  # noqa: ANN401
     """Fit a standardised L2 logistic regression (its probabilities are its calibration: log-loss fit, strength
     picked by cross-validated log-loss). Returns (model, meta with CV accuracy / AUC when ≥ 2 per class)."""
