@@ -57,7 +57,8 @@ def selection_score_keys(defs: pd.DataFrame) -> list[str]:
     if not len(defs):
         return []
     kind = defs["kind"] if "kind" in defs.columns else pd.Series("score", index=defs.index)
-    return defs.loc[kind.fillna("score") == "score", "key"].tolist()
+    keys = defs.loc[kind.fillna("score") == "score", "key"].tolist()
+    return [k for k in keys if not str(k).endswith("@rejected")]   # a rejected reply is not a row to select
 
 
 def _score_frame(ws: Workspace, keys: list[str]) -> tuple[pd.DataFrame, list[bool]]:
