@@ -120,7 +120,8 @@ def score_on_ray(ray: Any, name: str, params: dict[str, Any], frame: pd.DataFram
                  block_fn: Callable[..., dict[str, np.ndarray]],
                  gpu: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (codes, values) per finished block; ``frame`` carries a ``_code`` column naming each row. block_fn:
-    the worker task (:func:`curation.scorers.run.score_block`)."""
+    the worker task (:func:`curation.scorers.run.score_block`); worker_name: the registered scorer the workers build (default
+    ``sc.name``), built with ``sc.params``."""
     import json
 
     for out in map_blocks(ray, frame, block_fn, {"name": name, "params_json": json.dumps(params, default=str)},
@@ -192,12 +193,14 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
 
 def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[str, Any], job: str,
                         df: pd.DataFrame, batch_size: int, block_fn: Callable[..., dict[str, np.ndarray]],
-                        progress: Any = None, commit_seconds: float = 3.0) -> None:
+                        progress: Any = None, commit_seconds: float = 3.0,
+                        worker_name: str | None = None) -> None:
     """The driver side of ``score --ray`` for a per-example scorer: values already stored under ``key`` for a
     content hash are reused, one representative per distinct remaining content goes to the workers in blocks of
     ``batch_size`` (the same calls as the local path, model scorers sorted by length the same way), and values are
     committed with the job's progress every ``commit_seconds`` as blocks come back. block_fn: the worker task
-    (:func:`curation.scorers.run.score_block`)."""
+    (:func:`curation.scorers.run.score_block`); worker_name: the registered scorer the workers build (default
+    ``sc.name``), built with ``sc.params``."""
     total = len(df)
     ids = df["example_id"].to_numpy(dtype=object)
     hashes = df["content_hash"].to_numpy(dtype=object)
@@ -239,7 +242,7 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
         workers, _ = cluster_slots(ray, sc.uses_model)
         rows = batch_size if sc.uses_model else max(batch_size, min(4096, -(-len(reps) // (2 * workers))))
         try:
-            for c, v in score_on_ray(ray, sc.name, dict(sc.params), reps, block_rows=rows, gpu=sc.uses_model,
+            for c, v in score_on_ray(ray, worker_name or sc.name, dict(sc.params), reps, block_rows=rows, gpu=sc.uses_model,
                                      block_fn=block_fn):
                 for code, val in zip(c, v):
                     p = todo[rows_of[int(code)]]

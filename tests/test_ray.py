@@ -67,12 +67,14 @@ def test_embed_and_score_on_ray_equal_the_local_path(tmp_path, files, local_ray)
     assert np.allclose(X_l, X_r, atol=1e-6)
 
     assert run_scorers(remote, names, ray="local") == keys
-    S_l, S_r = local.scores(keys), remote.scores(keys)
-    cheap = [k for k in keys if k != "pref_embed_distance"]
-    assert np.array_equal(S_l[cheap].to_numpy(), S_r[cheap].to_numpy(), equal_nan=True)
+    S_l, S_r = local.scores(), remote.scores()       # every column, the <key>@rejected ones included
+    assert list(S_l.columns) == list(S_r.columns) and any(c.endswith("@rejected") for c in S_l.columns)
+    exact = [c for c in S_l.columns if c != "pref_embed_distance"]
+    assert S_l[exact].equals(S_r[exact])
     assert np.allclose(S_l["pref_embed_distance"], S_r["pref_embed_distance"], atol=1e-5, equal_nan=True)
-    job = remote.job("score:heuristics_len" if "heuristics_len" in keys else f"score:{keys[0]}")
-    assert job["status"] == "done" and "ray (2 CPU workers)" in job["params"]
+    heur = next(k for k in keys if k not in ("pref_length_gap", "pref_embed_distance"))
+    assert "ray (2 CPU workers)" in remote.job(f"score:{heur}")["params"]
+    assert "ray" not in str(remote.job("score:pref_embed_distance")["params"])   # reads the workspace: runs here
 
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")

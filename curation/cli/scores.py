@@ -100,7 +100,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="score on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes "
                         "the workspace as results arrive. No ADDRESS: start Ray on this machine; auto: the cluster "
-                        "of this node; ray://HEAD:10001: a remote cluster. Corpus-level scorers run here")
+                        "of this node; ray://HEAD:10001: a remote cluster. Corpus-level scorers and those that read the "
+                        "workspace (pref_embed_distance, learned heads) run here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_score)
 

@@ -71,7 +71,7 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
     ray: score on Ray workers instead (an address or ``"local"``, see :mod:`curation.ray_exec`); corpus-level
     scorers still run here.
     Per-reply scorers then score the rejected replies of preference pairs (key ``<key>@rejected``, its own job;
-    not on Ray workers yet).
+    on the Ray workers too with ``ray``).
     """
     from curation.scorers import get_scorer
 
@@ -84,13 +84,24 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
     key = sc.key()
     meta = _meta(sc)
     job = f"score:{key}"
-    if ray is not None and not sc.corpus_level:     # Ray workers score; this process writes (curation.ray_exec)
+    inner = getattr(sc, "inner", sc)            # _RejectedReplies wraps the scorer the workers build
+    if ray is not None and not sc.corpus_level and type(inner).bind is Scorer.bind:
+        # Ray workers score; this process writes (curation.ray_exec). Scorers that read the workspace (bind:
+        # pref_embed_distance, the learned heads) and corpus-level ones run here.
         from curation.ray_exec import score_workspace_ray
 
         df = ws.examples(list(_COLUMNS)) if frame is None else frame
         df = (df if limit is None else df.iloc[: max(0, int(limit))]).reset_index(drop=True)
         score_workspace_ray(ws, ray, sc, key=key, meta=meta, job=job, df=df, batch_size=batch_size,
-                            block_fn=score_block, progress=progress, commit_seconds=commit_seconds)
+                            block_fn=score_block, progress=progress, commit_seconds=commit_seconds,
+                            worker_name=inner.name)
+        if sc.per_reply and len(df):
+            pref = df[(df["kind"] == "preference") & df["rejected"].notna()]
+            if len(pref):                     # the rejected replies, on the workers too
+                rej = pref.assign(kind="sft", response=pref["rejected"], chosen=None, rejected=None,
+                                  content_hash=pref["content_hash"] + REJECTED_SUFFIX)
+                run_scorer(ws, _RejectedReplies(sc), batch_size=batch_size, commit_seconds=commit_seconds,
+                           frame=rej, ray=ray)
         return key
     jparams = {"key": key, "scorer": sc.name}
     if sc.uses_model:
