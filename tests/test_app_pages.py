@@ -396,3 +396,88 @@ def test_select_page_advisor_shows_the_fit_in_words(app_ws) -> None:
     no_errors(at)
     text = all_text(at)
     assert "90% of the way to the plateau" in text and "Fitted value at a budget of" in text
+
+
+# ---------------------------------------------------------------------------------------------- saved subsets
+ODD_NAME = "<img src=x onerror=alert(1)> **v** 'q'"
+
+
+def test_select_saves_opens_and_resaves_a_subset(app_ws_copy) -> None:
+    from curation import saved_subsets as ss
+
+    ws = app_ws_copy
+    at = page("select", ws, budget_unit="rows", budget_value=30.0)
+    no_errors(at)
+    at.text_input(key="saved:new_name").input(ODD_NAME)
+    at.text_input(key="saved:new_note").input("<b>first</b>")
+    at.button(key="saved:save_as").click().run()
+    no_errors(at)
+    v1 = ss.load(ws, ODD_NAME)
+    assert (v1.version, v1.n_rows, v1.who, v1.note) == (1, 30, "tester", "<b>first</b>")
+    assert at.session_state["open_subset"] == v1.ref
+    text = all_text(at) + " ".join(s.value for s in at.success)
+    assert "Saved" in text and "<img" not in text.replace("\\<img", "")  # shown escaped
+    # a pin made after saving: the version keeps its rows, the page offers a new version with the decision
+    rows1 = ss.resolve_saved(ws, v1).row_ids
+    outside = int(np.setdiff1d(ws.row_ids(), rows1)[0])
+    ws.add_decisions([ws.example(outside)["example_id"]], "include", who="other", why="late")
+    at.run()
+    no_errors(at)
+    assert any("pin decision(s) were made after" in w.value for w in at.warning)
+    at.button(key="saved:resave").click().run()
+    no_errors(at)
+    v2 = ss.load(ws, ODD_NAME)
+    assert v2.version == 2 and outside in ss.resolve_saved(ws, v2).row_ids
+    assert np.array_equal(ss.resolve_saved(ws, f"{ODD_NAME}@1").row_ids, rows1)
+    assert at.session_state["open_subset"] == v2.ref
+    # change the budget and save: version 3; opening version 1 brings its budget back
+    at.slider(key="select:budget:rows").set_value(45).run()
+    assert any("Changed since" in c.value for c in at.caption)
+    at.button(key="saved:save").click().run()
+    no_errors(at)
+    assert ss.load(ws, ODD_NAME).version == 3 and ss.load(ws, ODD_NAME).n_rows == 45  # the late pin counts
+    at.selectbox(key="saved:open_w").set_value(v1.ref).run()
+    no_errors(at)
+    assert at.session_state["open_subset"] == v1.ref and at.session_state["budget_value"] == 30.0
+    assert at.slider(key="select:budget:rows").value == 30
+    # a bad name is refused with the reason, nothing saved
+    at.text_input(key="saved:new_name").input("a/b")
+    at.button(key="saved:save_as").click().run()
+    assert any("may not contain" in e.value for e in at.error)
+    assert sorted(set(ws.saved_subsets()["name"])) == [ODD_NAME]
+
+
+def test_saved_subsets_on_map_balance_inspect_and_export(app_ws_copy) -> None:
+    from curation import saved_subsets as ss
+    from curation.subset import SubsetSpec
+
+    ws = app_ws_copy
+    key = ws.rankings().iloc[-1]["key"]
+    v1 = ss.save(ws, ODD_NAME, SubsetSpec(ranking=key, budget=40), who="ann")
+    rows1 = ss.resolve_saved(ws, v1).row_ids
+    ws.add_decisions([ws.example(int(rows1[0]))["example_id"]], "exclude", who="bob", why="dup")
+    v2 = ss.save(ws, ODD_NAME, SubsetSpec(ranking=key, budget=50), who="bob")
+    at = page("map", ws)
+    at.selectbox(key="map:colour").set_value(f"saved subset: {v2.ref}").run()
+    no_errors(at)
+    assert any("50 rows selected" in c.value for c in at.caption)
+    at = page("balance", ws, open_subset=v2.ref)
+    no_errors(at)
+    assert at.selectbox(key="balance:subset").value == v2.ref
+    at.selectbox(key="balance:compare").set_value(v1.ref).run()
+    no_errors(at)
+    labels = [m.label for m in at.metric]
+    assert "Added" in labels and "Removed" in labels
+    assert len(at.dataframe) >= 2  # the side-by-side figures and the added/removed rows
+    at = page("inspect", ws, inspect_row=int(rows1[0]), open_subset=v2.ref)
+    no_errors(at)
+    assert at.selectbox(key="inspect:saved_a").value == v1.ref
+    msg = " ".join(w.value for w in at.warning)
+    assert "a pin on this row" in msg and "bob" in msg
+    at = page("export", ws, open_subset=v1.ref)
+    no_errors(at)
+    at.text_input(key="export:name").input("saved_v1").run()
+    at.button(key="export:go").click().run()
+    no_errors(at)
+    m = json.loads(Path(ws.export_dir / "saved_v1.jsonl.manifest.json").read_text())
+    assert m["subset"]["version"] == 1 and m["selection"]["n_subset"] == 40

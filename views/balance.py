@@ -9,7 +9,7 @@ import streamlit as st
 
 from curation.diagnostics import ReportContext
 from curation.errors import CurationError
-from views import formatting, state, widgets
+from views import formatting, saved, state, widgets
 
 ws = widgets.header("Balance", "Is the subset still representative of the pool? Class balance, spectral balance "
                "(how much of each class's variety survives), coverage and quality, for the budget chosen on Select.")
@@ -21,13 +21,27 @@ if ws.summary()["embedding_models"].get(MODEL, 0) == 0:
     st.info("Nothing embedded yet — run **Embed** on the Data page.", icon=":material/info:")
     st.stop()
 
-ranking, chosen = widgets.require_subset(ws)
 defs = state.load_score_defs(P, S)
 label_opts = ["label", "dataset"] + ([state.score_key_of(defs, "cluster")] if state.score_key_of(defs, "cluster") else [])
-c1, c2 = st.columns([1, 3])
+c1, c2, c3 = st.columns([1, 2, 2])
 label_column = c1.selectbox("Classes from", label_opts, key="balance:label",
                             help="The label column set at ingest, the dataset, or the k-means cluster of the map.")
-c2.caption(f"Subset: **{len(chosen):,}** rows from `{ranking.method}` (change it on the Select page).")
+choice = saved.pick(ws, "Subset", "balance:subset", container=c2,
+                    help="The draft on the Select page, or any saved subset version")
+NOTHING = "(nothing)"
+compare_opts = [NOTHING, *([None] if choice is not None else []), *[r for r in saved.refs(ws) if r != choice]]
+if st.session_state.get("balance:compare", NOTHING) not in compare_opts:
+    st.session_state.pop("balance:compare", None)
+compare = c3.selectbox("Compare with", compare_opts, key="balance:compare",
+                       format_func=lambda c: c if c == NOTHING else saved._label(c),
+                       help="A second subset: both report cards side by side, differences highlighted, and the rows "
+                            "added and removed with the reason")
+got = saved.rows_of(ws, choice)
+if got is None:
+    widgets.require_subset(ws)  # the empty state (stops the page)
+title, ranking_key, chosen = got
+st.caption(f"Subset **{formatting.md_escape(title)}**: {len(chosen):,} rows from "
+           f"`{formatting.md_escape(ranking_key)}` (change the draft on the Select page).")
 
 
 @st.cache_resource(show_spinner="Preparing the pool statistics (once per workspace state)…", max_entries=4)
@@ -40,6 +54,20 @@ try:
     card = ctx.report(chosen)
 except CurationError as exc:
     st.error(str(exc))
+    st.stop()
+
+if compare != NOTHING:
+    other = saved.rows_of(ws, compare)
+    if other is None:
+        st.info("No draft yet: choose a ranking and a budget on the Select page.", icon=":material/info:")
+        st.stop()
+    try:
+        card_b = ctx.report(other[2])
+        d = saved.diff_with_draft(ws, choice, compare)
+    except CurationError as exc:
+        st.error(formatting.md_escape(str(exc)))
+        st.stop()
+    saved.compare_section(card, card_b, d, title, other[0])
     st.stop()
 
 # ------------------------------------------------------------------------------------------------ alerts

@@ -10,7 +10,7 @@ import streamlit as st
 from curation.errors import CurationError
 from curation.export import FORMATS, STYLE_HELP, STYLES, export_subset
 from curation.workflows.reproduce import reproduce
-from views import jobs, state, widgets
+from views import formatting, jobs, saved, state, widgets
 
 ws = widgets.header("Export", "The subset you chose on the Select page, as a file your trainer reads, with a manifest "
                "(everything needed to rebuild it byte for byte) and a datasheet.")
@@ -18,15 +18,25 @@ P = str(ws.path)
 S = state.stamp(ws)
 
 
-ranking, chosen = widgets.require_subset(ws)
-spec = state.current_spec(ws)
+source = saved.pick(ws, "What to export", "export:source",
+                    help="The draft on the Select page, or a saved subset version (the manifest records its name and "
+                         "version; the datasheet its history and what changed since the version exported before)")
+if source is None:
+    _, chosen = widgets.require_subset(ws)
+    spec = state.current_spec(ws)
+    n_inc, n_exc = (len(a) for a in state.pin_arrays(ws))
+    pins_txt = f"current pins ({n_inc:,} include, kept even beyond the budget; {n_exc:,} exclude)"
+else:
+    version = saved.load_ref(ws, source)
+    spec = version.spec
+    _, _, chosen = saved.rows_of(ws, source)
+    pins_txt = f"pins as of decision #{version.decision_pos} (frozen when {formatting.md_escape(source)} was saved)"
 quota = spec.quota
-desc = (f"{int(spec.budget):,} tokens" if spec.unit == "tokens" else f"{spec.budget:g}% of the pool"
-        if spec.unit == "%" else f"{int(spec.budget):,} rows")
-n_inc, n_exc = (len(a) for a in state.pin_arrays(ws))
-st.info(f"Subset: **{len(chosen):,}** examples — ranking `{ranking.method}`, budget {desc}"
-        f"{', quota ' + (quota if isinstance(quota, str) else 'custom') if quota else ''}; pins applied "
-        f"({n_inc:,} include, kept even beyond the budget; {n_exc:,} exclude).", icon=":material/checklist:")
+desc = ("no budget" if spec.budget is None else f"{int(spec.budget):,} tokens" if spec.unit == "tokens" else
+        f"{spec.budget:g}% of the pool" if spec.unit == "%" else f"{int(spec.budget):,} rows")
+st.info(f"Subset: **{len(chosen):,}** examples — ranking `{spec.ranking or 'ingest order'}`, budget {desc}"
+        f"{', quota ' + (quota if isinstance(quota, str) else 'custom') if quota else ''}; {pins_txt}.",
+        icon=":material/checklist:")
 
 kinds = state.load_meta(P, S).set_index("row_id").reindex(chosen)["kind"].value_counts()
 default_style = "dpo" if set(kinds.index) == {"preference"} else "original"
@@ -43,16 +53,21 @@ d1, d2, d3 = st.columns(3)
 datasheet = d1.checkbox("Write the datasheet (HTML report card)", value=True, key="export:datasheet")
 overwrite = d2.checkbox("Overwrite an existing export of that name", key="export:overwrite")
 datasets = d3.multiselect("Only these datasets", ws.datasets()["name"].tolist(), key="export:datasets",
-                          help="Empty = every dataset")
+                          help="Empty = every dataset" + ("" if source is None else " (a saved subset keeps its own)"),
+                          disabled=source is not None)
 note = st.text_input("Note for the manifest (optional)", key="export:note")
 st.caption("Rows by kind in the subset: " + ", ".join(f"{k} {v:,}" for k, v in kinds.items()))
 
 if st.button("Export", key="export:go", type="primary", icon=":material/download:"):
     with st.spinner("Writing the file, the manifest and the datasheet…"):
         try:
-            res = export_subset(ws, spec.replace(datasets=tuple(datasets) if datasets else None), fmt=fmt,
-                                style=style, name=name, overwrite=overwrite, who=state.curator(),
-                                datasheet=datasheet, note=note or None)
+            if source is None:
+                res = export_subset(ws, spec.replace(datasets=tuple(datasets) if datasets else None), fmt=fmt,
+                                    style=style, name=name, overwrite=overwrite, who=state.curator(),
+                                    datasheet=datasheet, note=note or None)
+            else:
+                res = export_subset(ws, subset=source, fmt=fmt, style=style, name=name, overwrite=overwrite,
+                                    who=state.curator(), datasheet=datasheet, note=note or None)
             st.session_state["export:last"] = {"path": str(res.path), "manifest": str(res.manifest_path),
                                                "datasheet": str(res.datasheet_path) if res.datasheet_path else None,
                                                "n_rows": res.n_rows, "sha256": res.sha256, "skipped": res.skipped}

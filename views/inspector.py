@@ -11,7 +11,7 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.select import explain
-from views import formatting, state, widgets
+from views import formatting, saved, state, widgets
 
 ws = widgets.header("Inspect")
 P = str(ws.path)
@@ -166,6 +166,8 @@ else:
             st.text(str(state.load_excerpts(P, S).get(ns, "")))
     except CurationError as exc_:
         st.info(str(exc_))
+
+saved.why_between_versions(ws, int(rid))
 
 # ------------------------------------------------------------------------------------------------ scores
 st.subheader("Scores")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from views import formatting, state, widgets
+from views import formatting, saved, state, widgets
 from views.scatter import scatter
 from views.scatter.geometry import categorical_codes, integer_codes, numeric_codes, selection_positions
 
@@ -169,6 +169,22 @@ COLOURINGS: dict[str, Callable[[dict], Colouring]] = {
     DEC_COLOUR: _decisions,
     SEL_COLOUR: _current_subset,
 }
+SAVED_PREFIX = "saved subset: "
+
+
+def _saved_subset(ref: str) -> Callable[[dict], Colouring]:
+    """Colour by membership of a saved subset version (:func:`views.saved.membership_mask`)."""
+    def fn(base: dict) -> Colouring:
+        mask = saved.membership_mask(ws, ref, base["row_ids"])
+        vals = np.where(mask, "selected", "dropped").astype(object)
+        c = _cat(vals, f"saved|{base['data_id']}|{ref}", order=["selected", "dropped"])
+        c.note = f"Saved subset {formatting.md_escape(ref)}: {formatting.fmt_int(int(mask.sum()))} rows selected."
+        return c
+    return fn
+
+
+for _ref in saved.refs(ws):
+    COLOURINGS[SAVED_PREFIX + _ref] = _saved_subset(_ref)
 
 colour_opts = ((["cluster"] if cluster_key else []) + ["label", "dataset", "kind"] + list(COLOURINGS)
                + [k for k in score_keys if not k.startswith("cluster")])

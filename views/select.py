@@ -14,7 +14,7 @@ from curation.select import SELECTORS, advisor, run_selection
 from curation.select.advisor import AdvisorResult
 from curation.select.run import selection_score_keys
 from curation.subset import SubsetSpec
-from views import formatting, jobs, state, widgets
+from views import formatting, jobs, saved, state, widgets
 
 ws = widgets.header("Select", "A selection method ranks every example once; the budget then keeps the best prefix "
                "(your pins always win: include pins are kept, exclude pins never are).")
@@ -75,6 +75,7 @@ if rankings.empty:
             "`python -m curation select facility`.", icon=":material/info:")
     st.stop()
 
+saved.select_panel(ws)
 rkeys = rankings["key"].tolist()
 cur = st.session_state.get(state.K_RANKING)
 if cur not in rkeys:
@@ -166,6 +167,7 @@ def budget_panel() -> None:
         return
     chosen, inc, exc = sub.row_ids, sub.include, sub.exclude
     st.session_state[state.K_BUDGET] = len(chosen)
+    saved.draft_status(ws, spec)
 
     sub_counts = _class_counts(chosen, classes)
     n_tok = int(toks.reindex(chosen).fillna(0).sum())

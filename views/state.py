@@ -41,6 +41,7 @@ K_QUOTA = "class_quota"            # None, "proportional", "balanced" or {"min":
 K_MAP_SELECTION = "map_selection"  # list[int]: row ids selected on the map (box / lasso / click)
 K_INSPECT = "inspect_row"          # int: row id opened on the Inspect page
 K_SCORE_FILTER = "score_filter"    # str: SQL condition typed on the Scores page
+K_OPEN_SUBSET = "open_subset"      # str "NAME@VERSION": the saved subset open on Select (None: the unsaved draft)
 
 BUDGET_UNITS = ("rows", "%", "tokens")
 QUOTA_MODES = ("none", "proportional", "balanced", "custom")
