@@ -366,6 +366,28 @@ def _fmt_quota(spec: SubsetSpec) -> str:
     return "none" if q is None else q if isinstance(q, str) else "custom " + json.dumps(q, sort_keys=True)
 
 
+def step_text(step: dict[str, Any]) -> str:
+    """One part of :attr:`SubsetDiff.steps` for people, e.g. ``budget 10% → 15%``."""
+    part, a, b = step["part"], step["a"], step["b"]
+    if part == "pins":
+        return f"pins as of decision #{a} → #{b}"
+    if part == "pool":
+        return f"datasets {', '.join(a) if a else 'all'} → {', '.join(b) if b else 'all'}"
+    if part == "ranking":
+        return f"ranking {a or 'ingest order'} → {b or 'ingest order'}"
+    if part == "quota":
+        def q(x: dict) -> str:
+            v = x.get("quota")
+            txt = "none" if v is None else v if isinstance(v, str) else "custom " + json.dumps(v, sort_keys=True)
+            return txt if x.get("label_column") in (None, "label") else f"{txt} over {x['label_column']}"
+        return f"class quota {q(a)} → {q(b)}"
+
+    def bud(x: dict) -> str:
+        v, u = x.get("budget"), x.get("unit")
+        return "no budget" if v is None else f"{v:g}%" if u == "%" else f"{int(v):,} {u}"
+    return f"budget {bud(a)} → {bud(b)}"
+
+
 def _pin_changes(ws: Workspace, row_ids: np.ndarray, pos_a: int, pos_b: int) -> pd.DataFrame:
     """Per row id whose pin differs between the two log positions: pin_a, pin_b ("include"/"exclude"/None) and
     the newest pin decision between the positions (decision_id, action, who, why, at)."""
@@ -511,7 +533,7 @@ def diff_table(d: SubsetDiff, *, show: int = 20) -> str:
     """The diff for a terminal: summary, spec changes, class shift, then the first ``show`` added/removed rows."""
     lines = [d.summary()]
     for s in d.steps:
-        lines.append(f"  {s['part']}: {json.dumps(s['a'], default=str)} → {json.dumps(s['b'], default=str)}")
+        lines.append(f"  {step_text(s)}")
     if len(d.classes):
         lines.append("class counts:")
         w = max(5, *(len(str(c)) for c in d.classes["class"]))

@@ -29,19 +29,18 @@ label_column = c1.selectbox("Classes from", label_opts, key="balance:label",
 choice = saved.pick(ws, "Subset", "balance:subset", container=c2,
                     help="The draft on the Select page, or any saved subset version")
 NOTHING = "(nothing)"
-compare_opts = [NOTHING, *([None] if choice is not None else []), *[r for r in saved.refs(ws) if r != choice]]
+compare_opts = [NOTHING, *([saved.DRAFT] if choice is not None else []), *[r for r in saved.refs(ws) if r != choice]]
 if st.session_state.get("balance:compare", NOTHING) not in compare_opts:
     st.session_state.pop("balance:compare", None)
 compare = c3.selectbox("Compare with", compare_opts, key="balance:compare",
-                       format_func=lambda c: c if c == NOTHING else saved._label(c),
                        help="A second subset: both report cards side by side, differences highlighted, and the rows "
                             "added and removed with the reason")
 got = saved.rows_of(ws, choice)
 if got is None:
     widgets.require_subset(ws)  # the empty state (stops the page)
 title, ranking_key, chosen = got
-st.caption(f"Subset **{formatting.md_escape(title)}**: {len(chosen):,} rows from "
-           f"`{formatting.md_escape(ranking_key)}` (change the draft on the Select page).")
+st.caption(f"Subset **{formatting.md_escape(title)}**: {len(chosen):,} rows from ranking "
+           f"{formatting.md_escape(ranking_key or 'ingest order')} (change the draft on the Select page).")
 
 
 @st.cache_resource(show_spinner="Preparing the pool statistics (once per workspace state)…", max_entries=4)
@@ -57,17 +56,18 @@ except CurationError as exc:
     st.stop()
 
 if compare != NOTHING:
+    compare = None if compare == saved.DRAFT else compare
     other = saved.rows_of(ws, compare)
     if other is None:
         st.info("No draft yet: choose a ranking and a budget on the Select page.", icon=":material/info:")
         st.stop()
     try:
-        card_b = ctx.report(other[2])
-        d = saved.diff_with_draft(ws, choice, compare)
+        card_other = ctx.report(other[2])
+        d = saved.diff_with_draft(ws, compare, choice)  # from the one compared with to the subset shown
     except CurationError as exc:
         st.error(formatting.md_escape(str(exc)))
         st.stop()
-    saved.compare_section(card, card_b, d, title, other[0])
+    saved.compare_section(card_other, card, d, other[0], title)
     st.stop()
 
 # ------------------------------------------------------------------------------------------------ alerts

@@ -24,6 +24,7 @@ from curation.subset import SubsetSpec
 from views import formatting, state
 
 DRAFT = "draft (the budget on Select, unsaved)"
+_DRAFT_OPT = "\x00draft"  # the draft's option value in selectboxes (None would show as an empty selection)
 _SELECT_WIDGETS = ("select:ranking_w", "select:unit_w", "select:budget:rows", "select:budget:pct",
                    "select:budget:tokens", "select:quota_w", "select:quota_table")
 _FLASH = "saved:flash"
@@ -75,14 +76,14 @@ def membership_mask(ws: Workspace, ref: str, row_ids: np.ndarray | pd.Series) ->
 
 
 def _label(choice: str | None) -> str:
-    return DRAFT if choice is None else choice
+    return DRAFT if choice is None or choice == _DRAFT_OPT else choice
 
 
 # ---------------------------------------------------------------------------------------------- pickers
 def pick(ws: Workspace, label: str, key: str, *, allow_draft: bool = True, exclude: str | None = None,
          help: str | None = None, container: object = st) -> str | None:  # noqa: A002 - Streamlit's name
     """A selectbox of the draft (None) and every saved version; defaults to the subset open on Select."""
-    opts: list[str | None] = ([None] if allow_draft else []) + [r for r in refs(ws) if r != exclude]
+    opts = ([_DRAFT_OPT] if allow_draft else []) + [r for r in refs(ws) if r != exclude]
     if not opts:
         return None
     cur = st.session_state.get(key, "__unset__")
@@ -90,7 +91,8 @@ def pick(ws: Workspace, label: str, key: str, *, allow_draft: bool = True, exclu
         st.session_state.pop(key, None)
     o = open_ref()
     index = opts.index(o) if o in opts else 0
-    return container.selectbox(label, opts, index=index, key=key, format_func=_label, help=help)
+    got = container.selectbox(label, opts, index=index, key=key, format_func=_label, help=help)
+    return None if got == _DRAFT_OPT else got
 
 
 def rows_of(ws: Workspace, choice: str | None) -> tuple[str, str | None, np.ndarray] | None:
@@ -146,7 +148,7 @@ def _load_into_draft(saved: SavedSubset) -> None:
 
 def _on_open(ws: Workspace) -> None:
     choice = st.session_state.get("saved:open_w")
-    if choice is None:
+    if choice is None or choice == _DRAFT_OPT:
         st.session_state[state.K_OPEN_SUBSET] = None
         return
     try:
@@ -203,9 +205,9 @@ def select_panel(ws: Workspace) -> None:
             all_refs = [o, *all_refs]
         except CurationError:
             st.session_state[state.K_OPEN_SUBSET] = o = None
-    opts: list[str | None] = [None, *all_refs]
-    if st.session_state.get("saved:open_w", "__unset__") != o:
-        st.session_state["saved:open_w"] = o  # the widget follows the open subset (set before it is drawn)
+    opts = [_DRAFT_OPT, *all_refs]
+    if st.session_state.get("saved:open_w", "__unset__") != (o or _DRAFT_OPT):
+        st.session_state["saved:open_w"] = o or _DRAFT_OPT  # the widget follows the open subset
     c1, c2, c3 = st.columns([3, 1.2, 1], vertical_alignment="bottom")
     c1.selectbox("Saved subset", opts, key="saved:open_w",
                  format_func=_label, on_change=_on_open, args=(ws,),
@@ -215,10 +217,10 @@ def select_panel(ws: Workspace) -> None:
     if o is not None:
         name = ss.parse_ref(o)[0]
         have = [int(r.rsplit("@", 1)[1]) for r in all_refs if r.rsplit("@", 1)[0] == name]
-        nxt = f"{name}@{max(have + [ss.parse_ref(o)[1] or 0]) + 1}"
-    c2.button(f"Save as {nxt}" if nxt else "Save", key="saved:save", disabled=o is None, on_click=_on_save,
+        nxt = max(have + [ss.parse_ref(o)[1] or 0]) + 1
+    c2.button(f"Save version {nxt}" if nxt else "Save", key="saved:save", disabled=o is None, on_click=_on_save,
               args=(ws,), icon=":material/save:", width="stretch",
-              help="Save the controls below as a new version of the open subset (older versions never change)")
+              help="Save the controls below as the next version of the open subset (older versions never change)")
     with c3.popover("Save as…", icon=":material/save_as:", width="stretch"):
         st.text_input("Name", key="saved:new_name", max_chars=ss.NAME_MAX,
                       help=f"At most {ss.NAME_MAX} characters, without '/', '\\' or '@'")
@@ -287,7 +289,7 @@ def compare_section(card_a: object, card_b: object, d: SubsetDiff, title_a: str,
     from curation.diagnostics.compare import compare_cards
 
     ta, tb = formatting.md_escape(title_a), formatting.md_escape(title_b)
-    st.subheader(f"{ta} vs {tb}", anchor=False)
+    st.subheader(f"{ta} → {tb}", anchor=False)
     m = st.columns(5)
     m[0].metric(f"Rows in {ta}", formatting.fmt_int(d.n_a))
     m[1].metric(f"Rows in {tb}", formatting.fmt_int(d.n_b), delta=f"{d.n_b - d.n_a:+,}")
@@ -295,8 +297,7 @@ def compare_section(card_a: object, card_b: object, d: SubsetDiff, title_a: str,
     m[3].metric("Removed", formatting.fmt_int(len(d.removed)), help=f"in {ta}, not in {tb}")
     m[4].metric("Tokens", formatting.fmt_int(d.tokens["b"]), delta=f"{d.tokens['change']:+,}")
     if d.steps:
-        st.caption("What differs in the spec: " + "; ".join(
-            f"{s['part']} {formatting.md_escape(s['a'])} → {formatting.md_escape(s['b'])}" for s in d.steps))
+        st.caption("What differs in the spec: " + formatting.md_escape("; ".join(ss.step_text(s) for s in d.steps)))
     a1, a2 = st.columns(2)
     for col, card, t in ((a1, card_a, ta), (a2, card_b, tb)):
         with col:
@@ -314,7 +315,7 @@ def compare_section(card_a: object, card_b: object, d: SubsetDiff, title_a: str,
     styled = shown.style.apply(
         lambda r: ["background-color: #fff3cd; font-weight: 600" if r["differs"] else "" for _ in r], axis=1
     ).format({c: "{:.4g}" for c in (col_a, col_b, "change")}, na_rep="—")
-    st.dataframe(styled, hide_index=True, width="stretch", key="saved:cmp_table",
+    st.dataframe(styled, hide_index=True, width="stretch", key="saved:cmp_table", height=min(36 * (len(cmp) + 1), 720),
                  column_config={"differs": st.column_config.CheckboxColumn("differs")})
     ca = card_a.classes.set_index("label")["subset_share"] if len(card_a.classes) else pd.Series(dtype=float)
     cb = card_b.classes.set_index("label")["subset_share"] if len(card_b.classes) else pd.Series(dtype=float)

@@ -1,0 +1,190 @@
+"""Saved subsets end to end in headless Chromium: build a subset on Select and save it, restart the server, reopen it
+on the Map page (same count), save a second version, and compare the two versions on Balance.
+
+Reuses the small embedded workspace of the unit tests (a PCA map and a random ranking added), so it costs one
+server start twice and a few page loads. Screenshots go to tests/screenshots/ (git-ignored).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from test_browser import ARGS, CHROMIUM, SHOTS, _free_port, metric_value, open_page, poll, shot, wait_idle
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = "browser <b>cut & 'q'"
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")]
+
+
+@pytest.fixture(scope="module")
+def small_ws(tiny_ws, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny embedded workspace with a PCA map and a random ranking (no neighbour graph needed)."""
+    import torch
+
+    from curation.projection import pca_projection
+    from curation.select import run_selection
+    from curation.store import Workspace
+
+    torch.set_num_threads(1)
+    dst = tmp_path_factory.mktemp("saved_e2e") / "small.duckdb"
+    shutil.copy(tiny_ws.path, dst)
+    ws = Workspace(dst)
+    pca_projection(ws)
+    run_selection(ws, "random", {}, seed=0)
+    return dst
+
+
+class Server:
+    """``streamlit run app.py`` on a free port; :meth:`restart` stops it and starts a fresh process."""
+
+    def __init__(self, ws: Path) -> None:
+        self.ws = ws
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+        self.start()
+
+    def start(self) -> None:
+        port = _free_port()
+        env = {**os.environ, "CURATION_WORKSPACE": str(self.ws), "CURATION_USER": "e2e", "HF_HUB_OFFLINE": "1",
+               "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        self.log = open(self.ws.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
+             "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
+                    return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        pytest.fail("streamlit did not start: " + Path(self.log.name).read_text()[-2000:])
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+            self.log.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="module")
+def server(small_ws: Path) -> Iterator[Server]:
+    s = Server(small_ws)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def page(server: Server):  # noqa: ANN201
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        pg = browser.new_page(viewport={"width": 1440, "height": 1800})
+        pg.set_default_timeout(60_000)
+        dialogs: list[str] = []
+        pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        pg.dialogs = dialogs  # type: ignore[attr-defined]
+        yield pg
+        browser.close()
+
+
+def choose(page, label: str, option: str) -> None:  # noqa: ANN001
+    """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
+    cb = page.get_by_role("combobox", name=label, exact=True)
+    cb.click()
+    cb.fill(option)  # filters the list (long lists are drawn lazily)
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def test_save_restart_reopen_and_compare(page, server: Server, small_ws: Path) -> None:  # noqa: ANN001
+    from curation import saved_subsets as ss
+    from curation.store import Workspace
+
+    ws = Workspace(small_ws)
+
+    # ---- Select: the default budget (10%), saved under a name with markup in it
+    open_page(page, server.url, "select")
+    n1 = int(metric_value(page, "Selected").replace(",", ""))
+    page.get_by_role("button", name="Save as…").click()
+    pop = page.get_by_test_id("stPopoverBody")
+    pop.get_by_role("textbox", name="Name", exact=True).fill(NAME)
+    pop.get_by_role("textbox", name="Note (optional)").fill("<i>first cut</i>")
+    pop.get_by_role("textbox", name="Note (optional)").press("Enter")
+    pop.get_by_role("button", name="Save", exact=True).click()
+    wait_idle(page)
+    page.get_by_text("Saved browser").first.wait_for()
+    v1 = ss.load(ws, NAME)
+    assert (v1.version, v1.n_rows, v1.who, v1.note) == (1, n1, "e2e", "<i>first cut</i>")
+    main = page.locator('[data-testid="stMain"]')
+    assert main.locator("b", has_text="cut").count() == 0 and main.locator("i", has_text="first cut").count() == 0
+    assert main.get_by_text("<b>cut & 'q'", exact=False).count() >= 1  # the name is shown as typed, as text
+    shot(page, "20_saved_select")
+
+    # ---- restart the server: nothing of the subset lived in the old process
+    server.restart()
+    open_page(page, server.url, "map")
+    choose(page, "Colour by", f"saved subset: {v1.ref}")
+    cap = poll(lambda: page.get_by_text(f"{n1:,} rows selected").first.inner_text())
+    assert cap and v1.ref in cap
+    n_drawn = page.evaluate("""() => {
+        const gd = document.querySelector('.js-plotly-plot');
+        return gd.data.filter(t => t.name === 'selected').reduce((s, t) => s + t.customdata.length, 0); }""")
+    assert n_drawn == n1
+    shot(page, "21_saved_map_after_restart")
+
+    # ---- Select: open version 1 in a fresh session, raise the budget, save version 2
+    open_page(page, server.url, "select")
+    choose(page, "Saved subset", v1.ref)
+    assert int(metric_value(page, "Selected").replace(",", "")) == n1
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(10):
+        slider.press("ArrowRight")
+    assert poll(lambda: int(metric_value(page, "Selected").replace(",", "")) > n1)
+    wait_idle(page)
+    page.get_by_text("Changed since").first.wait_for()
+    page.get_by_role("button", name="Save version 2").click()
+    wait_idle(page)
+    v2 = poll(lambda: ss.load(ws, NAME) if ss.load(ws, NAME).version == 2 else None)
+    assert v2 and v2.n_rows > n1
+    n2 = int(metric_value(page, "Selected").replace(",", ""))
+    assert n2 == v2.n_rows
+
+    # ---- Balance: version 2 against version 1, side by side
+    open_page(page, server.url, "balance")  # a new browser session: nothing is open, so pick both sides
+    choose(page, "Subset", v2.ref)
+    choose(page, "Compare with", v1.ref)
+    page.get_by_text("Report cards side by side").first.wait_for()
+    wait_idle(page)
+    shot(page, "22_saved_balance_compare")
+    page.locator('[data-testid="stMain"]').hover()
+    page.mouse.wheel(0, 2000)  # the app scrolls inside its main area
+    shot(page, "23_saved_balance_rows")
+    d = ss.diff(ws, v1, v2)
+    assert len(d.added) == n2 - n1 and len(d.removed) == 0
+    # shown as the change from the version compared with (v1) to the subset picked (v2)
+    assert metric_value(page, "Added") == f"{len(d.added):,}" and metric_value(page, "Removed") == "0"
+    assert page.dialogs == []  # type: ignore[attr-defined]
