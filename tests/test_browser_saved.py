@@ -31,7 +31,7 @@ def small_ws(tiny_ws, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny embedded workspace with a PCA map and a random ranking (no neighbour graph needed)."""
     import torch
 
-    from curation.projection import pca_projection
+    from curation.neighbours.projection import pca_projection
     from curation.select import run_selection
     from curation.store import Workspace
 
