@@ -149,10 +149,6 @@ def test_save_restart_reopen_and_compare(page, server: Server, small_ws: Path) -
     choose(page, "Colour by", f"saved subset: {v1.ref}")
     cap = poll(lambda: page.get_by_text(f"{n1:,} rows selected").first.inner_text())
     assert cap and v1.ref in cap
-    n_drawn = page.evaluate("""() => {
-        const gd = document.querySelector('.js-plotly-plot');
-        return gd.data.filter(t => t.name === 'selected').reduce((s, t) => s + t.customdata.length, 0); }""")
-    assert n_drawn == n1
     shot(page, "21_saved_map_after_restart")
 
     # ---- Select: open version 1 in a fresh session, raise the budget, save version 2
