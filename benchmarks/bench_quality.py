@@ -279,6 +279,13 @@ def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Nam
         lines.append(f"| {r['tranche']} | {r['n']} | {fmt(r)} | {r['cpu_s']:.1f} |")
     lines += [
         "",
+        "Feature variants tried on the same splits and report sets (exploratory runs of the same training code, "
+        "2026-11-27; forward: helpful-online / helpful-rejection-sampled / harmless-base held-out; reverse: "
+        "helpful-base / harmless-base): reply embedding + prompt×reply + text features 49.1 / 51.3 / 54.5%, "
+        "55.9 / 39.3%; plus hashed reply word 1-2-grams (2^13) 49.1 / 51.4 / 54.2%, 55.9 / 39.3% (no gain, "
+        "dropped); plus prompt×log length (shipped) 49.3 / 52.8 / 56.1%, 57.0 / 40.3%. A regularisation grid "
+        "that stopped at C=0.03 overfitted (every set ~50%); grouped CV now picks C in 1e-5..1e-2.",
+        "",
         "Model judges on the packaged SmolLM2-135M (not rerun here: ~1 s CPU per reply on this machine; numbers "
         "measured by bench_scorers.py on 206-298 short pairs of all tranches): Ask-LLM 50.0% (paper prompt) and "
         "47.0% (sft prompt), IFD 56.0%, each ± 6-7 points: no better than the length baseline.",

@@ -179,6 +179,7 @@ def test_cli_commands(ws, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert _cli(ws, ["scorers"]) == 0
     out = capsys.readouterr().out
     assert "askllm" in out and "lower=better" in out and "groups:" in out
+    assert "52% of 8,550" in out and "its own CV accuracy" in out        # validity listed per scorer
     assert _cli(ws, ["score", "heuristics", "--quiet", "--param", "n=4"]) == 0
     out = capsys.readouterr().out
     assert "ngram_repetition(n=4): 13 of 13 examples scored" in out     # --param reaches scorers that have n
@@ -186,3 +187,5 @@ def test_cli_commands(ws, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     pd.DataFrame({"example_id": ["sft/s1"], "v": [2.5]}).to_csv(tmp_path / "v.csv", index=False)
     assert _cli(ws, ["import-scores", str(tmp_path / "v.csv"), "--name", "judge", "--lower-is-better"]) == 0
     assert "ext:judge: 1 of 13" in capsys.readouterr().out
+    with pytest.raises(CurationError, match="at least one kept and one dropped"):
+        _cli(ws, ["propose", "5"])                                         # no pins (and no embeddings): a reason

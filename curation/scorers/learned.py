@@ -372,6 +372,16 @@ def row_features(ws: Any, model: str = DEFAULT_EMBED_MODEL) -> tuple[np.ndarray,
     return rid, np.hstack([V.astype(np.float64), T]), ex
 
 
+def check_labels(y: np.ndarray) -> tuple[int, int]:
+    """(kept, dropped) counts; CurationError naming the fix when either is zero."""
+    n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
+    if n_pos < 1 or n_neg < 1:
+        raise CurationError(f"curator_model cannot train: it needs at least one kept and one dropped row "
+                            f"(include / exclude pins or keep / drop tags); found {n_pos} kept and {n_neg} dropped. "
+                            "Pin some rows include / exclude on the Inspect, Scores or Select page first")
+    return n_pos, n_neg
+
+
 def train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[float, ...] = CURATOR_C_GRID
                   ) -> tuple[Any, dict[str, Any]]:  # noqa: ANN401
     """Fit a standardised L2 logistic regression (its probabilities are its calibration: log-loss fit, strength
@@ -382,11 +392,7 @@ def train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
-    if n_pos < 1 or n_neg < 1:
-        raise CurationError(f"curator_model cannot train: it needs at least one kept and one dropped row "
-                            f"(include / exclude pins or keep / drop tags); found {n_pos} kept and {n_neg} dropped. "
-                            "Pin some rows include / exclude on the Inspect, Scores or Select page first")
+    n_pos, n_neg = check_labels(y)
 
     def model(C: float) -> Any:  # noqa: ANN401
         return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, random_state=seed))
@@ -435,6 +441,7 @@ class CuratorModel(Scorer):
     def bind(self, ws: Any) -> None:  # noqa: ANN401
         self._ws = ws
         lab = curator_labels(ws, self.tags("keep_tags"), self.tags("drop_tags"))
+        check_labels(lab["y"].to_numpy())             # the missing labels are the first thing to say
         rid, X, ex = row_features(ws, str(self.params["embed_model"]))
         pos = pd.Series(np.arange(len(rid)), index=rid)
         lab = lab[lab["row_id"].isin(pos.index)]
