@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def build(path: Path, n: int, seed: int = 0):  # noqa: ANN201 - Workspace
+def build(path: Path, n: int, seed: int = 0):  # Workspace
     from curation.demo import synthetic_records
     from curation.embed import DEFAULT_MODEL
     from curation.ingest import ingest_file
@@ -57,7 +57,7 @@ def build(path: Path, n: int, seed: int = 0):  # noqa: ANN201 - Workspace
     return ws
 
 
-def app(page: str, ws, **state):  # noqa: ANN001, ANN201
+def app(page: str, ws, **state):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=600)
@@ -70,7 +70,7 @@ def app(page: str, ws, **state):  # noqa: ANN001, ANN201
     return at
 
 
-def timed(fn, repeat: int) -> float:  # noqa: ANN001
+def timed(fn, repeat: int) -> float:
     ts = []
     for _ in range(repeat):
         t0 = time.perf_counter()

@@ -138,12 +138,12 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- browser steps
-def poll(fn, timeout: float, interval: float = 0.02):  # noqa: ANN001, ANN201
+def poll(fn, timeout: float, interval: float = 0.02):
     deadline = time.perf_counter() + timeout
     while True:
         try:
             got = fn()
-        except Exception:  # noqa: BLE001 - not there yet
+        except Exception:  # not there yet
             got = None
         if got or time.perf_counter() > deadline:
             return got
@@ -154,7 +154,7 @@ FRAME_JS = "() => { const f = document.querySelector('iframe[title*=\"curation_s
            "return f && f.contentDocument && f.contentDocument.body ? f.contentDocument.body.dataset : null; }"
 
 
-def selected_count(page) -> int | None:  # noqa: ANN001
+def selected_count(page) -> int | None:
     h = page.get_by_role("heading", name="Selected on the map")
     if not h.count():
         return None
@@ -170,14 +170,14 @@ def box_around(xy: np.ndarray, k: int = 1000, seed: int = 0) -> tuple[float, flo
     return c[0] - s, c[1] - s, c[0] + s, c[1] + s
 
 
-def drag(page, x0: float, y0: float, x1: float, y1: float) -> None:  # noqa: ANN001
+def drag(page, x0: float, y0: float, x1: float, y1: float) -> None:
     page.mouse.move(x0, y0)
     page.mouse.down()
     page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
     page.mouse.move(x1, y1, steps=4)
 
 
-def measure_map(page, url: str, ws, n: int, proj: dict, *, webgl: bool, timeout: float,  # noqa: ANN001, ANN201
+def measure_map(page, url: str, ws, n: int, proj: dict, *, webgl: bool, timeout: float,
                 shot: Path | None):
     """(drawn_s, select_s, pin_s, n_selected) for one renderer; None where it did not finish within timeout."""
     res = {"drawn": None, "select": None, "pin": None, "n_sel": None}
@@ -239,7 +239,7 @@ def measure_map(page, url: str, ws, n: int, proj: dict, *, webgl: bool, timeout:
     return res
 
 
-def metric_value(page, label: str) -> str:  # noqa: ANN001
+def metric_value(page, label: str) -> str:
     m = page.locator('[data-testid="stMetric"]', has_text=label).first
     return m.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
@@ -248,7 +248,7 @@ IDLE_JS = ("() => !document.querySelector('[data-stale=\"true\"], [data-testid=\
            "[data-testid=\"stSkeleton\"]')")
 
 
-def measure_budget(page, url: str, steps: int, timeout: float) -> tuple[list[float], list[float]]:  # noqa: ANN001
+def measure_budget(page, url: str, steps: int, timeout: float) -> tuple[list[float], list[float]]:
     """Seconds from one ArrowRight on the budget slider to (a) the changed 'Selected' metric and (b) the end of the
     rerun (no stale element, no running indicator: the charts and tables are redrawn), ``steps`` times."""
     page.goto(f"{url}/select")
@@ -282,7 +282,7 @@ def ratio(a: float | None, b: float | None) -> str:
     return "—" if a is None or b is None or a <= 0 else f"{b / a:.1f}×"
 
 
-def main() -> None:  # noqa: C901
+def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--quick", action="store_true", help="10k only, no RESULTS.md section")

@@ -74,7 +74,7 @@ def synthetic(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, pd.DataFra
 CPU_MS: list[float] = []
 
 
-def timed(fn) -> tuple[float, object]:  # noqa: ANN001
+def timed(fn) -> tuple[float, object]:
     """Wall-clock ms of fn() (and its process CPU ms appended to CPU_MS: on a shared machine wall time includes
     waiting for a core, CPU time does not)."""
     c = time.process_time()

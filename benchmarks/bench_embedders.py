@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "datasets"
 K = 10
 
-from benchmarks._results import write_section
+from benchmarks._results import write_section  # noqa: E402
 
 
 def dolly_file(tmp: Path, n: int) -> Path:

@@ -29,7 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from benchmarks._results import write_section  # noqa: E402
 
 
-def _timed(fn):  # noqa: ANN001, ANN202
+def _timed(fn):
     t = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - t

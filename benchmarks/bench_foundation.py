@@ -92,7 +92,8 @@ def main() -> None:
         ing = bench_ingest(n_ingest, tmp)
         emb = bench_embed(n_embed, tmp)
     lines = [
-        f"Machine: {os.cpu_count()} CPU cores. Run: `python benchmarks/bench_foundation.py{' --quick' if args.quick else ''}`"
+        f"Machine: {os.cpu_count()} CPU cores. "
+        f"Run: `python benchmarks/bench_foundation.py{' --quick' if args.quick else ''}`"
         f" on {time.strftime('%Y-%m-%d')}.",
         "",
         "| ingest | records | file MB | ours (s) | rows/s | pandas.read_json (s, parse only) | ratio ours/pandas | "

@@ -80,7 +80,7 @@ def real_embeddings(limit: int | None = None) -> np.ndarray | None:
     return X[:limit] if limit else X
 
 
-def timed(fn):  # noqa: ANN001, ANN201
+def timed(fn):
     t = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - t
@@ -94,7 +94,7 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def timed_mem(fn):  # noqa: ANN001, ANN201
+def timed_mem(fn):
     """(result, seconds, peak extra RSS in MB above the RSS before the call), sampled every 5 ms."""
     import threading
 
@@ -280,7 +280,8 @@ def main() -> None:
               f"{faiss.__version__}, scikit-learn {sklearn.__version__}, umap-learn {umap.__version__}. "
               f"Total {time.time() - t0:.0f} s. Synthetic = 200 Gaussian clusters on the 384-d sphere. Recall = "
               "fraction of the exact 15 neighbours found (ties at the 15th similarity count as found)."
-              + (f" Default approximate method (`auto` above {EXACT_MAX_ROWS:,} rows): {APPROX_DEFAULT}; recall@15 on real "
+              + (f" Default approximate method (`auto` above {EXACT_MAX_ROWS:,} rows): {APPROX_DEFAULT}; "
+                 "recall@15 on real "
                  f"embeddings: nndescent {recall.get('nndescent', float('nan')):.4f}, faiss-hnsw "
                  f"{recall.get('faiss-hnsw', float('nan')):.4f}." if recall else ""))
     print(header + "\n\n" + table)

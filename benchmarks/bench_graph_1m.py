@@ -66,9 +66,11 @@ def main() -> None:
     res, graph_mb = run_child(args.n, "graph")
     vec_mb = args.n * 384 * 4 / 2**20
     table = "\n".join([
-        f"{os.cpu_count()} CPU cores; synthetic clustered 384-d unit vectors; k=15; total {time.perf_counter() - t0:.0f} s.",
+        f"{os.cpu_count()} CPU cores; synthetic clustered 384-d unit vectors; k=15; "
+        f"total {time.perf_counter() - t0:.0f} s.",
         "",
-        "| rows | method | build time | peak RSS, vectors only | peak RSS, vectors + graph build | graph build's own peak |",
+        "| rows | method | build time | peak RSS, vectors only | peak RSS, vectors + graph build "
+        "| graph build's own peak |",
         "|---|---|---|---|---|---|",
         f"| {args.n:,} | {res['method']} | {res['seconds']:.0f} s | {base_mb:,.0f} MB ({vec_mb:,.0f} MB of vectors) | "
         f"{graph_mb:,.0f} MB | {graph_mb - base_mb:,.0f} MB |",

@@ -28,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("CURATION_EMBED_CACHE", "off")   # measure embedding, not the cross-workspace cache
 
-from benchmarks._results import write_section
+from benchmarks._results import write_section  # noqa: E402
 
 
 def _ingest(tmp: Path, n: int):

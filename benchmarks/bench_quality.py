@@ -52,7 +52,7 @@ def load_pairs(cap: int, seed: int = 0) -> pd.DataFrame:
                 rec = json.loads(line)
                 try:
                     msgs, c, r = split_hh_transcript(rec["chosen"], rec["rejected"])
-                except Exception:  # noqa: BLE001 - malformed transcripts are skipped
+                except Exception:  # malformed transcripts are skipped
                     continue
                 prompt = msgs[0]["content"] if len(msgs) == 1 else render_messages(msgs)
                 recs.append({"tranche": t, "prompt": prompt, "chosen": c, "rejected": r})
@@ -83,7 +83,7 @@ class EmbCache:
         np.savez(tmp, hashes=np.array(hs), vectors=np.stack([self.vec[h] for h in hs]).astype(np.float32))
         tmp.replace(self.path)
 
-    def __call__(self, texts) -> np.ndarray:  # noqa: ANN001
+    def __call__(self, texts) -> np.ndarray:
         from curation.embed import encode_texts, text_hash
 
         hs = [text_hash(t) for t in texts]
@@ -137,13 +137,13 @@ def split(pairs: pd.DataFrame, name: str) -> tuple[pd.DataFrame, dict[str, pd.Da
     raise ValueError(name)
 
 
-def features(df: pd.DataFrame, col: str, emb) -> np.ndarray:  # noqa: ANN001
+def features(df: pd.DataFrame, col: str, emb) -> np.ndarray:
     from curation.scorers.features import build_features
 
     return build_features(df["prompt"].tolist(), df[col].tolist(), emb)
 
 
-def train_head(train: pd.DataFrame, emb, seed: int = 0):  # noqa: ANN001, ANN201
+def train_head(train: pd.DataFrame, emb, seed: int = 0):
     from curation.scorers.learned import train_bradley_terry
 
     Xc, Xr = features(train, "chosen", emb), features(train, "rejected", emb)
@@ -172,7 +172,7 @@ def fmt(a: dict) -> str:
     return f"{100 * a['acc']:.1f}% [{100 * a['lo']:.0f}-{100 * a['hi']:.0f}]"
 
 
-def evaluate(pairs: pd.DataFrame, emb, eval_cap: int) -> tuple[list[dict], dict]:  # noqa: ANN001
+def evaluate(pairs: pd.DataFrame, emb, eval_cap: int) -> tuple[list[dict], dict]:
     """Rows of the table: every scorer on every report set of both splits."""
     from curation.scorers import GROUPS, get_scorer
     from curation.scorers.learned import DEFAULT_HEAD, LinearHead

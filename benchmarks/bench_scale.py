@@ -9,7 +9,8 @@ Stages (each in its own Python process, so its peak RSS is its own): ingest, imp
 map, density + near/exact duplicates + clusters, text heuristics, facility-location ranking, report card, export of
 a 10% subset (JSONL + manifest + datasheet). Wall time is measured inside the process (interpreter start-up and
 imports excluded, reported apart), next to its CPU time (user + system, all threads: on a machine shared with other
-jobs the wall time stretches, the CPU time much less); peak RSS is the process's ``ru_maxrss``. Generating the input files is setup, not
+jobs the wall time stretches, the CPU time much less); peak RSS is the process's ``ru_maxrss``. Generating the input
+files is setup, not
 counted. Targets on 2 cores: 100k end to end <= 5 min; 1M <= 30 min with peak RSS <= 16 GB.
 
 Usage: nice .venv/bin/python benchmarks/bench_scale.py [--rows 100000] [--keep DIR] [--stage-timeout S]
@@ -141,7 +142,7 @@ def _facility_key(ws) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- driver
-def drive(n: int, d: Path, stage_timeout: float | None, report=None) -> list[dict]:  # noqa: ANN001
+def drive(n: int, d: Path, stage_timeout: float | None, report=None) -> list[dict]:
     """Run every stage in its own process; ``report(rows)`` after each (so a stopped run keeps what finished)."""
     rows: list[dict] = []
     t = time.perf_counter()
@@ -168,7 +169,8 @@ def drive(n: int, d: Path, stage_timeout: float | None, report=None) -> list[dic
         rows.append(info)
         if report is not None:
             report(rows)
-        print(f"{stage}: {info['seconds']:.1f} s ({info['cpu_s']:.1f} s CPU), peak RSS {info['peak_rss_mb']:,.0f} MB", file=sys.stderr)
+        print(f"{stage}: {info['seconds']:.1f} s ({info['cpu_s']:.1f} s CPU), "
+              f"peak RSS {info['peak_rss_mb']:,.0f} MB", file=sys.stderr)
     return rows
 
 
@@ -195,7 +197,8 @@ def table(n: int, rows: list[dict], load: tuple[float, float], total_wall: float
         else "not finished"
     slowest = max(ok, key=lambda r: r["seconds"])["stage"] if ok else "–"
     cpu_total = sum(r["cpu_s"] for r in ok)
-    lines.append(f"| **total** | **{total:.0f}** | {cpu_total:.0f} | **{peak:,.0f}** (max) | {total_wall:.0f} (whole run) | target "
+    lines.append(f"| **total** | **{total:.0f}** | {cpu_total:.0f} | **{peak:,.0f}** (max) | "
+                 f"{total_wall:.0f} (whole run) | target "
                  f"<= {target_s // 60} min{'' if target_rss is None else f', <= {target_rss // 1000} GB'}: "
                  f"**{verdict}**; slowest stage: {slowest} |")
     return "\n".join(lines)

@@ -49,7 +49,7 @@ def load_pairs() -> pd.DataFrame:
                 rec = json.loads(line)
                 try:
                     msgs, c, r = split_hh_transcript(rec["chosen"], rec["rejected"])
-                except (CurationError, Exception):  # noqa: BLE001 - malformed transcripts are skipped
+                except (CurationError, Exception):  # malformed transcripts are skipped
                     continue
                 prompt = msgs[0]["content"] if len(msgs) == 1 else render_messages(msgs)
                 rows.append({"tranche": tranche, "prompt": prompt, "chosen": c, "rejected": r})
@@ -72,7 +72,7 @@ def agreement(c: np.ndarray, r: np.ndarray, higher_is_better: bool) -> dict:
     return {"n": n, "acc": acc, "ci": 1.96 * math.sqrt(max(acc * (1 - acc), 1e-9) / n), "wins": wins, "ties": ties}
 
 
-def timed(fn, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN201
+def timed(fn, *a, **k):
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn(*a, **k)
     return out, time.perf_counter() - t0, time.process_time() - c0
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> str:
     C, R = sft(pairs, "chosen"), sft(pairs, "rejected")
     rows = []
 
-    def add(label: str, sc, c: np.ndarray, r: np.ndarray, wall: float, cpu: float, n_ex: int, mask=None) -> None:  # noqa: ANN001
+    def add(label: str, sc, c: np.ndarray, r: np.ndarray, wall: float, cpu: float, n_ex: int, mask=None) -> None:
         a = agreement(c, r, sc.higher_is_better)
         hm = harmless if mask is None else harmless[mask]
         ah = agreement(c[hm], r[hm], sc.higher_is_better)
@@ -199,7 +199,8 @@ def reference_check(df: pd.DataFrame) -> dict:
         return np.array(vals)
 
     ref, w_ref, c_ref = timed(ref_askllm)
-    out["askllm"] = {"ratio_cpu": c_ref / c_ours, "ratio_wall": w_ref / w_ours, "maxdiff": float(np.max(np.abs(ref - ours)))}
+    out["askllm"] = {"ratio_cpu": c_ref / c_ours, "ratio_wall": w_ref / w_ours,
+                     "maxdiff": float(np.max(np.abs(ref - ours)))}
 
     i = get_scorer("ifd", threads=2, max_prompt_tokens=256, max_response_tokens=128)
     ours, w_ours, c_ours = timed(i.score, df)

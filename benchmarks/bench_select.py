@@ -4,7 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_select.py`` (full: 10k / 50k / 100k row
 Prints markdown tables and replaces the ``bench_select`` section of benchmarks/RESULTS.md.
 
 Data: synthetic 384-d unit vectors (200 Gaussian clusters, MiniLM-like neighbour similarities 0.5-0.6), seeded.
-The neighbour graph is built once per size with ``curation.neighbours.graph.knn(X, 15)`` (auto: exact faiss up to 20k rows,
+The neighbour graph is built once per size with ``curation.neighbours.graph.knn(X, 15)``
+(auto: exact faiss up to 20k rows,
 faiss HNSW above) and symmetrised into the sparse similarity S that both libraries optimise: apricot gets S as a
 precomputed CSR matrix, so the objectives are comparable exactly (f(A) = Σ_i max_{j∈A} S_ij, evaluated by the
 same function for both rankings).
@@ -48,7 +49,7 @@ def make_data(n: int, seed: int = 0) -> np.ndarray:
     return np.ascontiguousarray(X, dtype=np.float32)
 
 
-def timed(fn, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN201
+def timed(fn, *a, **kw):
     t = time.perf_counter()
     out = fn(*a, **kw)
     return out, time.perf_counter() - t
@@ -56,7 +57,7 @@ def timed(fn, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN201
 
 def warm() -> None:
     """Compile (or load from the numba cache) our kernels so no timing below includes JIT or first imports."""
-    import sklearn.decomposition  # noqa: F401
+    import sklearn.decomposition
     import sklearn.mixture  # noqa: F401
     X = make_data(300, seed=9)
     from curation.select._sparse import exact_knn
@@ -73,7 +74,7 @@ def warm() -> None:
             knn(make_data(2000, seed=8), K_GRAPH, method=m)
 
 
-def apricot_fit(S, k: int):  # noqa: ANN001, ANN201
+def apricot_fit(S, k: int):
     from apricot import FacilityLocationSelection
 
     sel = FacilityLocationSelection(k, metric="precomputed", optimizer="lazy")

@@ -77,7 +77,7 @@ class ChatTemplate:
                 tok = AutoTokenizer.from_pretrained(str(p.parent), gguf_file=p.name)
             else:
                 tok = AutoTokenizer.from_pretrained(str(p) if p.exists() else self.source)
-        except Exception as exc:  # noqa: BLE001 - transformers raises many kinds; report one clear error
+        except Exception as exc:  # transformers raises many kinds; report one clear error
             raise CurationError(f"could not load the tokenizer {self.source!r} for the chat template ({exc}); pass "
                                 "a local tokenizer folder, a .gguf file or a hub id (online), or leave --tokenizer "
                                 "out for the plain format") from None

@@ -67,7 +67,7 @@ class BackgroundCommits:
     def _run(self, fn: Callable[[], None]) -> None:
         try:
             fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the submitting thread
+        except BaseException as exc:  # handed to the submitting thread
             self._error = exc
 
     def submit(self, fn: Callable[[], None]) -> None:

@@ -95,7 +95,7 @@ def build_demo_workspace(ws: Workspace, *, n_sft: int = 3000, n_pref: int = 300,
     steps = _Steps(ws, progress)
     try:
         _build(ws, steps, params, n_sft=n_sft, n_pref=n_pref, seed=seed, embed=embed, analyze=analyze, log=log)
-    except BaseException as exc:  # noqa: BLE001 - recorded, then raised again
+    except BaseException as exc:  # recorded, then raised again
         steps.finish("failed", f"{type(exc).__name__}: {exc}"[:1000])
         raise
     return ws

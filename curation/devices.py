@@ -69,7 +69,7 @@ def auto_batch_size(device: str, cpu_batch: int, *, bytes_per_item: int = 8 << 2
 
     try:
         free, _ = torch.cuda.mem_get_info(torch.device(device))
-    except Exception:  # noqa: BLE001 - an old driver without mem_get_info: stay with the CPU size
+    except Exception:  # an old driver without mem_get_info: stay with the CPU size
         return cpu_batch
     n = max(cpu_batch, min(cap, int(free // 2 // bytes_per_item)))
     return 1 << (n.bit_length() - 1)

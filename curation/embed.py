@@ -26,7 +26,7 @@ from curation.store import Workspace
 if TYPE_CHECKING:
     import pandas as pd
 
-def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # noqa: ANN201 - SentenceTransformer
+def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # SentenceTransformer
     """A SentenceTransformer for ``model`` (cached per process) on ``device`` (``None``/``"auto"``: CUDA, then MPS,
     else CPU; see :func:`curation.devices.resolve_device`). The default loads offline from its package."""
     from curation.devices import resolve_device
@@ -35,7 +35,7 @@ def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # noqa: 
 
 
 @functools.lru_cache(maxsize=4)
-def _load_model(model: str, device: str):  # noqa: ANN202 - SentenceTransformer
+def _load_model(model: str, device: str):  # SentenceTransformer
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
@@ -48,7 +48,7 @@ def _load_model(model: str, device: str):  # noqa: ANN202 - SentenceTransformer
     source = default_model_path() if key == DEFAULT_MODEL else key
     try:
         return SentenceTransformer(source, device=device)
-    except Exception as exc:  # noqa: BLE001 - hub/IO errors come in many types
+    except Exception as exc:  # hub/IO errors come in many types
         raise CurationError(
             f"cannot load embedding model {model!r} ({exc.__class__.__name__}: {exc}); pass a local model folder, "
             "or a hub name on a machine that is online") from exc
@@ -63,7 +63,7 @@ def encode_texts(texts: Sequence[str], model: str = DEFAULT_MODEL, *, batch_size
     return encode_fit(m, list(texts), batch_size)[0]
 
 
-def encode_fit(m, texts: list[str], batch_size: int) -> tuple[np.ndarray, int]:  # noqa: ANN001 - SentenceTransformer
+def encode_fit(m, texts: list[str], batch_size: int) -> tuple[np.ndarray, int]:  # SentenceTransformer
     """Encode ``texts`` ((n, d) float32, L2-normalised); on a GPU out-of-memory error halve the batch size and try
     again. Returns the vectors and the batch size that worked (use it for the next call)."""
     from curation.devices import is_out_of_memory
@@ -82,13 +82,13 @@ def encode_fit(m, texts: list[str], batch_size: int) -> tuple[np.ndarray, int]: 
             batch_size //= 2
 
 
-def _user_cache(use: bool):  # noqa: ANN202 - EmbeddingCache | None
+def _user_cache(use: bool):  # EmbeddingCache | None
     from curation.embed_cache import EmbeddingCache
 
     return EmbeddingCache.default() if use else None
 
 
-def _from_user_cache(ws: Workspace, key: str, hashes: list[str], cache, *,  # noqa: ANN001 - EmbeddingCache
+def _from_user_cache(ws: Workspace, key: str, hashes: list[str], cache, *,  # EmbeddingCache
                      chunk: int = 65536) -> np.ndarray:
     """Copy the vectors of ``hashes`` found in the user's embedding cache into the workspace (in chunks of
     ``chunk``, each one transaction). Returns the found mask (n,) bool."""
@@ -109,7 +109,7 @@ def _from_user_cache(ws: Workspace, key: str, hashes: list[str], cache, *,  # no
     return found
 
 
-def _to_user_cache(key: str, hashes: Sequence[str], vectors: np.ndarray, cache) -> None:  # noqa: ANN001
+def _to_user_cache(key: str, hashes: Sequence[str], vectors: np.ndarray, cache) -> None:
     if cache is not None:
         from curation.embed_cache import model_id
 
@@ -182,7 +182,8 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     Texts are sorted longest first across the job and committed every ``commit_seconds`` seconds (or 64 MB of
     vectors; or every ``commit_every`` texts when given), so a killed job loses at most a few seconds of work and
     fast devices are not held back by commits (:mod:`curation.commits`). ``limit`` stops after
-    that many texts (used to test resume). Cost: dominated by the model, ~40-80 texts/s for MiniLM on 2 cores (100-200-token texts; see benchmarks/RESULTS.md).
+    that many texts (used to test resume). Cost: dominated by the model, ~40-80 texts/s for MiniLM on 2 cores
+    (100-200-token texts; see benchmarks/RESULTS.md).
     """
     import time
 
@@ -274,7 +275,7 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
         if pending:                           # Ctrl-C or an error: keep what was embedded
             try:
                 flush()
-            except Exception:  # noqa: BLE001 - report the original error, not a failure to save
+            except Exception:  # report the original error, not a failure to save
                 pass
         raise
     status = "done" if limit is None or limit >= total_distinct else "partial"

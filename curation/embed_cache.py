@@ -105,7 +105,7 @@ class EmbeddingCache:
                                   params=[model]).to_arrow_table()
                 finally:
                     con.close()
-        except Exception as exc:  # noqa: BLE001 - a cache failure never breaks an embed
+        except Exception as exc:  # a cache failure never breaks an embed
             self._fail("read it", exc)
             return empty
         found = np.zeros(len(hashes), dtype=bool)
@@ -131,7 +131,7 @@ class EmbeddingCache:
                     con.execute("insert or ignore into vectors select model, text_hash, vector from _v")
                 finally:
                     con.close()
-        except Exception as exc:  # noqa: BLE001 - a cache failure never breaks an embed
+        except Exception as exc:  # a cache failure never breaks an embed
             self._fail("write to it", exc)
             return False
         return True
@@ -148,7 +148,7 @@ class EmbeddingCache:
                     return int(con.execute(sql, [model] if model else []).fetchone()[0])
                 finally:
                     con.close()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._fail("read it", exc)
             return 0
 

@@ -67,7 +67,7 @@ def _fail(where: str, what: str, fix: str) -> CurationError:
 
 
 # ---------------------------------------------------------------------------------------------- reading
-def _list_to_matrix(col: Any, name: str, where: str, ids: np.ndarray | None) -> np.ndarray:  # noqa: ANN401
+def _list_to_matrix(col: Any, name: str, where: str, ids: np.ndarray | None) -> np.ndarray:
     """A pyarrow (chunked) list / fixed-size-list column of numbers → (n, d) float32, validated for shape."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -110,7 +110,7 @@ def _list_to_matrix(col: Any, name: str, where: str, ids: np.ndarray | None) -> 
     return X if X.flags.writeable else X.copy()          # normalised in place later
 
 
-def _read_table(path: Path, kind: str) -> Any:  # noqa: ANN401 - pyarrow Table
+def _read_table(path: Path, kind: str) -> Any:  # pyarrow Table
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -182,7 +182,7 @@ def _from_numpy(path: Path, kind: str, id_column: str | None, vector_column: str
         raise _fail(path.name, f"not a readable NumPy {kind} file: {exc}",
                     "Save the vectors with numpy.save / numpy.savez (numbers, not Python objects); if the file is "
                     "truncated, copy it again.") from exc
-    except Exception as exc:  # noqa: BLE001 - zipfile raises BadZipFile and others
+    except Exception as exc:  # zipfile raises BadZipFile and others
         raise _fail(path.name, f"not a readable NumPy {kind} file: {type(exc).__name__}: {exc}",
                     "Copy or save the file again.") from exc
     ids, idc = None, None
@@ -381,7 +381,7 @@ def import_embeddings(ws: Workspace, source: str | Path, *, model: str, id_colum
     if not first.all():
         hashes, X = hashes[first], X[first]
 
-    def write(con: Any) -> tuple[int, int]:  # noqa: ANN401
+    def write(con: Any) -> tuple[int, int]:
         row = con.execute("select len(vector) from embeddings where model = ? limit 1", [key]).fetchall()
         if row and int(row[0][0]) != d and not replace:
             raise _fail(where, f"the vectors have dimension {d} but {key!r} already has vectors of dimension "

@@ -312,7 +312,8 @@ def split_hh_transcript(chosen: str, rejected: str) -> tuple[list[dict], str, st
 
 
 def normalise(rec: dict, m: Mapping, *, allow_empty: bool = False) -> dict[str, Any]:
-    """One record → normalised fields (kind, prompt, response, chosen, rejected, messages, label). Raises FieldProblem."""
+    """One record → normalised fields (kind, prompt, response, chosen, rejected, messages, label). Raises
+    FieldProblem."""
     kind = KIND_OF_SHAPE[m.shape]
     out: dict[str, Any] = {"kind": kind, "prompt": None, "response": None, "chosen": None, "rejected": None,
                            "messages": None, "label": _label(rec, m.label)}
@@ -325,7 +326,8 @@ def normalise(rec: dict, m: Mapping, *, allow_empty: bool = False) -> dict[str, 
         if not allow_empty:
             for f in ("chosen", "rejected"):
                 if not out[f].strip():
-                    raise FieldProblem(f, "final assistant reply is empty; fill it in, remove the record, or pass --skip-bad")
+                    raise FieldProblem(f, "final assistant reply is empty; fill it in, remove the record, or "
+                                          "pass --skip-bad")
     elif m.shape == "dpo":
         if m.prompt is not None and isinstance(rec.get(m.prompt), list):
             msgs = _messages(rec, m.prompt, allow_empty=True)
@@ -404,7 +406,8 @@ def training_text_of(ex: dict[str, Any]) -> str:
 
 
 def content_hash_of(ex: dict[str, Any]) -> str:
-    return text_hash(json.dumps([ex["kind"], ex["prompt"], ex["response"], ex["chosen"], ex["rejected"], ex["messages"]],
+    return text_hash(json.dumps([ex["kind"], ex["prompt"], ex["response"], ex["chosen"], ex["rejected"],
+                                 ex["messages"]],
                           ensure_ascii=False, separators=(",", ":")))
 
 

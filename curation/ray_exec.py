@@ -120,7 +120,8 @@ def score_on_ray(ray: Any, name: str, params: dict[str, Any], frame: pd.DataFram
                  block_fn: Callable[..., dict[str, np.ndarray]],
                  gpu: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (codes, values) per finished block; ``frame`` carries a ``_code`` column naming each row. block_fn:
-    the worker task (:func:`curation.scorers.run.score_block`); worker_name: the registered scorer the workers build (default
+    the worker task (:func:`curation.scorers.run.score_block`); worker_name: the registered scorer the workers build
+    (default
     ``sc.name``), built with ``sc.params``."""
     import json
 
@@ -184,7 +185,7 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
                 ws.set_job(job, kind="embed", status="interrupted" if isinstance(exc, KeyboardInterrupt)
                            else "failed", done=done_before + done, total=n_all, params=params,
                            message=str(exc)[:500])
-        except Exception:  # noqa: BLE001, S110 - report the original error, not a failure to save
+        except Exception:  # report the original error, not a failure to save
             pass
         raise worker_error(exc) from exc
     flush()
@@ -242,8 +243,8 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
         workers, _ = cluster_slots(ray, sc.uses_model)
         rows = batch_size if sc.uses_model else max(batch_size, min(4096, -(-len(reps) // (2 * workers))))
         try:
-            for c, v in score_on_ray(ray, worker_name or sc.name, dict(sc.params), reps, block_rows=rows, gpu=sc.uses_model,
-                                     block_fn=block_fn):
+            for c, v in score_on_ray(ray, worker_name or sc.name, dict(sc.params), reps, block_rows=rows,
+                                     gpu=sc.uses_model, block_fn=block_fn):
                 for code, val in zip(c, v):
                     p = todo[rows_of[int(code)]]
                     pending.append(p)
@@ -256,7 +257,7 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
             try:
                 if pending:
                     flush("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
-            except Exception:  # noqa: BLE001, S110 - report the original error, not a failure to save
+            except Exception:  # report the original error, not a failure to save
                 pass
             raise worker_error(exc) from exc
         if pending:

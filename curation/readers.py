@@ -223,7 +223,7 @@ def _read_parquet(path: Path) -> Iterator[tuple[int, dict]]:
 
     try:
         table = pq.read_table(gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path)
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types
+    except Exception as exc:  # pyarrow raises many types
         raise IngestError(f"{path.name}: cannot read as Parquet ({exc}); check that the file is complete") from exc
     for i, rec in enumerate(table.to_pylist(), start=1):
         yield i, rec
@@ -240,7 +240,7 @@ def _read_hf(path: str, split: str | None) -> Iterator[tuple[int, dict]]:
             ds = datasets.load_from_disk(str(p))
         else:
             ds = datasets.load_dataset(path, split=split or "train")
-    except Exception as exc:  # noqa: BLE001 - datasets raises many types
+    except Exception as exc:  # datasets raises many types
         raise IngestError(
             f"{path}: cannot load as a Hugging Face dataset ({exc.__class__.__name__}: {exc}); pass a folder written "
             "by save_to_disk, or a hub name on a machine that is online") from exc

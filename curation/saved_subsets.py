@@ -131,7 +131,7 @@ class SavedSubset:
         if isinstance(spec, str):
             spec = json.loads(spec)
 
-        def opt_int(v: Any) -> int | None:  # noqa: ANN401
+        def opt_int(v: Any) -> int | None:
             return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else int(v)
 
         note = row.get("note")
@@ -247,7 +247,7 @@ def hide(ws: Workspace, ref: str, *, who: str) -> int:
     return ws.hide_subset(name, version, who=who)
 
 
-def resolve_saved(ws: Workspace, saved: SavedSubset | str, **preloaded: Any) -> Subset:  # noqa: ANN401
+def resolve_saved(ws: Workspace, saved: SavedSubset | str, **preloaded: Any) -> Subset:
     """The rows of a saved version (its frozen spec through :func:`curation.subset.resolve`)."""
     s = load(ws, saved) if isinstance(saved, str) else saved
     return resolve(ws, s.spec, **preloaded)
@@ -331,7 +331,7 @@ class SubsetDiff:
                 f"{self.tokens['b']:,} ({self.tokens['change']:+,})")
 
 
-def _spec_value(spec: SubsetSpec, step: str) -> Any:  # noqa: ANN401
+def _spec_value(spec: SubsetSpec, step: str) -> Any:
     if step == "pins":
         return spec.pins_as_of
     if step == "pool":
@@ -403,7 +403,7 @@ def _pin_changes(ws: Workspace, row_ids: np.ndarray, pos_a: int, pos_b: int) -> 
     return out
 
 
-def _pin_word(p: Any) -> str:  # noqa: ANN401
+def _pin_word(p: Any) -> str:
     return "no pin" if p is None or (isinstance(p, float) and np.isnan(p)) else f"{p} pin"
 
 
@@ -498,7 +498,7 @@ def _diff(ws: Workspace, a: SubsetSpec | SavedSubset, b: SubsetSpec | SavedSubse
         unchanged=int(len(np.intersect1d(rows_a, rows_b))))
 
 
-def _rank_lookup(sub: Subset) -> Any:  # noqa: ANN401 - callable row id -> 1-based rank or "-"
+def _rank_lookup(sub: Subset) -> Any:  # callable row id -> 1-based rank or "-"
     order = np.asarray(sub.ranking.order, dtype=np.int64)
     pos = pd.Series(np.arange(1, len(order) + 1), index=order)
 
@@ -591,7 +591,7 @@ def membership_mask(ws: Workspace, ref: str | SavedSubset, row_ids: Sequence[int
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
-def spec_from_args(args: Any, ws: Workspace) -> SubsetSpec:  # noqa: ANN401 - argparse.Namespace
+def spec_from_args(args: Any, ws: Workspace) -> SubsetSpec:  # argparse.Namespace
     """The spec named on a command line: ``--subset NAME[@V]`` (a saved version), else ``--ranking`` with a budget
     (``--budget`` rows, ``--budget-pct``, ``--budget-tokens``), ``--quota``, ``--label-column``, ``--dataset``."""
     ref = getattr(args, "subset", None)
@@ -609,18 +609,18 @@ def spec_from_args(args: Any, ws: Workspace) -> SubsetSpec:  # noqa: ANN401 - ar
                       datasets=tuple(ds) if ds else None)
 
 
-def saved_from_args(args: Any, ws: Workspace) -> SavedSubset | None:  # noqa: ANN401 - argparse.Namespace
+def saved_from_args(args: Any, ws: Workspace) -> SavedSubset | None:  # argparse.Namespace
     ref = getattr(args, "subset", None)
     return load(ws, ref) if ref else None
 
 
-def _who(args: Any) -> str:  # noqa: ANN401
+def _who(args: Any) -> str:
     import os
 
     return getattr(args, "who", None) or os.environ.get("CURATION_USER") or os.environ.get("USER") or "cli"
 
 
-def _cmd_save(args: Any, ws: Workspace) -> int:  # noqa: ANN401
+def _cmd_save(args: Any, ws: Workspace) -> int:
     if args.source:
         src = load(ws, args.source)
         spec = src.spec.replace(pins_as_of=None)  # the source's spec with today's decisions
@@ -637,11 +637,11 @@ def _cmd_save(args: Any, ws: Workspace) -> int:  # noqa: ANN401
     return 0
 
 
-def _fmt_at(at: Any) -> str:  # noqa: ANN401
+def _fmt_at(at: Any) -> str:
     return pd.Timestamp(at).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _cmd_list(args: Any, ws: Workspace) -> int:  # noqa: ANN401
+def _cmd_list(args: Any, ws: Workspace) -> int:
     df = listing(ws, include_hidden=args.all)
     if args.json:
         print(df.to_json(orient="records", date_format="iso"))
@@ -657,7 +657,7 @@ def _cmd_list(args: Any, ws: Workspace) -> int:  # noqa: ANN401
     return 0
 
 
-def _cmd_show(args: Any, ws: Workspace) -> int:  # noqa: ANN401
+def _cmd_show(args: Any, ws: Workspace) -> int:
     v = load(ws, args.ref)
     sub = resolve_saved(ws, v)
     hist = versions(ws, v.name)
@@ -692,7 +692,7 @@ def _cmd_show(args: Any, ws: Workspace) -> int:  # noqa: ANN401
     return 0
 
 
-def _cmd_diff(args: Any, ws: Workspace) -> int:  # noqa: ANN401
+def _cmd_diff(args: Any, ws: Workspace) -> int:
     d = diff(ws, load(ws, args.a), load(ws, args.b))
     if args.json:
         print(json.dumps(d.to_dict(), indent=2, default=str))
@@ -701,21 +701,21 @@ def _cmd_diff(args: Any, ws: Workspace) -> int:  # noqa: ANN401
     return 0
 
 
-def _cmd_delete(args: Any, ws: Workspace) -> int:  # noqa: ANN401
+def _cmd_delete(args: Any, ws: Workspace) -> int:
     n = hide(ws, args.ref, who=_who(args))
     print(f"hid {n} version(s) of {parse_ref(args.ref)[0]!r}; history is kept (see `subset list --all`, open a "
           "version as NAME@VERSION)" if n else f"{args.ref} was already deleted")
     return 0
 
 
-def add_spec_arguments(p: Any, *, subset: bool = True) -> None:  # noqa: ANN401 - argparse parser
+def add_spec_arguments(p: Any, *, subset: bool = True) -> None:  # argparse parser
     """``--subset NAME[@VERSION]`` (a saved version) for commands that take a subset."""
     if subset:
         p.add_argument("--subset", metavar="NAME[@VERSION]", default=None,
                        help="a saved subset (newest version, or @VERSION); replaces --ranking and the budget")
 
 
-def add_commands(sub: Any) -> None:  # noqa: ANN401 - argparse._SubParsersAction
+def add_commands(sub: Any) -> None:  # argparse._SubParsersAction
     """Register ``subset save|list|show|diff|delete``."""
     s = sub.add_parser("subset", help="saved subsets: named, versioned, shared by every page and command",
                        description="A saved subset is a ranking, a budget, a class quota and the pins as of the "

@@ -6,7 +6,8 @@ orders of magnitude faster on a CPU, but only about a third of each text's 10 ne
 MiniLM's (see benchmarks/RESULTS.md). It is offered for first looks (a map of a large file in seconds) and never
 used implicitly: every page and selection default stays MiniLM.
 
-The static model is distilled once (~25 s on a quiet 2-core machine, minutes on a busy one; offline, from the packaged MiniLM) and kept in
+The static model is distilled once (~25 s on a quiet 2-core machine, minutes on a busy one; offline, from the packaged
+MiniLM) and kept in
 ``$CURATION_MODEL_CACHE`` (default ``~/.cache/curation/models``) for every later run. It needs ``model2vec`` and
 ``skeletoken`` (pinned in requirements.txt; model2vec's ``distill`` extra is *not* installed, it would downgrade
 transformers).

@@ -176,7 +176,7 @@ class Workspace:
         return self.path.parent / f"{self.path.stem}_exports"
 
     # ------------------------------------------------------------------ connections
-    def _open(self):  # noqa: ANN202 - duckdb connection
+    def _open(self):  # duckdb connection
         import duckdb
 
         deadline = time.monotonic() + self.lock_timeout
@@ -236,13 +236,13 @@ class Workspace:
             except BaseException:
                 try:
                     con.execute("rollback")
-                except Exception:  # noqa: BLE001 - rollback after a failed commit may itself fail
+                except Exception:  # rollback after a failed commit may itself fail
                     pass
                 raise
             finally:
                 self._local.in_tx = False
 
-    def _write(self, fn, *, retries: int = 6):  # noqa: ANN001, ANN202
+    def _write(self, fn, *, retries: int = 6):
         """Run ``fn(con)`` in a transaction, retrying on a write-write conflict with another thread."""
         import duckdb
 
@@ -301,7 +301,7 @@ class Workspace:
         dataset: keys name, source, source_sha256, shape, kind, mapping (dict), options (dict).
         rows: columns of :data:`EXAMPLE_COLUMNS` except row_id. Returns (n_inserted, n_already_present).
         """
-        def fn(con) -> tuple[int, int]:  # noqa: ANN001
+        def fn(con) -> tuple[int, int]:
             existing = {r[0] for r in con.execute(
                 "select example_id from examples where dataset = ?", [dataset["name"]]).fetchall()}
             new = rows[~rows["example_id"].isin(existing)].copy()
@@ -328,7 +328,7 @@ class Workspace:
 
     def remove_dataset(self, name: str) -> int:
         """Delete a dataset and its examples (and their scores, projections rows stay keyed by row id)."""
-        def fn(con) -> int:  # noqa: ANN001
+        def fn(con) -> int:
             n = con.execute("select count(*) from examples where dataset = ?", [name]).fetchone()[0]
             con.execute("delete from scores where example_id in (select example_id from examples where dataset = ?)",
                         [name])
@@ -423,7 +423,7 @@ class Workspace:
         tbl = pa.table({"model": pa.array([model] * len(vectors)), "text_hash": pa.array(list(text_hashes)),
                         "vector": pa.ListArray.from_arrays(offsets, pa.array(vectors.ravel()))})
 
-        def fn(con) -> None:  # noqa: ANN001
+        def fn(con) -> None:
             con.register("_emb", tbl)
             try:
                 con.execute("insert or ignore into embeddings select model, text_hash, vector from _emb")
@@ -486,7 +486,7 @@ class Workspace:
                        "example_id": pa.array(np.asarray(example_ids, dtype=object), type=pa.string()),
                        "content_hash": hashes, "value": pa.array(values, mask=np.isnan(values))})
 
-        def fn(con) -> None:  # noqa: ANN001
+        def fn(con) -> None:
             con.execute(
                 """insert into score_defs (key, name, higher_is_better, params, description, created_at, kind)
                    values (?, ?, ?, ?, ?, now(), ?) on conflict (key) do update set
@@ -548,7 +548,7 @@ class Workspace:
         return {h: float(v) if v is not None else float("nan") for h, v in rows}
 
     def delete_scores(self, key: str) -> None:
-        def fn(con) -> None:  # noqa: ANN001
+        def fn(con) -> None:
             con.execute("delete from scores where key = ?", [key])
             con.execute("delete from score_defs where key = ?", [key])
         self._write(fn)
@@ -559,7 +559,7 @@ class Workspace:
         df = pd.DataFrame({"key": key, "row_id": np.asarray(row_ids, dtype=np.int64),
                            "x": np.asarray(xy[:, 0], dtype=np.float32), "y": np.asarray(xy[:, 1], dtype=np.float32)})
 
-        def fn(con) -> None:  # noqa: ANN001
+        def fn(con) -> None:
             con.execute("delete from projections where key = ?", [key])
             con.execute("insert or replace into projection_defs values (?, ?, ?, ?, now())",
                         [key, method, model, json.dumps(params or {})])
@@ -591,7 +591,7 @@ class Workspace:
                         "nbr": pa.ListArray.from_arrays(offs, pa.array(np.asarray(idx, dtype=np.int64).ravel())),
                         "sim": pa.ListArray.from_arrays(offs, pa.array(np.asarray(sim, dtype=np.float32).ravel()))})
 
-        def fn(con) -> None:  # noqa: ANN001
+        def fn(con) -> None:
             con.execute("delete from graph_rows where key = ?", [key])
             con.execute("insert or replace into graphs values (?, ?, ?, ?, ?, now())",
                         [key, model, k, n, json.dumps(params or {})])
@@ -629,7 +629,7 @@ class Workspace:
         tbl = pa.table({"order_ids": pa.LargeListArray.from_arrays(offs, pa.array(order)),
                         "gains": pa.LargeListArray.from_arrays(offs, pa.array(gains, mask=np.isnan(gains)))})
 
-        def fn(con) -> None:  # noqa: ANN001
+        def fn(con) -> None:
             rows = con.execute("select short_id from rankings where key = ?", [ranking.method]).fetchall()
             short = rows[0][0] if rows and rows[0][0] else None
             if short is None:
@@ -711,7 +711,7 @@ class Workspace:
         if not ids:
             return []
 
-        def fn(con) -> list[int]:  # noqa: ANN001
+        def fn(con) -> list[int]:
             con.register("_ids", pd.DataFrame({"example_id": ids}))
             try:
                 missing = con.execute(
@@ -729,7 +729,7 @@ class Workspace:
 
     def undo_decision(self, decision_id: int, *, who: str) -> int:
         """Append the inverse of decision ``decision_id`` (undo is itself logged). Returns the new id."""
-        def fn(con) -> int:  # noqa: ANN001
+        def fn(con) -> int:
             row = con.execute("select example_id, action, value from decisions where id = ?",
                               [decision_id]).fetchone()
             if row is None:
@@ -833,7 +833,7 @@ class Workspace:
 
         text = json.dumps(spec, sort_keys=True)
 
-        def fn(con) -> int:  # noqa: ANN001
+        def fn(con) -> int:
             v = int(con.execute("select coalesce(max(version), 0) + 1 from saved_subsets where name = ?",
                                 [name]).fetchall()[0][0])
             con.execute(
@@ -885,7 +885,7 @@ class Workspace:
     def hide_subset(self, name: str, version: int | None = None, *, who: str) -> int:
         """Hide every version of ``name`` (or one version) from listings; nothing is deleted. Returns how many
         versions were newly hidden."""
-        def fn(con) -> int:  # noqa: ANN001
+        def fn(con) -> int:
             sql = """update saved_subsets set hidden = true, hidden_by = ?, hidden_at = now()
                      where name = ? and not hidden"""
             params: list[Any] = [who, name]
@@ -1078,12 +1078,12 @@ def filter_frame(frame: pd.DataFrame, where: str) -> np.ndarray:
     return mask
 
 
-def _arrow(con, sql: str, params: Sequence[Any]):  # noqa: ANN001, ANN202 - duckdb connection, pyarrow Table
+def _arrow(con, sql: str, params: Sequence[Any]):  # duckdb connection, pyarrow Table
     """Run a query and return a pyarrow Table without the DB-API's extra copy."""
     return con.sql(sql, params=list(params)).to_arrow_table()
 
 
-def _list_column_to_matrix(col, dtype: type = np.float32) -> np.ndarray:  # noqa: ANN001 - pyarrow ChunkedArray
+def _list_column_to_matrix(col, dtype: type = np.float32) -> np.ndarray:  # pyarrow ChunkedArray
     """A pyarrow list column of equal-length lists → (n, d) numpy array (one copy at most)."""
     n = len(col)
     if n == 0:

@@ -224,7 +224,8 @@ class Subset:
         budget or a class quota."""
         n_exc = int(np.isin(self.exclude, self.pool).sum())
         return {"pool": self.n_pool, "exclude_pins": n_exc, "include_pins": len(self.include),
-                "selected": len(self.row_ids), "budget_or_quota": self.n_pool - n_exc - int(np.isin(self.row_ids, self.pool).sum())}
+                "selected": len(self.row_ids),
+                "budget_or_quota": self.n_pool - n_exc - int(np.isin(self.row_ids, self.pool).sum())}
 
     def reasons(self, row_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Per row id, why it is in or out: "include_pin", "selected", "exclude_pin", "budget" (beyond the budget

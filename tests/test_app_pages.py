@@ -61,7 +61,7 @@ def app_ws_copy(app_ws, tmp_path: Path):
 PAGE_FILES = {"inspect": "inspector"}  # page name → file in views/ (views/inspect.py would shadow the stdlib)
 
 
-def page(name: str, ws, **state) -> AppTest:  # noqa: ANN001
+def page(name: str, ws, **state) -> AppTest:
     at = AppTest.from_file(str(ROOT / "views" / f"{PAGE_FILES.get(name, name)}.py"), default_timeout=TIMEOUT)
     at.session_state["workspace_path"] = str(ws.path)
     at.session_state["curator"] = "tester"
@@ -190,7 +190,7 @@ def test_map_colour_options_render(app_ws) -> None:
         no_errors(at)
 
 
-def _scatter_args(at) -> dict:  # noqa: ANN001
+def _scatter_args(at) -> dict:
     """The JSON arguments of the map renderer as sent to the browser (bytes arguments aside)."""
     comp = at.get("component_instance")
     assert comp, "the map renderer was not drawn"
@@ -355,7 +355,7 @@ def test_background_job_records_progress_and_result(tmp_ws) -> None:
 
     seen = []
 
-    def work(prog) -> str:  # noqa: ANN001
+    def work(prog) -> str:
         for i in range(3):
             prog(i + 1, 3)
             seen.append(i)
@@ -368,7 +368,7 @@ def test_background_job_records_progress_and_result(tmp_ws) -> None:
     assert j["status"] == "done" and seen == [0, 1, 2]
     assert jobs.job_result(tmp_ws, "ui:test") == "key-123"
 
-    def boom(prog) -> None:  # noqa: ANN001
+    def boom(prog) -> None:
         from curation.errors import CurationError
 
         raise CurationError("no embeddings; run embed first")

@@ -107,7 +107,7 @@ def browser_page(server: str):
         browser.close()
 
 
-def wait_idle(page, timeout: float = 120.0) -> None:  # noqa: ANN001
+def wait_idle(page, timeout: float = 120.0) -> None:
     """Wait until the app has finished rendering: no skeleton, spinner, stale element or running indicator, and
     the main area's element count unchanged for ~1.5 s. Fails on any exception box."""
     page.wait_for_selector('[data-testid="stApp"]')
@@ -127,12 +127,12 @@ def wait_idle(page, timeout: float = 120.0) -> None:  # noqa: ANN001
         '[data-testid="stException"]').first.inner_text()
 
 
-def open_page(page, server: str, path: str) -> None:  # noqa: ANN001
+def open_page(page, server: str, path: str) -> None:
     page.goto(f"{server}/{path}")
     wait_idle(page)
 
 
-def shot(page, name: str) -> None:  # noqa: ANN001
+def shot(page, name: str) -> None:
     """Full-page screenshot once lazily loaded widgets (data grids draw on a canvas) have appeared."""
     poll(lambda: page.locator('[data-testid="stDataFrame"]').count()
          == page.locator('[data-testid="stDataFrame"] canvas').count() or None, timeout=20)
@@ -140,20 +140,20 @@ def shot(page, name: str) -> None:  # noqa: ANN001
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def poll(fn, *, timeout: float = 60.0):  # noqa: ANN001, ANN201
+def poll(fn, *, timeout: float = 60.0):
     """fn() until it returns something truthy (reruns finish asynchronously, fragments without a status widget)."""
     deadline = time.time() + timeout
     while True:
         try:
             got = fn()
-        except Exception:  # noqa: BLE001 - element not there yet
+        except Exception:  # element not there yet
             got = None
         if got or time.time() > deadline:
             return got
         time.sleep(0.5)
 
 
-def map_frame(page):  # noqa: ANN001, ANN201 - a Playwright Frame
+def map_frame(page):  # a Playwright Frame
     """The map renderer's iframe, once its points are drawn."""
     el = page.locator('iframe[title*="curation_scatter"]')
     el.wait_for()
@@ -162,12 +162,12 @@ def map_frame(page):  # noqa: ANN001, ANN201 - a Playwright Frame
     return frame
 
 
-def metric_value(page, label: str) -> str:  # noqa: ANN001
+def metric_value(page, label: str) -> str:
     m = page.locator('[data-testid="stMetric"]', has_text=label).first
     return m.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
-def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:  # noqa: ANN001
+def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:
     from curation.store import Workspace
 
     page = browser_page

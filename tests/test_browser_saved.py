@@ -57,7 +57,7 @@ class Server:
         port = _free_port()
         env = {**os.environ, "CURATION_WORKSPACE": str(self.ws), "CURATION_USER": "e2e", "HF_HUB_OFFLINE": "1",
                "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-        self.log = open(self.ws.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.log = open(self.ws.parent / f"streamlit-{port}.log", "w")  # closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
              "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -96,7 +96,7 @@ def server(small_ws: Path) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def page(server: Server):  # noqa: ANN201
+def page(server: Server):
     sync_api = pytest.importorskip("playwright.sync_api")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
@@ -110,7 +110,7 @@ def page(server: Server):  # noqa: ANN201
         browser.close()
 
 
-def choose(page, label: str, option: str) -> None:  # noqa: ANN001
+def choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
     cb = page.get_by_role("combobox", name=label, exact=True)
     cb.click()
@@ -119,7 +119,7 @@ def choose(page, label: str, option: str) -> None:  # noqa: ANN001
     wait_idle(page)
 
 
-def test_save_restart_reopen_and_compare(page, server: Server, small_ws: Path) -> None:  # noqa: ANN001
+def test_save_restart_reopen_and_compare(page, server: Server, small_ws: Path) -> None:
     from curation import saved_subsets as ss
     from curation.store import Workspace
 

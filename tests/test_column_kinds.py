@@ -8,7 +8,7 @@ from curation.errors import CurationError
 from curation.store import Workspace
 
 
-def test_kinds_by_name_and_explicit(tmp_ws: Workspace, tmp_path) -> None:  # noqa: ANN001
+def test_kinds_by_name_and_explicit(tmp_ws: Workspace, tmp_path) -> None:
     import json
 
     from curation.ingest import ingest_file

@@ -38,7 +38,7 @@ def _session(ws: Workspace, who: str, errors: list) -> None:
             action = ACTIONS[i % len(ACTIONS)]
             ws.add_decisions([ex], action, who=who, value=f"seq{i}" if action in ("tag", "untag") else None,
                              why=f"{who} step {i}")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         errors.append(exc)
 
 

@@ -19,7 +19,8 @@ TOPICS = ["rice", "bread", "soup", "tea", "maps", "trains", "loans", "taxes", "s
 
 
 def _records(n: int) -> list[dict]:
-    return [{"instruction": f"Question {i}: explain {TOPICS[i % len(TOPICS)]} to a {['child', 'student', 'chef'][i % 3]}"
+    return [{"instruction": f"Question {i}: explain {TOPICS[i % len(TOPICS)]} to a "
+                            f"{['child', 'student', 'chef'][i % 3]}"
              f" in {i % 7 + 2} sentences.", "output": f"Here is answer number {i} about {TOPICS[(i * 5) % 12]}."}
             for i in range(n)]
 

@@ -30,7 +30,7 @@ def sheet(tiny_ws, tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace,
     return ws, res.datasheet_path.read_text(encoding="utf-8"), json.loads(res.manifest_path.read_text())
 
 
-def test_class_table_once(sheet) -> None:  # noqa: ANN001
+def test_class_table_once(sheet) -> None:
     _, html, _ = sheet
     assert html.count("Class balance</h") == 1  # the datasheet's class section; the report card does not repeat it
     assert html.count(">pool share<") == 1
@@ -42,7 +42,7 @@ def _section(html: str, title_start: str) -> str:
     return html[i:j if j > 0 else len(html)]
 
 
-def test_near_duplicate_section_lists_its_rows(sheet) -> None:  # noqa: ANN001
+def test_near_duplicate_section_lists_its_rows(sheet) -> None:
     ws, html, manifest = sheet
     sec = _section(html, "near duplicate of a kept example")
     n = int(re.search(r"— (\d+)", sec).group(1))
@@ -76,7 +76,7 @@ def _widths(html: str, *, media: str, width: int) -> dict:
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")
 @pytest.mark.parametrize(("media", "width"), [("print", 718), ("screen", 1100), ("screen", 760)])
-def test_nothing_is_cut_off(sheet, media: str, width: int) -> None:  # noqa: ANN001
+def test_nothing_is_cut_off(sheet, media: str, width: int) -> None:
     """718 px = an A4 page's printable width (190 mm at 96 dpi)."""
     _, html, _ = sheet
     w = _widths(html, media=media, width=width)

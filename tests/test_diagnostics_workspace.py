@@ -19,7 +19,7 @@ MODEL = "test/synthetic-16d"
 
 def _rows(dataset: str, kind: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
     cats = rng.choice(["math", "poetry", "code"], n, p=[0.5, 0.3, 0.2]) if kind == "sft" else [None] * n
-    recs, rows = [], []
+    rows = []
     for i in range(n):
         if kind == "sft":
             rec = {"instruction": f"task {i}", "output": f"answer {i}", "category": cats[i],

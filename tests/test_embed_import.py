@@ -29,7 +29,7 @@ def _clustered(n: int, d: int, seed: int = 0) -> np.ndarray:
 
 
 @pytest.fixture()
-def ws(tmp_path):  # noqa: ANN201
+def ws(tmp_path):
     recs = [{"id": f"r{i}", "instruction": f"Question {i} about {CATS[i % 3]}: how does step {i} work?",
              "output": f"Answer {i}: it works in {i % 5 + 1} steps.", "category": CATS[i % 3],
              "emb": [float(x) for x in _clustered(N, D)[i]]} for i in range(N)]
@@ -40,7 +40,7 @@ def ws(tmp_path):  # noqa: ANN201
     return w
 
 
-def _parquet(path, ids, X) -> None:  # noqa: ANN001
+def _parquet(path, ids, X) -> None:
     pq.write_table(pa.table({"id": ids, "embedding": [list(map(float, v)) for v in X]}), path)
 
 
@@ -53,7 +53,7 @@ def _unit(X: np.ndarray) -> np.ndarray:
     return X / np.linalg.norm(X, axis=1, keepdims=True)
 
 
-def test_parquet_by_record_id_then_graph_selection_and_report(ws, tmp_path) -> None:  # noqa: ANN001
+def test_parquet_by_record_id_then_graph_selection_and_report(ws, tmp_path) -> None:
     from curation.diagnostics.report import ReportContext
     from curation.neighbours.graph import build_graph, load_graph
     from curation.select import run_selection
@@ -81,7 +81,7 @@ def test_parquet_by_record_id_then_graph_selection_and_report(ws, tmp_path) -> N
     assert card.to_dict()                                     # the report card builds on imported vectors
 
 
-def test_npy_by_row_order_npz_with_ids_arrow_and_record_field(ws, tmp_path) -> None:  # noqa: ANN001
+def test_npy_by_row_order_npz_with_ids_arrow_and_record_field(ws, tmp_path) -> None:
     X = _clustered(N, D, seed=3)
     np.save(tmp_path / "v.npy", X)
     rep = import_embeddings(ws, tmp_path / "v.npy", model="m-npy")
@@ -105,7 +105,7 @@ def test_npy_by_row_order_npz_with_ids_arrow_and_record_field(ws, tmp_path) -> N
     np.testing.assert_allclose(ws.embeddings("m-field")[1], _unit(_clustered(N, D)), atol=1e-5)
 
 
-def test_cli_import_then_graph(ws, tmp_path, capsys) -> None:  # noqa: ANN001
+def test_cli_import_then_graph(ws, tmp_path, capsys) -> None:
     _parquet(tmp_path / "v.parquet", [f"r{i}" for i in range(N)], _clustered(N, D))
     assert main(["--workspace", str(ws.path), "import-embeddings", str(tmp_path / "v.parquet"), "--model",
                  MODEL]) == 0
@@ -116,7 +116,7 @@ def test_cli_import_then_graph(ws, tmp_path, capsys) -> None:  # noqa: ANN001
     assert rep.n_stored == 0 and rep.n_kept == N
 
 
-def _bad_cases(tmp_path, ws):  # noqa: ANN001, ANN202
+def _bad_cases(tmp_path, ws):
     X = _clustered(N, D)
     ids = [f"r{i}" for i in range(N)]
     cases = {}
@@ -155,7 +155,7 @@ def _bad_cases(tmp_path, ws):  # noqa: ANN001, ANN202
     return cases
 
 
-def test_bad_vectors_files_are_refused_and_leave_the_workspace_unchanged(ws, tmp_path) -> None:  # noqa: ANN001
+def test_bad_vectors_files_are_refused_and_leave_the_workspace_unchanged(ws, tmp_path) -> None:
     # the model already has vectors (so a wrong dimension has something to disagree with)
     _parquet(tmp_path / "good.parquet", [f"r{i}" for i in range(N)], _clustered(N, D))
     import_embeddings(ws, tmp_path / "good.parquet", model=MODEL)
@@ -172,7 +172,7 @@ def test_bad_vectors_files_are_refused_and_leave_the_workspace_unchanged(ws, tmp
     assert _snapshot(ws) == before
 
 
-def test_partial_import_with_allow_missing_then_unknown_dataset(ws, tmp_path) -> None:  # noqa: ANN001
+def test_partial_import_with_allow_missing_then_unknown_dataset(ws, tmp_path) -> None:
     X = _clustered(N, D)
     _parquet(tmp_path / "part.parquet", [f"r{i}" for i in range(40)], X[:40])
     rep = import_embeddings(ws, tmp_path / "part.parquet", model="m-part", allow_missing=True)

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from curation.errors import CurationError
-from curation.export import FORMATS, STYLE_KINDS, STYLES, data_sha256, export_paths, export_subset, load_manifest, style_record, subset_row_ids
+from curation.export import (
+    FORMATS, STYLE_KINDS, STYLES, data_sha256, export_paths, export_subset, load_manifest, style_record, subset_row_ids,
+)
 from curation.workflows.reproduce import reproduce
 from curation.ingest import ingest_file
 from curation.store import Workspace
@@ -40,7 +42,7 @@ def _small_ws(tmp_path: Path, n_sft: int = 40, n_pref: int = 12, seed: int = 3) 
     return ws
 
 
-def _rows(ws: Workspace, row_ids: np.ndarray):  # noqa: ANN202 - DataFrame
+def _rows(ws: Workspace, row_ids: np.ndarray):  # DataFrame
     return ws.examples(["row_id", "example_id", "kind", "content_hash", "dataset"], row_ids=row_ids)
 
 
@@ -110,7 +112,7 @@ def test_round_trip_preference_pairs(tiny_ws_copy: Workspace, tmp_ws: Workspace)
 
 
 # ---------------------------------------------------------------------------------------------------- training styles
-def _load_json(path: Path, cache: Path):  # noqa: ANN202 - datasets.Dataset
+def _load_json(path: Path, cache: Path):  # datasets.Dataset
     import datasets
 
     return datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=str(cache))

@@ -60,7 +60,7 @@ def _check(ws: Workspace, path: Path, **kw) -> str:
         COUNTS["rejected"] += 1
         assert _snapshot(ws) == before
         return "rejected"
-    except Exception as exc:  # noqa: BLE001 - the property under test
+    except Exception as exc:  # the property under test
         COUNTS["failures"] += 1
         raise AssertionError(f"unexpected {type(exc).__name__}: {exc}") from exc
     COUNTS["ingested"] += 1

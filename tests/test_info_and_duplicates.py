@@ -43,7 +43,7 @@ def test_ingest_reports_content_already_in_another_dataset(dup_ws: Workspace, tm
         ("again", "first", 9), ("other", "again", 3), ("other", "first", 3)}
 
 
-def test_info_shows_labels_and_duplicates(dup_ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_info_shows_labels_and_duplicates(dup_ws: Workspace, tmp_path: Path, capsys) -> None:
     from curation.cli import main
     from curation.ingest import ingest_file
 
@@ -58,7 +58,7 @@ def test_info_shows_labels_and_duplicates(dup_ws: Workspace, tmp_path: Path, cap
     assert js["duplicate_content"] == [{"dataset": "again", "duplicates_of": "first", "n": 9}]
 
 
-def test_info_without_labels_says_so(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_info_without_labels_says_so(tmp_path: Path, capsys) -> None:
     from curation.cli import main
     from curation.ingest import ingest_file
 
@@ -68,7 +68,7 @@ def test_info_without_labels_says_so(tmp_path: Path, capsys) -> None:  # noqa: A
     assert "labels     none (the report card groups by embedding clusters)" in capsys.readouterr().out
 
 
-def test_select_says_when_the_ranking_was_reused(dup_ws: Workspace, capsys) -> None:  # noqa: ANN001
+def test_select_says_when_the_ranking_was_reused(dup_ws: Workspace, capsys) -> None:
     from curation.cli import main
 
     w = str(dup_ws.path)

@@ -101,7 +101,8 @@ def test_explicit_mapping_overrides_detection(tmp_ws, tmp_path):
 
 def test_mapping_to_missing_column_names_the_columns(tmp_ws, tmp_path):
     p = write_jsonl(tmp_path / "train.jsonl", [{"prompt": "x", "response": "y"}])
-    with pytest.raises(IngestError, match=r"column 'respnse' not found in train.jsonl; columns are .*--response-column"):
+    with pytest.raises(IngestError,
+                       match=r"column 'respnse' not found in train.jsonl; columns are .*--response-column"):
         ingest_file(tmp_ws, p, mapping={"response": "respnse"})
 
 
@@ -139,7 +140,8 @@ def _bad_cases(tmp_path: Path) -> list[tuple[str, Path, str]]:
     p.write_text(json.dumps(ALPACA[0]) + "\n{\"instruction\": \"x\", \"output\": \n", encoding="utf-8")
     cases.append(("malformed", p, r"malformed.jsonl line 2: malformed JSON"))
     p = tmp_path / "latin1.jsonl"
-    p.write_bytes(json.dumps(ALPACA[0]).encode() + b"\n" + '{"instruction": "caf\xe9", "output": "x"}\n'.encode("latin1"))
+    p.write_bytes(json.dumps(ALPACA[0]).encode() + b"\n"
+                  + '{"instruction": "caf\xe9", "output": "x"}\n'.encode("latin1"))
     cases.append(("encoding", p, r"latin1.jsonl line 2: invalid UTF-8.*iconv"))
     p = write_jsonl(tmp_path / "missing.jsonl", [ALPACA[0], {"instruction": "only"}, ALPACA[1]])
     cases.append(("missing", p, r"missing.jsonl line 2 field 'output': is missing"))

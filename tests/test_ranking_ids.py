@@ -15,14 +15,14 @@ def _put(ws: Workspace, key: str) -> None:
     ws.put_ranking(Ranking(order=np.arange(10, dtype=np.int64), gains=np.zeros(10), method=key))
 
 
-def _ws(tmp_path) -> Workspace:  # noqa: ANN001
+def _ws(tmp_path) -> Workspace:
     ws = Workspace(tmp_path / "w.duckdb")
     for key in ("facility(data=aa,k=15,seed=0)", "random(data=aa,seed=0)", "facility(data=aa,k=15,seed=1)"):
         _put(ws, key)
     return ws
 
 
-def test_short_ids_assigned_per_method_and_stable(tmp_path) -> None:  # noqa: ANN001
+def test_short_ids_assigned_per_method_and_stable(tmp_path) -> None:
     ws = _ws(tmp_path)
     df = ws.rankings()
     assert dict(zip(df["key"], df["short_id"])) == {"facility(data=aa,k=15,seed=0)": "facility-1",
@@ -35,7 +35,7 @@ def test_short_ids_assigned_per_method_and_stable(tmp_path) -> None:  # noqa: AN
     assert set(df["short_id"]) == {"facility-1", "random-1", "facility-3"}
 
 
-def test_references_accepted(tmp_path) -> None:  # noqa: ANN001
+def test_references_accepted(tmp_path) -> None:
     ws = _ws(tmp_path)
     assert ws.ranking("facility-2").method == "facility(data=aa,k=15,seed=1)"
     assert ws.ranking("random").method == "random(data=aa,seed=0)"  # the only ranking of its method
@@ -50,7 +50,7 @@ def test_references_accepted(tmp_path) -> None:  # noqa: ANN001
         ws.ranking_key("nope")
 
 
-def test_old_workspace_gets_short_ids(tmp_path) -> None:  # noqa: ANN001
+def test_old_workspace_gets_short_ids(tmp_path) -> None:
     import duckdb
 
     ws = _ws(tmp_path)
@@ -64,7 +64,7 @@ def test_old_workspace_gets_short_ids(tmp_path) -> None:  # noqa: ANN001
     assert "random-2" in set(ws2.rankings()["short_id"])
 
 
-def test_cli_lists_and_takes_short_ids(tmp_path, capsys) -> None:  # noqa: ANN001
+def test_cli_lists_and_takes_short_ids(tmp_path, capsys) -> None:
     from curation.cli import main
     from curation.ingest import ingest_file
 

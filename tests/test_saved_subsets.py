@@ -114,7 +114,8 @@ def test_bad_names_are_refused(ws, bad, match):
     assert ws.saved_subsets(include_hidden=True).empty
 
 
-@pytest.mark.parametrize("name", ["it's \"quoted\"; drop table saved_subsets; --", "<img src=x onerror=alert(1)> <b>bold",
+@pytest.mark.parametrize("name", ["it's \"quoted\"; drop table saved_subsets; --",
+                                  "<img src=x onerror=alert(1)> <b>bold",
                                   "Robert'); DELETE FROM decisions;--", "naïve & ünïcode ✓"])
 def test_odd_names_are_stored_verbatim(ws, name):
     v = ss.save(ws, name, SubsetSpec(ranking="perm(seed=1)", budget=5), who="<b>ann</b>", note="<i>x</i>")
@@ -143,7 +144,7 @@ def test_two_sessions_save_the_same_name_at_once(ws):
         try:
             barrier.wait()
             got.append(ss.save(ws, "shared", spec.replace(budget=10 + i), who=f"s{i}").version)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]

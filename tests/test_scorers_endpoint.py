@@ -49,13 +49,13 @@ class FakeServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path == "/v1/models":
                     self._send(200, {"object": "list", "data": [{"id": "fake-7b", "object": "model"}]})
                 else:
                     self._send(404, {"error": "not found"})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append(req)
                 if outer.delay:

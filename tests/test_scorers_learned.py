@@ -33,7 +33,7 @@ def pref_rows(n: int) -> list[dict]:
 
 
 @pytest.fixture
-def pref_ws(tmp_ws, tmp_path: Path):  # noqa: ANN001
+def pref_ws(tmp_ws, tmp_path: Path):
     from curation.ingest import ingest_file
 
     ingest_file(tmp_ws, write_jsonl(tmp_path / "pref.jsonl", pref_rows(10)), name="pref")
@@ -81,7 +81,7 @@ def test_weights_round_trip_without_pickle(tmp_path: Path) -> None:
         LinearHead.load_npz(tmp_path / "evil.npz")
 
 
-def test_shipped_default_head_loads_without_pickle_and_scores_both_replies(pref_ws) -> None:  # noqa: ANN001
+def test_shipped_default_head_loads_without_pickle_and_scores_both_replies(pref_ws) -> None:
     assert DEFAULT_HEAD.is_file(), "the shipped weights file is part of the project"
     head = LinearHead.load_npz(DEFAULT_HEAD)
     meta = head.meta
@@ -94,7 +94,7 @@ def test_shipped_default_head_loads_without_pickle_and_scores_both_replies(pref_
     assert np.isfinite(s["sft/s1"]) and np.isfinite(s["sft/s2"])
 
 
-def test_pref_head_trains_on_workspace_pairs_and_key_follows_the_training_set(pref_ws, tmp_path: Path) -> None:  # noqa: ANN001
+def test_pref_head_trains_on_workspace_pairs_and_key_follows_the_training_set(pref_ws, tmp_path: Path) -> None:
     from curation.ingest import ingest_file
 
     key = run_scorer(pref_ws, "pref_head")
@@ -118,7 +118,7 @@ def test_pref_head_trains_on_workspace_pairs_and_key_follows_the_training_set(pr
     np.testing.assert_allclose(pref_ws.scores([key])[key].to_numpy()[:len(before)], before)   # old key untouched
 
 
-def test_pref_head_without_pairs_says_why_and_writes_nothing(tmp_ws, tmp_path: Path) -> None:  # noqa: ANN001
+def test_pref_head_without_pairs_says_why_and_writes_nothing(tmp_ws, tmp_path: Path) -> None:
     from curation.ingest import ingest_file
 
     ingest_file(tmp_ws, write_jsonl(tmp_path / "sft.jsonl", [{"instruction": "Hi?", "output": "Hello."}]), name="s")
@@ -131,7 +131,7 @@ def test_pref_head_without_pairs_says_why_and_writes_nothing(tmp_ws, tmp_path: P
 
 
 @pytest.fixture
-def topic_ws(tmp_ws, tmp_path: Path):  # noqa: ANN001
+def topic_ws(tmp_ws, tmp_path: Path):
     """24 rows about pets and 24 about cars, embedded."""
     from curation.embed import embed_workspace
     from curation.ingest import ingest_file
@@ -147,7 +147,7 @@ def topic_ws(tmp_ws, tmp_path: Path):  # noqa: ANN001
     return tmp_ws
 
 
-def test_curator_model_learns_hidden_rule_and_proposes(topic_ws) -> None:  # noqa: ANN001
+def test_curator_model_learns_hidden_rule_and_proposes(topic_ws) -> None:
     ws = topic_ws
     stamp = (len(ws.score_defs()), len(ws.jobs()))
     with pytest.raises(CurationError, match="at least one kept and one dropped"):
@@ -177,7 +177,7 @@ def test_curator_model_learns_hidden_rule_and_proposes(topic_ws) -> None:  # noq
     assert key2 != key and json.loads(ws.score_defs().set_index("key").loc[key2, "params"])["n_train"] == 8
 
 
-def test_near_chance_scores_warn_when_a_selection_uses_them(pref_ws) -> None:  # noqa: ANN001
+def test_near_chance_scores_warn_when_a_selection_uses_them(pref_ws) -> None:
     from curation.scorers.validity import label, score_warnings, validity
     from curation.select.run import selection_warnings
 

@@ -45,14 +45,14 @@ def tiny_lm(tiny_model_dir: Path):
     return LocalLM(str(tiny_model_dir), threads=1, max_batch=3)
 
 
-def ref_logprobs(lm, ids: list[int]) -> np.ndarray:  # noqa: ANN001
+def ref_logprobs(lm, ids: list[int]) -> np.ndarray:
     """Plain reference: one unpadded forward of the full causal LM, log-softmax of every position."""
     with torch.inference_mode():
         logits = lm.model(input_ids=torch.tensor([ids])).logits[0].float()
     return torch.log_softmax(logits, -1).double().numpy()
 
 
-def test_continuation_logprobs_match_unbatched_reference(tiny_lm) -> None:  # noqa: ANN001
+def test_continuation_logprobs_match_unbatched_reference(tiny_lm) -> None:
     ctx = ["what is the capital of france ?", "", "the cat sat on the mat . why ?"]
     cont = ["paris", "the sky is blue", "the dog sat on the cat"]
     got = tiny_lm.continuation_logprobs(ctx, cont)           # max_batch=3: left-padded together
@@ -67,7 +67,7 @@ def test_continuation_logprobs_match_unbatched_reference(tiny_lm) -> None:  # no
         np.testing.assert_allclose(g, want, atol=1e-4)
 
 
-def test_choice_logprobs_match_reference_and_batching(tiny_lm) -> None:  # noqa: ANN001
+def test_choice_logprobs_match_reference_and_batching(tiny_lm) -> None:
     prompts = ["is the sky blue ?", "what is a cat ? a cat is a good informative paragraph", "why"]
     got = tiny_lm.choice_logprobs(prompts, [["yes"], ["no"]])
     for p, row in zip(prompts, got):
@@ -111,7 +111,7 @@ def test_askllm_rejects_template_without_placeholder() -> None:
         get_scorer("askllm", template="Is this good?")
 
 
-def test_ifd_with_tiny_model(tiny_model_dir: Path, tiny_lm) -> None:  # noqa: ANN001
+def test_ifd_with_tiny_model(tiny_model_dir: Path, tiny_lm) -> None:
     from curation.scorers import get_scorer
 
     sc = get_scorer("ifd", model=str(tiny_model_dir), threads=1)

@@ -24,13 +24,14 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 
 @pytest.fixture
-def ws(tmp_ws, tmp_path: Path):  # noqa: ANN001
+def ws(tmp_ws, tmp_path: Path):
     """10 SFT records (two with identical content, one empty response) and 3 preference pairs."""
     from curation.ingest import ingest_file
 
     sft = [{"id": f"s{i}", "instruction": f"Question number {i} about cats?",
             "output": f"Cats are small mammals. Fact {i}.", "reward": i / 10} for i in range(8)]
-    sft.append({"id": "dup", "instruction": "Question number 0 about cats?", "output": "Cats are small mammals. Fact 0.",
+    sft.append({"id": "dup", "instruction": "Question number 0 about cats?",
+                "output": "Cats are small mammals. Fact 0.",
                 "reward": 0.0})
     sft.append({"id": "empty", "instruction": "Say nothing.", "output": "", "reward": None})
     ingest_file(tmp_ws, write_jsonl(tmp_path / "sft.jsonl", sft), name="sft")
@@ -72,7 +73,7 @@ def test_registry_contract() -> None:
         expand_names(["nope"])
 
 
-def test_run_scorer_stores_values_and_caches_by_content(ws) -> None:  # noqa: ANN001
+def test_run_scorer_stores_values_and_caches_by_content(ws) -> None:
     Counting.calls.clear()
     seen: list[tuple[int, int]] = []
     key = run_scorer(ws, Counting(), batch_size=4, progress=lambda d, t: seen.append((d, t)))
@@ -91,7 +92,7 @@ def test_run_scorer_stores_values_and_caches_by_content(ws) -> None:  # noqa: AN
     assert Counting.calls == []
 
 
-def test_resume_after_crash(ws) -> None:  # noqa: ANN001
+def test_resume_after_crash(ws) -> None:
     Counting.calls.clear()
     with pytest.raises(RuntimeError, match="killed"):
         run_scorer(ws, Counting(fail_on_call=2), batch_size=5)
@@ -105,7 +106,7 @@ def test_resume_after_crash(ws) -> None:  # noqa: ANN001
     assert ws.scores(["test_counting"])["test_counting"].notna().sum() == 13
 
 
-def test_limit_and_heuristic_values(ws) -> None:  # noqa: ANN001
+def test_limit_and_heuristic_values(ws) -> None:
     key = run_scorer(ws, "empty", limit=3)
     assert ws.scores([key])[key].notna().sum() == 3
     key = run_scorer(ws, "empty")
@@ -113,7 +114,7 @@ def test_limit_and_heuristic_values(ws) -> None:  # noqa: ANN001
     assert v["sft/empty"] == 1.0 and v["sft/s1"] == 0.0
 
 
-def test_per_reply_scorer_also_scores_rejected_replies(ws) -> None:  # noqa: ANN001
+def test_per_reply_scorer_also_scores_rejected_replies(ws) -> None:
     from curation.scorers.run import REJECTED_SUFFIX, pair_scores
 
     key = run_scorer(ws, "response_length")
@@ -135,7 +136,7 @@ def test_per_reply_scorer_also_scores_rejected_replies(ws) -> None:  # noqa: ANN
         pair_scores(ws, "nope")
 
 
-def test_preference_scorers_through_run_scorers(ws) -> None:  # noqa: ANN001
+def test_preference_scorers_through_run_scorers(ws) -> None:
     keys = run_scorers(ws, ["pref_length_gap", "pref_conflict"])
     s = ws.scores(keys).set_index("example_id")
     assert np.isnan(s.loc["sft/s1", "pref_conflict"])                    # not a preference pair
@@ -144,7 +145,7 @@ def test_preference_scorers_through_run_scorers(ws) -> None:  # noqa: ANN001
     assert s.loc["pref/p1", "pref_length_gap"] > 0 > s.loc["pref/p2", "pref_length_gap"]
 
 
-def test_import_scores_from_record_field_and_files(ws, tmp_path: Path) -> None:  # noqa: ANN001
+def test_import_scores_from_record_field_and_files(ws, tmp_path: Path) -> None:
     key = import_scores(ws, "reward")
     assert key == "ext:reward"
     v = ws.scores([key]).set_index("example_id")[key]
@@ -168,14 +169,14 @@ def test_import_scores_from_record_field_and_files(ws, tmp_path: Path) -> None: 
         import_scores(ws, tmp_path / "bad.csv")
 
 
-def _cli(ws, argv: list[str]) -> int:  # noqa: ANN001
+def _cli(ws, argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     add_commands(parser.add_subparsers(dest="cmd"))
     args = parser.parse_args(argv)
     return args.func(args, ws)
 
 
-def test_cli_commands(ws, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_cli_commands(ws, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _cli(ws, ["scorers"]) == 0
     out = capsys.readouterr().out
     assert "askllm" in out and "lower=better" in out and "groups:" in out

@@ -30,7 +30,7 @@ def test_coverage_advisor_on_facility_ranking() -> None:
     assert abs(res2.plateau_budget - np.log(20) * 50) < 5
 
 
-def _facility_result():  # noqa: ANN202
+def _facility_result():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(300, 8))
     X = (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32)
@@ -57,7 +57,7 @@ def test_describe_in_words() -> None:
     assert "at a budget of" not in "\n".join(res.describe())  # without a budget: no budget sentence
 
 
-def test_cli_advise_speaks_plainly(tiny_ws_copy, capsys) -> None:  # noqa: ANN001
+def test_cli_advise_speaks_plainly(tiny_ws_copy, capsys) -> None:
     from curation.cli import main
 
     w = str(tiny_ws_copy.path)

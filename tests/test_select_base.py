@@ -38,7 +38,7 @@ CASES = [
 ]
 
 
-def _rank(name: str, params: dict, *, seed: int = 0, max_k: int | None = None, **kw):  # noqa: ANN202
+def _rank(name: str, params: dict, *, seed: int = 0, max_k: int | None = None, **kw):
     sel = get_selector(name, **params)
     scores = np.abs(S1) + 0.01 if name == "density" else S1
     return sel.rank(X, graph=G, scores=scores, row_ids=ROW_IDS, seed=seed, max_k=max_k,

@@ -9,7 +9,7 @@ from curation.select import apply_constraints, run_selection
 
 
 @pytest.fixture
-def ws(tiny_ws_copy):  # noqa: ANN001, ANN201
+def ws(tiny_ws_copy):
     w = tiny_ws_copy
     ids = w.id_map()
     rng = np.random.default_rng(0)
@@ -19,7 +19,7 @@ def ws(tiny_ws_copy):  # noqa: ANN001, ANN201
     return w
 
 
-def test_facility_ranking_is_stored_and_reused(ws) -> None:  # noqa: ANN001
+def test_facility_ranking_is_stored_and_reused(ws) -> None:
     r1 = run_selection(ws, "facility", {}, seed=0)
     n_emb = len(ws.embeddings(r1.method.split("model=")[1].split(",")[0])[0])
     assert len(r1.order) == n_emb and len(np.unique(r1.order)) == n_emb
@@ -34,7 +34,7 @@ def test_facility_ranking_is_stored_and_reused(ws) -> None:  # noqa: ANN001
     ("random", {}), ("topk", {"score": "quality"}), ("density", {}), ("deita", {"score": "quality"}),
     ("kcenter", {}), ("isa", {}), ("facility", {"weight_score": "quality"}),
 ])
-def test_methods_run_on_a_workspace(ws, method: str, params: dict) -> None:  # noqa: ANN001
+def test_methods_run_on_a_workspace(ws, method: str, params: dict) -> None:
     r = run_selection(ws, method, params, seed=1)
     assert len(r.order) > 300 and len(np.unique(r.order)) == len(r.order)
     assert ws.ranking(r.method) is not None
@@ -42,7 +42,7 @@ def test_methods_run_on_a_workspace(ws, method: str, params: dict) -> None:  # n
         assert "density_key=density_lsh:test" in r.method
 
 
-def test_target_and_seen_sets(ws) -> None:  # noqa: ANN001
+def test_target_and_seen_sets(ws) -> None:
     pref = set(ws.examples(["row_id"], dataset="demo_pref")["row_id"].tolist())
     cg = run_selection(ws, "facility_cg", {"seen_dataset": "demo_pref"})
     assert not pref & set(cg.order.tolist())
@@ -52,7 +52,7 @@ def test_target_and_seen_sets(ws) -> None:  # noqa: ANN001
         run_selection(ws, "facility_cg", {"seen_dataset": "nope"})
 
 
-def test_pins_join_the_key_and_condition_the_ranking(ws) -> None:  # noqa: ANN001
+def test_pins_join_the_key_and_condition_the_ranking(ws) -> None:
     base = run_selection(ws, "facility", {})
     ids = ws.id_map().set_index("row_id")["example_id"]
     inc, exc = int(base.order[-1]), int(base.order[0])
@@ -65,14 +65,14 @@ def test_pins_join_the_key_and_condition_the_ranking(ws) -> None:  # noqa: ANN00
     assert sel[0] == inc and len(sel) == 5
 
 
-def test_missing_score_is_explained(ws) -> None:  # noqa: ANN001
+def test_missing_score_is_explained(ws) -> None:
     with pytest.raises(CurationError, match="not found"):
         run_selection(ws, "topk", {"score": "nope"})
     with pytest.raises(CurationError, match="needs score"):
         run_selection(ws, "topk", {})
 
 
-def test_cli_select_rankings_explain(ws, capsys) -> None:  # noqa: ANN001
+def test_cli_select_rankings_explain(ws, capsys) -> None:
     from curation.cli import main
 
     p = str(ws.path)

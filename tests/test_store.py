@@ -118,7 +118,7 @@ def test_concurrent_threads_lose_no_decision(tmp_path):
             for i in range(20):
                 ws.add_decisions([f"d/{i}"], "include" if i % 2 else "exclude", who=name)
                 ws.add_decisions([f"d/{i}"], "tag", who=name, value=name)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=curator, args=(f"c{k}",)) for k in range(4)]
@@ -184,7 +184,7 @@ def test_read_sql_refuses_writes(tmp_path):
     assert ws.n_examples() == 2
 
 
-def test_score_column_gives_row_ids_and_values_without_example_ids(tmp_path) -> None:  # noqa: ANN001
+def test_score_column_gives_row_ids_and_values_without_example_ids(tmp_path) -> None:
     import numpy as np
     import pandas as pd
 

@@ -56,7 +56,8 @@ def test_pins_as_of_a_decision_position(tiny_ws_copy) -> None:
 
 @pytest.fixture(scope="module")
 def ranked_ws(tiny_ws, tmp_path_factory: pytest.TempPathFactory):
-    """tiny_ws copied, mapped (PCA), ranked (random, no graph needed) and pinned: two include pins ranked last, two exclude pins
+    """tiny_ws copied, mapped (PCA), ranked (random, no graph needed) and pinned: two include pins ranked last, two
+    exclude pins
     ranked first."""
     from curation.neighbours.projection import pca_projection
     from curation.select import run_selection

@@ -9,7 +9,7 @@ import streamlit as st
 
 from curation.diagnostics import ReportContext
 from curation.errors import CurationError
-from views import formatting, saved, state, widgets
+from views import formatting as fm, saved, state, widgets
 
 ws = widgets.header("Balance", "Is the subset still representative of the pool? Class balance, spectral balance "
                "(how much of each class's variety survives), coverage and quality, for the budget chosen on Select.")
@@ -22,7 +22,8 @@ if ws.summary()["embedding_models"].get(MODEL, 0) == 0:
     st.stop()
 
 defs = state.load_score_defs(P, S)
-label_opts = ["label", "dataset"] + ([state.score_key_of(defs, "cluster")] if state.score_key_of(defs, "cluster") else [])
+cluster_key = state.score_key_of(defs, "cluster")
+label_opts = ["label", "dataset"] + ([cluster_key] if cluster_key else [])
 c1, c2, c3 = st.columns([1, 2, 2])
 label_column = c1.selectbox("Classes from", label_opts, key="balance:label",
                             help="The label column set at ingest, the dataset, or the k-means cluster of the map.")
@@ -39,8 +40,8 @@ got = saved.rows_of(ws, choice)
 if got is None:
     widgets.require_subset(ws)  # the empty state (stops the page)
 title, ranking_key, chosen = got
-st.caption(f"Subset **{formatting.md_escape(title)}**: {len(chosen):,} rows from ranking "
-           f"{formatting.md_escape(ranking_key or 'ingest order')} (change the draft on the Select page).")
+st.caption(f"Subset **{fm.md_escape(title)}**: {len(chosen):,} rows from ranking "
+           f"{fm.md_escape(ranking_key or 'ingest order')} (change the draft on the Select page).")
 
 
 @st.cache_resource(show_spinner="Preparing the pool statistics (once per workspace state)…", max_entries=4)
@@ -65,7 +66,7 @@ if compare != NOTHING:
         card_other = ctx.report(other[2])
         d = saved.diff_with_draft(ws, compare, choice)  # from the one compared with to the subset shown
     except CurationError as exc:
-        st.error(formatting.md_escape(str(exc)))
+        st.error(fm.md_escape(str(exc)))
         st.stop()
     saved.compare_section(card_other, card, d, other[0], title)
     st.stop()
@@ -73,11 +74,11 @@ if compare != NOTHING:
 # ------------------------------------------------------------------------------------------------ alerts
 if card.alerts:
     for a in card.alerts[:4]:  # most important first
-        st.warning(formatting.md_escape(a), icon=":material/warning:")
+        st.warning(fm.md_escape(a), icon=":material/warning:")
     if len(card.alerts) > 4:
         with st.expander(f"{len(card.alerts) - 4} more alerts", icon=":material/warning:"):
             for a in card.alerts[4:]:
-                st.warning(formatting.md_escape(a))
+                st.warning(fm.md_escape(a))
 else:
     st.success("No alert: the subset keeps the pool's class mix, spread and coverage within the thresholds.",
                icon=":material/check_circle:")
@@ -85,24 +86,24 @@ else:
 cov = card.coverage or {}
 m = st.columns(5)
 m[0].metric("Subset / pool", f"{card.n_subset:,} / {card.n_pool:,}")
-m[1].metric("Class drift (JS)", formatting.fmt_num(card.js_divergence), help="Jensen–Shannon divergence of the class mix, "
+m[1].metric("Class drift (JS)", fm.fmt_num(card.js_divergence), help="Jensen–Shannon divergence of the class mix, "
             "base 2, in [0, 1]; 0 = same mix as the pool")
-m[2].metric("χ² p-value", formatting.fmt_num(card.chi2_p), help="Goodness of fit of subset counts to pool shares; small = "
+m[2].metric("χ² p-value", fm.fmt_num(card.chi2_p), help="Goodness of fit of subset counts to pool shares; small = "
             "the mix differs beyond chance")
-m[3].metric("Coverage distance", formatting.fmt_num(cov.get("mean_distance")),
+m[3].metric("Coverage distance", fm.fmt_num(cov.get("mean_distance")),
             delta=None if cov.get("random_mean_distance") is None else
             f"{cov.get('mean_distance', np.nan) - cov.get('random_mean_distance', np.nan):+.3f} vs random",
             delta_color="inverse", help="Mean cosine distance from each pool example to its nearest selected one "
             "(lower is better), compared with a random subset of the same size")
-m[4].metric("Vendi (subset / pool)", f"{formatting.fmt_num(cov.get('vendi_subset'))} / {formatting.fmt_num(cov.get('vendi_pool'))}",
+m[4].metric("Vendi (subset / pool)", f"{fm.fmt_num(cov.get('vendi_subset'))} / {fm.fmt_num(cov.get('vendi_pool'))}",
             help="Effective number of distinct examples (Vendi score) — diversity")
 
 tabs = st.tabs(["Classes", "Spectral balance", "Quality", "Preference", "Notes"])
 with tabs[0]:
     cl = card.classes.copy()
     if len(cl):
-        fig = go.Figure([go.Bar(name="pool", x=cl["label"].map(formatting.escape_hover), y=cl["pool_share"]),
-                         go.Bar(name="subset", x=cl["label"].map(formatting.escape_hover), y=cl["subset_share"])])
+        fig = go.Figure([go.Bar(name="pool", x=cl["label"].map(fm.escape_hover), y=cl["pool_share"]),
+                         go.Bar(name="subset", x=cl["label"].map(fm.escape_hover), y=cl["subset_share"])])
         fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=10, b=10),
                           yaxis=dict(tickformat=".0%", title="share"))
         st.plotly_chart(fig, key="balance:classes")

@@ -11,15 +11,15 @@ import json
 import streamlit as st
 
 from curation.demo_workspace import PROGRESS_JOB, STEPS, pid_alive
-from views import formatting, state
+from views import formatting as fm, state
 
 K_STEP = "demo_build_step"
 
 
-def _job(ws) -> dict | None:  # noqa: ANN001 - Workspace
+def _job(ws) -> dict | None:  # Workspace
     try:
         return ws.job(PROGRESS_JOB)
-    except Exception:  # noqa: BLE001 - the builder holds the file for a moment: try again at the next poll
+    except Exception:  # the builder holds the file for a moment: try again at the next poll
         return None
 
 
@@ -37,7 +37,7 @@ def demo_build_progress() -> None:
         step = int(job.get("done") or 0)
         params = json.loads(job.get("params") or "{}")
         if status == "failed":
-            msg = formatting.md_escape(job.get("message"))
+            msg = fm.md_escape(job.get("message"))
             st.error(f"The demo build failed: {msg}. Run `make run` again to resume "
                      "(finished steps are kept).", icon=":material/error:")
             return
@@ -51,10 +51,10 @@ def demo_build_progress() -> None:
             return
         inner_d, inner_t = int(params.get("inner_done") or 0), int(params.get("inner_total") or 0)
         what = str(job.get("message") or "")
-        detail = f" — {formatting.fmt_int(inner_d)} / {formatting.fmt_int(inner_t)}" if inner_t else ""
+        detail = f" — {fm.fmt_int(inner_d)} / {fm.fmt_int(inner_t)}" if inner_t else ""
         frac = (step + (inner_d / inner_t if inner_t else 0.0)) / len(STEPS)
         st.progress(min(1.0, frac), text=f"Building the demo workspace, step {min(step + 1, len(STEPS))} of "
-                                         f"{len(STEPS)}: {formatting.md_escape(what)}{detail}")
+                                         f"{len(STEPS)}: {fm.md_escape(what)}{detail}")
         st.caption("Pages fill in as the steps finish; you can look around meanwhile.")
 
     with st.sidebar:

@@ -13,7 +13,7 @@ from curation.demo_workspace import build_demo_workspace
 from curation.errors import CurationError
 from curation.scorers import GROUPS as SCORER_GROUPS
 from curation.scorers import run_scorers, scorer_table
-from views import formatting, jobs, state, widgets
+from views import formatting as fm, jobs, state, widgets
 
 ws = widgets.header("Data", "Datasets, embeddings and the jobs that compute everything the other pages show.")
 MODEL = state.MODEL
@@ -40,11 +40,11 @@ with st.expander("Workspace file", expanded=False, icon=":material/folder_open:"
 summary = ws.summary()
 n_emb = summary["embedding_models"].get(MODEL, 0)
 c = st.columns(5)
-c[0].metric("Examples", formatting.fmt_int(summary["examples"]))
-c[1].metric("Datasets", formatting.fmt_int(summary["datasets"]))
-c[2].metric("Embedded", formatting.fmt_int(n_emb), help=f"Examples with a vector from {MODEL}")
-c[3].metric("Scores", formatting.fmt_int(summary["scores"]), help="Stored per-example score columns")
-c[4].metric("Decisions", formatting.fmt_int(summary["decisions"]), help="Pins, tags and notes in the log")
+c[0].metric("Examples", fm.fmt_int(summary["examples"]))
+c[1].metric("Datasets", fm.fmt_int(summary["datasets"]))
+c[2].metric("Embedded", fm.fmt_int(n_emb), help=f"Examples with a vector from {MODEL}")
+c[3].metric("Scores", fm.fmt_int(summary["scores"]), help="Stored per-example score columns")
+c[4].metric("Decisions", fm.fmt_int(summary["decisions"]), help="Pins, tags and notes in the log")
 
 ds = ws.datasets()
 if ds.empty:
@@ -152,9 +152,10 @@ def _analyze(prog: jobs.JobProgress) -> None:
 jc = st.columns(3)
 with jc[0]:
     st.markdown("**1 · Embed**")
-    st.caption(f"Vectors from `{MODEL}` for every new example (about 40–80 texts/s on 2 CPU cores: a few thousand examples take about a minute).")
+    st.caption(f"Vectors from `{MODEL}` for every new example (about 40–80 texts/s on 2 CPU cores: a few thousand "
+               "examples take about a minute).")
     missing = summary["examples"] - n_emb
-    if st.button(f"Embed {formatting.fmt_int(missing)} new examples" if missing else "All embedded",
+    if st.button(f"Embed {fm.fmt_int(missing)} new examples" if missing else "All embedded",
                  key="data:run_embed", disabled=missing <= 0 or jobs.job_running(ws, "ui:embed")):
         jobs.start_job(ws, "ui:embed", "embed", _embed)
 with jc[1]:

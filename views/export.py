@@ -10,7 +10,7 @@ import streamlit as st
 from curation.errors import CurationError
 from curation.export import FORMATS, STYLE_HELP, STYLES, export_subset
 from curation.workflows.reproduce import reproduce
-from views import formatting, jobs, saved, state, widgets
+from views import formatting as fm, jobs, saved, state, widgets
 
 ws = widgets.header("Export", "The subset you chose on the Select page, as a file your trainer reads, with a manifest "
                "(everything needed to rebuild it byte for byte) and a datasheet.")
@@ -30,7 +30,7 @@ else:
     version = saved.load_ref(ws, source)
     spec = version.spec
     _, _, chosen = saved.rows_of(ws, source)
-    pins_txt = f"pins as of decision #{version.decision_pos} (frozen when {formatting.md_escape(source)} was saved)"
+    pins_txt = f"pins as of decision #{version.decision_pos} (frozen when {fm.md_escape(source)} was saved)"
 quota = spec.quota
 desc = ("no budget" if spec.budget is None else f"{int(spec.budget):,} tokens" if spec.unit == "tokens" else
         f"{spec.budget:g}% of the pool" if spec.unit == "%" else f"{int(spec.budget):,} rows")

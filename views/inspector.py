@@ -11,7 +11,7 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.select import explain
-from views import formatting, saved, state, widgets
+from views import formatting as fm, saved, state, widgets
 
 ws = widgets.header("Inspect")
 P = str(ws.path)
@@ -74,10 +74,10 @@ tags = ws.tags()
 my_tags = tags.loc[tags["example_id"] == example_id, "tag"].tolist()
 
 m = st.columns(5)
-m[0].metric("Row", formatting.fmt_int(ex["row_id"]))
+m[0].metric("Row", fm.fmt_int(ex["row_id"]))
 m[1].metric("Dataset", str(ex["dataset"]))
 m[2].metric("Kind", str(ex["kind"]))
-m[3].metric("Tokens", formatting.fmt_int(ex.get("n_tokens")))
+m[3].metric("Tokens", fm.fmt_int(ex.get("n_tokens")))
 m[4].metric("Pin", pin, help="include = always in the subset; exclude = never; none = the ranking decides")
 st.caption("Example id")
 st.code(example_id, language=None)
@@ -185,7 +185,7 @@ else:
             col = tbl[d.key].to_numpy(np.float64)
             pct = float(np.mean(col[np.isfinite(col)] <= v)) if v is not None and np.isfinite(v) else np.nan
             rows.append({"score": d.key, "value": v, "percentile": pct,
-                         "direction": formatting.direction_text(d.higher_is_better),
+                         "direction": fm.direction_text(d.higher_is_better),
                          "meaning": d.description or ""})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                      column_config={"value": st.column_config.NumberColumn(format="%.4g"),

@@ -50,7 +50,7 @@ def job_running(ws: Workspace, key: str) -> bool:
     return t is not None and t.is_alive()
 
 
-def start_job(ws: Workspace, key: str, kind: str, fn: Callable[[JobProgress], Any]) -> bool:  # noqa: ANN401
+def start_job(ws: Workspace, key: str, kind: str, fn: Callable[[JobProgress], Any]) -> bool:
     """Run ``fn(progress)`` in a background thread of this server, recording status in the workspace job ``key``
     (so a progress bar survives a page change and shows in any session). Returns False when already running."""
     reg = threads()
@@ -72,11 +72,11 @@ def start_job(ws: Workspace, key: str, kind: str, fn: Callable[[JobProgress], An
             j = ws.job(key) or {}
             ws.set_job(key, kind=kind, status="done", done=int(j.get("total") or 1), total=int(j.get("total") or 1),
                        message="done", params={"result": result if isinstance(result, (str, int, float)) else None})
-        except Exception as exc:  # noqa: BLE001 - shown to the user on the page
+        except Exception as exc:  # shown to the user on the page
             msg = str(exc) if isinstance(exc, CurationError) else f"{type(exc).__name__}: {exc}"
             try:
                 ws.set_job(key, kind=kind, status="failed", message=msg[:1000])
-            except Exception:  # noqa: BLE001
+            except Exception:
                 traceback.print_exc()
 
     t = threading.Thread(target=body, name=f"curation-job-{key}", daemon=True)
@@ -85,7 +85,7 @@ def start_job(ws: Workspace, key: str, kind: str, fn: Callable[[JobProgress], An
     return True
 
 
-def job_result(ws: Workspace, key: str) -> Any:  # noqa: ANN401
+def job_result(ws: Workspace, key: str) -> Any:
     """What the job's function returned (a str/number), once it is done; else None."""
     j = ws.job(key)
     if not j or j.get("status") != "done":

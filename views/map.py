@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from views import formatting, saved, state, widgets
+from views import formatting as fm, saved, state, widgets
 from views.scatter import scatter
 from views.scatter.geometry import categorical_codes, integer_codes, numeric_codes, selection_positions
 
@@ -130,9 +130,9 @@ def _static_colouring(path: str, data_stamp: str, pkey: str, what: str) -> Colou
     vals = score_aligned(path, base, what)
     codes, palette, rng = numeric_codes(vals)
     d = state.load_score_defs(path, data_stamp).set_index("key").loc[what]
-    numeric = {"name": what, "lo": formatting.fmt_num(rng["lo_v"]), "hi": formatting.fmt_num(rng["hi_v"]), **rng}
-    note = (f"{formatting.md_escape(d.get('description') or '')} "
-            f"({formatting.direction_text(d.get('higher_is_better'))})")
+    numeric = {"name": what, "lo": fm.fmt_num(rng["lo_v"]), "hi": fm.fmt_num(rng["hi_v"]), **rng}
+    note = (f"{fm.md_escape(d.get('description') or '')} "
+            f"({fm.direction_text(d.get('higher_is_better'))})")
     return Colouring(codes, palette, numeric=numeric, codes_id=cid, note=note)
 
 
@@ -157,7 +157,7 @@ def _current_subset(base: dict) -> Colouring:
     vals[positions_of(base, chosen)] = "selected"
     h = hashlib.sha1(np.asarray(chosen, dtype=np.int64).tobytes()).hexdigest()[:12]
     c = _cat(vals, f"subset|{base['data_id']}|{h}", order=["selected", "dropped"])
-    c.note = f"Subset of {formatting.fmt_int(len(chosen))} from `{formatting.md_escape(ranking.method)}`."
+    c.note = f"Subset of {fm.fmt_int(len(chosen))} from `{fm.md_escape(ranking.method)}`."
     return c
 
 
@@ -178,7 +178,7 @@ def _saved_subset(ref: str) -> Callable[[dict], Colouring]:
         mask = saved.membership_mask(ws, ref, base["row_ids"])
         vals = np.where(mask, "selected", "dropped").astype(object)
         c = _cat(vals, f"saved|{base['data_id']}|{ref}", order=["selected", "dropped"])
-        c.note = f"Saved subset {formatting.md_escape(ref)}: {formatting.fmt_int(int(mask.sum()))} rows selected."
+        c.note = f"Saved subset {fm.md_escape(ref)}: {fm.fmt_int(int(mask.sum()))} rows selected."
         return c
     return fn
 
@@ -271,7 +271,7 @@ def _decide(action: str) -> None:
         if not tag:
             return
         n = len(ws.add_decisions(ids, "tag", who=state.curator(), value=tag, why=why or None))
-        msg = f"Tagged {n:,} examples with '{formatting.md_escape(tag)}'."
+        msg = f"Tagged {n:,} examples with '{fm.md_escape(tag)}'."
     else:
         n = len(ws.add_decisions(ids, action, who=state.curator(), why=why or "map selection"))
         msg = {"include": f"Pinned {n:,} examples to always include.",
@@ -281,7 +281,7 @@ def _decide(action: str) -> None:
 
 def actions(selected_ids: np.ndarray) -> None:
     """Pin / tag / inspect the map selection in one step."""
-    st.subheader(f"Selected on the map: {formatting.fmt_int(len(selected_ids))}")
+    st.subheader(f"Selected on the map: {fm.fmt_int(len(selected_ids))}")
     if not len(selected_ids):
         st.caption("Nothing selected. Drag a box or lasso around points, click a point, or click a cluster name "
                    "to pin, tag or inspect them.")

@@ -21,7 +21,7 @@ from curation.errors import CurationError
 from curation.saved_subsets import SavedSubset, SubsetDiff
 from curation.store import Workspace
 from curation.subset import SubsetSpec
-from views import formatting, state
+from views import formatting as fm, state
 
 DRAFT = "draft (the budget on Select, unsaved)"
 _DRAFT_OPT = "\x00draft"  # the draft's option value in selectboxes (None would show as an empty selection)
@@ -81,7 +81,7 @@ def _label(choice: str | None) -> str:
 
 # ---------------------------------------------------------------------------------------------- pickers
 def pick(ws: Workspace, label: str, key: str, *, allow_draft: bool = True, exclude: str | None = None,
-         help: str | None = None, container: object = st) -> str | None:  # noqa: A002 - Streamlit's name
+         help: str | None = None, container: object = st) -> str | None:  # Streamlit's name
     """A selectbox of the draft (None) and every saved version; defaults to the subset open on Select."""
     opts = ([_DRAFT_OPT] if allow_draft else []) + [r for r in refs(ws) if r != exclude]
     if not opts:
@@ -196,7 +196,7 @@ def select_panel(ws: Workspace) -> None:
     """Open / Save / Save as… above the budget, and what the open version is (call before the ranking picker)."""
     flash = st.session_state.pop(_FLASH, None)
     if flash:
-        (st.success if flash[0] == "success" else st.error)(formatting.md_escape(flash[1]))
+        (st.success if flash[0] == "success" else st.error)(fm.md_escape(flash[1]))
     all_refs = refs(ws)
     o = open_ref()
     if o is not None and o not in all_refs:
@@ -233,16 +233,16 @@ def select_panel(ws: Workspace) -> None:
     try:
         saved = load_ref(ws, o)
     except CurationError as exc:
-        st.error(formatting.md_escape(str(exc)))
+        st.error(fm.md_escape(str(exc)))
         return
-    note = f" — {formatting.md_escape(saved.note)}" if saved.note else ""
-    st.caption(f"Open: **{formatting.md_escape(saved.ref)}** — saved by {formatting.md_escape(saved.who)} at "
+    note = f" — {fm.md_escape(saved.note)}" if saved.note else ""
+    st.caption(f"Open: **{fm.md_escape(saved.ref)}** — saved by {fm.md_escape(saved.who)} at "
                f"{saved.at:%Y-%m-%d %H:%M}, {saved.n_rows or 0:,} rows{note}. Its pins are frozen at decision "
                f"#{saved.decision_pos}; the figures below use the current pins.")
     newer = ss.newer_decisions(ws, saved)
     if newer:
         w1, w2 = st.columns([3, 1.4], vertical_alignment="center")
-        w1.warning(f"{newer:,} pin decision(s) were made after {formatting.md_escape(saved.ref)} was saved; it does "
+        w1.warning(f"{newer:,} pin decision(s) were made after {fm.md_escape(saved.ref)} was saved; it does "
                    "not include them.", icon=":material/update:")
         w2.button("Save as new version with current decisions", key="saved:resave", on_click=_on_resave,
                   args=(ws, saved.ref), icon=":material/update:")
@@ -260,11 +260,11 @@ def draft_status(ws: Workspace, spec: SubsetSpec) -> None:
     a = saved.spec.replace(pins_as_of=None)
     b = spec.replace(datasets=a.datasets, label_column=a.label_column)
     if a == b:
-        st.caption(f"Same ranking, budget and quota as {formatting.md_escape(o)}.")
+        st.caption(f"Same ranking, budget and quota as {fm.md_escape(o)}.")
         return
     changed = [w for w, x, y in (("ranking", a.ranking, b.ranking), ("budget", (a.budget, a.unit), (b.budget, b.unit)),
                                  ("quota", a.quota, b.quota)) if x != y]
-    st.caption(f"Changed since {formatting.md_escape(o)}: {', '.join(changed)}. **Save** keeps it as a new version.")
+    st.caption(f"Changed since {fm.md_escape(o)}: {', '.join(changed)}. **Save** keeps it as a new version.")
 
 
 # ---------------------------------------------------------------------------------------------- diff display
@@ -288,23 +288,23 @@ def compare_section(card_a: object, card_b: object, d: SubsetDiff, title_a: str,
 
     from curation.diagnostics.compare import compare_cards
 
-    ta, tb = formatting.md_escape(title_a), formatting.md_escape(title_b)
+    ta, tb = fm.md_escape(title_a), fm.md_escape(title_b)
     st.subheader(f"{ta} → {tb}", anchor=False)
     m = st.columns(5)
-    m[0].metric(f"Rows in {ta}", formatting.fmt_int(d.n_a))
-    m[1].metric(f"Rows in {tb}", formatting.fmt_int(d.n_b), delta=f"{d.n_b - d.n_a:+,}")
-    m[2].metric("Added", formatting.fmt_int(len(d.added)), help=f"in {tb}, not in {ta}")
-    m[3].metric("Removed", formatting.fmt_int(len(d.removed)), help=f"in {ta}, not in {tb}")
-    m[4].metric("Tokens", formatting.fmt_int(d.tokens["b"]), delta=f"{d.tokens['change']:+,}")
+    m[0].metric(f"Rows in {ta}", fm.fmt_int(d.n_a))
+    m[1].metric(f"Rows in {tb}", fm.fmt_int(d.n_b), delta=f"{d.n_b - d.n_a:+,}")
+    m[2].metric("Added", fm.fmt_int(len(d.added)), help=f"in {tb}, not in {ta}")
+    m[3].metric("Removed", fm.fmt_int(len(d.removed)), help=f"in {ta}, not in {tb}")
+    m[4].metric("Tokens", fm.fmt_int(d.tokens["b"]), delta=f"{d.tokens['change']:+,}")
     if d.steps:
-        st.caption("What differs in the spec: " + formatting.md_escape("; ".join(ss.step_text(s) for s in d.steps)))
+        st.caption("What differs in the spec: " + fm.md_escape("; ".join(ss.step_text(s) for s in d.steps)))
     a1, a2 = st.columns(2)
     for col, card, t in ((a1, card_a, ta), (a2, card_b, tb)):
         with col:
             st.markdown(f"**Alerts — {t}**")
             if card.alerts:
                 for x in card.alerts[:4]:
-                    st.warning(formatting.md_escape(x), icon=":material/warning:")
+                    st.warning(fm.md_escape(x), icon=":material/warning:")
             else:
                 st.success("No alert.", icon=":material/check_circle:")
     cmp = compare_cards(card_a, card_b)
@@ -321,9 +321,9 @@ def compare_section(card_a: object, card_b: object, d: SubsetDiff, title_a: str,
     cb = card_b.classes.set_index("label")["subset_share"] if len(card_b.classes) else pd.Series(dtype=float)
     labs = list(dict.fromkeys([*ca.index.tolist(), *cb.index.tolist()]))
     if labs:
-        x = [formatting.escape_hover(v) for v in labs]
-        fig = go.Figure([go.Bar(name=formatting.escape_hover(title_a), x=x, y=[ca.get(v, 0.0) for v in labs]),
-                         go.Bar(name=formatting.escape_hover(title_b), x=x, y=[cb.get(v, 0.0) for v in labs])])
+        x = [fm.escape_hover(v) for v in labs]
+        fig = go.Figure([go.Bar(name=fm.escape_hover(title_a), x=x, y=[ca.get(v, 0.0) for v in labs]),
+                         go.Bar(name=fm.escape_hover(title_b), x=x, y=[cb.get(v, 0.0) for v in labs])])
         fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=10, b=10),
                           yaxis=dict(tickformat=".0%", title="class share"))
         st.plotly_chart(fig, key="saved:cmp_classes")
@@ -365,9 +365,9 @@ def why_between_versions(ws: Workspace, row_id: int) -> None:
         in_b = bool(np.isin(row_id, saved_rows(P, S, b)))
         d = saved_diff(P, S, a, b) if a != b else None
     except CurationError as exc:
-        st.error(formatting.md_escape(str(exc)))
+        st.error(fm.md_escape(str(exc)))
         return
-    ea, eb = formatting.md_escape(a), formatting.md_escape(b)
+    ea, eb = fm.md_escape(a), fm.md_escape(b)
     word = {True: "in", False: "not in"}
     if d is not None and in_a != in_b:
         df = d.removed if in_a else d.added
@@ -375,12 +375,12 @@ def why_between_versions(ws: Workspace, row_id: int) -> None:
         r = hit.iloc[0] if len(hit) else None
         reason = ss.REASONS.get(r["reason"], r["reason"]) if r is not None else "?"
         msg = (f"This row is **{word[in_a]}** {ea} and **{word[in_b]}** {eb}: {reason} — "
-               f"{formatting.md_escape(r['detail']) if r is not None else ''}")
+               f"{fm.md_escape(r['detail']) if r is not None else ''}")
         (st.success if in_b else st.warning)(msg, icon=":material/difference:")
         return
     sides = []
     for ref, inside in ((a, in_a), (b, in_b)):
         sub = state.resolve_spec(ws, load_ref(ws, ref).spec)
-        sides.append(f"{formatting.md_escape(ref)}: {_SIDE_REASON.get(sub.reasons([row_id])[0], '?')}")
+        sides.append(f"{fm.md_escape(ref)}: {_SIDE_REASON.get(sub.reasons([row_id])[0], '?')}")
     both = "in both" if in_a else "in neither"
     st.info(f"This row is **{both}** ({'; '.join(sides)}).", icon=":material/difference:")

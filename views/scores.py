@@ -8,7 +8,7 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.store import filter_frame
-from views import formatting, state, widgets
+from views import formatting as fm, state, widgets
 
 ws = widgets.header("Scores", "Per-example signals: quality heuristics, model scores, density, duplicates. NaN means "
                "the score does not apply to that example.")
@@ -23,11 +23,11 @@ if defs.empty:
 
 keys = defs["key"].tolist()
 table = state.load_scores(P, S, tuple(keys))
-directed = [r.key for r in defs.itertuples() if formatting.direction(r.higher_is_better) is not None]
+directed = [r.key for r in defs.itertuples() if fm.direction(r.higher_is_better) is not None]
 varied = [k for k in directed if table[k].nunique() > 1] or directed
 
 
-def _validity(r) -> dict | None:  # noqa: ANN001 - a score_defs row
+def _validity(r) -> dict | None:  # a score_defs row
     import json
 
     from curation.scorers.validity import validity
@@ -52,10 +52,10 @@ key = st.selectbox("Score", keys, key="scores:key", index=keys.index(varied[0]) 
                    help="Validity = share of human preference pairs (HH-RLHF) where the score prefers the reply people "
                         "chose, with pairs and a 95% interval; 50% is chance. Learned scorers show their own "
                         "cross-validated accuracy.\n\n"
-                        + "\n".join(f"- **{r.key}** ({formatting.direction_text(r.higher_is_better)}): {r.description or ''}"
+                        + "\n".join(f"- **{r.key}** ({fm.direction_text(r.higher_is_better)}): {r.description or ''}"
                                     for r in defs.itertuples()))
 d = defs.set_index("key").loc[key]
-st.caption(f"{formatting.direction_text(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
+st.caption(f"{fm.direction_text(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
 _v = VALID.get(key)
 if _v:
     from curation.scorers.validity import label, near_chance
@@ -70,9 +70,9 @@ if key + "@rejected" in keys:
     _c, _r = table[key].to_numpy(np.float64), table[key + "@rejected"].to_numpy(np.float64)
     _ok = np.isfinite(_c) & np.isfinite(_r)
     if _ok.any():
-        _dd = (_c - _r)[_ok] * (1 if formatting.direction(d["higher_is_better"]) is not False else -1)
+        _dd = (_c - _r)[_ok] * (1 if fm.direction(d["higher_is_better"]) is not False else -1)
         st.caption(f"On this workspace's {int(_ok.sum()):,} preference pairs it scores the chosen reply higher in "
-                   f"{formatting.fmt_pct(float((_dd > 0).mean() + 0.5 * (_dd == 0).mean()))} (ties half).")
+                   f"{fm.fmt_pct(float((_dd > 0).mean() + 0.5 * (_dd == 0).mean()))} (ties half).")
 
 with st.expander("Learned scorers: train on your pairs and pins", icon=":material/model_training:"):
     st.write("**pref_head** learns from this workspace's preference pairs; **curator_model** learns from your "
@@ -105,11 +105,11 @@ meta = state.load_meta(P, S)
 vals = table[key].to_numpy(np.float64)
 finite = vals[np.isfinite(vals)]
 c = st.columns(5)
-c[0].metric("Examples with a value", formatting.fmt_int(len(finite)), help=f"of {len(vals):,}")
-c[1].metric("Mean", formatting.fmt_num(float(finite.mean()) if len(finite) else None))
-c[2].metric("Median", formatting.fmt_num(float(np.median(finite)) if len(finite) else None))
-c[3].metric("Min", formatting.fmt_num(float(finite.min()) if len(finite) else None))
-c[4].metric("Max", formatting.fmt_num(float(finite.max()) if len(finite) else None))
+c[0].metric("Examples with a value", fm.fmt_int(len(finite)), help=f"of {len(vals):,}")
+c[1].metric("Mean", fm.fmt_num(float(finite.mean()) if len(finite) else None))
+c[2].metric("Median", fm.fmt_num(float(np.median(finite)) if len(finite) else None))
+c[3].metric("Min", fm.fmt_num(float(finite.min()) if len(finite) else None))
+c[4].metric("Max", fm.fmt_num(float(finite.max()) if len(finite) else None))
 
 if len(finite) == 0:
     st.info("This score has no value for any example (not applicable to this data).")
@@ -119,10 +119,10 @@ if len(finite) == 0:
 lo, hi = float(finite.min()), float(finite.max())
 constant = lo == hi
 if constant:
-    st.info(f"Every example with a value has {formatting.fmt_num(lo)}: nothing to threshold on this data.",
+    st.info(f"Every example with a value has {fm.fmt_num(lo)}: nothing to threshold on this data.",
             icon=":material/info:")
     hi = lo + 1.0
-hib = formatting.direction(d["higher_is_better"])
+hib = fm.direction(d["higher_is_better"])
 default = float(np.quantile(finite, 0.05 if hib is True else 0.95)) if hib in (True, False) else lo
 t1, t2 = st.columns([3, 1])
 if constant:
@@ -138,7 +138,7 @@ flag &= np.isfinite(vals)
 
 fig = go.Figure(go.Histogram(x=finite, nbinsx=60, marker_color="#4C78A8"))
 fig.add_vline(x=thr, line_color="#E45756", line_dash="dash",
-              annotation_text=f"{int(flag.sum()):,} flagged ({formatting.fmt_pct(flag.sum() / len(vals))})")
+              annotation_text=f"{int(flag.sum()):,} flagged ({fm.fmt_pct(flag.sum() / len(vals))})")
 fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=key, yaxis_title="examples",
                   bargap=0.02)
 if not constant:

@@ -14,7 +14,7 @@ from curation.select import SELECTORS, advisor, run_selection
 from curation.select.advisor import AdvisorResult
 from curation.select.run import selection_score_keys
 from curation.subset import SubsetSpec
-from views import formatting, jobs, saved, state, widgets
+from views import formatting as fm, jobs, saved, state, widgets
 
 ws = widgets.header("Select", "A selection method ranks every example once; the budget then keeps the best prefix "
                "(your pins always win: include pins are kept, exclude pins never are).")
@@ -172,15 +172,15 @@ def budget_panel() -> None:
     sub_counts = _class_counts(chosen, classes)
     n_tok = int(toks.reindex(chosen).fillna(0).sum())
     m = st.columns(5)
-    m[0].metric("Selected", formatting.fmt_int(len(chosen)), help="Rows in the subset (include pins count)")
-    m[1].metric("Share of pool", formatting.fmt_pct(len(chosen) / max(n_pool, 1)))
-    m[2].metric("Tokens", formatting.fmt_int(n_tok), help=f"of {total_tokens:,} in the pool")
+    m[0].metric("Selected", fm.fmt_int(len(chosen)), help="Rows in the subset (include pins count)")
+    m[1].metric("Share of pool", fm.fmt_pct(len(chosen) / max(n_pool, 1)))
+    m[2].metric("Tokens", fm.fmt_int(n_tok), help=f"of {total_tokens:,} in the pool")
     m[3].metric("Pins", f"{len(inc):,} in · {len(exc):,} out", help="Include pins are always kept; exclude pins "
                                                                      "never are")
     js = None
     if len(chosen) and has_labels:
         js = js_divergence(pool_counts, sub_counts)
-    m[4].metric("Class drift (JS)", formatting.fmt_num(js), help="Jensen–Shannon divergence of the class mix, subset vs "
+    m[4].metric("Class drift (JS)", fm.fmt_num(js), help="Jensen–Shannon divergence of the class mix, subset vs "
                 "pool, in [0, 1]; 0 = same mix. The Balance page has the full report card.")
 
     # only the open tab is computed: a budget step reruns this fragment, and the closed tabs then cost nothing
@@ -194,7 +194,7 @@ def budget_panel() -> None:
             else:
                 shares = pd.DataFrame({"class": classes, "pool": pool_counts / max(pool_counts.sum(), 1),
                                        "subset": sub_counts / max(sub_counts.sum(), 1)})
-                x = shares["class"].map(formatting.escape_hover)
+                x = shares["class"].map(fm.escape_hover)
                 fig = go.Figure([go.Bar(name="pool", x=x, y=shares["pool"]),
                                  go.Bar(name="subset", x=x, y=shares["subset"])])
                 fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=10, b=10),
@@ -205,10 +205,10 @@ def budget_panel() -> None:
             if scores_all is None:
                 st.caption("No scores yet — run scorers on the Data page.")
             else:
-                directions = {r.key: formatting.direction(r.higher_is_better) for r in defs.itertuples()}
+                directions = {r.key: fm.direction(r.higher_is_better) for r in defs.itertuples()}
                 shift = mean_shift(scores_all, directions, pool_ids, chosen)
                 if len(shift):
-                    shift.insert(1, "direction", shift.pop("higher_is_better").map(formatting.direction_text))
+                    shift.insert(1, "direction", shift.pop("higher_is_better").map(fm.direction_text))
                     st.dataframe(shift, hide_index=True, width="stretch",
                                  column_config={c: st.column_config.NumberColumn(format="%.4g")
                                                 for c in ("pool mean", "subset mean", "change")})
@@ -236,7 +236,7 @@ def budget_panel() -> None:
                                   yaxis_title=adv["metric"])
                 st.plotly_chart(fig, key="select:advisor")
                 st.caption(f"Suggested budget: about **{adv['plateau_budget']:,}** rows "
-                           f"({formatting.fmt_pct(adv['plateau_budget'] / max(n_pool, 1))} of the pool).")
+                           f"({fm.fmt_pct(adv['plateau_budget'] / max(n_pool, 1))} of the pool).")
                 st.markdown("\n".join(f"- {line}" for line in fit.describe(budget=len(chosen))))
     if tab_cmp.open:
         with tab_cmp:
@@ -249,10 +249,10 @@ def budget_panel() -> None:
                 a_set, b_set = set(chosen.tolist()), set(np.asarray(chosen2).tolist())
                 both = len(a_set & b_set)
                 cc = st.columns(4)
-                cc[0].metric("Overlap", formatting.fmt_int(both))
-                cc[1].metric("Jaccard", formatting.fmt_num(both / max(len(a_set | b_set), 1)))
-                cc[2].metric("Only this ranking", formatting.fmt_int(len(a_set - b_set)))
-                cc[3].metric("Only the other", formatting.fmt_int(len(b_set - a_set)))
+                cc[0].metric("Overlap", fm.fmt_int(both))
+                cc[1].metric("Jaccard", fm.fmt_num(both / max(len(a_set | b_set), 1)))
+                cc[2].metric("Only this ranking", fm.fmt_int(len(a_set - b_set)))
+                cc[3].metric("Only the other", fm.fmt_int(len(b_set - a_set)))
                 for title, ids in (("Kept here, dropped by the other", sorted(a_set - b_set)),
                                    ("Kept by the other, dropped here", sorted(b_set - a_set))):
                     st.caption(f"{title} (first 200)")

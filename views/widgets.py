@@ -40,7 +40,7 @@ def link(page: str, label: str, *, icon: str | None = None) -> None:
     """A link to another page; a plain caption when the page is not in the navigation (a page run on its own)."""
     try:
         st.page_link(page, label=label, icon=icon)
-    except Exception:  # noqa: BLE001 - StreamlitPageNotFoundError outside st.navigation
+    except Exception:  # StreamlitPageNotFoundError outside st.navigation
         st.caption(f"{label}: open the {Path(page).stem.capitalize()} page.")
 
 
@@ -48,7 +48,7 @@ def go_to(page: str) -> None:
     """Switch page (no-op outside st.navigation, e.g. a page run on its own in a test)."""
     try:
         st.switch_page(page)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if type(exc).__name__ in ("RerunException", "StopException"):
             raise
         st.caption(f"Open the {Path(page).stem.capitalize()} page.")

@@ -70,7 +70,7 @@ def open_workspace(args: argparse.Namespace) -> Workspace | None:
     return Workspace(path, lock_timeout=args.lock_timeout)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 

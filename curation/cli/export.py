@@ -56,7 +56,7 @@ def _print_export(res: ExportResult) -> int:
     return 0
 
 
-def _cmd_reproduce(args: argparse.Namespace, ws: Workspace) -> int:  # noqa: ARG001 - uses a fresh workspace
+def _cmd_reproduce(args: argparse.Namespace, ws: Workspace) -> int:  # uses a fresh workspace
     res = reproduce(args.manifest, out_dir=args.out, log=lambda m: print(m, file=sys.stderr))
     print(res.summary())
     return 0 if res.identical else 1

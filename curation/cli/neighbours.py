@@ -8,7 +8,9 @@ from curation.keys import DEFAULT_MODEL
 from curation.neighbours.clusters import cluster, cluster_labels
 from curation.neighbours.dedup import DEFAULT_THRESHOLD, exact_duplicates, near_duplicates
 from curation.neighbours.density import LSH_DEFAULTS, density_scores, uniqueness_scores
-from curation.neighbours.graph import APPROX_DEFAULT, DEFAULT_K, EXACT_MAX_ROWS, METHODS, build_graph, stored_graph_params
+from curation.neighbours.graph import (
+    APPROX_DEFAULT, DEFAULT_K, EXACT_MAX_ROWS, METHODS, build_graph, stored_graph_params,
+)
 from curation.neighbours.projection import pca_projection, umap_projection
 
 from curation.progress import tqdm_progress
@@ -110,7 +112,8 @@ def _add_density(sub: argparse._SubParsersAction) -> None:
     add_model_k_args(p, with_method=True)
     p.add_argument("--rows", type=int, default=LSH_DEFAULTS["n_rows"], help="LSH sketch rows (default %(default)s)")
     p.add_argument("--hashes", type=int, default=LSH_DEFAULTS["n_hashes"], help="hashes per row (default %(default)s)")
-    p.add_argument("--buckets", type=int, default=LSH_DEFAULTS["n_buckets"], help="buckets per row (default %(default)s)")
+    p.add_argument("--buckets", type=int, default=LSH_DEFAULTS["n_buckets"],
+                   help="buckets per row (default %(default)s)")
     p.add_argument("--width", type=float, default=LSH_DEFAULTS["width"], help="hash bin width (default %(default)s)")
     p.set_defaults(func=_cmd_density)
 

@@ -21,7 +21,7 @@ def _parse_param(s: str) -> tuple[str, Any]:
         return k.strip(), v
 
 
-def _cmd_score(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
+def _cmd_score(args: argparse.Namespace, ws: Any) -> int:
     params: dict[str, Any] = dict(_parse_param(p) for p in (args.param or []))
     for opt in ("model", "endpoint", "prompt_format", "template", "timeout", "threads", "device"):
         v = getattr(args, opt, None)
@@ -42,7 +42,7 @@ def _cmd_score(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
     return 0
 
 
-def _cmd_scorers(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
+def _cmd_scorers(args: argparse.Namespace, ws: Any) -> int:
     t = scorer_table()
     print(f"{'name':<22} {'direction':<14} {'needs':<10} {'validity (HH-RLHF agreement, n, 95%)':<38} description")
     for _, r in t.iterrows():
@@ -52,7 +52,7 @@ def _cmd_scorers(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
     return 0
 
 
-def _cmd_propose(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
+def _cmd_propose(args: argparse.Namespace, ws: Any) -> int:
     from curation.scorers.learned import propose_rows
 
     t = propose_rows(ws, args.n, keep_tags=args.keep_tags or "", drop_tags=args.drop_tags or "")
@@ -62,7 +62,7 @@ def _cmd_propose(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
     return 0
 
 
-def _cmd_import_scores(args: argparse.Namespace, ws: Any) -> int:  # noqa: ANN401
+def _cmd_import_scores(args: argparse.Namespace, ws: Any) -> int:
     key = import_scores(ws, args.source, name=args.name, id_column=args.id_column, score_column=args.score_column,
                         higher_is_better=not args.lower_is_better, description=args.description or "")
     col = ws.scores([key])[key]
@@ -100,7 +100,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="score on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes "
                         "the workspace as results arrive. No ADDRESS: start Ray on this machine; auto: the cluster "
-                        "of this node; ray://HEAD:10001: a remote cluster. Corpus-level scorers and those that read the "
+                        "of this node; ray://HEAD:10001: a remote cluster. Corpus-level scorers and those that read "
+                        "the "
                         "workspace (pref_embed_distance, learned heads) run here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_score)

@@ -16,7 +16,7 @@ from curation.diagnostics.report import ReportCard
 COLUMNS = ("section", "figure", "a", "b", "change", "differs")
 
 
-def _num(v: Any) -> float:  # noqa: ANN401
+def _num(v: Any) -> float:
     try:
         f = float(v)
     except (TypeError, ValueError):
@@ -32,7 +32,7 @@ def compare_cards(a: ReportCard, b: ReportCard, *, rtol: float = 1e-9) -> pd.Dat
     """
     rows: list[tuple[str, str, float, float]] = []
 
-    def add(section: str, figure: str, va: Any, vb: Any) -> None:  # noqa: ANN401
+    def add(section: str, figure: str, va: Any, vb: Any) -> None:
         rows.append((section, figure, _num(va), _num(vb)))
 
     add("size", "rows", a.n_subset, b.n_subset)

@@ -733,7 +733,8 @@ def _score_key_for(defs: pd.DataFrame, column: str, model: str) -> str | None:
 
 
 def _workspace_column(ws: Any, column: str, row_ids: np.ndarray, *, what: str) -> pd.Series:
-    """Values of ``column`` for ``row_ids`` (in that order, positional index): :func:`curation.columns.column_values`."""
+    """Values of ``column`` for ``row_ids`` (in that order, positional index):
+    :func:`curation.columns.column_values`."""
     return column_values(ws, column, row_ids, what=what).reset_index(drop=True)
 
 

@@ -148,7 +148,7 @@ def single_blas_thread() -> Iterator[None]:
     way, and on a busy machine multi-threaded OpenBLAS can be 50× slower than single-threaded for them."""
     global _controller
     if _controller is None:
-        import scipy.linalg  # noqa: F401 - load scipy's BLAS before the controller looks for libraries
+        import scipy.linalg  # noqa: F401
         from threadpoolctl import ThreadpoolController
 
         with _controller_lock:

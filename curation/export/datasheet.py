@@ -222,7 +222,8 @@ def svg_scatter(xy: np.ndarray, kept: np.ndarray, *, width: int = 640, height: i
     sx = pad + (p[:, 0] - lo[0]) / span[0] * (width - 2 * pad)
     sy = height - pad - (p[:, 1] - lo[1]) / span[1] * (height - 2 * pad)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="map of kept and dropped examples" style="border:1px solid #eee">']
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="map of kept and dropped examples" '
+             'style="border:1px solid #eee">']
     big = len(p) <= 1000
     for sel, color, r in ((~kept[idx], "#c8c8c8", 2.4 if big else 1.6), (kept[idx], _SUB_COLOR, 3.0 if big else 2.0)):
         pts = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}"/>' for x, y in zip(sx[sel], sy[sel]))
@@ -297,7 +298,7 @@ def drop_reasons(ws: Workspace, manifest: dict, subset_row_ids: np.ndarray,
     label_col = sel.get("label_column") or "label"
     try:
         labels = label_series(ws, pool, label_col).reindex(ids).to_numpy(object)
-    except Exception:  # noqa: BLE001 - a datasheet never fails on a label column
+    except Exception:  # a datasheet never fails on a label column
         labels = np.full(len(ids), None, dtype=object)
     keep = reason != ""
     return pd.DataFrame({"row_id": ids[keep], "example_id": pool["example_id"].to_numpy(object)[keep],
@@ -316,7 +317,7 @@ def _report_card(ws: Workspace, manifest: dict, subset: np.ndarray) -> tuple[dic
     try:
         ctx = ReportContext.build(ws, model=model, label_column=manifest["selection"].get("label_column") or "label")
         return ctx.report(np.asarray(subset, dtype=np.int64)).to_dict(), None
-    except Exception as exc:  # noqa: BLE001 - the datasheet degrades to a note instead of failing the export
+    except Exception as exc:  # the datasheet degrades to a note instead of failing the export
         return None, f"{type(exc).__name__}: {exc}"
 
 
@@ -433,7 +434,7 @@ def _map_section(ws: Workspace, manifest: dict, exported: Sequence[int]) -> str:
         if key is None:
             return '<p class="muted">No 2-D map in this workspace (run `python -m curation analyze`).</p>'
         row_ids, xy = load_projection(ws, key)
-    except Exception as exc:  # noqa: BLE001 - optional section
+    except Exception as exc:  # optional section
         return f'<p class="muted">Map unavailable: {_e(exc)}</p>'
     ds = manifest["selection"].get("datasets")
     if ds:
@@ -550,7 +551,8 @@ def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarra
         "<h2>Scores and graphs in the workspace</h2>", "<h3>Scores</h3>",
         _table([{"key": d.get("key"), "higher is better": d.get("higher_is_better"), "values": d.get("n_values"),
                  "validity (agreement with human preference)": _validity_label(d),
-                 "params": _compact(d.get("params"))} for d in manifest.get("scores", [])]), "<h3>Neighbour graphs</h3>",
+                 "params": _compact(d.get("params"))} for d in manifest.get("scores", [])]),
+        "<h3>Neighbour graphs</h3>",
         _table([{"key": g.get("key"), "model": g.get("model"), "k": g.get("k"), "rows": g.get("n"),
                  "params": _compact(g.get("params"))} for g in manifest.get("graphs", [])]),
         "</body></html>\n",

@@ -42,7 +42,8 @@ order, fixed key order, no timestamps; the same subset gives the same bytes.
 
 Manifest and reproduction
 -------------------------
-``<file>.manifest.json`` (and ``<file>.datasheet.html``) beside the data file records the sources (path, sha256, shape, mapping, options), schema
+``<file>.manifest.json`` (and ``<file>.datasheet.html``) beside the data file records the sources (path, sha256,
+shape, mapping, options), schema
 version, embedding model, the ranking (selector, parameters, seed, stored parameters), score and graph definitions,
 budget, quota, pins and notes with who/when, counts per class, the project version and the sha256 of the data.
 :func:`reproduce` rebuilds everything in a fresh workspace from the sources and compares the bytes.
@@ -727,7 +728,8 @@ def _export_subset(ws: Workspace, spec: SubsetSpec, *, fmt: str, style: str, nam
         raise
     ds_path = targets.datasheet if datasheet else None
     small = {k: v for k, v in manifest.items() if k != "example_ids"}
-    export_id = ws.record_export(str(targets.data), fmt, len(kept), json.loads(json.dumps(small, default=_json_default)))
+    export_id = ws.record_export(str(targets.data), fmt, len(kept),
+                                 json.loads(json.dumps(small, default=_json_default)))
     return ExportResult(path=targets.data, manifest_path=targets.manifest, datasheet_path=ds_path, n_rows=len(kept),
                         sha256=sha, skipped=skipped, export_id=export_id)
 

@@ -5,7 +5,8 @@ Near duplicates: the connected components of the graph restricted to edges with 
 one representative: the member with the largest sum of in-group edge similarities (most central), ties to the
 lowest row_id. Exact duplicates: examples with the same ``content_hash``; the representative is the lowest row_id.
 
-Scores written (see :data:`curation.neighbours.graph.SCORE_DOCS`): ``neardup_group`` / ``neardup_size`` / ``neardup_rep``
+Scores written (see :data:`curation.neighbours.graph.SCORE_DOCS`): ``neardup_group`` / ``neardup_size`` /
+``neardup_rep``
 keyed ``:{model}`` (+ ``:k=..``, ``:threshold=..`` when not default) and ``exactdup_group`` / ``exactdup_size`` /
 ``exactdup_rep`` (no model). A group id is the row_id of the group's representative; NaN for singletons.
 """

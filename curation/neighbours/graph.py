@@ -23,7 +23,8 @@ graph only when the embedded rows are exactly the same.
 Score keys
 ----------
 Every per-example score derived from the graph is keyed ``name:model`` plus any non-default parameter
-(``:k=30``, ``:threshold=0.9`` ...), see :func:`curation.keys.score_key`. The full list, with direction and meaning, is in
+(``:k=30``, ``:threshold=0.9`` ...), see :func:`curation.keys.score_key`. The full list, with direction and meaning,
+is in
 :data:`SCORE_DOCS`.
 """
 from __future__ import annotations
@@ -72,7 +73,8 @@ SCORE_DOCS: dict[str, tuple[bool | None, str]] = {
                              "content; NaN when the content is unique"),
     "exactdup_size": (False, "number of examples with identical content (1 = unique)"),
     "exactdup_rep": (True, "1 for the first example (lowest row_id) with its content, 0 for a later copy"),
-    "cluster": (None, "cluster id 0..C-1 (k-means on embeddings); names in curation.neighbours.clusters.cluster_labels"),
+    "cluster": (None, "cluster id 0..C-1 (k-means on embeddings); names in "
+                      "curation.neighbours.clusters.cluster_labels"),
 }
 
 

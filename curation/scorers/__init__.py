@@ -49,7 +49,7 @@ def register(cls: type[Scorer]) -> type[Scorer]:
     return cls
 
 
-def get_scorer(name: str, **params: Any) -> Scorer:  # noqa: ANN401
+def get_scorer(name: str, **params: Any) -> Scorer:
     """An instance of the registered scorer ``name`` with ``params`` (None values mean "default")."""
     cls = REGISTRY.get(name)
     if cls is None:

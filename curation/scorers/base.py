@@ -101,7 +101,7 @@ class Scorer:
             return self.name
         return f"{self.name}(" + ",".join(f"{k}={v}" for k, v in kp.items()) + ")"
 
-    def bind(self, ws: Any) -> None:  # noqa: ANN401 - Workspace, imported lazily by callers
+    def bind(self, ws: Any) -> None:  # Workspace, imported lazily by callers
         """Called by :func:`curation.scorers.run_scorer` before scoring (e.g. to reuse cached embeddings)."""
 
     def record(self) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def prompt_texts(batch: pd.DataFrame) -> list[str | None]:
     return _col(batch, "prompt")
 
 
-def as_float_array(values: Any, n: int, who: str) -> np.ndarray:  # noqa: ANN401
+def as_float_array(values: Any, n: int, who: str) -> np.ndarray:
     """Validate a scorer's output: (n,) float64. Raises CurationError naming the scorer otherwise."""
     arr = np.asarray(values, dtype=np.float64)
     if arr.shape != (n,):
@@ -177,14 +177,14 @@ class ModelScorer(Scorer):
     default_batch = 32
     non_key_params = MODEL_NON_KEY
 
-    def __init__(self, **params: Any) -> None:  # noqa: ANN401
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._lm: Any = None
         if self.params.get("prompt_format") and not self.params.get("endpoint"):
             self.params["prompt_format"] = self.defaults.get("prompt_format")   # local: the tokenizer's template
 
     @property
-    def lm(self) -> Any:  # noqa: ANN401 - lm.LMBackend
+    def lm(self) -> Any:  # lm.LMBackend
         """The backend, loaded on first use and shared between scorers in this process."""
         if self._lm is None:
             from curation.scorers.lm import load_lm

@@ -34,11 +34,11 @@ def _read_table(path: Path) -> pd.DataFrame:
         if s in (".csv", ".tsv"):
             return pd.read_csv(path, sep="\t" if s == ".tsv" else ",", dtype={c: str for c in _ID_COLUMNS})
         return pd.read_json(path, lines=s != ".json", dtype={c: str for c in _ID_COLUMNS})
-    except Exception as exc:  # noqa: BLE001 - pandas raises many types
+    except Exception as exc:  # pandas raises many types
         raise CurationError(f"cannot read scores file {path}: {type(exc).__name__}: {exc}") from exc
 
 
-def _to_float(v: Any, where: str) -> float:  # noqa: ANN401
+def _to_float(v: Any, where: str) -> float:
     if v is None:
         return math.nan
     if isinstance(v, bool):
@@ -53,7 +53,7 @@ def _to_float(v: Any, where: str) -> float:  # noqa: ANN401
     raise CurationError(f"{where} holds {v!r}, not a number; external scores must be numeric (or null)")
 
 
-def _field(rec: Any, path: list[str]) -> tuple[bool, Any]:  # noqa: ANN401
+def _field(rec: Any, path: list[str]) -> tuple[bool, Any]:
     cur = rec
     for part in path:
         if isinstance(cur, dict) and part in cur:
@@ -65,7 +65,7 @@ def _field(rec: Any, path: list[str]) -> tuple[bool, Any]:  # noqa: ANN401
     return True, cur
 
 
-def import_scores(ws: Any, source: str | Path, *, name: str | None = None,  # noqa: ANN401 - Workspace
+def import_scores(ws: Any, source: str | Path, *, name: str | None = None,  # Workspace
                   id_column: str | None = None, score_column: str | None = None, higher_is_better: bool = True,
                   description: str = "") -> str:
     """Store scores computed elsewhere under ``ext:<name>``; returns the key.

@@ -20,7 +20,6 @@ the prompt (the latest turns of a conversation matter most; MiniLM reads ~256 to
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 

@@ -46,7 +46,8 @@ class _PerText(Scorer):
 class ResponseLength(_PerText):
     name = "response_length"
     higher_is_better = True
-    description = ('Words in the response. Rates the HH-RLHF chosen reply above the rejected one in 52.3% of 8,550 test '
+    description = ('Words in the response. Rates the HH-RLHF chosen reply above the rejected one in 52.3% of 8,550 '
+                   'test '
                    "pairs (helpful 55%, harmless 45%): barely better than chance, mostly the labels' length bias. Use "
                    'it to spot empty or runaway answers, not as quality.')
 
@@ -145,7 +146,8 @@ class Truncated(_PerText):
 _REFUSAL = re.compile("|".join([
     r"\bI(?:'m| am) (?:sorry|afraid)\b[^.!?\n]{0,60}\b(?:can(?:no|')t|cannot|unable|won't|not able|not comfortable)",
     r"\bI (?:can(?:no|')t|cannot|won't|will not|am unable to|'m unable to|am not able to|'m not able to) "
-    r"(?:help(?!\s+(?:but|it\b|thinking|feeling|wondering|myself))|assist|provide|comply|fulfill|do that|do this|answer|support|create|give|share|engage|write|generate|"
+    r"(?:help(?!\s+(?:but|it\b|thinking|feeling|wondering|myself))|assist|provide|comply|fulfill|do that|do this|"
+    r"answer|support|create|give|share|engage|write|generate|"
     r"offer|recommend|condone|encourage|participate|discuss|tell you)",
     r"\bI (?:must|have to) (?:decline|refuse)",
     r"\bI(?:'d| would) (?:rather not|prefer not to)\b",
@@ -171,7 +173,8 @@ class Refusal(_PerText):
     name = "refusal"
     higher_is_better = False
     defaults = {"head_chars": 400}
-    description = ('1 when the first 400 characters contain a refusal phrase ("I can\'t help with that", "I\'m sorry, but '
+    description = ('1 when the first 400 characters contain a refusal phrase ("I can\'t help with that", '
+                   '"I\'m sorry, but '
                    'I cannot"), else 0. A flag for SFT data; 49.9% on HH-RLHF pairs (no better than chance): refusals '
                    'are as often chosen as rejected there.')
 

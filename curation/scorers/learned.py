@@ -21,7 +21,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,7 @@ from curation.scorers.features import FEATURE_VERSION, build_features, plain_emb
 DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_HEAD = WEIGHTS_DIR / "pref_head_default.npz"
-C_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01)        # preference heads (standardised features, thousands of pairs)
+C_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01)  # preference heads (standardised features, thousands of pairs)
 CURATOR_C_GRID = (0.03, 0.1, 0.3, 1.0)                # curator model (standardised features, tens of labels)
 
 
@@ -61,7 +61,8 @@ class LinearHead:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez_compressed(tmp, w=self.w.astype(np.float32), scale=self.scale.astype(np.float32),
-                            b=np.array([self.b], dtype=np.float64), meta=np.array(json.dumps(self.meta, sort_keys=True)))
+                            b=np.array([self.b], dtype=np.float64),
+                            meta=np.array(json.dumps(self.meta, sort_keys=True)))
         tmp.replace(path)
 
     @classmethod
@@ -166,7 +167,7 @@ def _hash(parts: list[str]) -> str:
     return h.hexdigest()[:10]
 
 
-def preference_pairs(ws: Any) -> pd.DataFrame:  # noqa: ANN401 - Workspace
+def preference_pairs(ws: Any) -> pd.DataFrame:  # Workspace
     """The workspace's usable preference pairs (two non-empty, different replies), by row_id: row_id,
     example_id, content_hash, prompt, chosen, rejected."""
     df = ws.examples(["row_id", "example_id", "kind", "content_hash", "prompt", "chosen", "rejected"])
@@ -182,14 +183,14 @@ class _Learned(Scorer):
     per_reply = True
     non_key_params = frozenset({"seed"})
 
-    def __init__(self, **params: Any) -> None:  # noqa: ANN401
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._ws: Any = None
 
-    def bind(self, ws: Any) -> None:  # noqa: ANN401
+    def bind(self, ws: Any) -> None:
         self._ws = ws
 
-    def embedder(self):  # noqa: ANN201
+    def embedder(self):
         model = str(self.params.get("embed_model") or DEFAULT_EMBED_MODEL)
         return workspace_embedder(self._ws, model) if self._ws is not None else plain_embedder(model)
 
@@ -202,7 +203,7 @@ class _Learned(Scorer):
         return idx, build_features([prom[i] for i in idx], [resp[i] for i in idx], self.embedder())
 
 
-def _num(v: Any) -> float | None:  # noqa: ANN401
+def _num(v: Any) -> float | None:
     return None if v is None or v != v else round(float(v), 4)
 
 
@@ -226,7 +227,7 @@ class PrefHeadDefault(_Learned):
                    "(scripts/train_default_head.py). Works before any labels; validity on held-out HH-RLHF in "
                    "benchmarks/RESULTS.md (bench_quality).")
 
-    def __init__(self, **params: Any) -> None:  # noqa: ANN401
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._head: LinearHead | None = None
 
@@ -259,7 +260,7 @@ class PrefHead(_Learned):
                    "pref_head_default, regularisation picked by cross-validation grouped by prompt); scores every "
                    "reply. Its key names a hash of the training pairs; its CV accuracy is its validity.")
 
-    def __init__(self, **params: Any) -> None:  # noqa: ANN401
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._head: LinearHead | None = None
 
@@ -267,7 +268,7 @@ class PrefHead(_Learned):
         return _hash([f"f{FEATURE_VERSION}", str(self.params["embed_model"]), f"seed={self.params['seed']}"]
                      + pairs["content_hash"].tolist())
 
-    def bind(self, ws: Any) -> None:  # noqa: ANN401
+    def bind(self, ws: Any) -> None:
         super().bind(ws)
         self._head = train_pref_head(ws, self)
         self.params["train"] = self._head.meta["train_hash"]
@@ -302,7 +303,7 @@ class PrefHead(_Learned):
 ARTIFACT_PREFIX = "learned:"
 
 
-def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:  # noqa: ANN401
+def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:
     """Train (or reuse) the workspace's preference head. The weights are stored as a JSON artifact under
     ``learned:pref_head:<training hash>``; the same pairs reuse them without training. Raises CurationError (and
     writes nothing) when the workspace has fewer than 2 usable preference pairs."""
@@ -331,7 +332,7 @@ def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:  # noqa:
 
 
 # ============================================================================================== curator model
-def curator_labels(ws: Any, keep_tags: tuple[str, ...] = (), drop_tags: tuple[str, ...] = ()) -> pd.DataFrame:  # noqa: ANN401
+def curator_labels(ws: Any, keep_tags: tuple[str, ...] = (), drop_tags: tuple[str, ...] = ()) -> pd.DataFrame:
     """row_id, example_id, y (1 keep, 0 drop) from the current pins (include = 1, exclude = 0) and tags (a pin
     wins over a tag; a row with both a keep and a drop tag is left out)."""
     pins = ws.pins()
@@ -352,7 +353,7 @@ def curator_labels(ws: Any, keep_tags: tuple[str, ...] = (), drop_tags: tuple[st
                          "y": np.array([lab[r][1] for r in rows], dtype=np.float64)})
 
 
-def row_features(ws: Any, model: str = DEFAULT_EMBED_MODEL) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:  # noqa: ANN401
+def row_features(ws: Any, model: str = DEFAULT_EMBED_MODEL) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """(row_ids, dense features, examples frame) for the curator model: the stored embedding of each row's
     embedded text plus log lengths and the text heuristics. Only rows with an embedding."""
     from curation.embed import model_key
@@ -383,7 +384,7 @@ def check_labels(y: np.ndarray) -> tuple[int, int]:
 
 
 def train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[float, ...] = CURATOR_C_GRID
-                  ) -> tuple[Any, dict[str, Any]]:  # noqa: ANN401
+                  ) -> tuple[Any, dict[str, Any]]:
     """Fit a standardised L2 logistic regression (its probabilities are its calibration: log-loss fit, strength
     picked by cross-validated log-loss). Returns (model, meta with CV accuracy / AUC when ≥ 2 per class)."""
     from sklearn.linear_model import LogisticRegression
@@ -394,7 +395,7 @@ def train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[
 
     n_pos, n_neg = check_labels(y)
 
-    def model(C: float) -> Any:  # noqa: ANN401
+    def model(C: float) -> Any:
         return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, random_state=seed))
 
     k = min(5, n_pos, n_neg)
@@ -428,7 +429,7 @@ class CuratorModel(Scorer):
                    "the labels change (its key names a hash of them). Its CV accuracy on the pins is its validity; "
                    "`propose` lists the rows it is least sure about.")
 
-    def __init__(self, **params: Any) -> None:  # noqa: ANN401
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.meta: dict[str, Any] = {}
         self._ws: Any = None
@@ -438,7 +439,7 @@ class CuratorModel(Scorer):
         v = self.params.get(which) or ""
         return tuple(t.strip() for t in (v if isinstance(v, (list, tuple)) else str(v).split(",")) if t.strip())
 
-    def bind(self, ws: Any) -> None:  # noqa: ANN401
+    def bind(self, ws: Any) -> None:
         self._ws = ws
         lab = curator_labels(ws, self.tags("keep_tags"), self.tags("drop_tags"))
         check_labels(lab["y"].to_numpy())             # the missing labels are the first thing to say
@@ -474,7 +475,7 @@ class CuratorModel(Scorer):
         return m.reindex(batch["row_id"].to_numpy()).to_numpy(dtype=np.float64)
 
 
-def propose_rows(ws: Any, n: int = 20, **params: Any) -> pd.DataFrame:  # noqa: ANN401
+def propose_rows(ws: Any, n: int = 20, **params: Any) -> pd.DataFrame:
     """The ``n`` unpinned rows the curator model is least sure about (P(keep) closest to 0.5; ties by row id):
     row_id, example_id, p_keep. Trains the model on the current labels (seconds)."""
     sc = CuratorModel(**params)

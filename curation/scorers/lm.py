@@ -80,7 +80,7 @@ def _converted_dir(gguf: Path, dtype: str) -> Path | None:
     return Path(root).expanduser() / f"{gguf.stem}-{tag}"
 
 
-def _save_converted(cache: Path, model: Any, tokenizer: Any) -> None:  # noqa: ANN401
+def _save_converted(cache: Path, model: Any, tokenizer: Any) -> None:
     """Save a GGUF model after de-quantisation so the next load skips the ~20 s conversion. Best effort: a
     read-only or full disk only costs the speed-up. Written to a temporary folder, then renamed (atomic)."""
     import shutil
@@ -104,7 +104,7 @@ def _save_converted(cache: Path, model: Any, tokenizer: Any) -> None:  # noqa: A
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-    except Exception:  # noqa: BLE001 - best effort: never fail a load because the cache could not be written
+    except Exception:  # best effort: never fail a load because the cache could not be written
         pass
 
 
@@ -145,7 +145,8 @@ class LocalLM(LMBackend):
     threads: torch threads (at most this many). dtype: "float32" (default on CPU) or "bfloat16"/"float16".
     device: None/"auto" (CUDA, then MPS, else CPU), or "cpu", "cuda", "cuda:N", "mps" (an unavailable one is an
     error); stored as ``self.device``.
-    max_batch: sequences per forward pass on the CPU (a GPU with free memory takes more, up to 64). chat: wrap prompts in the tokenizer's chat template when it has one.
+    max_batch: sequences per forward pass on the CPU (a GPU with free memory takes more, up to 64). chat: wrap prompts
+    in the tokenizer's chat template when it has one.
     """
 
     def __init__(self, model: str | None = None, *, threads: int = 2, dtype: str = "float32", max_batch: int = 8,
@@ -188,7 +189,7 @@ class LocalLM(LMBackend):
                 _save_converted(cache, self.model, self.tokenizer)
         except CurationError:
             raise
-        except Exception as exc:  # noqa: BLE001 - many loader errors; re-raised with the input named
+        except Exception as exc:  # many loader errors; re-raised with the input named
             raise CurationError(
                 f"cannot load model {model or self.name!r} with transformers: {type(exc).__name__}: {exc}; pass a "
                 "causal-LM directory, a .gguf file (needs the gguf package), or use --endpoint URL") from exc
@@ -224,7 +225,7 @@ class LocalLM(LMBackend):
         return self._first_token_cache[s]
 
     # ------------------------------------------------------------------ forward
-    def _hidden(self, seqs: list[list[int]]):  # noqa: ANN202 - torch tensors
+    def _hidden(self, seqs: list[list[int]]):  # torch tensors
         """Left-padded forward of the decoder. Returns (hidden (b, T, H), mask (b, T) bool)."""
         import torch
 
@@ -239,7 +240,7 @@ class LocalLM(LMBackend):
                                     position_ids=pos.to(self.device))
         return out[0], mask.bool().to(self.device)
 
-    def _logits(self, h):  # noqa: ANN001, ANN202 - torch tensors
+    def _logits(self, h):  # torch tensors
         logits = self.model.get_output_embeddings()(h).float()
         cap = getattr(self.model.config, "final_logit_softcapping", None)
         if cap:
@@ -395,7 +396,7 @@ class EndpointLM(LMBackend):
             raise CurationError(f"endpoint {self.base}/models lists no model; pass the served model name with --model")
         return str(models[0])
 
-    def _complete(self, prompts: list[str], **opts: Any) -> list[dict]:  # noqa: ANN401
+    def _complete(self, prompts: list[str], **opts: Any) -> list[dict]:
         """One choice per prompt (ordered by ``index``), batching when the server accepts prompt lists."""
         out: list[dict] = []
         step = self.max_batch if self.lists_ok else 1
@@ -478,7 +479,7 @@ class _ClientError(Exception):
 _CACHE: dict[tuple, LMBackend] = {}
 
 
-def load_lm(model: str | None = None, *, endpoint: str | None = None, **options: Any) -> LMBackend:  # noqa: ANN401
+def load_lm(model: str | None = None, *, endpoint: str | None = None, **options: Any) -> LMBackend:
     """The backend for ``model`` (local) or ``endpoint`` (remote), loaded once per process.
 
     options go to :class:`LocalLM` or :class:`EndpointLM` (e.g. threads, prompt_format, timeout, api_key).

@@ -34,7 +34,8 @@ def _pairs(batch: pd.DataFrame) -> list[tuple[int, str | None, str, str]]:
 class PrefLengthGap(Scorer):
     name = "pref_length_gap"
     higher_is_better = False
-    description = ('Preference pairs: (words chosen - words rejected) / (sum), in [-1, 1]; high = the chosen reply wins '
+    description = ('Preference pairs: (words chosen - words rejected) / (sum), in [-1, 1]; high = the chosen reply '
+                   'wins '
                    'by being longer (length bias). In HH-RLHF test pairs the chosen reply is longer in 51% and shorter '
                    'in 47%.')
 
@@ -58,11 +59,11 @@ class PrefEmbedDistance(Scorer):
                    '[0, 2]; near 0 = near-identical answers, a weak or noisy label (HH-RLHF median 0.66). ~85 ms CPU '
                    'per pair; embeddings cached in the workspace.')
 
-    def __init__(self, **params: Any) -> None:  # noqa: ANN401
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._ws: Any = None
 
-    def bind(self, ws: Any) -> None:  # noqa: ANN401
+    def bind(self, ws: Any) -> None:
         self._ws = ws
 
     def _embed(self, texts: list[str]) -> np.ndarray:

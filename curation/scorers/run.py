@@ -48,7 +48,7 @@ def _default_batch(sc: Scorer) -> int:
     return int(getattr(sc, "default_batch", 32 if sc.uses_model else 4096))
 
 
-def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None,  # noqa: ANN401 - Workspace
+def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None,  # Workspace
                progress: Progress | None = None, limit: int | None = None, commit_every: int | None = None,
                commit_seconds: float = DEFAULT_COMMIT_SECONDS, commit_mb: float = DEFAULT_COMMIT_MB,
                frame: pd.DataFrame | None = None, committer: BackgroundCommits | None = None,
@@ -199,12 +199,12 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
             if pending:
                 flush()                       # keep what was computed before the error
                 commits.wait()
-        except BaseException:  # noqa: BLE001 - report the original error, not a failure to save
+        except BaseException:  # report the original error, not a failure to save
             pass
         try:
             ws.set_job(job, kind="score", status=status, done=committed, total=total,
                        params=jparams, message=str(exc)[:500])
-        except Exception:  # noqa: BLE001 - report the original error, not a failure to record it
+        except Exception:  # report the original error, not a failure to record it
             pass
         raise
     if progress is not None:
@@ -237,7 +237,7 @@ class _RejectedReplies(Scorer):
         return self.inner.score(batch)
 
 
-def pair_scores(ws: Any, key: str) -> pd.DataFrame:  # noqa: ANN401 - Workspace
+def pair_scores(ws: Any, key: str) -> pd.DataFrame:  # Workspace
     """The preference pairs scored under ``key``: example_id, chosen (value of the chosen reply), rejected (value
     of the rejected reply, from ``<key>@rejected``) and agree (chosen > rejected in the score's direction; ties
     0.5; NaN when either is missing)."""
@@ -262,7 +262,7 @@ def _ray_running() -> bool:
     return bool(ray is not None and ray.is_initialized())
 
 
-def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any] | None = None,  # noqa: ANN401
+def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any] | None = None,
                 batch_size: int | None = None, progress: Callable[[str], Progress | None] | None = None,
                 limit: int | None = None, commit_every: int | None = None,
                 commit_seconds: float = DEFAULT_COMMIT_SECONDS, ray: str | None = None) -> list[str]:

@@ -80,7 +80,7 @@ def near_chance(v: dict[str, Any] | None) -> bool:
     return bool(v) and abs(float(v["agreement"]) - 0.5) < NEAR_CHANCE  # type: ignore[index]
 
 
-def score_warnings(ws: Any, keys: list[str]) -> list[str]:  # noqa: ANN401 - Workspace
+def score_warnings(ws: Any, keys: list[str]) -> list[str]:  # Workspace
     """One sentence per score key whose measured validity is near chance (selecting by it is selecting by noise)."""
     import json
 

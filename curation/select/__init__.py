@@ -14,8 +14,8 @@ Importing this package is cheap (numpy only); numba kernels compile on first use
 from __future__ import annotations
 
 from curation.select.base import SELECTORS, Selector, get_selector, register
-from curation.select import (  # noqa: F401 - each module registers its selector
-    random, topk, density, isa, facility, kcenter, deita, utility,
+from curation.select import (
+    random, topk, density, isa, facility, kcenter, deita, utility,  # noqa: F401
 )
 from curation.select.advisor import AdvisorResult, advisor, fit_plateau
 from curation.select.constraints import apply_constraints

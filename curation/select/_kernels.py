@@ -20,7 +20,7 @@ _OPTS = {"cache": True, "nogil": True}
 
 
 @njit(**_OPTS)
-def fl_gain(j, indptr, indices, data, cur, modular):  # noqa: ANN001, ANN201
+def fl_gain(j, indptr, indices, data, cur, modular):
     g = 0.0
     for p in range(indptr[j], indptr[j + 1]):
         d = data[p] - cur[indices[p]]
@@ -30,7 +30,7 @@ def fl_gain(j, indptr, indices, data, cur, modular):  # noqa: ANN001, ANN201
 
 
 @njit(**_OPTS)
-def fl_pick(j, indptr, indices, data, cur):  # noqa: ANN001, ANN201
+def fl_pick(j, indptr, indices, data, cur):
     for p in range(indptr[j], indptr[j + 1]):
         i = indices[p]
         if data[p] > cur[i]:
@@ -38,12 +38,12 @@ def fl_pick(j, indptr, indices, data, cur):  # noqa: ANN001, ANN201
 
 
 @njit(**_OPTS)
-def _better(ka, ia, kb, ib):  # noqa: ANN001, ANN202
+def _better(ka, ia, kb, ib):
     return ka > kb or (ka == kb and ia < ib)
 
 
 @njit(**_OPTS)
-def _sift_down(hk, hi, size, pos):  # noqa: ANN001, ANN202
+def _sift_down(hk, hi, size, pos):
     k = hk[pos]
     i = hi[pos]
     while True:
@@ -63,13 +63,13 @@ def _sift_down(hk, hi, size, pos):  # noqa: ANN001, ANN202
 
 
 @njit(**_OPTS)
-def _heapify(hk, hi, size):  # noqa: ANN001, ANN202
+def _heapify(hk, hi, size):
     for pos in range(size // 2 - 1, -1, -1):
         _sift_down(hk, hi, size, pos)
 
 
 @njit(**_OPTS)
-def fl_lazy(indptr, indices, data, cur, modular, avail, k, order_out, gains_out):  # noqa: ANN001, ANN201
+def fl_lazy(indptr, indices, data, cur, modular, avail, k, order_out, gains_out):
     """Lazy (accelerated) greedy, Minoux 1978: stale gains are upper bounds (submodularity), so a candidate whose
     bound was refreshed in this step and still tops the heap is the exact argmax. Picks up to ``k`` available
     candidates; returns how many were written to ``order_out``/``gains_out``. ``cur`` is updated in place."""
@@ -106,7 +106,7 @@ def fl_lazy(indptr, indices, data, cur, modular, avail, k, order_out, gains_out)
 
 
 @njit(**_OPTS)
-def fl_naive(indptr, indices, data, cur, modular, avail, k, order_out, gains_out):  # noqa: ANN001, ANN201
+def fl_naive(indptr, indices, data, cur, modular, avail, k, order_out, gains_out):
     """Naive greedy: every step evaluates every remaining candidate. O(k · nnz) — the reference."""
     nc = indptr.shape[0] - 1
     left = avail.copy()
@@ -132,7 +132,7 @@ def fl_naive(indptr, indices, data, cur, modular, avail, k, order_out, gains_out
 
 @njit(**_OPTS)
 def fl_stochastic_block(indptr, indices, data, cur, modular, remaining, n_rem, u, start, order_out,
-                        gains_out):  # noqa: ANN001, ANN201
+                        gains_out):
     """Stochastic greedy (Mirzasoleiman et al. 2015) for ``u.shape[0]`` steps: each step draws ``s = u.shape[1]``
     of the remaining candidates without replacement (partial Fisher-Yates on ``remaining[:n_rem]`` with the
     uniforms ``u``) and picks the best of them (all of them once fewer than ``s`` remain). Returns the new n_rem."""
@@ -167,7 +167,7 @@ def fl_stochastic_block(indptr, indices, data, cur, modular, remaining, n_rem, u
 
 
 @njit(**_OPTS)
-def coverage_curve(order, indptr, indices, data, cur):  # noqa: ANN001, ANN201
+def coverage_curve(order, indptr, indices, data, cur):
     """Objective gain after each prefix of ``order`` (candidates picked in this order): out[t] = total coverage
     added by order[:t+1] (finite items only). ``cur`` is updated in place. O(sum of row lengths)."""
     out = np.empty(order.shape[0], dtype=np.float64)
@@ -184,7 +184,7 @@ def coverage_curve(order, indptr, indices, data, cur):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _dot(X, i, xc):  # noqa: ANN001, ANN202
+def _dot(X, i, xc):
     s = np.float32(0.0)
     for f in range(X.shape[1]):
         s += X[i, f] * xc[f]
@@ -277,7 +277,7 @@ def kcenter_greedy(X, forced, dist, avail, covered_r, g_indptr, g_indices, g_dat
 
 
 @njit(**_OPTS)
-def deita_filter(order, indptr, indices, data, threshold, chosen, k):  # noqa: ANN001, ANN201
+def deita_filter(order, indptr, indices, data, threshold, chosen, k):
     """Walk ``order`` (best score first); accept a candidate unless a graph neighbour already chosen has
     similarity > threshold. ``chosen`` (n,) bool is updated in place (pins may be pre-set). Returns
     (accepted positions in order, count) after at most ``k`` acceptances. O(sum of row lengths)."""
@@ -301,7 +301,7 @@ def deita_filter(order, indptr, indices, data, threshold, chosen, k):  # noqa: A
 
 
 @njit(**_OPTS)
-def nearest_in_set(X, member, queries):  # noqa: ANN001, ANN201
+def nearest_in_set(X, member, queries):
     """For each query position, the most similar position with member[i] True (excluding itself) and the
     cosine similarity. O(len(queries) · n · d); for explanations of a handful of rows."""
     n, d = X.shape

@@ -19,7 +19,7 @@ DENSE_MAX = 4000
 _CHUNK_BYTES = 64 << 20
 
 
-def coverage_matrix(graph: Any, n: int | None = None):  # noqa: ANN201
+def coverage_matrix(graph: Any, n: int | None = None):
     """Symmetrised sparse similarity S (n, n) scipy CSR float64 from a kNN graph, with S_ii = 1.
 
     S_ij = max(sim(i->j), sim(j->i)) over the edges present in either direction, clipped at 0 (zeros dropped),
@@ -63,7 +63,7 @@ def coverage_matrix(graph: Any, n: int | None = None):  # noqa: ANN201
     return sp.csr_matrix((v.astype(np.float64), c.astype(np.int64), indptr), shape=(m, m))
 
 
-def dense_coverage_matrix(X: np.ndarray):  # noqa: ANN201
+def dense_coverage_matrix(X: np.ndarray):
     """S = max(X Xᵀ, 0) as CSR (zeros dropped), diagonal 1. For pools up to :data:`DENSE_MAX` rows: O(n²)."""
     import scipy.sparse as sp
 
@@ -102,7 +102,8 @@ def exact_knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """kNN graph on positions via ``curation.neighbours.graph.knn`` when that module is present, else exact brute force."""
+    """kNN graph on positions via ``curation.neighbours.graph.knn`` when that module is present, else exact brute
+    force."""
     try:
         from curation.neighbours.graph import knn as graph_knn
     except ImportError:
@@ -121,7 +122,7 @@ def max_sim_to_set(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return out
 
 
-def target_coverage(X: np.ndarray, Y: np.ndarray, k: int):  # noqa: ANN201
+def target_coverage(X: np.ndarray, Y: np.ndarray, k: int):
     """Sparse (n, m) CSR: for each target row y_t of Y, its k most similar pool rows, with similarity clipped at 0.
 
     Row j lists the targets pool example j covers (FL mutual information). k >= n gives the exact dense kernel.

@@ -64,7 +64,8 @@ class AdvisorResult:
         if budget is not None:
             v = self.coverage_at(budget)
             share = (v - self.a) / rise if rise > 0 else 1.0
-            lines.append(f"Fitted value at a budget of {budget:,} rows ({budget / max(m, 1):.1%} of {m:,}): {self.metric} "
+            lines.append(f"Fitted value at a budget of {budget:,} rows ({budget / max(m, 1):.1%} of {m:,}): "
+                         f"{self.metric} "
                          f"{v:.3f}, {share:.0%} of the way to the plateau.")
         b90, b95 = self.budget_for(0.90), self.budget_for(0.95)
         lines.append(f"The curve gets 90% of the way to the plateau at {b90:,} rows ({b90 / max(m, 1):.1%}) and "

@@ -228,7 +228,7 @@ def apply_pins_stateless(order: np.ndarray, gains: np.ndarray, inc: np.ndarray, 
 
 def get_selector(name: str, **params: Any) -> Selector:
     """An instance of the selector registered as ``name`` with ``params`` (unknown ones are refused)."""
-    import curation.select  # noqa: F401 - make sure every method module is registered
+    import curation.select  # noqa: F401
 
     if name not in SELECTORS:
         raise CurationError(f"unknown selection method {name!r}; methods are {sorted(SELECTORS)}")

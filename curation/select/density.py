@@ -6,7 +6,8 @@ sample an order, every row gets the seeded Efraimidis–Spirakis key u_i^(1/w_i)
 key, descending: the first k of that order are exactly a weighted sample without replacement of size k, for every
 k at once. Computed in log space (log u / w) so tiny weights do not underflow. O(n log n).
 
-The density array comes from ``curation.neighbours.density`` (any positive score where higher = denser); ``log=True`` says the
+The density array comes from ``curation.neighbours.density`` (any positive score where higher = denser); ``log=True``
+says the
 array holds log densities. Rows with NaN or non-positive density (when not log) go last, in random order.
 """
 from __future__ import annotations

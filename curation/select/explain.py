@@ -117,7 +117,8 @@ def explain(source: Any, ranking: Ranking, selected_row_ids: np.ndarray, row_id:
         if out["nearest_selected"] is None:
             cover = ""
         elif out["covered"]:
-            cover = f"; covered by row {out['nearest_selected']} (similarity {out['similarity']:.3f} ≥ {covered_at:.2f})"
+            cover = (f"; covered by row {out['nearest_selected']} (similarity {out['similarity']:.3f} "
+                     f"≥ {covered_at:.2f})")
         else:
             cover = (f"; not covered: the nearest selected row, {out['nearest_selected']}, is at similarity "
                      f"{out['similarity']:.3f}, below {covered_at:.2f}")

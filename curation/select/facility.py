@@ -187,7 +187,7 @@ class _CoverageSelector(Selector):
                         exclude_items=pool.exclude if self.items_are_pool() else None, progress=pool.progress)
 
 
-def pool_similarity(pool: Pool, kernel: str, k: int, method: str):  # noqa: ANN201 - scipy CSR
+def pool_similarity(pool: Pool, kernel: str, k: int, method: str):  # scipy CSR
     """The (n, n) coverage matrix of a pool: the given graph, a kNN graph built from X, or a dense kernel."""
     from curation.select._sparse import coverage_matrix, dense_coverage_matrix, knn
 
