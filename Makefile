@@ -8,7 +8,7 @@ WORKSPACE ?= $(or $(CURATION_WORKSPACE),$(DEMO_WORKSPACE))
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 
-.PHONY: setup demo run test chromium bench clean-demo
+.PHONY: setup demo run test test-fast lint chromium bench clean-demo
 
 $(STAMP): requirements.txt requirements-nodeps.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,8 +40,15 @@ chromium:
 		else (sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium) >/dev/null; fi; } \
 		|| echo "warning: could not install chromium (needs root or sudo); the browser tests will be skipped"
 
-test: setup chromium
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup chromium lint
 	$(BIN)/python -m pytest -q
+
+# the quick loop: no test marked slow (> ~20 s), browser (Chromium) or model (loads a language model)
+test-fast: setup lint
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not model"
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

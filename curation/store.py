@@ -547,12 +547,6 @@ class Workspace:
                 con.unregister("_h")
         return {h: float(v) if v is not None else float("nan") for h, v in rows}
 
-    def delete_scores(self, key: str) -> None:
-        def fn(con) -> None:
-            con.execute("delete from scores where key = ?", [key])
-            con.execute("delete from score_defs where key = ?", [key])
-        self._write(fn)
-
     # ------------------------------------------------------------------ projections
     def put_projection(self, key: str, row_ids: np.ndarray, xy: np.ndarray, *, method: str, model: str | None,
                        params: dict | None = None) -> None:
@@ -1037,13 +1031,6 @@ class Workspace:
         with self.connect() as con:
             row = con.execute("select value from artifacts where key = ?", [key]).fetchone()
         return None if row is None else json.loads(row[0])
-
-    def artifact_keys(self, prefix: str = "") -> list[str]:
-        """Keys of stored artifacts starting with ``prefix``, sorted."""
-        with self.connect() as con:
-            return [r[0] for r in con.execute(
-                "select key from artifacts where starts_with(key, ?) order by key", [prefix]).fetchall()]
-
 
 def filter_frame(frame: pd.DataFrame, where: str) -> np.ndarray:
     """Boolean mask (len(frame),) of the rows where a user-typed SQL condition holds, e.g.

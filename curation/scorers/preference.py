@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curation.keys import DEFAULT_MODEL
 from curation.scorers.base import Scorer, _col
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -52,7 +53,7 @@ class PrefLengthGap(Scorer):
 class PrefEmbedDistance(Scorer):
     name = "pref_embed_distance"
     higher_is_better = True
-    defaults = {"embed_model": "sentence-transformers/all-MiniLM-L6-v2", "batch_size": 64}
+    defaults = {"embed_model": DEFAULT_MODEL, "batch_size": 64}
     non_key_params = frozenset({"batch_size"})
     default_batch = 64      # 128 texts through the embedding model per call: a few seconds on a CPU
     description = ('Preference pairs: cosine distance between the chosen and rejected replies (all-MiniLM-L6-v2), in '
