@@ -24,8 +24,9 @@ HOSTILE = "<script>alert('pwned')</script> <b>bold</b> <img src=x onerror=alert(
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                                      reason=f"{CHROMIUM} not installed (apt-get install chromium)")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                 reason=f"{CHROMIUM} not installed (apt-get install chromium)")]
 
 
 def _free_port() -> int:

