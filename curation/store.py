@@ -968,7 +968,7 @@ class Workspace:
             finally:
                 con.execute("rollback")
 
-    # ------------------------------------------------------------------ dashboard queries (added for issue 7)
+    # ---------------------------------------------------------- what the dashboard reads (cache stamp, excerpts)
     def data_stamp(self) -> str:
         """A cheap fingerprint of what the dashboard caches (examples, embeddings, scores, projections, graphs,
         rankings, artifacts, finished jobs): it changes whenever any of them changes. Decisions are not part of
@@ -1000,7 +1000,7 @@ class Workspace:
             finally:
                 con.unregister("_ex_ids")
 
-    # ------------------------------------------------------------------ diagnostics (added for issue 6)
+    # ---------------------------------------------------------- record fields (label columns that are record keys)
     def record_field(self, key: str) -> pd.DataFrame:
         """row_id and ``value``: the text of field ``key`` of each example's original record (None where absent),
         by row_id. A dotted key reads nested objects ("meta.source"). Used for label columns that are not an
@@ -1017,7 +1017,7 @@ class Workspace:
                 "limit ?)", [int(sample)]).fetchall()
         return sorted(r[0] for r in rows)
 
-    # ------------------------------------------------------------------ artifacts (added for issue 3: cluster labels)
+    # ---------------------------------------------------------- artifacts (small JSON objects, e.g. cluster names)
     def put_artifact(self, key: str, obj: Any) -> None:
         """Store a small JSON-serialisable object (a few MB at most) under ``key``, replacing any previous one."""
         try:

@@ -307,10 +307,8 @@ def drop_reasons(ws: Workspace, manifest: dict, subset_row_ids: np.ndarray,
 
 def _report_card(ws: Workspace, manifest: dict, subset: np.ndarray) -> tuple[dict | None, str | None]:
     """(card.to_dict(), None) or (None, why it is unavailable)."""
-    try:
-        from curation.diagnostics.report import ReportContext
-    except ImportError as exc:
-        return None, f"the diagnostics module is not available in this checkout ({exc})"
+    from curation.diagnostics.report import ReportContext
+
     model = (manifest.get("embedding") or {}).get("model")
     if not model:
         return None, "no embedding model in this workspace; embed it to get the report card"
