@@ -396,3 +396,21 @@ def test_cli_report_and_explain_take_a_saved_subset(tiny_ws_copy, capsys):
     assert ex["selected"] is False
     assert _cli(ws, "explain", "shuffle(seed=3)", out_id, "--subset", "audit") == 1
     assert "pass only the example" in capsys.readouterr().err
+
+
+def test_compare_cards_side_by_side(tiny_ws):
+    from curation.diagnostics import ReportContext
+    from curation.diagnostics.compare import compare_cards
+
+    ctx = ReportContext.build(tiny_ws)
+    ids = tiny_ws.row_ids()
+    a, b = ctx.report(ids[:60]), ctx.report(ids[:90])
+    same = compare_cards(a, a)
+    assert not same["differs"].any() and (same["change"].fillna(0) == 0).all()
+    d = compare_cards(a, b)
+    size = d[d["section"] == "size"].iloc[0]
+    assert (size["a"], size["b"], size["change"], size["differs"]) == (60, 90, 30, True)
+    shares = d[d["section"] == "class share"]
+    assert set(shares["figure"]) == set(a.classes["label"]) | set(b.classes["label"])
+    assert abs(shares["b"].sum() - 1) < 1e-9 and abs(shares["a"].sum() - 1) < 1e-9
+    assert d.loc[d["differs"], "change"].abs().fillna(1).gt(0).all()

@@ -311,10 +311,26 @@ def compare_section(card_a: object, card_b: object, d: SubsetDiff, title_a: str,
     n_diff = int(cmp["differs"].sum())
     st.markdown(f"**Report cards side by side** — {n_diff} of {len(cmp)} figures differ (highlighted)")
     col_a, col_b = f"A · {title_a}", f"B · {title_b}"
-    shown = cmp.rename(columns={"a": col_a, "b": col_b})
+
+    def fmt(section: str, v: float, *, sign: bool = False) -> str:
+        if not np.isfinite(v):
+            return "—"
+        if sign and v == 0:
+            return "0"
+        if section == "class share":
+            return f"{100 * v:+.1f} pts" if sign else f"{100 * v:.1f}%"
+        if section == "size":
+            return f"{int(v):+,}" if sign else f"{int(v):,}"
+        return f"{v:+.4g}" if sign else f"{v:.4g}"
+
+    shown = pd.DataFrame({
+        "section": cmp["section"], "figure": cmp["figure"],
+        col_a: [fmt(s_, v) for s_, v in zip(cmp["section"], cmp["a"])],
+        col_b: [fmt(s_, v) for s_, v in zip(cmp["section"], cmp["b"])],
+        "change": [fmt(s_, v, sign=True) for s_, v in zip(cmp["section"], cmp["change"])],
+        "differs": cmp["differs"]})
     styled = shown.style.apply(
-        lambda r: ["background-color: #fff3cd; font-weight: 600" if r["differs"] else "" for _ in r], axis=1
-    ).format({c: "{:.4g}" for c in (col_a, col_b, "change")}, na_rep="—")
+        lambda r: ["background-color: #fff3cd; font-weight: 600" if r["differs"] else "" for _ in r], axis=1)
     st.dataframe(styled, hide_index=True, width="stretch", key="saved:cmp_table", height=min(36 * (len(cmp) + 1), 720),
                  column_config={"differs": st.column_config.CheckboxColumn("differs")})
     ca = card_a.classes.set_index("label")["subset_share"] if len(card_a.classes) else pd.Series(dtype=float)
