@@ -59,6 +59,14 @@ def saved_diff(path: str, data_stamp: str, ref_a: str, ref_b: str) -> SubsetDiff
     return ss.diff(ws, load_ref(ws, ref_a), load_ref(ws, ref_b))
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def saved_drift(path: str, data_stamp: str, ref: str) -> str | None:
+    """:func:`curation.saved_subsets.drift` of a saved version (None: it still gives the rows it was saved with)."""
+    ws = state.workspace_at(path)
+    v = load_ref(ws, ref)
+    return ss.drift(ws, v, state.resolve_spec(ws, v.spec))
+
+
 def refs(ws: Workspace) -> list[str]:
     """Every visible saved version, ``NAME@VERSION``, newest version first within a name (read fresh)."""
     return ss.all_refs(ws)
@@ -239,6 +247,9 @@ def select_panel(ws: Workspace) -> None:
     st.caption(f"Open: **{fm.md_escape(saved.ref)}** — saved by {fm.md_escape(saved.who)} at "
                f"{saved.at:%Y-%m-%d %H:%M}, {saved.n_rows or 0:,} rows{note}. Its pins are frozen at decision "
                f"#{saved.decision_pos}; the figures below use the current pins.")
+    dr = saved_drift(str(ws.path), state.stamp(ws), saved.ref)
+    if dr:
+        st.warning(fm.md_escape(dr), icon=":material/sync_problem:")
     newer = ss.newer_decisions(ws, saved)
     if newer:
         w1, w2 = st.columns([3, 1.4], vertical_alignment="center")
