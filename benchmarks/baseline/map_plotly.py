@@ -147,8 +147,8 @@ st.session_state["map:trace_rows"] = trace_rows
 
 def _on_select() -> None:
     """Selection event → the row ids of the selected points, kept in session state (view state only)."""
-    state = st.session_state.get("map:chart")
-    sel = (state or {}).get("selection", {}) if isinstance(state, dict) else getattr(state, "selection", {})
+    chart = st.session_state.get("map:chart")  # (named `state` on main before this copy: it shadowed views.state)
+    sel = (chart or {}).get("selection", {}) if isinstance(chart, dict) else getattr(chart, "selection", {})
     points = (sel or {}).get("points", []) if isinstance(sel, dict) else getattr(sel, "points", [])
     try:
         ids = widgets.selection_row_ids(list(points or []), st.session_state.get("map:trace_rows") or [])
