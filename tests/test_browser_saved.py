@@ -183,4 +183,41 @@ def test_save_restart_reopen_and_compare(page, server: Server, small_ws: Path) -
     assert len(d.added) == n2 - n1 and len(d.removed) == 0
     # shown as the change from the version compared with (v1) to the subset picked (v2)
     assert metric_value(page, "Added") == f"{len(d.added):,}" and metric_value(page, "Removed") == "0"
+
+    # ---- Inspect: why a row is in version 2 and not in version 1
+    added_id = str(d.added.iloc[0]["example_id"])
+    open_page(page, server.url, "inspect")
+    page.get_by_label("…or example id").fill(added_id)
+    page.get_by_label("…or example id").press("Enter")
+    wait_idle(page)
+    page.get_by_text("the budget changed").first.wait_for()
+    assert "budget 10% → 15%" in page.get_by_text("the budget changed").first.inner_text()
+    page.locator('[data-testid="stMain"]').hover()
+    page.mouse.wheel(0, 3000)  # the app scrolls inside its main area
+    shot(page, "24_saved_inspect_why")
+
+    # ---- Export version 1 by name: the manifest records it
+    open_page(page, server.url, "export")
+    choose(page, "What to export", v1.ref)
+    page.get_by_role("textbox", name="File name").fill("saved_v1")
+    page.get_by_role("textbox", name="File name").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Export", exact=True).click()
+    wait_idle(page)
+    page.get_by_text("Exported").first.wait_for()
+    shot(page, "25_saved_export")
+    import json
+
+    m = json.loads((ws.export_dir / "saved_v1.jsonl.manifest.json").read_text())
+    assert (m["subset"]["name"], m["subset"]["version"], m["selection"]["n_subset"]) == (NAME, 1, n1)
+
+    # ---- the datasheet of version 2 exported after version 1: history and what changed, all as text
+    from curation.export import export_subset
+
+    res = export_subset(ws, subset=v2.ref, name="saved_v2", who="e2e")
+    page.goto(res.datasheet_path.resolve().as_uri())
+    page.get_by_role("heading", name="Saved subset").scroll_into_view_if_needed()
+    assert page.get_by_text("Changes since the previous export (version 1").count() == 1
+    assert page.locator("b", has_text="cut").count() == 0
+    page.screenshot(path=str(SHOTS / "26_saved_datasheet.png"))
     assert page.dialogs == []  # type: ignore[attr-defined]

@@ -12,8 +12,8 @@ from curation.export import FORMATS, STYLE_HELP, STYLES, export_subset
 from curation.workflows.reproduce import reproduce
 from views import formatting as fm, jobs, saved, state, widgets
 
-ws = widgets.header("Export", "The subset you chose on the Select page, as a file your trainer reads, with a manifest "
-               "(everything needed to rebuild it byte for byte) and a datasheet.")
+ws = widgets.header("Export", "The draft on the Select page or a saved subset, as a file your trainer reads, with a "
+               "manifest (everything needed to rebuild it byte for byte) and a datasheet.")
 P = str(ws.path)
 S = state.stamp(ws)
 
