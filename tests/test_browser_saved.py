@@ -22,7 +22,7 @@ from test_browser import ARGS, CHROMIUM, SHOTS, _free_port, metric_value, open_p
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "browser <b>cut & 'q'"
 
-pytestmark = [pytest.mark.browser,
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")]
 
 
