@@ -24,6 +24,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -290,6 +291,7 @@ def main() -> None:
     ap.add_argument("--no-baseline-at", type=int, default=None,
                     help="skip the baseline at this size and above (it is reported as not measured)")
     ap.add_argument("--steps", type=int, default=5, help="budget steps measured per page")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary workspaces (and their server logs)")
     args = ap.parse_args()
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     from playwright.sync_api import sync_playwright
@@ -329,6 +331,8 @@ def main() -> None:
                 finally:
                     stop(proc)
                 ws.add_decisions(ws.pins()["example_id"].tolist(), "unpin", who="bench") if len(ws.pins()) else None
+            if not args.keep:  # the 1M workspace is 1.3 GB
+                shutil.rmtree(tmp, ignore_errors=True)
     T = args.timeout
     table = ["| rows | page | map drawn (s) | select (s) | pin (s) | points selected | budget step: metric (s) | "
              "budget step: rerun done (s) |", "|---:|---|---:|---:|---:|---:|---:|---:|"]

@@ -1,3 +1,5 @@
+# ruff: noqa: E501
+# Baseline for benchmarks/bench_browser.py: this page as it was before the WebGL map / lazy Select tabs (kept as it was).
 """Map page: the UMAP (or PCA) projection as a WebGL scatter, coloured by any score, class, cluster, the current
 selection or the curator's decisions; box / lasso selection to pin, tag or inspect."""
 from __future__ import annotations

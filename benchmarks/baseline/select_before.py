@@ -1,3 +1,5 @@
+# ruff: noqa: E501
+# Baseline for benchmarks/bench_browser.py: this page as it was before the WebGL map / lazy Select tabs (kept as it was).
 """Select page: compute a ranking (method + parameters), then choose the budget (rows, % or tokens) and class quotas.
 A ranking is an order, so the budget slider only takes a prefix: the fragment below reruns alone, in milliseconds."""
 from __future__ import annotations
