@@ -224,8 +224,9 @@ class PrefHeadDefault(_Learned):
     defaults = {"weights": None, "embed_model": DEFAULT_EMBED_MODEL}
     description = ("Reward head shipped with the project: Bradley-Terry on MiniLM embeddings of prompt and reply, "
                    "their interaction, lengths, heuristics and reply word n-grams, trained on public HH-RLHF tranches "
-                   "(scripts/train_default_head.py). Works before any labels; validity on held-out HH-RLHF in "
-                   "benchmarks/RESULTS.md (bench_quality).")
+                   "(scripts/train_default_head.py). Works before any labels, but weak on tranches it never saw: "
+                   "48.6% helpful-online, 55.6% helpful-rejection-sampled, 57.2% held-out harmless prompts "
+                   "(benchmarks/RESULTS.md, bench_quality); pref_head trained on your own pairs does better.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
