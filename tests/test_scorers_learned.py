@@ -104,17 +104,19 @@ def test_pref_head_trains_on_workspace_pairs_and_key_follows_the_training_set(pr
     assert params["n_train"] == 10 and 0.0 <= params["cv_accuracy"] <= 1.0
     pairs = pair_scores(pref_ws, key)
     assert pairs["agree"].mean() == 1.0                 # a separable toy: it ranks its own pairs right
-    arts = pref_ws.artifact_keys("learned:pref_head:")
-    assert len(arts) == 1
+    th = params["train"]
+    assert pref_ws.artifact(f"learned:pref_head:{th}") is not None       # the weights, stored as JSON
+    n_art = len(pref_ws.read_sql("select key from artifacts where key like 'learned:pref_head:%'"))
     # same pairs: same key, stored weights reused (no second artifact); deterministic values
     before = pref_ws.scores([key])[key].to_numpy()
     sc = PrefHead()
     sc.bind(pref_ws)
-    assert sc.key() == key and pref_ws.artifact_keys("learned:pref_head:") == arts
+    assert sc.key() == key and n_art == 1
     # one more pair: a new training set, a new key
     ingest_file(pref_ws, write_jsonl(tmp_path / "more.jsonl", pref_rows(12)[10:]), name="more")
     key2 = run_scorer(pref_ws, "pref_head")
-    assert key2 != key and len(pref_ws.artifact_keys("learned:pref_head:")) == 2
+    assert key2 != key
+    assert len(pref_ws.read_sql("select key from artifacts where key like 'learned:pref_head:%'")) == 2
     np.testing.assert_allclose(pref_ws.scores([key])[key].to_numpy()[:len(before)], before)   # old key untouched
 
 
@@ -122,12 +124,15 @@ def test_pref_head_without_pairs_says_why_and_writes_nothing(tmp_ws, tmp_path: P
     from curation.ingest import ingest_file
 
     ingest_file(tmp_ws, write_jsonl(tmp_path / "sft.jsonl", [{"instruction": "Hi?", "output": "Hello."}]), name="s")
-    stamp = (len(tmp_ws.score_defs()), tmp_ws.artifact_keys(), len(tmp_ws.jobs()))
+    def stamp_of(ws) -> tuple:
+        return (len(ws.score_defs()), len(ws.read_sql("select key from artifacts")), len(ws.jobs()))
+
+    stamp = stamp_of(tmp_ws)
     with pytest.raises(CurationError, match="0 usable preference pair"):
         run_scorer(tmp_ws, "pref_head")
     with pytest.raises(CurationError, match="0 usable preference pair"):
         train_pref_head(tmp_ws)
-    assert (len(tmp_ws.score_defs()), tmp_ws.artifact_keys(), len(tmp_ws.jobs())) == stamp
+    assert stamp_of(tmp_ws) == stamp
 
 
 @pytest.fixture
