@@ -1018,6 +1018,12 @@ class Workspace:
         return sorted(r[0] for r in rows)
 
     # ---------------------------------------------------------- artifacts (small JSON objects, e.g. cluster names)
+    def artifact_keys(self, prefix: str = "") -> list[str]:
+        """Keys of stored artifacts starting with ``prefix``, sorted."""
+        with self.connect() as con:
+            return [r[0] for r in con.execute("select key from artifacts where starts_with(key, ?) order by key",
+                                              [prefix]).fetchall()]
+
     def put_artifact(self, key: str, obj: Any) -> None:
         """Store a small JSON-serialisable object (a few MB at most) under ``key``, replacing any previous one."""
         try:

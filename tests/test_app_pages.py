@@ -17,6 +17,8 @@ if str(ROOT) not in sys.path:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the module's workspace is analysed, scored and ranked once (~40 s on 2 quiet cores)
+
 TIMEOUT = 120
 HOSTILE = "<script>alert('x')</script> <b>bold</b> **not bold**"
 

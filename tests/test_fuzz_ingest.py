@@ -72,6 +72,7 @@ def fuzz_ws(tmp_path_factory):
     return Workspace(tmp_path_factory.mktemp("fuzz") / "fuzz.duckdb")
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(recs=records, skip=st.booleans(), strict=st.booleans())
@@ -105,6 +106,7 @@ def test_wrong_type_in_every_alpaca_field(fuzz_ws, tmp_path_factory, field, valu
         assert outcome == "rejected"
 
 
+@pytest.mark.slow
 def test_named_hard_cases(fuzz_ws, tmp_path):
     good = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
     cases: dict[str, tuple[Path, str]] = {}

@@ -130,6 +130,7 @@ def test_build_graph_needs_embeddings(tmp_ws):
         build_graph(tmp_ws)
 
 
+@pytest.mark.slow
 def test_analyze_runs_every_step_and_resumes(tmp_ws):
     X = clustered(150, centres=4)
     X[5] = X[6]  # an exact vector duplicate with a different text

@@ -143,4 +143,4 @@ def test_one_spec_same_rows_on_every_path(ranked_ws, tmp_path: Path, capsys: pyt
         at.session_state[k] = v
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any(f"Subset: **{len(engine):,}** rows" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert any(f": {len(engine):,} rows from ranking" in c.value for c in at.caption), [c.value for c in at.caption]
