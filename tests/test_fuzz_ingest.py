@@ -134,6 +134,7 @@ def test_named_hard_cases(fuzz_ws, tmp_path):
         assert _check(fuzz_ws, path) == expect, name
 
 
+@pytest.mark.slow  # it tallies the slow fuzzing tests above; without them there is nothing to count
 def test_zz_report_counts():
     """Runs last in this module: print and check the tallies (cases tried, failures 0)."""
     print(f"\nfuzz ingest: {COUNTS['cases']} cases tried, {COUNTS['ingested']} ingested, "
