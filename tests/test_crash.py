@@ -16,6 +16,8 @@ from curation.embed import DEFAULT_MODEL, embed_workspace
 from curation.ingest import ingest_file
 from curation.store import Workspace
 
+pytestmark = pytest.mark.slow  # each test starts a CLI process and kills it with SIGKILL
+
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = ["rice", "bread", "soup", "tea", "maps", "trains", "loans", "taxes", "stars", "cells", "poems", "loops"]
 
@@ -49,7 +51,6 @@ def _kill_when(proc: subprocess.Popen, ws: Workspace, job: str, min_done: int, t
     raise AssertionError("job made no progress in time")
 
 
-@pytest.mark.slow
 def test_kill_9_during_embedding_then_resume(tmp_path):
     src = tmp_path / "src.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in _records(240)), encoding="utf-8")

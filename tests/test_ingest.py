@@ -217,6 +217,7 @@ def test_hh_rlhf_harmless_base(tmp_ws, shared_datasets):
         assert e["prompt"].endswith(last_human)
 
 
+@pytest.mark.slow
 def test_dolly_alpaca_sharegpt_mtbench(tmp_ws, shared_datasets):
     r = ingest_file(tmp_ws, shared_datasets / "dolly-3k-alpagasus" / "dolly_3k.jsonl.gz")
     assert r.n_inserted == 2996

@@ -222,6 +222,7 @@ def _brute(ws: Workspace, spec: SubsetSpec) -> set[str]:
     return set(inc) | set(rest[: max(k - len(inc), 0)])
 
 
+@pytest.mark.slow
 def test_diff_added_removed_exact_against_brute_force(ws):
     rng = np.random.default_rng(5)
     saved = []

@@ -152,6 +152,7 @@ def topic_ws(tmp_ws, tmp_path: Path):
     return tmp_ws
 
 
+@pytest.mark.slow
 def test_curator_model_learns_hidden_rule_and_proposes(topic_ws) -> None:
     ws = topic_ws
     stamp = (len(ws.score_defs()), len(ws.jobs()))
