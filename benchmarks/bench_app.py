@@ -60,7 +60,7 @@ def build(path: Path, n: int, seed: int = 0):  # Workspace
 def app(page: str, ws, **state):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "views" / f"{page}.py"), default_timeout=600)
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=600)
     at.session_state["workspace_path"] = str(ws.path)
     at.session_state["curator"] = "bench"
     for k, v in state.items():

@@ -9,7 +9,7 @@ import streamlit as st
 
 from curation.diagnostics import ReportContext
 from curation.errors import CurationError
-from views import formatting as fm, saved, state, widgets
+from pages import formatting as fm, saved, state, widgets
 
 ws = widgets.header("Balance", "Is the subset still representative of the pool? Class balance, spectral balance "
                "(how much of each class's variety survives), coverage and quality, for the budget chosen on Select.")

@@ -11,7 +11,7 @@ import json
 import streamlit as st
 
 from curation.demo_workspace import PROGRESS_JOB, STEPS, pid_alive
-from views import formatting as fm, state
+from pages import formatting as fm, state
 
 K_STEP = "demo_build_step"
 

@@ -13,7 +13,7 @@ from curation.demo_workspace import build_demo_workspace
 from curation.errors import CurationError
 from curation.scorers import GROUPS as SCORER_GROUPS
 from curation.scorers import run_scorers, scorer_table
-from views import formatting as fm, jobs, state, widgets
+from pages import formatting as fm, jobs, state, widgets
 
 ws = widgets.header("Data", "Datasets, embeddings and the jobs that compute everything the other pages show.")
 MODEL = state.MODEL
@@ -197,7 +197,7 @@ def _job_panel() -> None:
 _job_panel()
 
 with st.expander("All jobs recorded in this workspace (CLI and dashboard)"):
-    job_table = ws.jobs()  # not `jobs`: that name is the views.jobs module the job panel fragment calls
+    job_table = ws.jobs()  # not `jobs`: that name is the pages.jobs module the job panel fragment calls
     if job_table.empty:
         st.caption("None yet.")
     else:

@@ -10,7 +10,7 @@ import streamlit as st
 from curation.errors import CurationError
 from curation.export import FORMATS, STYLE_HELP, STYLES, export_subset
 from curation.workflows.reproduce import reproduce
-from views import formatting as fm, jobs, saved, state, widgets
+from pages import formatting as fm, jobs, saved, state, widgets
 
 ws = widgets.header("Export", "The draft on the Select page or a saved subset, as a file your trainer reads, with a "
                "manifest (everything needed to rebuild it byte for byte) and a datasheet.")

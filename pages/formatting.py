@@ -1,7 +1,7 @@
 """Formatting and text safety for the pages (no Streamlit calls).
 
 Dataset text is never rendered as HTML: tables go through ``st.dataframe``, blocks through
-:func:`views.widgets.show_text`, plotly hover text and annotations through :func:`escape_hover` (``html.escape``),
+:func:`pages.widgets.show_text`, plotly hover text and annotations through :func:`escape_hover` (``html.escape``),
 and text inside markdown, alerts or widget labels through :func:`md_escape`.
 """
 from __future__ import annotations

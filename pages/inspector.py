@@ -11,7 +11,7 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.select import explain
-from views import formatting as fm, saved, state, widgets
+from pages import formatting as fm, saved, state, widgets
 
 ws = widgets.header("Inspect")
 P = str(ws.path)

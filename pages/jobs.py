@@ -14,7 +14,7 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.store import Workspace
-from views.formatting import fmt_int
+from pages.formatting import fmt_int
 
 class JobProgress:
     """The ``progress(done, total)`` callback a background job gets: writes progress to the workspace job row at

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from views import formatting as fm, saved, state, widgets
-from views.scatter import scatter
-from views.scatter.geometry import categorical_codes, integer_codes, numeric_codes, selection_positions
+from pages import formatting as fm, saved, state, widgets
+from pages.scatter import scatter
+from pages.scatter.geometry import categorical_codes, integer_codes, numeric_codes, selection_positions
 
 ws = widgets.header("Map", "Each point is one example, placed by its embedding (similar examples sit together). Drag a "
                "box or a lasso to select, click a cluster name to select the cluster, scroll to zoom, shift-drag "
@@ -27,7 +27,7 @@ if proj.empty:
     st.info("No map yet — run **Analyze** on the Data page (it builds the neighbour graph, clusters and the "
             "UMAP map), or `python -m curation analyze`. While the demo workspace is being built this page fills "
             "in by itself once the map step has finished.", icon=":material/map:")
-    widgets.link("views/data.py", "Go to Data", icon=":material/database:")
+    widgets.link("pages/data.py", "Go to Data", icon=":material/database:")
     st.stop()
 
 keys = proj["key"].tolist()
@@ -173,7 +173,7 @@ SAVED_PREFIX = "saved subset: "
 
 
 def _saved_subset(ref: str) -> Callable[[dict], Colouring]:
-    """Colour by membership of a saved subset version (:func:`views.saved.membership_mask`)."""
+    """Colour by membership of a saved subset version (:func:`pages.saved.membership_mask`)."""
     def fn(base: dict) -> Colouring:
         mask = saved.membership_mask(ws, ref, base["row_ids"])
         vals = np.where(mask, "selected", "dropped").astype(object)
@@ -302,7 +302,7 @@ def actions(selected_ids: np.ndarray) -> None:
     if t3.button("Open in Inspect", key="map:inspect", icon=":material/search:",
                  help="Opens the first selected example; the others stay selected here."):
         st.session_state[state.K_INSPECT] = int(selected_ids[0])
-        widgets.go_to("views/inspector.py")
+        widgets.go_to("pages/inspector.py")
     feedback = st.session_state.pop("map:feedback", None)
     if feedback:
         st.success(feedback, icon=":material/check:")

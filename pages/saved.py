@@ -1,7 +1,7 @@
 """Saved subsets in the dashboard: open / save / save as on Select, pickers for Map, Balance, Inspect and Export,
 and cached reads.
 
-* Session state holds only which saved subset is open (:data:`views.state.K_OPEN_SUBSET`, ``"NAME@VERSION"``);
+* Session state holds only which saved subset is open (:data:`pages.state.K_OPEN_SUBSET`, ``"NAME@VERSION"``);
   the subset itself lives in the workspace, so every session, a restarted server and the CLI see the same ones.
 * A saved version never changes (its pins are frozen), so its spec is cached by (workspace, name, version) and its
   rows by (workspace, data stamp, name, version): opening one costs nothing after the first time. The list of saved
@@ -21,7 +21,7 @@ from curation.errors import CurationError
 from curation.saved_subsets import SavedSubset, SubsetDiff
 from curation.store import Workspace
 from curation.subset import SubsetSpec
-from views import formatting as fm, state
+from pages import formatting as fm, state
 
 DRAFT = "draft (the budget on Select, unsaved)"
 _DRAFT_OPT = "\x00draft"  # the draft's option value in selectboxes (None would show as an empty selection)

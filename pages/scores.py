@@ -8,7 +8,7 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.store import filter_frame
-from views import formatting as fm, state, widgets
+from pages import formatting as fm, state, widgets
 
 ws = widgets.header("Scores", "Per-example signals: quality heuristics, model scores, density, duplicates. NaN means "
                "the score does not apply to that example.")
@@ -175,7 +175,7 @@ rows = ev.selection.rows if ev is not None and hasattr(ev, "selection") else []
 if rows:
     rid = int(view.iloc[rows[0]]["row_id"])
     st.session_state[state.K_INSPECT] = rid
-    widgets.link("views/inspector.py", f"Inspect row {rid}", icon=":material/search:")
+    widgets.link("pages/inspector.py", f"Inspect row {rid}", icon=":material/search:")
 
 with st.expander(f"Pin the {int(flag.sum()):,} flagged examples out", icon=":material/remove_circle:"):
     st.write("Adds an **exclude** pin for every example on the flagged side of the threshold (undoable from "

@@ -28,7 +28,7 @@ from curation.ranking import Ranking
 from curation.store import Workspace, default_workspace_path
 from curation.subset import Subset, SubsetSpec, resolve
 from curation.subset import pin_arrays as _pin_arrays
-from views.formatting import escape_hover
+from pages.formatting import escape_hover
 
 # ---------------------------------------------------------------------------------------------- session keys
 K_WORKSPACE = "workspace_path"     # str: workspace file chosen on the Data page

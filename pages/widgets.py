@@ -12,7 +12,7 @@ import streamlit as st
 
 from curation.ranking import Ranking
 from curation.store import Workspace
-from views.state import K_CURATOR, current_subset, curator, workspace, workspace_path
+from pages.state import K_CURATOR, current_subset, curator, workspace, workspace_path
 
 
 # ---------------------------------------------------------------------------------------------- page frame
@@ -59,7 +59,7 @@ def require_subset(ws: Workspace) -> tuple[Ranking, np.ndarray]:
     sub = current_subset(ws)
     if sub is None:
         st.info("No subset yet — compute a ranking and choose a budget on the Select page.", icon=":material/info:")
-        link("views/select.py", "Go to Select", icon=":material/checklist:")
+        link("pages/select.py", "Go to Select", icon=":material/checklist:")
         st.stop()
     return sub
 

@@ -60,11 +60,11 @@ def app_ws_copy(app_ws, tmp_path: Path):
     return Workspace(dst)
 
 
-PAGE_FILES = {"inspect": "inspector"}  # page name → file in views/ (views/inspect.py would shadow the stdlib)
+PAGE_FILES = {"inspect": "inspector"}  # page name → file in pages/ (pages/inspect.py would shadow the stdlib)
 
 
 def page(name: str, ws, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "views" / f"{PAGE_FILES.get(name, name)}.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "pages" / f"{PAGE_FILES.get(name, name)}.py"), default_timeout=TIMEOUT)
     at.session_state["workspace_path"] = str(ws.path)
     at.session_state["curator"] = "tester"
     for k, v in state.items():
@@ -344,7 +344,7 @@ def test_downsample_keeps_pinned_and_every_stratum() -> None:
 
 
 def test_escape_hover_makes_tags_literal() -> None:
-    from views.formatting import escape_hover
+    from pages.formatting import escape_hover
 
     s = escape_hover(HOSTILE * 3, max_chars=80)
     assert "<script>" not in s and "&lt;script&gt;" in s
@@ -353,7 +353,7 @@ def test_escape_hover_makes_tags_literal() -> None:
 
 def test_background_job_records_progress_and_result(tmp_ws) -> None:
     """The job runner used by the Data/Select/Export pages: progress and result land in the workspace."""
-    from views import jobs
+    from pages import jobs
 
     seen = []
 

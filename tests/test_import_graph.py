@@ -1,4 +1,4 @@
-"""The import graph of curation/ and views/ has no cycle: a capability module imports only downward.
+"""The import graph of curation/ and pages/ has no cycle: a capability module imports only downward.
 
 Every import counts, at module level or inside a function (a deferred import is still a dependency), except those
 under ``if TYPE_CHECKING:``. A package's ``__init__`` counts as the package module itself. Checked over ``ast``, so
@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("curation", "views")
+PACKAGES = ("curation", "pages")
 
 
 def _module_name(path: Path) -> str:

@@ -89,7 +89,7 @@ def test_data_page_shows_duplicate_content(dup_ws: Workspace, tmp_path: Path) ->
 
     ingest_file(dup_ws, _file(tmp_path / "nolabel.jsonl", 9, label=False), name="again")
     sys.path.insert(0, str(ROOT))
-    at = AppTest.from_file(str(ROOT / "views" / "data.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=120)
     at.session_state["workspace_path"] = str(dup_ws.path)
     at.session_state["curator"] = "tester"
     at.run()

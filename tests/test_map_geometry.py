@@ -1,4 +1,4 @@
-"""The map renderer's Python half (views/scatter/geometry.py): colour codes and the evaluation of the selection
+"""The map renderer's Python half (pages/scatter/geometry.py): colour codes and the evaluation of the selection
 geometry the browser sends back, on the same float32 coordinates it draws."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from views.scatter.geometry import (  # noqa: E402
+from pages.scatter.geometry import (  # noqa: E402
     MISSING,
     categorical_codes,
     integer_codes,

@@ -113,7 +113,7 @@ def test_one_spec_same_rows_on_every_path(ranked_ws, tmp_path: Path, capsys: pyt
     def script() -> None:
         import streamlit as st
 
-        from views import state
+        from pages import state
 
         ws_ = state.workspace()
         _, rows = state.current_subset(ws_)
@@ -129,7 +129,7 @@ def test_one_spec_same_rows_on_every_path(ranked_ws, tmp_path: Path, capsys: pyt
     assert at.session_state["rows"] == engine.tolist()
 
     # the Map page's "selection (current subset)" colouring says how many rows it coloured
-    at = AppTest.from_file(str(ROOT / "views" / "map.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "pages" / "map.py"), default_timeout=120)
     for k, v in state.items():
         at.session_state[k] = v
     at.session_state["map:colour"] = "selection (current subset)"
@@ -138,7 +138,7 @@ def test_one_spec_same_rows_on_every_path(ranked_ws, tmp_path: Path, capsys: pyt
     assert any(f"Subset of {len(engine):,} from" in c.value for c in at.caption), [c.value for c in at.caption]
 
     # the Balance page audits the same rows
-    at = AppTest.from_file(str(ROOT / "views" / "balance.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "pages" / "balance.py"), default_timeout=120)
     for k, v in state.items():
         at.session_state[k] = v
     at.run()

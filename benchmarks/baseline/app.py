@@ -11,11 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from views import widgets  # noqa: E402
+from pages import widgets  # noqa: E402
 
 st.set_page_config(page_title="Curation dashboard (baseline)", layout="wide")
 HERE = Path(__file__).resolve().parent
-page = st.navigation([st.Page(str(ROOT / "views" / "data.py"), title="Data", default=True),
+page = st.navigation([st.Page(str(ROOT / "pages" / "data.py"), title="Data", default=True),
                       st.Page(str(HERE / "map_plotly.py"), title="Map", url_path="map"),
                       st.Page(str(HERE / "select_before.py"), title="Select", url_path="select")])
 widgets.sidebar()

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from curation.neighbours.projection import downsample
-from views import formatting, state, widgets
+from pages import formatting, state, widgets
 
 ws = widgets.header("Map", "Each point is one example, placed by its embedding (similar examples sit together). "
                "Use box or lasso select (top right of the chart) to act on a region.")
@@ -22,7 +22,7 @@ proj = ws.projection_defs()
 if proj.empty:
     st.info("No map yet — run **Analyze** on the Data page (it builds the neighbour graph, clusters and the "
             "UMAP map), or `python -m curation analyze`.", icon=":material/map:")
-    widgets.link("views/data.py", "Go to Data", icon=":material/database:")
+    widgets.link("pages/data.py", "Go to Data", icon=":material/database:")
     st.stop()
 
 keys = proj["key"].tolist()
@@ -149,7 +149,7 @@ st.session_state["map:trace_rows"] = trace_rows
 
 def _on_select() -> None:
     """Selection event → the row ids of the selected points, kept in session state (view state only)."""
-    chart = st.session_state.get("map:chart")  # (named `state` on main before this copy: it shadowed views.state)
+    chart = st.session_state.get("map:chart")  # (named `state` on main before this copy: it shadowed pages.state)
     sel = (chart or {}).get("selection", {}) if isinstance(chart, dict) else getattr(chart, "selection", {})
     points = (sel or {}).get("points", []) if isinstance(sel, dict) else getattr(sel, "points", [])
     try:
@@ -198,7 +198,7 @@ def actions() -> None:
         feedback = f"Tagged {len(ids):,} examples with '{formatting.md_escape(tag.strip())}'."
     if t3.button("Open first in Inspect", key="map:inspect", icon=":material/search:"):
         st.session_state[state.K_INSPECT] = int(selected_ids[0])
-        widgets.go_to("views/inspector.py")
+        widgets.go_to("pages/inspector.py")
     if feedback and colour == DEC_COLOUR:  # the colours show decisions: redraw the figure too
         st.session_state["map:feedback"] = feedback
         st.rerun(scope="app")

@@ -15,7 +15,7 @@ from curation.diagnostics.quality import mean_shift
 from curation.select import SELECTORS, advisor, run_selection
 from curation.select.run import selection_score_keys
 from curation.subset import SubsetSpec
-from views import formatting, jobs, state, widgets
+from pages import formatting, jobs, state, widgets
 
 ws = widgets.header("Select", "A selection method ranks every example once; the budget then keeps the best prefix "
                "(your pins always win: include pins are kept, exclude pins never are).")
@@ -254,7 +254,7 @@ def budget_panel() -> None:
         picked = (ev.selection.rows if ev is not None and hasattr(ev, "selection") else [])
         if picked:
             st.session_state[state.K_INSPECT] = int(d.iloc[picked[0]]["row_id"])
-            widgets.link("views/inspector.py", f"Inspect row {int(d.iloc[picked[0]]['row_id'])}",
+            widgets.link("pages/inspector.py", f"Inspect row {int(d.iloc[picked[0]]['row_id'])}",
                          icon=":material/search:")
 
 

@@ -4,7 +4,7 @@ library and no network access) that draws every point.
 What crosses to the browser is only what it draws: float32 x/y (8 bytes a point), one uint8 colour code a point, a
 palette, legend and cluster-label positions (small JSON), the selected positions, and the text of the one point the
 pointer rests on (fetched on demand). What comes back is a selection *geometry* (a box, a lasso polygon, a clicked
-point or a cluster label) that :func:`views.scatter.geometry.selection_positions` evaluates against the same float32
+point or a cluster label) that :func:`pages.scatter.geometry.selection_positions` evaluates against the same float32
 coordinates, so Python never trusts a list of ids from the page. The browser sets every text with ``textContent``.
 """
 from __future__ import annotations
