@@ -121,7 +121,7 @@ def _advisor(path: str, data_stamp: str, key: str) -> dict:
 def budget_panel() -> None:
     """Budget, quotas and everything that depends on them. Reruns alone when the slider moves."""
     b = state.budget_state()
-    c1, c2, c3 = st.columns([1, 3, 1.3])
+    c1, c2, c3 = st.columns([1.3, 2.7, 1.3])
     unit = c1.segmented_control("Budget in", state.BUDGET_UNITS, default=b["unit"] if b["unit"] in state.BUDGET_UNITS
                                 else "%", key="select:unit_w", required=True)
     unit = unit or "%"
