@@ -17,10 +17,7 @@ ws = widgets.header("Inspect")
 P = str(ws.path)
 S = state.stamp(ws)
 MODEL = state.MODEL
-meta = state.load_meta(P, S)
-if meta.empty:
-    st.info("No examples yet — add a dataset on the Data page.", icon=":material/info:")
-    st.stop()
+meta = widgets.require_examples(P, S)
 
 row_ids = meta["row_id"].to_numpy()
 cur = st.session_state.get(state.K_INSPECT)

@@ -22,10 +22,7 @@ P = str(ws.path)
 S = state.stamp(ws)
 MODEL = state.MODEL
 
-meta = state.load_meta(P, S)
-if meta.empty:
-    st.info("No examples yet — add a dataset on the Data page.", icon=":material/info:")
-    st.stop()
+meta = widgets.require_examples(P, S)
 
 defs = state.load_score_defs(P, S)
 score_keys = defs["key"].tolist() if not defs.empty else []

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from curation.ranking import Ranking
 from curation.store import Workspace
-from pages.state import K_CURATOR, current_subset, curator, workspace, workspace_path
+from pages.state import K_CURATOR, current_subset, curator, load_meta, workspace, workspace_path
 
 
 # ---------------------------------------------------------------------------------------------- page frame
@@ -52,6 +53,15 @@ def go_to(page: str) -> None:
         if type(exc).__name__ in ("RerunException", "StopException"):
             raise
         st.caption(f"Open the {Path(page).stem.capitalize()} page.")
+
+
+def require_examples(path: str, data_stamp: str) -> pd.DataFrame:
+    """load_meta, or an empty state pointing to the Data page (and the page stops there)."""
+    meta = load_meta(path, data_stamp)
+    if meta.empty:
+        st.info("No examples yet — add a dataset on the Data page.", icon=":material/info:")
+        st.stop()
+    return meta
 
 
 def require_subset(ws: Workspace) -> tuple[Ranking, np.ndarray]:
