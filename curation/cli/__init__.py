@@ -1,10 +1,10 @@
 """Command line: ``python -m curation [--workspace PATH] COMMAND ... [--workspace PATH]``.
 
 Every capability of the dashboard is also a command here, one module per command group (:mod:`.workspace`,
-:mod:`.neighbours`, :mod:`.scores`, :mod:`.select`, :mod:`.report`, :mod:`.export`); each registers its commands
-with ``add_commands(sub)`` and calls the engine. This module wires them up, opens the workspace and turns errors
-into one line. Only ``ingest`` and ``demo`` create a workspace; every other command refuses a path where none
-exists (a typo would otherwise leave an empty workspace behind).
+:mod:`.neighbours`, :mod:`.scores`, :mod:`.select`, :mod:`.report`, :mod:`.export`, :mod:`.subset`); each registers
+its commands with ``add_commands(sub)`` and calls the engine. This module wires them up, opens the workspace and
+turns errors into one line. Only ``ingest`` and ``demo`` create a workspace; every other command refuses a path where
+none exists (a typo would otherwise leave an empty workspace behind).
 """
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ import sys
 from pathlib import Path
 
 from curation import __version__
-from curation import saved_subsets
-from curation.cli import export, neighbours, report, scores, select, vectors, workspace
+from curation.cli import export, neighbours, report, scores, select, subset, vectors, workspace
 from curation.errors import CurationError
 from curation.store import Workspace, default_workspace_path
 
-COMMAND_GROUPS = (workspace, vectors, neighbours, scores, select, report, export, saved_subsets)
+COMMAND_GROUPS = (workspace, vectors, neighbours, scores, select, report, export, subset)
 
 RAY_HELP = ("compute on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes the "
             "workspace, committing as results arrive. No ADDRESS: start Ray on this machine; auto: the cluster of "
