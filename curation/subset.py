@@ -19,6 +19,7 @@ can be stored in a workspace or a manifest and resolved again later.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
@@ -307,7 +308,11 @@ def resolve(ws: Workspace, spec: SubsetSpec, *, ranking: Ranking | None = None, 
     """
     from curation.select.constraints import apply_constraints
 
-    with ws.connect():  # one connection for every read below
+    needs_pool = spec.datasets is not None or (spec.quota is not None and labels is None) or \
+        (spec.unit == "tokens" and spec.budget is not None and n_tokens is None)
+    # one connection for every read below; none at all when the caller passed everything (a budget step)
+    reads = ranking is None or pins is None or needs_pool
+    with ws.connect() if reads else contextlib.nullcontext():
         check_datasets(ws, spec.datasets)
         if ranking is None:
             ranking = load_ranking(ws, spec.ranking)
@@ -319,8 +324,6 @@ def resolve(ws: Workspace, spec: SubsetSpec, *, ranking: Ranking | None = None, 
         inc, exc = pin_arrays(ws, spec.pins_as_of) if pins is None else (np.asarray(pins[0], np.int64),
                                                                           np.asarray(pins[1], np.int64))
         pool = None
-        needs_pool = spec.datasets is not None or (spec.quota is not None and labels is None) or \
-            (spec.unit == "tokens" and spec.budget is not None and n_tokens is None)
         if needs_pool:
             pool = pool_frame(ws, spec.datasets)
         if spec.datasets is not None:

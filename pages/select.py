@@ -100,6 +100,7 @@ def _class_counts(ids: np.ndarray, classes: list[str]) -> np.ndarray:
 pool_lab = labels.reindex(pool_ids).fillna("(none)").astype(str)
 classes = pool_lab.value_counts().index.tolist()
 pool_counts = _class_counts(pool_ids, classes)
+total_tokens = int(toks.reindex(pool_ids).fillna(0).sum())
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -122,7 +123,6 @@ def budget_panel() -> None:
     unit = c1.segmented_control("Budget in", state.BUDGET_UNITS, default=b["unit"] if b["unit"] in state.BUDGET_UNITS
                                 else "%", key="select:unit_w", required=True)
     unit = unit or "%"
-    total_tokens = int(toks.reindex(pool_ids).fillna(0).sum())
     if unit == "rows":
         hi, step = n_pool, 1
         v = int(np.clip(b["value"] if b["unit"] == "rows" else round(n_pool * 0.1), 0, hi))

@@ -12,7 +12,11 @@ curator's name, cached loaders and the current subset.
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,9 +85,51 @@ def curator() -> str:
     return os.environ.get("CURATION_USER") or os.environ.get("USER") or "curator"
 
 
+def file_token(path: str) -> tuple | None:
+    """(inode, mtime_ns, size) of the workspace file and of its write-ahead log: every committed write changes it
+    (DuckDB appends to the log or checkpoints into the file), a read does not. One ``stat`` per file, microseconds.
+    None when the newest change is under 0.25 s old: a second write within the same clock tick could leave the token
+    as it was, so a fresh token is not trusted (git's "racy clean" rule)."""
+    out: list[tuple[int, int, int] | None] = []
+    newest = 0
+    for f in (path, path + ".wal"):
+        try:
+            st_ = os.stat(f)
+        except OSError:
+            out.append(None)
+            continue
+        out.append((st_.st_ino, st_.st_mtime_ns, st_.st_size))
+        newest = max(newest, st_.st_mtime_ns)
+    if time.time_ns() - newest < 250_000_000:
+        return None
+    return tuple(out)
+
+
+_BY_TOKEN: dict[tuple[str, str], tuple[tuple, Any]] = {}
+_BY_TOKEN_LOCK = threading.Lock()
+
+
+def by_file_token(path: str, what: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, reused while the workspace file is unchanged (:func:`file_token`): a budget step or a rerun
+    reads pins and the data stamp without opening the database. The value must be treated as read-only."""
+    tok = file_token(path)
+    if tok is not None:
+        with _BY_TOKEN_LOCK:
+            hit = _BY_TOKEN.get((path, what))
+        if hit is not None and hit[0] == tok:
+            return hit[1]
+    val = compute()
+    if tok is not None and file_token(path) == tok:  # nothing was written while it was read
+        with _BY_TOKEN_LOCK:
+            if len(_BY_TOKEN) > 64:
+                _BY_TOKEN.clear()
+            _BY_TOKEN[(path, what)] = (tok, val)
+    return val
+
+
 def stamp(ws: Workspace) -> str:
-    """The workspace's data stamp (cache key for every loader below)."""
-    return ws.data_stamp()
+    """The workspace's data stamp (cache key for every loader below); read again only when the file changed."""
+    return by_file_token(str(ws.path), "data_stamp", ws.data_stamp)
 
 
 # ---------------------------------------------------------------------------------------------- cached loaders
@@ -181,8 +227,14 @@ def pins_frame(ws: Workspace) -> pd.DataFrame:
 
 
 def pin_arrays(ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
-    """(include row ids, exclude row ids) of the current pins as int64 arrays, read fresh."""
-    return _pin_arrays(ws)
+    """(include row ids, exclude row ids) of the current pins as read-only int64 arrays: read again whenever the
+    workspace file changed (:func:`by_file_token`), so a pin written anywhere shows at the next rerun."""
+    def read() -> tuple[np.ndarray, np.ndarray]:
+        inc, exc = _pin_arrays(ws)
+        inc.setflags(write=False)
+        exc.setflags(write=False)
+        return inc, exc
+    return by_file_token(str(ws.path), "pin_arrays", read)
 
 
 def score_key_of(defs: pd.DataFrame, name: str) -> str | None:
@@ -221,7 +273,8 @@ def resolve_spec(ws: Workspace, spec: SubsetSpec) -> Subset:
         raise CurationError(f"no ranking {spec.ranking!r} in workspace {ws.path}; compute one on the Select page")
     labels, toks = label_token_series(P, S)
     plain = spec.label_column == "label" and spec.datasets is None
-    return resolve(ws, spec, ranking=ranking, labels=labels if plain else None, n_tokens=toks)
+    pins = pin_arrays(ws) if spec.pins_as_of is None else None
+    return resolve(ws, spec, ranking=ranking, labels=labels if plain else None, n_tokens=toks, pins=pins)
 
 
 def current_subset(ws: Workspace, *, ranking_key: str | None = None) -> tuple[Ranking, np.ndarray] | None:
