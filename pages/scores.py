@@ -7,8 +7,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from curation.errors import CurationError
+from curation.scorers.run import REJECTED_SUFFIX
 from curation.store import filter_frame
-from pages import formatting as fm, state, widgets
+from pages import formatting as fm, jobs, state, widgets
 
 ws = widgets.header("Scores", "Per-example signals: quality heuristics, model scores, density, duplicates. NaN means "
                "the score does not apply to that example.")
@@ -21,9 +22,12 @@ if defs.empty:
     st.stop()
 
 
-keys = defs["key"].tolist()
-table = state.load_scores(P, S, tuple(keys))
-directed = [r.key for r in defs.itertuples() if fm.direction(r.higher_is_better) is not None]
+all_keys = defs["key"].tolist()
+table = state.load_scores(P, S, tuple(all_keys))
+# one entry per score: the rejected reply's value of a preference pair (``<key>@rejected``) is shown beside its score
+keys = [k for k in all_keys if not k.endswith(REJECTED_SUFFIX)] or all_keys
+REJ = {k: k + REJECTED_SUFFIX for k in keys if k + REJECTED_SUFFIX in all_keys}
+directed = [r.key for r in defs.itertuples() if r.key in keys and fm.direction(r.higher_is_better) is not None]
 varied = [k for k in directed if table[k].nunique() > 1] or directed
 
 
@@ -53,7 +57,7 @@ key = st.selectbox("Score", keys, key="scores:key", index=keys.index(varied[0]) 
                         "chose, with pairs and a 95% interval; 50% is chance. Learned scorers show their own "
                         "cross-validated accuracy.\n\n"
                         + "\n".join(f"- **{r.key}** ({fm.direction_text(r.higher_is_better)}): {r.description or ''}"
-                                    for r in defs.itertuples()))
+                                    for r in defs.itertuples() if r.key in keys))
 d = defs.set_index("key").loc[key]
 st.caption(f"{fm.direction_text(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
 _v = VALID.get(key)
@@ -66,40 +70,72 @@ if _v:
                    icon=":material/warning:")
     else:
         st.caption(_txt)
-if key + "@rejected" in keys:
-    _c, _r = table[key].to_numpy(np.float64), table[key + "@rejected"].to_numpy(np.float64)
+if key in REJ:
+    _c, _r = table[key].to_numpy(np.float64), table[REJ[key]].to_numpy(np.float64)
     _ok = np.isfinite(_c) & np.isfinite(_r)
     if _ok.any():
         _dd = (_c - _r)[_ok] * (1 if fm.direction(d["higher_is_better"]) is not False else -1)
         st.caption(f"On this workspace's {int(_ok.sum()):,} preference pairs it scores the chosen reply higher in "
                    f"{fm.fmt_pct(float((_dd > 0).mean() + 0.5 * (_dd == 0).mean()))} (ties half).")
 
-with st.expander("Learned scorers: train on your pairs and pins", icon=":material/model_training:"):
+PROPOSALS = "ui:curator_proposals"
+TRAIN_JOBS = {"ui:train_pref": "Training pref_head", "ui:train_curator": "Training curator_model"}
+
+
+def _train(prog: jobs.JobProgress, name: str) -> str:
+    """Background job: train (or reuse) a learned scorer, then score every row with it; returns the stored key.
+    The curator model's proposals (rows it is least sure about) are kept as a workspace artifact for the page."""
+    from curation.scorers import get_scorer, run_scorer
+    from curation.scorers.learned import proposals
+
+    prog.stage = f"{name}: embedding new texts and training (grouped cross-validation)"
+    prog(0, 1)
+    sc = get_scorer(name)
+    key = run_scorer(ws, sc, progress=prog.factory(f"{name}: scoring rows"))
+    if name == "curator_model":
+        prop = proposals(ws, sc, 20)
+        ws.put_artifact(PROPOSALS, {"key": key, "rows": prop.to_dict(orient="records")})
+    return key
+
+
+def _proposals() -> None:
+    import pandas as pd
+
+    got = ws.artifact(PROPOSALS)
+    if not got or not got.get("rows"):
+        return
+    st.write("Judge these next (the curator model is least sure about them), then train again:")
+    st.dataframe(pd.DataFrame(got["rows"]), hide_index=True)
+
+
+with st.expander("Learned scorers: train on your pairs and pins", icon=":material/model_training:",
+                 expanded=any(jobs.job_running(ws, k) for k in TRAIN_JOBS)):
     st.write("**pref_head** learns from this workspace's preference pairs; **curator_model** learns from your "
              "include / exclude pins (P(keep) per row) and proposes the rows it is least sure about. Both retrain "
-             "only when their training data changed (seconds once the texts are embedded).")
+             "only when their training data changed and run in the background (embedding new texts first can "
+             "take minutes); the page stays usable meanwhile.")
     b1, b2 = st.columns(2)
-    if b1.button("Train preference head", key="scores:train_pref"):
-        from curation.scorers import run_scorer
+    if b1.button("Train preference head", key="scores:train_pref", disabled=jobs.job_running(ws, "ui:train_pref")):
+        jobs.start_job(ws, "ui:train_pref", "train", lambda prog: _train(prog, "pref_head"))
+    if b2.button("Train curator model and propose rows", key="scores:train_curator",
+                 disabled=jobs.job_running(ws, "ui:train_curator")):
+        jobs.start_job(ws, "ui:train_curator", "train", lambda prog: _train(prog, "curator_model"))
 
-        try:
-            with st.spinner("training on the workspace's pairs..."):
-                k = run_scorer(ws, "pref_head")
-            st.success(f"Stored {k}.")
-        except CurationError as exc:
-            st.error(str(exc))
-    if b2.button("Train curator model and propose rows", key="scores:train_curator"):
-        from curation.scorers import run_scorer
-        from curation.scorers.learned import propose_rows
+    @st.fragment(run_every=1.0 if any(jobs.job_running(ws, k) for k in TRAIN_JOBS) else None)
+    def _train_jobs() -> None:
+        was = st.session_state.setdefault("scores:train_running", {})
+        for jk, label in TRAIN_JOBS.items():
+            status = jobs.render_job(ws, jk, label)
+            if status == "done":
+                st.caption(f"Stored {jobs.job_result(ws, jk)}.")
+                if jk == "ui:train_curator":
+                    _proposals()
+            if status != "running" and was.get(jk):
+                was[jk] = False
+                st.rerun()                     # the new score appears in the list above
+            was[jk] = status == "running"
 
-        try:
-            with st.spinner("training on your pins..."):
-                k = run_scorer(ws, "curator_model")
-                prop = propose_rows(ws, 20)
-            st.success(f"Stored {k}. Judge these next (least sure first), then train again:")
-            st.dataframe(prop, hide_index=True)
-        except CurationError as exc:
-            st.error(str(exc))
+    _train_jobs()
 
 meta = state.load_meta(P, S)
 vals = table[key].to_numpy(np.float64)
@@ -167,10 +203,24 @@ view = shown.head(2000).copy()
 view.insert(2, "excerpt", view["row_id"].map(exc_s))
 st.caption(f"{len(shown):,} examples match; showing the first {len(view):,} sorted by {key} (worst first). "
            "Click a column header to sort; select a row to inspect it.")
+show_rej = bool(REJ) and st.toggle(
+    "Show the rejected replies' scores", key="scores:show_rejected",
+    help="Preference rows (prompt, chosen, rejected) carry each per-reply score twice: the chosen reply's value in "
+         "the score's column and the rejected reply's in the column marked 'rejected reply' next to it. Every "
+         "other row kind has no rejected reply (empty).")
+
+
+def _with_rej(ks: list[str]) -> list[str]:
+    return [c for k in ks for c in ([k, REJ[k]] if show_rej and k in REJ else [k])]
+
+
 other = [k for k in keys if k != key]
-cols = ["row_id", "example_id", "excerpt", key, "dataset", "label", "n_tokens"] + other
+cols = ["row_id", "example_id", "excerpt"] + _with_rej([key]) + ["dataset", "label", "n_tokens"] + _with_rej(other)
+ccfg = {"excerpt": st.column_config.TextColumn(width="large")}
+ccfg.update({REJ[k]: st.column_config.NumberColumn(f"{k} · rejected reply", help=f"{k} of the pair's rejected reply")
+             for k in REJ if show_rej})
 ev = st.dataframe(view[cols], hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                  key="scores:table", column_config={"excerpt": st.column_config.TextColumn(width="large")})
+                  key="scores:table", column_config=ccfg)
 rows = ev.selection.rows if ev is not None and hasattr(ev, "selection") else []
 if rows:
     rid = int(view.iloc[rows[0]]["row_id"])

@@ -303,7 +303,11 @@ def test_scores_page_shows_validity_and_learned_scorer_errors(app_ws_copy) -> No
     no_errors(at)
     at.selectbox(key="scores:key").select("response_length").run()
     assert any("near chance" in w.value for w in at.warning)          # a heuristic used as quality: warned
-    at.button(key="scores:train_curator").click().run()                # no pins yet: the reason, nothing written
+    at.button(key="scores:train_curator").click().run()                # a background job: the page stays usable
+    from pages import jobs
+
+    jobs.threads()[f"{ws.path}::ui:train_curator"].join(timeout=TIMEOUT)
+    at.run()                                                           # no pins yet: the reason, nothing written
     assert any("at least one kept and one dropped" in e.value for e in at.error)
     assert not [k for k in ws.score_defs()["key"] if k.startswith("curator_model")]
 

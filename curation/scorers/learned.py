@@ -481,7 +481,14 @@ def propose_rows(ws: Any, n: int = 20, **params: Any) -> pd.DataFrame:
     row_id, example_id, p_keep. Trains the model on the current labels (seconds)."""
     sc = CuratorModel(**params)
     sc.bind(ws)
-    rid, p = sc._cache  # type: ignore[misc]
+    return proposals(ws, sc, n)
+
+
+def proposals(ws: Any, sc: CuratorModel, n: int = 20) -> pd.DataFrame:
+    """:func:`propose_rows` from an already trained (bound) curator model."""
+    if sc._cache is None:
+        raise CurationError("curator_model must be bound to a workspace before it proposes rows")
+    rid, p = sc._cache
     pinned = set(ws.pins()["row_id"].tolist())
     free = np.array([r not in pinned for r in rid])
     order = np.lexsort((rid[free], np.abs(p[free] - 0.5)))[:n]
