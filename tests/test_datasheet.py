@@ -136,3 +136,19 @@ def test_svg_helpers_escape_labels() -> None:
     s = svg_scatter(rng.normal(size=(5000, 2)), rng.random(5000) < 0.3, max_points=500)
     assert s.count("<circle") == 500
     assert svg_bars([], []) == "" and svg_scatter(np.zeros((0, 2)), np.zeros(0, bool)) == ""
+
+
+def test_datasheet_warns_when_the_ranking_used_a_near_chance_score(tiny_ws_copy: Workspace) -> None:
+    from curation.scorers import run_scorer
+    from curation.select import run_selection
+
+    ws = tiny_ws_copy
+    k = run_scorer(ws, "response_length")                     # 52% on human preference pairs: near chance
+    key = run_selection(ws, "topk", {"score": k}, seed=0).method
+    res = export_subset(ws, ranking_key=key, budget_rows=20, style="messages", name="topk")
+    text = res.datasheet_path.read_text(encoding="utf-8")
+    sel = text[text.index("<h2>Selection</h2>"):text.index("<h2>Class balance</h2>")]
+    assert "near chance as a quality signal" in sel and "class=\"alert\"" in sel
+    key = run_selection(ws, "random", {}, seed=0).method     # no score consumed: no warning
+    res = export_subset(ws, ranking_key=key, budget_rows=20, style="messages", name="random")
+    assert "near chance as a quality signal" not in res.datasheet_path.read_text(encoding="utf-8")

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curation.errors import CurationError
 from curation.store import Workspace
 from curation.subset import label_series, pool_frame
 
@@ -111,6 +112,20 @@ def _validity_label(d: dict) -> str:
     if v is None:
         return "-"
     return label(v) + (" (near chance)" if near_chance(v) else "")
+
+
+def _score_warnings(ws: Any, rk: dict) -> str:
+    """Alert boxes for a ranking whose method consumed a quality score that is near chance (selecting by noise)."""
+    method, params = rk.get("method"), rk.get("params")
+    if not method:
+        return ""
+    from curation.select.run import selection_warnings
+
+    try:
+        found = selection_warnings(ws, str(method), params if isinstance(params, dict) else {})
+    except CurationError:                      # a method or parameter this version no longer knows: nothing to say
+        return ""
+    return "".join(f'<div class="alert"><b>Warning:</b> {_e(w)}</div>' for w in found)
 
 
 def _table(rows: Sequence[dict], columns: Sequence[str] | None = None, *, max_rows: int = MAX_TABLE_ROWS,
@@ -533,7 +548,7 @@ def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarra
         parts.append(f'<div class="ok"><b>Curator\'s note:</b> {_e(manifest["note"])}</div>')
     parts += [
         "<h2>Export</h2>", _kv(head),
-        "<h2>Selection</h2>", _kv(selection),
+        "<h2>Selection</h2>", _kv(selection), _score_warnings(ws, rk),
         _saved_subset_section(manifest),
         "<h2>Class balance</h2>", _class_section(manifest),
         "<h2>Diagnostics report card</h2>",
