@@ -5,6 +5,12 @@ here instead of running the model again. The cache is a DuckDB file, by default
 ``$XDG_CACHE_HOME/curation/embeddings.duckdb`` (``~/.cache/curation/embeddings.duckdb``); ``$CURATION_EMBED_CACHE``
 names another file, or turns the cache off with ``off`` (``embed --no-cache`` does the same for one job).
 
+The cache is capped: every vector remembers when it was last read or written, and when a write takes the file past
+its cap (default :data:`DEFAULT_MAX_BYTES`, 2 GB ≈ 1.3M MiniLM vectors; ``$CURATION_EMBED_CACHE_MAX_SIZE`` sets
+another, e.g. ``500MB``, or ``off`` for none) the least recently used vectors are dropped until it holds
+:data:`PRUNE_TO` of the cap, and the file is rewritten so the disk space comes back. ``python -m curation cache
+prune --max-size 500MB`` does the same by hand; ``cache info`` shows what it holds.
+
 Several processes share the file, so like the workspace it is opened and closed around every operation, and a
 process that finds it locked retries for a few seconds. The cache is an optimisation only: any failure (locked
 too long, unreadable, disk full, not a DuckDB file) is reported once as a warning and the job goes on without it.
@@ -18,16 +24,69 @@ import threading
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 ENV = "CURATION_EMBED_CACHE"
+MAX_ENV = "CURATION_EMBED_CACHE_MAX_SIZE"
+DEFAULT_MAX_BYTES = 2 * 1000**3  # the automatic cap on the cache file
+PRUNE_TO = 0.8                   # an automatic prune keeps this share of the cap (so it does not run on every write)
 LOCK_TIMEOUT = 5.0               # seconds to wait for another process's operation on the cache
 _OFF = {"", "off", "0", "none", "no", "false"}
 _LOCK = threading.Lock()         # one operation at a time per process (DuckDB: one writer per file)
 _SCHEMA = """create table if not exists vectors(model varchar not null, text_hash varchar not null,
-              vector float[] not null, primary key (model, text_hash))"""
+              vector float[] not null, last_used bigint not null default 0, primary key (model, text_hash));
+              alter table vectors add column if not exists last_used bigint default 0"""   # caches before the cap
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
+          "t": 1000**4, "tb": 1000**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+
+
+def parse_size(text: str | int | float, *, what: str = "size") -> int:
+    """Bytes of a size such as ``2GB``, ``500 MB``, ``1.5GiB`` or ``1048576``. Raises ValueError naming the fix."""
+    import re
+
+    if isinstance(text, (int, float)):
+        return int(text)
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", str(text))
+    if not m or m.group(2).lower() not in _UNITS:
+        raise ValueError(f"{what}: cannot read {text!r} as a size; write e.g. 500MB, 2GB or 1.5GiB")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def default_max_bytes() -> int | None:
+    """The automatic cap: ``$CURATION_EMBED_CACHE_MAX_SIZE`` (``off`` → None, no cap), else 2 GB."""
+    env = os.environ.get(MAX_ENV)
+    if env is None or not env.strip():
+        return DEFAULT_MAX_BYTES
+    if env.strip().lower() in _OFF - {""}:
+        return None
+    return parse_size(env, what=f"${MAX_ENV}")
+
+
+@dataclass
+class PruneReport:
+    path: Path
+    n_before: int
+    n_after: int
+    bytes_before: int
+    bytes_after: int
+
+    @property
+    def n_removed(self) -> int:
+        return self.n_before - self.n_after
+
+    def summary(self) -> str:
+        return (f"embedding cache {self.path}: {self.n_removed:,} least recently used vectors removed, "
+                f"{self.n_after:,} kept; {fmt_bytes(self.bytes_before)} -> {fmt_bytes(self.bytes_after)}")
+
+
+def fmt_bytes(n: int) -> str:
+    for unit, f in (("GB", 1000**3), ("MB", 1000**2), ("kB", 1000)):
+        if n >= f:
+            return f"{n / f:.1f} {unit}"
+    return f"{n} B"
 
 
 class EmbedCacheWarning(RuntimeWarning):
@@ -46,9 +105,10 @@ def default_cache_path() -> Path | None:
 class EmbeddingCache:
     """The cache file at ``path``. Every method swallows its own failures (warns once, then stays disabled)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int | None | str = "default") -> None:
         self.path = Path(path).expanduser()
         self.disabled = False
+        self.max_bytes = default_max_bytes() if max_bytes == "default" else max_bytes  # None: no automatic cap
 
     @classmethod
     def default(cls) -> EmbeddingCache | None:
@@ -103,6 +163,10 @@ class EmbeddingCache:
                     tbl = con.sql("""select _h.i, v.vector from _h join vectors v
                                      on v.text_hash = _h.h and v.model = ? order by _h.i""",
                                   params=[model]).to_arrow_table()
+                    if tbl.num_rows:   # remember the use (least recently used vectors go first when pruning)
+                        con.execute("""update vectors set last_used = ? from _h
+                                       where vectors.model = ? and vectors.text_hash = _h.h""",
+                                    [_now(), model])
                 finally:
                     con.close()
         except Exception as exc:  # a cache failure never breaks an embed
@@ -128,13 +192,72 @@ class EmbeddingCache:
                 con = self._connect()
                 try:
                     con.register("_v", tbl)
-                    con.execute("insert or ignore into vectors select model, text_hash, vector from _v")
+                    con.execute("insert or ignore into vectors select model, text_hash, vector, ? from _v",
+                                [_now()])
                 finally:
                     con.close()
+                if self.max_bytes is not None and self.path.stat().st_size > self.max_bytes:
+                    self._prune_locked(int(self.max_bytes * PRUNE_TO))
         except Exception as exc:  # a cache failure never breaks an embed
             self._fail("write to it", exc)
             return False
         return True
+
+    def prune(self, max_bytes: int) -> PruneReport:
+        """Drop the least recently used vectors until the file holds at most ``max_bytes``, then rewrite it (a
+        DuckDB file does not shrink by itself). Unlike the other methods this raises on failure (it is asked for
+        by hand). Another process writing the cache at that moment may lose its write (the cache stays valid)."""
+        with _LOCK:
+            return self._prune_locked(int(max_bytes))
+
+    def _prune_locked(self, max_bytes: int) -> PruneReport:
+        if max_bytes < 0:
+            raise ValueError(f"max size must be >= 0 bytes; got {max_bytes}")
+        size0 = self.path.stat().st_size if self.path.exists() else 0
+        if size0 == 0:
+            return PruneReport(self.path, 0, 0, 0, 0)
+        con = self._connect()
+        try:
+            n0 = int(con.execute("select count(*) from vectors").fetchone()[0])
+            if size0 <= max_bytes:
+                return PruneReport(self.path, n0, n0, size0, size0)
+            # the file's bytes per vector (its real overhead included) decide how many of the newest fit
+            per_row = con.execute("select sum(4 * len(vector) + 64) from vectors").fetchone()[0] or 1
+            scale = size0 / float(per_row)
+            tmp = self.path.with_name(self.path.name + ".prune-tmp")
+            tmp.unlink(missing_ok=True)
+            con.execute(f"attach '{_sql_str(tmp)}' as pruned")
+            con.execute(_SCHEMA.split(";")[0].replace("table if not exists vectors", "table pruned.vectors"))
+            # the budget leaves room for the new file's fixed overhead (a few blocks)
+            budget = max(0.0, max_bytes / scale - (1 << 19))
+            con.execute("""insert into pruned.vectors
+                           select model, text_hash, vector, last_used from (
+                             select *, sum(4 * len(vector) + 64) over (order by last_used desc, model, text_hash
+                                                                     rows unbounded preceding) as upto
+                             from vectors) where upto <= ?""", [budget])
+            n1 = int(con.execute("select count(*) from pruned.vectors").fetchone()[0])
+            con.execute("detach pruned")
+        finally:
+            con.close()
+        os.replace(tmp, self.path)
+        self.path.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+        return PruneReport(self.path, n0, n1, size0, self.path.stat().st_size)
+
+    def info(self) -> dict:
+        """{"path", "bytes", "vectors", "models": {model: count}, "max_bytes"} (raises when unreadable)."""
+        out = {"path": str(self.path), "bytes": self.path.stat().st_size if self.path.exists() else 0,
+               "vectors": 0, "models": {}, "max_bytes": self.max_bytes}
+        if not self.path.exists():
+            return out
+        with _LOCK:
+            con = self._connect()
+            try:
+                rows = con.execute("select model, count(*) from vectors group by model order by model").fetchall()
+            finally:
+                con.close()
+        out["models"] = {m: int(c) for m, c in rows}
+        out["vectors"] = sum(out["models"].values())
+        return out
 
     def count(self, model: str | None = None) -> int:
         """Vectors stored (under ``model`` when given); 0 when the cache cannot be read."""
@@ -151,6 +274,14 @@ class EmbeddingCache:
         except Exception as exc:
             self._fail("read it", exc)
             return 0
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _sql_str(p: Path) -> str:
+    return str(p).replace("'", "''")
 
 
 def model_id(key: str) -> str:
