@@ -2,9 +2,16 @@
 
 UMAP (umap-learn) receives the graph's neighbours as ``precomputed_knn`` (the row itself first, then its
 ``n_neighbors - 1`` nearest), so it runs no second neighbour search; with a seed it is single-threaded and
-reproducible. Keys: ``umap:{model}`` and ``pca:{model}`` plus any non-default parameter (``:n_neighbors=30``,
-``:min_dist=0.3``, ``:seed=1``, ``:n_epochs=200``). Each projection's params hold the fingerprint of the rows it
-was computed from; a call with unchanged rows and parameters returns the stored key without recomputing.
+reproducible (``parallel=True``: all cores, not reproducible). Its start layout is UMAP's spectral embedding up to
+:data:`SPECTRAL_MAX_ROWS` rows and the data's first two principal components above (``init="auto"``): the spectral
+start (an eigen-solve of the graph Laplacian) cost 91 s of CPU at 100k rows, two thirds of the whole map, and the
+PCA start ~1 s, at the same neighbourhood preservation (bench_umap in benchmarks/RESULTS.md). Epochs: UMAP's own
+default (500 up to 10k rows, 200 above) up to :data:`LARGE_ROWS` rows, :data:`LARGE_EPOCHS` above.
+
+Keys: ``umap:{model}`` and ``pca:{model}`` plus any non-default parameter (``:n_neighbors=30``, ``:min_dist=0.3``,
+``:seed=1``, ``:n_epochs=200``, ``:init=spectral``, ``:parallel=1``). Each projection's params hold the fingerprint
+of the rows it was computed from; a call with unchanged rows and parameters returns the stored key without
+recomputing.
 """
 from __future__ import annotations
 
@@ -20,6 +27,29 @@ from curation.neighbours.graph import DEFAULT_K, DEFAULT_MODEL, Progress, finger
 
 if TYPE_CHECKING:
     from curation.store import Workspace
+
+
+SPECTRAL_MAX_ROWS = 20_000
+"""``init="auto"`` starts from UMAP's spectral layout up to this many rows, from PCA above."""
+LARGE_ROWS = 250_000
+LARGE_EPOCHS = 100
+"""``n_epochs=None``: UMAP's default up to :data:`LARGE_ROWS` rows, this many above (the layout's cost is linear in
+epochs; 1M rows at 200 epochs would take most of the 30-minute budget of a 2-core machine)."""
+INITS = ("auto", "spectral", "pca")
+
+
+def resolve_init(n: int, init: str = "auto") -> str:
+    """The start layout ``init`` stands for at ``n`` rows: ``"spectral"`` or ``"pca"``."""
+    if init not in INITS:
+        raise CurationError(f"unknown UMAP init {init!r}; use one of {list(INITS)}")
+    if init == "auto":
+        return "spectral" if n <= SPECTRAL_MAX_ROWS else "pca"
+    return init
+
+
+def default_epochs(n: int) -> int | None:
+    """Epochs for ``n_epochs=None``: None (UMAP's default: 500 / 200) up to :data:`LARGE_ROWS`, else LARGE_EPOCHS."""
+    return None if n <= LARGE_ROWS else LARGE_EPOCHS
 
 
 def _stored_params(ws: Workspace, key: str) -> dict | None:
@@ -67,10 +97,13 @@ def pca_projection(ws: Workspace, *, model: str = DEFAULT_MODEL, progress: Progr
 
 
 def umap_layout(X: np.ndarray, idx: np.ndarray, sim: np.ndarray, *, n_neighbors: int = 15, min_dist: float = 0.1,
-                seed: int = 0, n_epochs: int | None = None) -> np.ndarray:
+                seed: int = 0, n_epochs: int | None = None, init: str = "auto",
+                parallel: bool = False) -> np.ndarray:
     """UMAP of X (n, d) from a precomputed graph (idx (n, k) positions without self, sim (n, k) cosine).
 
-    Uses the first n_neighbors - 1 neighbours (k must be >= n_neighbors - 1). Returns (n, 2) float32.
+    Uses the first n_neighbors - 1 neighbours (k must be >= n_neighbors - 1). init: ``"auto"`` (spectral up to
+    :data:`SPECTRAL_MAX_ROWS` rows, else PCA), ``"spectral"`` or ``"pca"``. n_epochs None: :func:`default_epochs`.
+    parallel: optimise on all cores, without a seed (not reproducible). Returns (n, 2) float32.
     """
     import umap
 
@@ -81,25 +114,31 @@ def umap_layout(X: np.ndarray, idx: np.ndarray, sim: np.ndarray, *, n_neighbors:
     knn_i = np.concatenate([np.arange(n, dtype=np.int64)[:, None], idx[:, :n_neighbors - 1]], axis=1)
     knn_d = np.concatenate([np.zeros((n, 1), dtype=np.float32),
                             np.clip(1.0 - sim[:, :n_neighbors - 1], 0.0, 2.0).astype(np.float32)], axis=1)
+    start = pca_2d(X) if resolve_init(n, init) == "pca" else "spectral"
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*knn_search_index.*")
         warnings.filterwarnings("ignore", message=".*n_jobs value.*")
         warnings.filterwarnings("ignore", message=".*random_state.*")
-        reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric="cosine", random_state=seed,
-                            n_epochs=n_epochs, precomputed_knn=(knn_i, knn_d), verbose=False)
+        reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric="cosine",
+                            random_state=None if parallel else seed, n_jobs=-1 if parallel else 1,
+                            n_epochs=n_epochs if n_epochs is not None else default_epochs(n), init=start,
+                            precomputed_knn=(knn_i, knn_d), verbose=False)
         return np.asarray(reducer.fit_transform(X), dtype=np.float32)
 
 
 def umap_projection(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K, n_neighbors: int = 15,
-                    min_dist: float = 0.1, seed: int = 0, n_epochs: int | None = None,
-                    progress: Progress | None = None) -> str:
+                    min_dist: float = 0.1, seed: int = 0, n_epochs: int | None = None, init: str = "auto",
+                    parallel: bool = False, progress: Progress | None = None) -> str:
     """Compute (or reuse) the UMAP map from the stored graph (built when missing, with k >= n_neighbors - 1).
 
-    Returns the key ``umap:{model}`` (+ non-default parameters). Seeded, so reproducible. Cost: ~1 min per
-    100k rows on one core (the optimisation; no neighbour search).
+    Returns the key ``umap:{model}`` (+ non-default parameters). Seeded, so reproducible, unless ``parallel``
+    (all cores, no seed). Cost on one core: ~25 s of CPU per 100k rows (PCA start, 200 epochs; no neighbour
+    search), see :func:`umap_layout`.
     """
+    resolve_init(0, init)  # validate before any work
     extra = {"n_neighbors": n_neighbors if n_neighbors != 15 else None,
-             "min_dist": min_dist if min_dist != 0.1 else None, "seed": seed or None, "n_epochs": n_epochs}
+             "min_dist": min_dist if min_dist != 0.1 else None, "seed": None if parallel else (seed or None),
+             "n_epochs": n_epochs, "init": None if init == "auto" else init, "parallel": 1 if parallel else None}
     key = score_key("umap", model=model, **extra)
     g = require_graph(ws, model=model, k=max(k, n_neighbors - 1))
     stored = _stored_params(ws, key)
@@ -113,9 +152,12 @@ def umap_projection(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAU
     if not np.array_equal(row_ids, g.row_ids):  # pragma: no cover - require_graph just rebuilt it
         raise CurationError(f"the graph of {model!r} does not match its embeddings; rebuild with `graph --force`")
     nn = min(n_neighbors, len(row_ids) - 1)
-    xy = umap_layout(X, g.idx, g.sim, n_neighbors=nn, min_dist=min_dist, seed=seed, n_epochs=n_epochs)
+    xy = umap_layout(X, g.idx, g.sim, n_neighbors=nn, min_dist=min_dist, seed=seed, n_epochs=n_epochs, init=init,
+                     parallel=parallel)
     ws.put_projection(key, row_ids, xy, method="umap", model=model,
-                      params={"n_neighbors": nn, "min_dist": min_dist, "seed": seed, "n_epochs": n_epochs,
+                      params={"n_neighbors": nn, "min_dist": min_dist, "seed": None if parallel else seed,
+                              "n_epochs": n_epochs if n_epochs is not None else default_epochs(len(row_ids)),
+                              "init": resolve_init(len(row_ids), init), "parallel": parallel,
                               "graph": g.key, "fingerprint": g.fingerprint})
     if progress:
         progress(1, 1)
