@@ -7,7 +7,11 @@ For each size, side by side in one run:
   after the first draw; for the Plotly page, the scattergl canvas of a plotted figure);
 * **select**: mouse-up of a box drag around ~1,000 points until the page shows the selection count;
 * **pin**: click on "Pin include" until the decisions are in the workspace's decision log (read from the file);
-* **budget step**: one ArrowRight on the Select page's budget slider until the "Selected" metric changes.
+* **budget step**: one ArrowRight on the Select page's budget slider until the "Selected" metric changes;
+* **frame time** (WebGL map only): 60 wheel events (zoom in, then out) and a 60-step shift-drag (pan), one per
+  animation frame, dispatched inside the map's frame through its own event handlers; reported as the median interval
+  between animation frames (what the eye sees) and the median draw work per frame (the draw plus ``gl.finish()``,
+  i.e. until the CPU rasteriser has finished).
 
 "before" is the dashboard as it was (Plotly Scattergl map of a 50k stratified sample with all hover text sent up
 front; the Select page before its budget fragment was trimmed), kept in benchmarks/baseline/ and served by a second
@@ -178,10 +182,53 @@ def drag(page, x0: float, y0: float, x1: float, y1: float) -> None:
     page.mouse.move(x1, y1, steps=4)
 
 
+FRAMES_JS = """async ([kind, frames]) => {
+  const wrap = document.getElementById('wrap'), r = wrap.getBoundingClientRect();
+  const gl = document.getElementById('gl').getContext('webgl2');
+  const cx = r.left + r.width / 2, cy = r.top + r.height / 2, ts = [], work = [];
+  if (kind === 'pan') wrap.dispatchEvent(new MouseEvent('mousedown', {clientX: cx, clientY: cy, button: 0,
+                                                                      shiftKey: true, bubbles: true}));
+  await new Promise(done => {
+    let i = 0;
+    const step = t => {
+      if (i > 0) { gl.finish(); work.push(performance.now() - t); }  // the draw queued by the last event, finished
+      ts.push(t);
+      if (i++ >= frames) { done(); return; }
+      if (kind === 'zoom') wrap.dispatchEvent(new WheelEvent('wheel', {deltaY: i <= frames / 2 ? -40 : 40,
+          clientX: cx, clientY: cy, bubbles: true, cancelable: true}));
+      else window.dispatchEvent(new MouseEvent('mousemove', {clientX: cx + 3 * Math.sin(i / 6) * 20,
+          clientY: cy + 3 * Math.cos(i / 6) * 20, bubbles: true}));
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  });
+  if (kind === 'pan') window.dispatchEvent(new MouseEvent('mouseup', {clientX: cx, clientY: cy, bubbles: true}));
+  const iv = ts.slice(2).map((t, k) => t - ts[k + 1]).sort((a, b) => a - b);
+  const w = work.slice(1).sort((a, b) => a - b);
+  const q = (a, p) => a[Math.min(a.length - 1, Math.floor(p * a.length))];
+  return {interval: q(iv, 0.5), interval_p95: q(iv, 0.95), work: q(w, 0.5)};
+}"""
+
+
+def measure_frames(frame, frames: int = 60) -> dict:
+    """Frame times (ms) of a scripted zoom and pan in the WebGL map's frame (see the module docstring)."""
+    out = {}
+    for kind in ("zoom", "pan"):
+        try:
+            out[kind] = frame.evaluate(FRAMES_JS, [kind, frames])
+        except Exception as exc:  # a frame that went away: report it as not measured
+            print(f"frame time ({kind}) not measured: {exc}", file=sys.stderr)
+    frame.evaluate("() => document.getElementById('b-reset').click()")
+    return out
+
+
 def measure_map(page, url: str, ws, n: int, proj: dict, *, webgl: bool, timeout: float,
-                shot: Path | None):
-    """(drawn_s, select_s, pin_s, n_selected) for one renderer; None where it did not finish within timeout."""
-    res = {"drawn": None, "select": None, "pin": None, "n_sel": None}
+                shot: Path | None, received: dict | None = None):
+    """(drawn_s, select_s, pin_s, n_selected, select_bytes, frames) for one renderer; None where it did not finish
+    within timeout. ``received``: a counter of websocket bytes the page received (select_bytes: during the
+    selection's rerun)."""
+    res = {"drawn": None, "select": None, "pin": None, "n_sel": None, "select_bytes": None, "frames": {}}
+    received = received if received is not None else {"in": 0}
     page.goto(f"{url}/map", wait_until="commit")
     t0 = time.perf_counter()
     if webgl:
@@ -222,6 +269,7 @@ def measure_map(page, url: str, ws, n: int, proj: dict, *, webgl: bool, timeout:
             break
     before = selected_count(page) or 0
     drag(page, px0, py0, px1, py1)
+    received["in"] = 0
     t0 = time.perf_counter()
     page.mouse.up()
     got = poll(lambda: (c := selected_count(page)) and c != before and c, timeout)
@@ -229,6 +277,7 @@ def measure_map(page, url: str, ws, n: int, proj: dict, *, webgl: bool, timeout:
         return res
     res["select"], res["n_sel"] = time.perf_counter() - t0, got
     poll(lambda: page.locator('[data-testid="stStatusWidget"]').count() == 0, 60)
+    res["select_bytes"] = received["in"]
     time.sleep(0.5)
     n_before = len(ws.decisions())
     page.get_by_role("button", name="Pin include").click()
@@ -237,6 +286,9 @@ def measure_map(page, url: str, ws, n: int, proj: dict, *, webgl: bool, timeout:
     if ok:
         res["pin"] = time.perf_counter() - t0
     poll(lambda: page.locator('[data-testid="stStatusWidget"]').count() == 0, 60)
+    if webgl:
+        time.sleep(0.5)
+        res["frames"] = measure_frames(el)
     return res
 
 
@@ -249,7 +301,8 @@ IDLE_JS = ("() => !document.querySelector('[data-stale=\"true\"], [data-testid=\
            "[data-testid=\"stSkeleton\"]')")
 
 
-def measure_budget(page, url: str, steps: int, timeout: float) -> tuple[list[float], list[float]]:
+def measure_budget(page, url: str, steps: int, timeout: float,
+                   shot: Path | None = None) -> tuple[list[float], list[float]]:
     """Seconds from one ArrowRight on the budget slider to (a) the changed 'Selected' metric and (b) the end of the
     rerun (no stale element, no running indicator: the charts and tables are redrawn), ``steps`` times."""
     page.goto(f"{url}/select")
@@ -271,6 +324,8 @@ def measure_budget(page, url: str, steps: int, timeout: float) -> tuple[list[flo
         if poll(lambda: page.evaluate(IDLE_JS), timeout, 0.005):
             done.append(time.perf_counter() - t0)
         time.sleep(0.6)
+    if shot:
+        page.screenshot(path=str(shot), full_page=True)
     return out, done
 
 
@@ -300,7 +355,7 @@ def main() -> None:
 
     OUT.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
-    rows = []
+    rows: list[dict] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         for n in sizes:
@@ -312,55 +367,82 @@ def main() -> None:
             for name, app, webgl in (("WebGL map (this page)", ROOT / "app.py", True),
                                      ("before: Plotly Scattergl, 50k sample", ROOT / "benchmarks" / "baseline" /
                                       "app.py", False)):
+                row = {"n": n, "name": name, "webgl": webgl, "note": ""}
+                rows.append(row)
                 if not webgl and args.no_baseline_at and n >= args.no_baseline_at:
-                    rows.append((n, name, None, None, None, None, [], [], "not measured"))
+                    row["note"] = "not measured"
                     continue
                 proc, url = start_server(app, tmp / "ws.duckdb", tmp / f"streamlit_{webgl}.log")
                 try:
                     ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
                     page = ctx.new_page()
                     page.set_default_timeout(args.timeout * 1000)
+                    received = {"in": 0}
+
+                    def count(frame: object, rec: dict = received) -> None:
+                        rec["in"] += len(frame) if isinstance(frame, (bytes, str)) else 0
+
+                    page.on("websocket", lambda w, c=count: w.on("framereceived", c))
                     page.goto(url)  # a first visit starts the session (and the server's imports)
                     poll(lambda: page.get_by_role("heading", name="Data").count(), 120, 0.2)
-                    shot = OUT / f"map_{'webgl' if webgl else 'plotly'}_{n // 1000}k.png"
-                    m = measure_map(page, url, ws, n, proj, webgl=webgl, timeout=args.timeout, shot=shot)
-                    b, bd = measure_budget(page, url, args.steps, args.timeout)
+                    tag = f"{'webgl' if webgl else 'plotly'}_{n // 1000}k"
+                    row.update(measure_map(page, url, ws, n, proj, webgl=webgl, timeout=args.timeout,
+                                           shot=OUT / f"map_{tag}.png", received=received))
+                    row["budget"], row["budget_done"] = measure_budget(page, url, args.steps, args.timeout,
+                                                                       shot=OUT / f"select_{tag}.png")
                     ctx.close()
-                    rows.append((n, name, m["drawn"], m["select"], m["pin"], m["n_sel"], b, bd, ""))
-                    print(n, name, m, [round(x, 3) for x in b], [round(x, 3) for x in bd], file=sys.stderr)
+                    print(n, name, {k: v for k, v in row.items() if k not in ("n", "name")}, file=sys.stderr)
                 finally:
                     stop(proc)
                 ws.add_decisions(ws.pins()["example_id"].tolist(), "unpin", who="bench") if len(ws.pins()) else None
             if not args.keep:  # the 1M workspace is 1.3 GB
                 shutil.rmtree(tmp, ignore_errors=True)
     T = args.timeout
-    table = ["| rows | page | map drawn (s) | select (s) | pin (s) | points selected | budget step: metric (s) | "
-             "budget step: rerun done (s) |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
     med = statistics.median
-    for n, name, d, s, pn, k, b, bd, note in rows:
-        if note:
-            table.append(f"| {n:,} | {name} | {note} | | | | | |")
+
+    def mb(x: int | None) -> str:
+        return "—" if x is None else f"{x / 1e6:.2f}"
+
+    def frames(r: dict, kind: str) -> str:
+        f = (r.get("frames") or {}).get(kind)
+        return "—" if not f else f"{f['interval']:.0f} (p95 {f['interval_p95']:.0f}) / {f['work']:.0f}"
+
+    table = ["| rows | page | map drawn (s) | select (s) | received on select (MB) | pin (s) | points selected | "
+             "budget step: metric (s) | budget step: rerun done (s) | zoom frame (ms) | pan frame (ms) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        if r["note"]:
+            table.append(f"| {r['n']:,} | {r['name']} | {r['note']} | | | | | | | | |")
             continue
-        table.append(f"| {n:,} | {name} | {fmt(d, T)} | {fmt(s, T)} | {fmt(pn, T)} | {k or '—'} | "
-                     f"{fmt(med(b) if b else None, T)} | {fmt(med(bd) if bd else None, T)} |")
+        b, bd = r.get("budget") or [], r.get("budget_done") or []
+        table.append(f"| {r['n']:,} | {r['name']} | {fmt(r.get('drawn'), T)} | {fmt(r.get('select'), T)} | "
+                     f"{mb(r.get('select_bytes'))} | {fmt(r.get('pin'), T)} | {r.get('n_sel') or '—'} | "
+                     f"{fmt(med(b) if b else None, T)} | {fmt(med(bd) if bd else None, T)} | "
+                     f"{frames(r, 'zoom')} | {frames(r, 'pan')} |")
     ratios = ["", "| rows | map drawn: before / now | select+pin: before / now | budget step: before / now |",
               "|---:|---:|---:|---:|"]
-    by = {}
+    by: dict[int, list[dict]] = {}
     for r in rows:
-        by.setdefault(r[0], []).append(r)
+        by.setdefault(r["n"], []).append(r)
     for n, (a, b) in ((n, v) for n, v in by.items() if len(v) == 2):
-        sp_a = None if a[3] is None or a[4] is None else a[3] + a[4]
-        sp_b = None if b[3] is None or b[4] is None else b[3] + b[4]
-        ratios.append(f"| {n:,} | {ratio(a[2], b[2])} | {ratio(sp_a, sp_b)} | "
-                      f"{ratio(med(a[6]) if a[6] else None, med(b[6]) if b[6] else None)} |")
-    body = (f"Headless Chromium 156 (`--disable-gpu`: WebGL runs on SwiftShader, the CPU) driving `streamlit run` on "
-            f"this 2-core machine; load average at the start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
-            "(1/5/15 min). "
+        def sp(r: dict) -> float | None:
+            return None if r.get("select") is None or r.get("pin") is None else r["select"] + r["pin"]
+
+        def bs(r: dict) -> float | None:
+            return med(r["budget"]) if r.get("budget") else None
+        ratios.append(f"| {n:,} | {ratio(a.get('drawn'), b.get('drawn'))} | {ratio(sp(a), sp(b))} | "
+                      f"{ratio(bs(a), bs(b))} |")
+    end = os.getloadavg()
+    body = (f"Headless Chromium (`--disable-gpu`: WebGL runs on SwiftShader, the CPU) driving `streamlit run` on "
+            f"this 2-core machine; load average at the start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}, at the "
+            f"end {end[0]:.2f} / {end[1]:.2f} / {end[2]:.2f} (1/5/15 min). "
             "Times are wall clock in the browser: map drawn = navigation until the points are on screen; select = "
-            "mouse-up of a box drag until the page shows the count; pin = click on *Pin include* until the decisions "
-            "are in the workspace file; budget step = one ArrowRight on the Select page's slider until the "
-            f"*Selected* metric changes, and until the rerun has finished (charts and tables redrawn), median of "
-            f"{args.steps}. `>` = not finished within the timeout.\n\n"
+            "mouse-up of a box drag until the page shows the count (received = websocket bytes the page got "
+            "meanwhile); pin = click on *Pin include* until the decisions are in the workspace file; budget step = "
+            "one ArrowRight on the Select page's slider until the *Selected* metric changes, and until the rerun "
+            f"has finished (charts and tables redrawn), median of {args.steps}; zoom / pan frame = median interval "
+            "between animation frames (95th percentile) / median draw work per frame, during 60 wheel events or a "
+            "60-step drag, one per frame. `>` = not finished within the timeout.\n\n"
             + "\n".join(table) + "\n" + "\n".join(ratios))
     print(body)
     if not args.quick:

@@ -15,7 +15,7 @@ from pages import formatting, state, widgets
 ws = widgets.header("Map", "Each point is one example, placed by its embedding (similar examples sit together). "
                "Use box or lasso select (top right of the chart) to act on a region.")
 P = str(ws.path)
-S = state.stamp(ws)
+S = ws.data_stamp()
 MAX_MAP_POINTS = 50_000  # beyond this many points the map is downsampled (pinned and selected points kept)
 
 proj = ws.projection_defs()

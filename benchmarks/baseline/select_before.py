@@ -14,14 +14,20 @@ from curation.diagnostics.classes import js_divergence
 from curation.diagnostics.quality import mean_shift
 from curation.select import SELECTORS, advisor, run_selection
 from curation.select.run import selection_score_keys
-from curation.subset import SubsetSpec
+from curation.subset import SubsetSpec, resolve
 from pages import formatting, jobs, state, widgets
 
 ws = widgets.header("Select", "A selection method ranks every example once; the budget then keeps the best prefix "
                "(your pins always win: include pins are kept, exclude pins never are).")
 P = str(ws.path)
-S = state.stamp(ws)
+S = ws.data_stamp()
 MODEL = state.MODEL
+
+
+def _resolve_before(ws, spec):  # pages/state.resolve_spec as it was: stamp and pins read from the file each call
+    P_, S_ = str(ws.path), ws.data_stamp()
+    labels_, toks_ = state.label_token_series(P_, S_)
+    return resolve(ws, spec, ranking=state.load_ranking(P_, S_, spec.ranking), labels=labels_, n_tokens=toks_)
 
 meta = state.load_meta(P, S)
 if meta.empty:
@@ -154,7 +160,7 @@ def budget_panel() -> None:
 
     try:
         spec = SubsetSpec(ranking=rk, budget=float(value), unit=unit, quota=quota)
-        sub = state.resolve_spec(ws, spec)
+        sub = _resolve_before(ws, spec)
     except CurationError as e:
         st.error(str(e))
         return
@@ -228,7 +234,7 @@ def budget_panel() -> None:
             st.caption("Only one ranking stored: compute another one to compare.")
         else:
             other = st.selectbox("Compare with", others, key="select:cmp")
-            chosen2 = state.resolve_spec(ws, spec.replace(ranking=other)).row_ids
+            chosen2 = _resolve_before(ws, spec.replace(ranking=other)).row_ids
             a_set, b_set = set(chosen.tolist()), set(np.asarray(chosen2).tolist())
             both = len(a_set & b_set)
             cc = st.columns(4)
