@@ -40,8 +40,11 @@ got = saved.rows_of(ws, choice)
 if got is None:
     widgets.require_subset(ws)  # the empty state (stops the page)
 title, ranking_key, chosen = got
+_rk = state.load_rankings(P, S)
+_short = dict(zip(_rk["key"], _rk["short_id"])) if len(_rk) else {}
 st.caption(f"Subset **{fm.md_escape(title)}**: {len(chosen):,} rows from ranking "
-           f"{fm.md_escape(ranking_key or 'ingest order')} (change the draft on the Select page).")
+           f"`{fm.md_escape(_short.get(ranking_key) or ranking_key or 'ingest order')}` (change the draft on the "
+           "Select page).", help=None if not ranking_key else f"Ranking key: {ranking_key}")
 
 
 @st.cache_resource(show_spinner="Preparing the pool statistics (once per workspace state)…", max_entries=4)
@@ -80,8 +83,9 @@ if card.alerts:
             for a in card.alerts[4:]:
                 st.warning(fm.md_escape(a))
 else:
-    st.success("No alert: the subset keeps the pool's class mix, spread and coverage within the thresholds.",
-               icon=":material/check_circle:")
+    st.success("No alert: the subset keeps the pool's class mix, spread and coverage within the thresholds (class "
+               f"mix: Jensen-Shannon divergence below {ctx.params.js_alert:g} and chi-square p at least "
+               f"{ctx.params.chi2_alpha:g}).", icon=":material/check_circle:")
 
 cov = card.coverage or {}
 m = st.columns(5)

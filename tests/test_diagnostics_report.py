@@ -195,3 +195,18 @@ def test_size_matched_baseline_removes_small_sample_bias(mixed: dict) -> None:
         vs_pool.append((spec["subset_effective_rank"] / spec["pool_effective_rank"] - 1).to_numpy())
     assert abs(np.nanmean(vs_base)) < 0.05
     assert abs(np.nanmean(vs_pool)) > 2 * abs(np.nanmean(vs_base))
+
+
+def test_class_mix_alert_agrees_with_the_chi_square_test(ctx2: ReportContext) -> None:
+    wide, narrow = np.arange(1000, 2500), np.arange(2500, 4000)
+    # 60/40 against a 50/50 pool on 1,500 rows: a small divergence, far beyond chance
+    card = ctx2.report(np.concatenate([wide[:900], narrow[:600]]))
+    assert card.js_divergence < ctx2.params.js_alert and card.chi2_p < ctx2.params.chi2_alpha
+    assert any("beyond chance" in a and f"{card.chi2_p:.2g}" in a for a in card.alerts), card.alerts
+    # 7 to 1 on 8 rows: a big divergence that a sample this small shows by chance often enough
+    card = ctx2.report(np.concatenate([wide[:7], narrow[:1]]))
+    assert card.js_divergence >= ctx2.params.js_alert and card.chi2_p >= ctx2.params.chi2_alpha
+    assert any("Jensen-Shannon" in a and "not significant at this size" in a for a in card.alerts), card.alerts
+    # a random subset: neither rule fires
+    card = ctx2.report(np.random.default_rng(3).choice(np.arange(1000, 4000), 1200, replace=False))
+    assert not any("class mix" in a for a in card.alerts), card.alerts

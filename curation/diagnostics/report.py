@@ -52,7 +52,9 @@ class ReportParams:
     max_spectral_classes: spectra for at most this many classes (largest first; an eigensolve per class per
     report). spectral_min_rows: fewer rows than this in pool or subset → NaN metrics. max_classes: rarer labels
     are merged into "(other)". Alert thresholds: retention_low / retention_high (× overall retention),
-    js_alert, rank_drop (relative effective-rank drop), cv_growth (absolute growth of the across-class CV),
+    js_alert (Jensen-Shannon divergence of the class mix), chi2_alpha (chi-square p-value below which the class mix
+    differs beyond chance; both rules alert, so "no alert" never sits beside a significant test), rank_drop (relative
+    effective-rank drop), cv_growth (absolute growth of the across-class CV),
     vendi_drop (subset/pool Vendi ratio), coverage_vs_random (mean distance / random baseline).
     """
 
@@ -70,6 +72,7 @@ class ReportParams:
     retention_low: float = 0.5
     retention_high: float = 2.0
     js_alert: float = 0.05
+    chi2_alpha: float = 0.001
     rank_drop: float = 0.25
     cv_growth: float = 0.05
     vendi_drop: float = 0.75
@@ -488,9 +491,16 @@ class ReportContext:
         js = js_divergence(self.pool_counts, sub_counts)
         chi2, chi2_p = chi2_test(self.pool_counts, sub_counts)
         alerts += class_alerts(classes, what="class", low=P.retention_low, high=P.retention_high)
-        if np.isfinite(js) and js >= P.js_alert:
-            alerts.append(f"the class mix differs from the pool's: Jensen-Shannon divergence {js:.3f} "
-                          f"(chi-square p = {chi2_p:.2g})")
+        big = bool(np.isfinite(js) and js >= P.js_alert)
+        significant = bool(np.isfinite(chi2_p) and chi2_p < P.chi2_alpha)
+        if big:
+            alerts.append(f"the class mix differs from the pool's: Jensen-Shannon divergence {js:.3f} (alert at "
+                          f"{P.js_alert:g}); chi-square p = {chi2_p:.2g}"
+                          + ("" if significant else f", not significant at this size (alert below {P.chi2_alpha:g})"))
+        elif significant:
+            alerts.append(f"the class mix differs from the pool's beyond chance: chi-square p = {chi2_p:.2g} (alert "
+                          f"below {P.chi2_alpha:g}), though by little: Jensen-Shannon divergence {js:.3f} (alert at "
+                          f"{P.js_alert:g}); the per-class retention in the Classes table shows where")
         tm["classes"] = _ms(t)
 
         # spectra
