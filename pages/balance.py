@@ -42,9 +42,9 @@ if got is None:
 title, ranking_key, chosen = got
 _rk = state.load_rankings(P, S)
 _short = dict(zip(_rk["key"], _rk["short_id"])) if len(_rk) else {}
-st.caption(f"Subset **{fm.md_escape(title)}**: {len(chosen):,} rows from ranking "
-           f"`{fm.md_escape(_short.get(ranking_key) or ranking_key or 'ingest order')}` (change the draft on the "
-           "Select page).", help=None if not ranking_key else f"Ranking key: {ranking_key}")
+_rname = str(_short.get(ranking_key) or ranking_key or "ingest order").replace("`", "")  # shown as a code span
+st.caption(f"Subset **{fm.md_escape(title)}**: {len(chosen):,} rows from ranking `{_rname}` (change the draft on "
+           "the Select page).", help=None if not ranking_key else f"Ranking key: {ranking_key}")
 
 
 @st.cache_resource(show_spinner="Preparing the pool statistics (once per workspace state)…", max_entries=4)

@@ -317,6 +317,12 @@ def test_balance_report_card(app_ws) -> None:
     no_errors(at)
     labels = [m.label for m in at.metric]
     assert "Class drift (JS)" in labels and "Subset / pool" in labels
+    r = app_ws.rankings().iloc[-1]  # the draft uses the newest ranking: the caption names it by its short id
+    cap = next(c.value for c in at.caption if c.value.startswith("Subset **draft**"))
+    assert f"`{r['short_id']}`" in cap and r["key"] not in cap, cap
+    p = float(next(m.value for m in at.metric if m.label == "χ² p-value"))
+    if any(s.value.startswith("No alert") for s in at.success):  # "no alert" never beside a significant test
+        assert p >= 0.001, p
 
 
 # ---------------------------------------------------------------------------------------------- export
