@@ -33,6 +33,7 @@ def build(path: Path, n: int, seed: int = 0):  # Workspace
     from curation.demo import synthetic_records
     from curation.embed import DEFAULT_MODEL
     from curation.ingest import ingest_file
+    from curation.keys import score_key
     from curation.select import run_selection
     from curation.store import Workspace
 
@@ -48,8 +49,8 @@ def build(path: Path, n: int, seed: int = 0):  # Workspace
     X = rng.standard_normal((len(hashes), 384)).astype(np.float32)
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     ws.put_embeddings(DEFAULT_MODEL, hashes, X)
-    ws.put_projection(f"umap:{DEFAULT_MODEL}", ids["row_id"].to_numpy(), rng.standard_normal((len(ids), 2)),
-                      method="umap", model=DEFAULT_MODEL)
+    ws.put_projection(score_key("umap", model=DEFAULT_MODEL), ids["row_id"].to_numpy(),
+                      rng.standard_normal((len(ids), 2)), method="umap", model=DEFAULT_MODEL)
     for name, hib in (("quality", True), ("length_z", False), ("novelty", True)):
         ws.put_scores(f"bench_{name}", ids["example_id"].tolist(), rng.random(len(ids)), name=name,
                       higher_is_better=hib, description=f"random {name} for the benchmark")

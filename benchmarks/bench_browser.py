@@ -56,6 +56,7 @@ N_BLOBS = 40
 def build(path: Path, n: int, seed: int = 0) -> dict:
     """A synthetic workspace written through the store API; returns the projection (row ids, xy) for the driver."""
     from curation.demo import synthetic_records
+    from curation.keys import score_key
     from curation.store import Ranking, Workspace
 
     ws = Workspace(path)
@@ -89,8 +90,8 @@ def build(path: Path, n: int, seed: int = 0) -> dict:
     vecs = (vec_c[blob] + 0.4 * rng.standard_normal((n, 32))).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     ws.put_embeddings(MODEL, ids["text_hash"].tolist(), vecs)
-    ws.put_projection(f"umap:{MODEL}", row_ids, xy, method="umap", model=MODEL)
-    ckey = f"cluster:{MODEL}:k{N_BLOBS}"
+    ws.put_projection(score_key("umap", model=MODEL), row_ids, xy, method="umap", model=MODEL)
+    ckey = score_key("cluster", model=MODEL, n_clusters=N_BLOBS)
     ws.put_scores(ckey, ids["example_id"].tolist(), blob.astype(np.float64), name="cluster",
                   higher_is_better=None, description="synthetic blob id")
     words = ["loops", "sorting", "poems", "recipes", "taxes", "biology", "travel", "grammar", "physics", "history"]

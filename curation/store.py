@@ -21,7 +21,7 @@ vector), ``score_defs`` + ``scores``, ``projection_defs`` + ``projections``, ``g
 (k-nearest-neighbour graphs), ``rankings``, ``decisions`` (append-only log of pins, tags and notes),
 ``exports``, ``jobs`` (progress of resumable jobs), ``artifacts`` (small JSON objects such as cluster labels;
 schema version 2), ``saved_subsets`` (named, versioned subset specs with a frozen decision-log position; schema
-version 3).
+version 3); every stored key in the one format of :mod:`curation.keys` (schema version 5).
 
 Row ids
 -------
@@ -44,12 +44,81 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError, WorkspaceLocked
+from curation.keys import key_name, legacy_key
 from curation.ranking import Ranking
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
-# Each migration brings the schema from version i to i + 1. Append, never edit a released one.
-_MIGRATIONS: list[list[str]] = [
+
+
+def _rekey_results(con: Any) -> None:
+    """Rewrite result keys of the formats before schema version 5 (``name:model:k=30`` graph scores, maps and graphs;
+    ``sha1-`` hashes and a leading ``v=`` in scorer keys; rankings whose text values were not hashed) into the one
+    format of :mod:`curation.keys`, everywhere a key is stored: the key columns, the JSON that names keys (ranking
+    and map parameters, job records, artifacts, saved subset specs) and the ``labels:`` / ``graph:`` / ``score:``
+    prefixed names. Idempotent: a current key maps to itself."""
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for table in ("score_defs", "projection_defs", "graphs"):
+        keys = [r[0] for r in con.execute(f"select key from {table}").fetchall()]
+        taken.update(keys)
+        for k in keys:
+            new = legacy_key(k)
+            if new != k and new not in taken:
+                mapping[k] = new
+                taken.add(new)
+
+    def in_json(text: Any, m: dict[str, str]) -> Any:
+        if not isinstance(text, str):
+            return text
+        for old, new in m.items():
+            q = json.dumps(old)
+            if q in text:
+                text = text.replace(q, json.dumps(new))
+        return text
+
+    rankings = con.execute("select key, params from rankings").fetchall()
+    rtaken = {r[0] for r in rankings}
+    rank_map: dict[str, str] = {}
+    for key, params in rankings:
+        new_params = in_json(params, mapping)
+        try:
+            p = json.loads(new_params) if isinstance(new_params, str) else None
+        except ValueError:
+            p = None
+        new = legacy_key(key, ranking_params=p if isinstance(p, dict) else None)
+        if new_params != params:
+            con.execute("update rankings set params = ? where key = ?", [new_params, key])
+        if new != key and new not in rtaken:
+            rank_map[key] = new
+            rtaken.add(new)
+    everything = {**mapping, **rank_map}
+    if not everything:
+        return
+    con.execute("create or replace temp table _keymap(old varchar, new varchar)")
+    con.executemany("insert into _keymap values (?, ?)", [[o, n] for o, n in everything.items()])
+    for table in ("score_defs", "scores", "projection_defs", "projections", "graphs", "graph_rows", "rankings"):
+        con.execute(f"update {table} set key = m.new from _keymap m where {table}.key = m.old")
+    for table, prefixes in (("jobs", ("graph:", "score:")), ("artifacts", ("labels:",))):
+        for key in [r[0] for r in con.execute(f"select key from {table}").fetchall()]:
+            for pre in prefixes:
+                rest = key[len(pre):]
+                if key.startswith(pre) and rest in everything:
+                    con.execute(f"update {table} set key = ? where key = ?", [pre + everything[rest], key])
+    con.execute("drop table _keymap")
+    for table, col, pk in (("projection_defs", "params", "key"), ("jobs", "params", "key"),
+                           ("artifacts", "value", "key"), ("saved_subsets", "spec", "name, version")):
+        for row in con.execute(f"select {pk}, {col} from {table}").fetchall():
+            text = row[-1]
+            new = in_json(text, everything)
+            if new != text:
+                where = " and ".join(f"{c.strip()} = ?" for c in pk.split(","))
+                con.execute(f"update {table} set {col} = ? where {where}", [new, *row[:-1]])
+
+
+# Each migration brings the schema from version i to i + 1: SQL statements, or a function of the connection for a
+# rewrite that SQL cannot say. Append, never edit a released one.
+_MIGRATIONS: list[list[Any]] = [
     [  # 0 -> 1
         """create table if not exists datasets(
             name varchar primary key, source varchar, source_sha256 varchar, shape varchar, kind varchar,
@@ -116,6 +185,9 @@ _MIGRATIONS: list[list[str]] = [
                when name in ('outlier', 'neardup_rep', 'exactdup_rep') then 'flag'
                else 'score' end
            where kind is null""",
+    ],
+    [  # 4 -> 5: one key format for every stored result (curation.keys)
+        _rekey_results,
     ],
 ]
 
@@ -267,7 +339,7 @@ class Workspace:
                     f"({SCHEMA_VERSION}); upgrade the project (git pull) to open it")
             for v in range(version, SCHEMA_VERSION):
                 for stmt in _MIGRATIONS[v]:
-                    con.execute(stmt)
+                    stmt(con) if callable(stmt) else con.execute(stmt)
             if version != SCHEMA_VERSION:
                 con.execute("insert or replace into meta values ('schema_version', ?)", [str(SCHEMA_VERSION)])
                 if version == 0:
@@ -475,7 +547,7 @@ class Workspace:
         values = np.asarray(values, dtype=np.float64)
         if len(values) != len(example_ids):
             raise CurationError(f"put_scores({key!r}): {len(example_ids)} ids but {len(values)} values")
-        name = name or key.split(":")[0]
+        name = name or key_name(key)
         kind = kind or KIND_BY_NAME.get(name, "score")
         if kind not in COLUMN_KINDS:
             raise CurationError(f"put_scores({key!r}): kind {kind!r} is not one of {list(COLUMN_KINDS)}")
@@ -618,7 +690,7 @@ class Workspace:
 
         order = np.asarray(ranking.order, dtype=np.int64)
         gains = np.asarray(ranking.gains, dtype=np.float64)
-        method = ranking.method.split("(")[0]
+        method = key_name(ranking.method)
         offs = pa.array(np.array([0, len(order)], dtype=np.int64))
         tbl = pa.table({"order_ids": pa.LargeListArray.from_arrays(offs, pa.array(order)),
                         "gains": pa.LargeListArray.from_arrays(offs, pa.array(gains, mask=np.isnan(gains)))})

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from curation.keys import key_name
 from pages import formatting as fm, saved, state, widgets
 from pages.scatter import scatter
 from pages.scatter.geometry import categorical_codes, integer_codes, numeric_codes, selection_positions
@@ -187,7 +188,7 @@ for _ref in saved.refs(ws):
     COLOURINGS[SAVED_PREFIX + _ref] = _saved_subset(_ref)
 
 colour_opts = ((["cluster"] if cluster_key else []) + ["label", "dataset", "kind"] + list(COLOURINGS)
-               + [k for k in score_keys if not k.startswith("cluster")])
+               + [k for k in score_keys if key_name(k) != "cluster"])
 c1, c2 = st.columns([2, 2])
 pkey = c1.selectbox("Projection", keys, index=keys.index(latest), key="map:projection",
                     help="UMAP (built on the neighbour graph) is preferred; PCA is a quick first look.")

@@ -186,7 +186,7 @@ frame = table.merge(meta[["row_id", "dataset", "label", "kind", "n_tokens"]], on
 cond = st.text_input("Filter (SQL condition over the columns below)", key=state.K_SCORE_FILTER,
                      placeholder="label = 'coding' and n_tokens < 300",
                      help="One condition, evaluated in a sandbox that cannot touch the workspace. Column names "
-                          "with ':' or '/' need double quotes, e.g. \"uniqueness:sentence-transformers/...\" > 0.3")
+                          "with brackets, commas or '/' need double quotes, e.g. \"uniqueness(k=30,model=...)\" > 0.3")
 try:
     mask = filter_frame(frame, cond or "")
 except CurationError as exc:

@@ -26,6 +26,7 @@ from curation.neighbours.clusters import cluster_labels
 from curation.neighbours.dedup import duplicate_groups
 from curation.embed import DEFAULT_MODEL
 from curation.errors import CurationError
+from curation.keys import key_name
 from curation.neighbours.graph import KnnGraph, load_graph as _load_graph_engine
 from curation.neighbours.projection import latest_projection, projection_frame
 from curation.ranking import Ranking
@@ -238,10 +239,10 @@ def pin_arrays(ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score_key_of(defs: pd.DataFrame, name: str) -> str | None:
-    """The first stored score key whose name (the part before ':') is ``name``."""
+    """The first stored score key whose name (:func:`curation.keys.key_name`) is ``name``."""
     if defs.empty:
         return None
-    hit = defs[defs["key"].str.split(":").str[0] == name]
+    hit = defs[defs["key"].map(key_name) == name]
     return None if hit.empty else str(hit.iloc[0]["key"])
 
 

@@ -62,7 +62,7 @@ def test_cluster_stores_ids_and_labels(tmp_ws):
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     fill_workspace(tmp_ws, X, topic_texts(truth))
     key = cluster(tmp_ws, n_clusters=3)["cluster"]
-    assert key == f"cluster:{DEFAULT_MODEL}:n_clusters=3"
+    assert key == f"cluster(model={DEFAULT_MODEL},n_clusters=3)"
     ids = tmp_ws.scores([key])[key].to_numpy()
     assert sorted(np.unique(ids).tolist()) == [0, 1, 2]
     df = cluster_labels(tmp_ws, n_clusters=3)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from curation.errors import CurationError
+from curation.keys import key_name
 from curation.store import Workspace
 
 
@@ -18,15 +19,15 @@ def test_kinds_by_name_and_explicit(tmp_ws: Workspace, tmp_path) -> None:
     ingest_file(tmp_ws, src, name="d")
     ids = tmp_ws.id_map()["example_id"].tolist()
     v = np.arange(6, dtype=float)
-    tmp_ws.put_scores("neardup_group:m", ids, v)
-    tmp_ws.put_scores("cluster:m:n_clusters=2", ids, v % 2)
-    tmp_ws.put_scores("outlier:m", ids, v > 3)
-    tmp_ws.put_scores("density_knn:m", ids, v, higher_is_better=False)
+    tmp_ws.put_scores("neardup_group(model=m)", ids, v)
+    tmp_ws.put_scores("cluster(model=m,n_clusters=2)", ids, v % 2)
+    tmp_ws.put_scores("outlier(model=m)", ids, v > 3)
+    tmp_ws.put_scores("density_knn(model=m)", ids, v, higher_is_better=False)
     tmp_ws.put_scores("topic", ids, v % 3, kind="group")
     kinds = dict(zip(tmp_ws.score_defs()["key"], tmp_ws.score_defs()["kind"]))
-    assert kinds == {"neardup_group:m": "group", "cluster:m:n_clusters=2": "group", "outlier:m": "flag",
-                     "density_knn:m": "score", "topic": "group"}
-    assert tmp_ws.score_defs(kinds=["score"])["key"].tolist() == ["density_knn:m"]
+    assert kinds == {"neardup_group(model=m)": "group", "cluster(model=m,n_clusters=2)": "group",
+                     "outlier(model=m)": "flag", "density_knn(model=m)": "score", "topic": "group"}
+    assert tmp_ws.score_defs(kinds=["score"])["key"].tolist() == ["density_knn(model=m)"]
     with pytest.raises(CurationError, match="kind"):
         tmp_ws.put_scores("x", ids, v, kind="colour")
 
@@ -50,7 +51,7 @@ def test_report_quality_section_has_no_group_ids(analysed: Workspace) -> None:
 
     card = ReportContext.build(analysed).report(analysed.row_ids()[:50])
     keys = card.quality["key"].tolist()
-    assert keys and not any(k.split(":")[0] in ("neardup_group", "exactdup_group", "cluster") for k in keys), keys
+    assert keys and not any(key_name(k) in ("neardup_group", "exactdup_group", "cluster") for k in keys), keys
     assert any(k.startswith("density_knn") for k in keys)
 
 

@@ -53,7 +53,7 @@ def test_dedup_in_workspace(tmp_ws):
     fill_workspace(tmp_ws, X, texts)
     keys = near_duplicates(tmp_ws, k=6)
     keys.update(exact_duplicates(tmp_ws))
-    assert keys["neardup_size"] == f"neardup_size:{DEFAULT_MODEL}:k=6"
+    assert keys["neardup_size"] == f"neardup_size(k=6,model={DEFAULT_MODEL})"
     assert keys["exactdup_size"] == score_key("exactdup_size", model=None) == "exactdup_size"
     groups = duplicate_groups(tmp_ws, k=6)
     assert sorted(groups["row_id"].tolist()) == [7, 60, 61] and groups["is_rep"].sum() == 1

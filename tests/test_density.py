@@ -72,8 +72,8 @@ def test_density_and_uniqueness_scores_in_workspace(tmp_ws):
     fill_workspace(tmp_ws, X)
     keys = density_scores(tmp_ws, k=8)
     keys.update(uniqueness_scores(tmp_ws, k=8))
-    assert keys["density_lsh"] == score_key("density_lsh", model=DEFAULT_MODEL) == f"density_lsh:{DEFAULT_MODEL}"
-    assert keys["uniqueness"] == f"uniqueness:{DEFAULT_MODEL}:k=8"
+    assert keys["density_lsh"] == score_key("density_lsh", model=DEFAULT_MODEL) == f"density_lsh(model={DEFAULT_MODEL})"
+    assert keys["uniqueness"] == f"uniqueness(k=8,model={DEFAULT_MODEL})"
     df = tmp_ws.scores(list(keys.values()))
     assert df[list(keys.values())].notna().all().all()
     assert df[keys["density_lsh"]][:150].median() > df[keys["density_lsh"]][150:].median()

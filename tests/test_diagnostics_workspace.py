@@ -53,7 +53,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     keep = ex["row_id"].to_numpy() % 37 != 5  # a few examples stay unembedded
     w.put_embeddings(MODEL, ex["text_hash"][keep].tolist(), X[keep])
     w.put_scores("quality", ex["example_id"].tolist(), rng.random(len(ex)), higher_is_better=True)
-    w.put_scores(f"cluster:{MODEL}", ex["example_id"].tolist(), (ex["row_id"] % 4).astype(float).to_numpy(),
+    w.put_scores(f"cluster(model={MODEL})", ex["example_id"].tolist(), (ex["row_id"] % 4).astype(float).to_numpy(),
                  name="cluster", description="cluster id (as curation.neighbours.clusters stores it)")
     order = ex["row_id"].to_numpy()[np.argsort(ex["label"].fillna("zzz").to_numpy(), kind="stable")]  # math last
     w.put_ranking(Ranking(order=order[::-1].copy(), gains=np.full(len(order), np.nan), method="test-rank(seed=0)"))

@@ -14,6 +14,7 @@ from curation.export import (
 )
 from curation.workflows.reproduce import reproduce
 from curation.ingest import ingest_file
+from curation.keys import parse_key
 from curation.store import Workspace
 
 
@@ -417,6 +418,21 @@ def test_reproduce_graph_based_ranking(tmp_path: Path) -> None:
     rep = reproduce(res.manifest_path, out_dir=tmp_path / "repro")
     assert rep.ranking_identical, rep.messages
     assert rep.identical, rep.messages
+    # a manifest written before the one key format names the graph scores name:model:k=..; it still reproduces
+    dkey = next(k for k in ws.score_defs()["key"] if k.startswith("density_knn("))
+    key = run_selection(ws, "topk", {"score": dkey}, seed=0).method
+    res = export_subset(ws, ranking_key=key, budget_rows=6, style="messages", name="dk", datasheet=False)
+    text = res.manifest_path.read_text(encoding="utf-8")
+    graph_scores = [d["key"] for d in json.loads(text)["scores"] if "model=" in d["key"]]
+    assert dkey in graph_scores
+    for k in graph_scores:
+        name, params, _ = parse_key(k)
+        old = ":".join([name, params.pop("model")] + [f"{p}={v}" for p, v in params.items()])
+        text = text.replace(json.dumps(k), json.dumps(old))
+    old_manifest = tmp_path / "old_manifest.json"
+    old_manifest.write_text(text, encoding="utf-8")
+    rep = reproduce(old_manifest, out_dir=tmp_path / "repro_old")
+    assert rep.ranking_identical and rep.identical, rep.messages
 
 
 # ---------------------------------------------------------------------------------------------------- CLI

@@ -107,7 +107,7 @@ def test_build_store_load_and_reuse(tmp_ws):
     X = clustered(200)
     row_ids = fill_workspace(tmp_ws, X)
     key = build_graph(tmp_ws, k=8)
-    assert key == graph_key(DEFAULT_MODEL, 8) == f"knn:{DEFAULT_MODEL}:k=8"
+    assert key == graph_key(DEFAULT_MODEL, 8) == f"knn(k=8,model={DEFAULT_MODEL})"
     g = load_graph(tmp_ws, k=8)
     assert g is not None and g.k == 8 and g.n == 200
     np.testing.assert_array_equal(g.row_ids, row_ids)

@@ -31,11 +31,11 @@ def test_projections_in_workspace(tmp_ws):
     X = clustered(160, d=16, centres=3, noise=0.2)
     row_ids = fill_workspace(tmp_ws, X)
     pkey = pca_projection(tmp_ws)
-    assert pkey == f"pca:{DEFAULT_MODEL}" and latest_projection(tmp_ws) == pkey
+    assert pkey == f"pca(model={DEFAULT_MODEL})" and latest_projection(tmp_ws) == pkey
     calls = []
     ukey = umap_projection(tmp_ws, k=10, n_neighbors=10, seed=3, n_epochs=60,
                            progress=lambda d, t: calls.append(d))
-    assert ukey == f"umap:{DEFAULT_MODEL}:n_epochs=60:n_neighbors=10:seed=3" and calls[-1] == 1
+    assert ukey == f"umap(model={DEFAULT_MODEL},n_epochs=60,n_neighbors=10,seed=3)" and calls[-1] == 1
     assert load_graph(tmp_ws, k=10) is not None  # the graph it was fed is stored
     ids, xy = load_projection(tmp_ws, ukey)
     np.testing.assert_array_equal(ids, row_ids)

@@ -101,7 +101,7 @@ def test_askllm_with_tiny_model(tiny_model_dir: Path) -> None:
     single = np.array([sc.score(sft_frame().iloc[[i]].reset_index(drop=True))[0] for i in (0, 1, 3)])
     np.testing.assert_allclose(v[[0, 1, 3]], single, atol=1e-5)
     custom = get_scorer("askllm", model=str(tiny_model_dir), template="Q: {prompt} A: {response} good ? yes or no")
-    assert custom.key().startswith("askllm(model=") and "template=sha1-" in custom.key()
+    assert custom.key().startswith("askllm(model=") and "template=h" in custom.key()
     assert get_scorer("askllm", template="sft").key() == "askllm(template=sft)"
 
 

@@ -14,7 +14,7 @@ def ws(tiny_ws_copy):
     ids = w.id_map()
     rng = np.random.default_rng(0)
     w.put_scores("quality", ids["example_id"].tolist(), rng.random(len(ids)), higher_is_better=True)
-    w.put_scores("density_lsh:test", ids["example_id"].tolist(), rng.random(len(ids)) + 0.1,
+    w.put_scores("density_lsh(model=test)", ids["example_id"].tolist(), rng.random(len(ids)) + 0.1,
                  higher_is_better=False)
     return w
 
@@ -39,7 +39,7 @@ def test_methods_run_on_a_workspace(ws, method: str, params: dict) -> None:
     assert len(r.order) > 300 and len(np.unique(r.order)) == len(r.order)
     assert ws.ranking(r.method) is not None
     if method == "density":
-        assert "density_key=density_lsh:test" in r.method
+        assert "density_key=density_lsh(model=test)" in r.method
 
 
 def test_target_and_seen_sets(ws) -> None:

@@ -714,7 +714,9 @@ def _cluster_groups(ws: Any, defs: pd.DataFrame, model: str, X: np.ndarray,
                                  "(pass --label-column to group by something else)")
     c = default_n_clusters(len(row_ids))
     codes, _ = kmeans(np.asarray(X, dtype=np.float32), c, seed=0)
-    name = f"cluster:{model}:n_clusters={c}"
+    from curation.keys import score_key
+
+    name = score_key("cluster", model=model, n_clusters=c)
     return name, pd.Series(codes.astype(np.float64)), (
         f"no labels in this workspace: the groups are {c} k-means clusters of the embeddings computed for this "
         "report (run `python -m curation cluster` to store and name them; --label-column to group by something "
@@ -727,7 +729,8 @@ QUALITY_KINDS = ("score", "flag")  # stored column kinds the quality section ave
 
 def _score_key_for(defs: pd.DataFrame, column: str, model: str) -> str | None:
     """The score key that ``column`` names: itself when it is a key, else the newest key whose name is
-    ``column`` (e.g. "cluster" → "cluster:<model>:n_clusters=20"), preferring keys of ``model``. None if neither."""
+    ``column`` (e.g. "cluster" → "cluster(model=<model>,n_clusters=20)"), preferring keys of ``model``. None if
+    neither."""
     from curation.store import EXAMPLE_COLUMNS
 
     if column in EXAMPLE_COLUMNS or not len(defs):
@@ -737,7 +740,9 @@ def _score_key_for(defs: pd.DataFrame, column: str, model: str) -> str | None:
     cand = defs[defs["name"] == column]
     if not len(cand):
         return None
-    mine = cand[cand["key"].str.contains(f":{model}", regex=False)]
+    from curation.keys import format_value, key_param
+
+    mine = cand[[key_param(k, "model") == format_value(model) for k in cand["key"]]]
     cand = mine if len(mine) else cand
     return str(cand.sort_values("created_at").iloc[-1]["key"])
 

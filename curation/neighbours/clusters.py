@@ -6,7 +6,7 @@
   ``tf(term, cluster) · log(1 + A / f(term))`` with A the mean number of words per cluster and f the term's total
   frequency. The top terms name the cluster. At most ``max_docs_per_cluster`` texts per cluster are read.
 
-Stored: the score ``cluster:{model}`` (+ ``:n_clusters=..``/``:seed=..`` when given; id 0..C-1, NaN for rows
+Stored: the score ``cluster(model=..)`` (+ ``n_clusters``/``seed`` when given; id 0..C-1, NaN for rows
 without an embedding) and the artifact ``labels:<score key>`` read by :func:`cluster_labels`.
 """
 from __future__ import annotations

@@ -6,9 +6,9 @@ one representative: the member with the largest sum of in-group edge similaritie
 lowest row_id. Exact duplicates: examples with the same ``content_hash``; the representative is the lowest row_id.
 
 Scores written (see :data:`curation.neighbours.graph.SCORE_DOCS`): ``neardup_group`` / ``neardup_size`` /
-``neardup_rep``
-keyed ``:{model}`` (+ ``:k=..``, ``:threshold=..`` when not default) and ``exactdup_group`` / ``exactdup_size`` /
-``exactdup_rep`` (no model). A group id is the row_id of the group's representative; NaN for singletons.
+``neardup_rep`` keyed ``name(model=..)`` (+ ``k``, ``threshold`` when not default) and ``exactdup_group`` /
+``exactdup_size`` / ``exactdup_rep`` (no model). A group id is the row_id of the group's representative; NaN for
+singletons.
 """
 from __future__ import annotations
 

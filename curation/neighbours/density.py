@@ -10,7 +10,7 @@
 
 Workspace functions store them as scores (keys from :func:`curation.neighbours.graph.score_key`, meanings in
 :data:`curation.neighbours.graph.SCORE_DOCS`): ``density_lsh``, ``density_knn``, ``density_ipw``, ``uniqueness``,
-``outlier``, each ``:{model}`` plus non-default parameters.
+``outlier``, each ``name(model=..)`` plus non-default parameters.
 """
 from __future__ import annotations
 

@@ -22,10 +22,9 @@ graph only when the embedded rows are exactly the same.
 
 Score keys
 ----------
-Every per-example score derived from the graph is keyed ``name:model`` plus any non-default parameter
-(``:k=30``, ``:threshold=0.9`` ...), see :func:`curation.keys.score_key`. The full list, with direction and meaning,
-is in
-:data:`SCORE_DOCS`.
+Every per-example score derived from the graph is keyed ``name(model=..)`` plus any non-default parameter
+(``name(k=30,model=..,threshold=0.9)``), see :func:`curation.keys.score_key`. The full list, with direction and
+meaning, is in :data:`SCORE_DOCS`.
 """
 from __future__ import annotations
 
@@ -37,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from curation.errors import CurationError
-from curation.keys import DEFAULT_MODEL, fingerprint, graph_key
+from curation.keys import DEFAULT_MODEL, fingerprint, graph_key, key_name
 from curation.keys import score_key as score_key  # re-exported: the key of every score below
 from curation.progress import Progress
 
@@ -280,7 +279,7 @@ def stored_graph_params(ws: Workspace, key: str) -> dict | None:
 def put_row_scores(ws: Workspace, key: str, row_ids: np.ndarray, values: np.ndarray, *,
                    params: dict | None = None) -> str:
     """Store one float per row id under ``key`` with its :data:`SCORE_DOCS` entry (direction, description)."""
-    name = key.split(":")[0]
+    name = key_name(key)
     higher, desc = SCORE_DOCS.get(name, (None, ""))
     ids = ws.id_map()
     pos = np.searchsorted(ids["row_id"].to_numpy(), row_ids)

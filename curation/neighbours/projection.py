@@ -8,10 +8,10 @@ start (an eigen-solve of the graph Laplacian) cost 91 s of CPU at 100k rows, two
 PCA start ~1 s, at the same neighbourhood preservation (bench_umap in benchmarks/RESULTS.md). Epochs: UMAP's own
 default (500 up to 10k rows, 200 above) up to :data:`LARGE_ROWS` rows, :data:`LARGE_EPOCHS` above.
 
-Keys: ``umap:{model}`` and ``pca:{model}`` plus any non-default parameter (``:n_neighbors=30``, ``:min_dist=0.3``,
-``:seed=1``, ``:n_epochs=200``, ``:init=spectral``, ``:parallel=1``). Each projection's params hold the fingerprint
-of the rows it was computed from; a call with unchanged rows and parameters returns the stored key without
-recomputing.
+Keys: ``umap(model=..)`` and ``pca(model=..)`` plus any non-default parameter (``n_neighbors=30``,
+``min_dist=0.3``, ``seed=1``, ``n_epochs=200``, ``init=spectral``, ``parallel=1``). Each projection's params hold
+the fingerprint of the rows it was computed from; a call with unchanged rows and parameters returns the stored key
+without recomputing.
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def pca_2d(X: np.ndarray, *, chunk: int = 65536) -> np.ndarray:
 
 
 def pca_projection(ws: Workspace, *, model: str = DEFAULT_MODEL, progress: Progress | None = None) -> str:
-    """Compute (or reuse) the PCA map of ``model``'s embeddings; returns the key ``pca:{model}``. ~1 s / 100k rows."""
+    """Compute (or reuse) the PCA map of ``model``'s embeddings; returns the key ``pca(model=..)``. ~1 s / 100k rows."""
     key = score_key("pca", model=model)
     row_ids, X = ws.embeddings(model)
     if len(row_ids) < 2:
@@ -131,7 +131,7 @@ def umap_projection(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAU
                     parallel: bool = False, progress: Progress | None = None) -> str:
     """Compute (or reuse) the UMAP map from the stored graph (built when missing, with k >= n_neighbors - 1).
 
-    Returns the key ``umap:{model}`` (+ non-default parameters). Seeded, so reproducible, unless ``parallel``
+    Returns the key ``umap(model=..)`` (+ non-default parameters). Seeded, so reproducible, unless ``parallel``
     (all cores, no seed). Cost on one core: ~25 s of CPU per 100k rows (PCA start, 200 epochs; no neighbour
     search), see :func:`umap_layout`.
     """

@@ -16,26 +16,14 @@ A scorer is a small class::
 """
 from __future__ import annotations
 
-import json
-import re
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
-from curation.keys import short_hash
+from curation.keys import format_value, make_key
 
-
-_SAFE_KEY = re.compile(r"^[A-Za-z0-9._/:@+-]*$")
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, str):
-        return v
-    return json.dumps(v, sort_keys=True, separators=(",", ":"))
 
 
 class Scorer:
@@ -87,19 +75,15 @@ class Scorer:
 
     def key_value(self, param: str, value: Any) -> str:
         """How one non-default parameter appears in the key (long text is replaced by a short hash)."""
-        s = _fmt(value)
-        if len(s) > 48 or not _SAFE_KEY.match(s):
-            s = "sha1-" + short_hash(s)
-        return s
+        return format_value(value)
 
     def key(self) -> str:
-        """``name`` or ``name(p=v,...)`` with the non-default parameters (and ``v=N`` for code version > 1)."""
+        """``name`` or ``name(p=v,...)`` with the non-default parameters (and ``v=N`` for code version > 1), in the
+        one key format (:func:`curation.keys.make_key`)."""
         kp = self.key_params()
         if self.version > 1:
             kp = {"v": str(self.version), **kp}
-        if not kp:
-            return self.name
-        return f"{self.name}(" + ",".join(f"{k}={v}" for k, v in kp.items()) + ")"
+        return make_key(self.name, kp)
 
     def bind(self, ws: Any) -> None:  # Workspace, imported lazily by callers
         """Called by :func:`curation.scorers.run_scorer` before scoring (e.g. to reuse cached embeddings)."""

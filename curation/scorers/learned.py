@@ -241,7 +241,7 @@ class PrefHeadDefault(_Learned):
     def key_params(self) -> dict[str, str]:
         out = super().key_params()
         if self.params["weights"]:                 # another weights file: named by its content hash
-            out["weights"] = "sha1-" + hashlib.sha1(Path(self.params["weights"]).read_bytes()).hexdigest()[:10]
+            out["weights"] = "h" + hashlib.sha1(Path(self.params["weights"]).read_bytes()).hexdigest()[:10]
         return out
 
     def score(self, batch: pd.DataFrame) -> np.ndarray:

@@ -24,13 +24,12 @@ from curation.commits import (
     CommitPolicy,
 )
 from curation.errors import CurationError
+from curation.keys import REJECTED_SUFFIX as REJECTED_SUFFIX  # re-exported
 from curation.progress import Progress
 from curation.scorers.base import Scorer, as_float_array
 
 
-#: Per-reply scorers store the value of a preference pair's rejected reply under ``<key>@rejected``.
-REJECTED_SUFFIX = "@rejected"
-
+# Per-reply scorers store the value of a preference pair's rejected reply under ``<key>@rejected``.
 _COLUMNS = ("row_id", "example_id", "kind", "prompt", "response", "chosen", "rejected", "messages", "label",
             "content_hash", "n_tokens")
 

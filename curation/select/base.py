@@ -13,14 +13,13 @@ on them, and drop excluded rows from the ground set as well (a pruned example no
 from __future__ import annotations
 
 import inspect
-import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from curation.errors import CurationError
-from curation.keys import canonical, short_hash
+from curation.keys import canonical, make_key
 from curation.progress import Progress
 from curation.ranking import Ranking
 
@@ -63,23 +62,6 @@ def graph_arrays(graph: Any) -> tuple[np.ndarray, np.ndarray]:
     if idx.ndim != 2 or idx.shape != sim.shape:
         raise CurationError(f"graph: idx {idx.shape} and sim {sim.shape} must be two (n, k) arrays of one shape")
     return idx, sim
-
-
-def _fmt(value: Any) -> str:
-    v = canonical(value)
-    if isinstance(v, (dict, list)):
-        s = json.dumps(v, sort_keys=True, separators=(",", ":"))
-        return s if len(s) <= 48 else "h" + short_hash(s)
-    if isinstance(v, float) and v == int(v) and abs(v) < 1e15:
-        return repr(float(v))
-    return str(v)
-
-
-def make_key(name: str, params: dict[str, Any], seed: int) -> str:
-    """``name(p1=v1,p2=v2,seed=s)`` with params sorted by name; long list/dict values are hashed."""
-    parts = [f"{k}={_fmt(v)}" for k, v in sorted(params.items()) if v is not None]
-    parts.append(f"seed={int(seed)}")
-    return f"{name}({','.join(parts)})"
 
 
 def as_positions(pos: Any, n: int, what: str) -> np.ndarray:
@@ -146,7 +128,7 @@ class Selector:
 
     def key(self, seed: int = 0, **extra: Any) -> str:
         """The ranking key: name, all parameters, extra inputs (model, data digest) and the seed."""
-        return make_key(self.name, {**self.params(), **extra}, seed)
+        return make_key(self.name, {**self.params(), **extra}, seed=int(seed))
 
     def wants_graph(self) -> bool:
         """True when :func:`run_selection` should load the neighbour graph for this configuration."""

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from curation.errors import CurationError
+from curation.keys import key_name
 from curation.ranking import Ranking
 from curation.store import Workspace
 
@@ -129,5 +130,5 @@ def explain(source: Any, ranking: Ranking, selected_row_ids: np.ndarray, row_id:
 def _gains_meaning(method_key: str) -> str:
     from curation.select.base import SELECTORS
 
-    cls = SELECTORS.get(method_key.split("(")[0])
+    cls = SELECTORS.get(key_name(method_key))
     return cls.gains_meaning if cls is not None else "none"

@@ -15,6 +15,7 @@ import pandas as pd
 
 from curation.embed import DEFAULT_MODEL, embed_texts, model_key
 from curation.errors import CurationError
+from curation.keys import format_value, key_name, key_param
 from curation.select.base import Progress, Selector, canonical, get_selector
 from curation.ranking import Ranking
 from curation.store import Workspace
@@ -85,9 +86,9 @@ def _score_frame(ws: Workspace, keys: list[str]) -> tuple[pd.DataFrame, list[boo
 
 def _default_density_key(ws: Workspace, model: str) -> str:
     defs = ws.score_defs()
-    cands = [k for k in (defs["key"].tolist() if len(defs) else []) if str(k).startswith("density_lsh")
-             or str(k).startswith("density_knn")]
-    pref = [k for k in cands if model in k]
+    cands = [k for k in (defs["key"].tolist() if len(defs) else [])
+             if key_name(str(k)) in ("density_lsh", "density_knn")]
+    pref = [k for k in cands if key_param(k, "model") == format_value(model)]
     if pref or cands:
         return sorted(pref or cands)[0]
     raise CurationError("method 'density' needs a density score; compute one with `python -m curation density` "

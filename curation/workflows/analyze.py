@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from curation.errors import CurationError
-from curation.keys import DEFAULT_MODEL, fingerprint
+from curation.keys import DEFAULT_MODEL, fingerprint, key_name
 from curation.neighbours import clusters, dedup, density, projection
 from curation.neighbours.graph import DEFAULT_K, SCORE_DOCS, build_graph, embeddings_of
 from curation.progress import Progress
@@ -30,7 +30,7 @@ assert set(STEP_OF_SCORE) == set(SCORE_DOCS), "every graph-derived score needs i
 def steps_for_scores(keys: list[str] | tuple[str, ...]) -> list[str]:
     """The analyze steps (in pipeline order, the graph first) that compute the graph-derived score ``keys``;
     [] when none of them is graph-derived."""
-    need = {STEP_OF_SCORE[k.split(":")[0]] for k in keys if k.split(":")[0] in STEP_OF_SCORE}
+    need = {STEP_OF_SCORE[key_name(k)] for k in keys if key_name(k) in STEP_OF_SCORE}
     return ["graph"] + [s for s in ANALYZE_STEPS if s in need] if need else []
 
 

@@ -4,6 +4,7 @@ analyze, the scorers, selection and export together; none of them imports this m
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from curation.embed import embed_workspace
 from curation.errors import CurationError
 from curation.export.writer import maybe_json, export_subset, load_manifest
 from curation.ingest import ingest_file
-from curation.keys import DEFAULT_MODEL
+from curation.keys import DEFAULT_MODEL, key_name, legacy_key
 from curation.neighbours.graph import DEFAULT_K, SCORE_DOCS, build_graph
 from curation.readers import file_sha256
 from curation.scorers import REGISTRY, get_scorer, run_scorer
@@ -95,7 +96,7 @@ def _recompute_scores(ws: Workspace, keys: Sequence[str], manifest: dict, model:
         if d is None:
             raise CurationError(f"score {key!r} used by the ranking is not described in the manifest; "
                                 "cannot recompute it")
-        name = d.get("name") or key.split("(")[0]
+        name = d.get("name") or key_name(key)
         if name not in REGISTRY:
             raise CurationError(f"score {key!r} (name {name!r}) is not made by a registered scorer (imported scores "
                                 "cannot be recomputed); reproduce needs scores the project can compute")
@@ -124,7 +125,7 @@ def _rerank(ws: Workspace, manifest: dict, log: Callable[[str], None]) -> tuple[
     if not rk.get("key"):
         return None, False
     stored = rk.get("stored_params") or {}
-    method = stored.get("method") or rk.get("method") or rk["key"].split("(")[0]
+    method = stored.get("method") or rk.get("method") or key_name(rk["key"])
     params = rk.get("params", stored.get("params"))
     if params is None:
         raise CurationError(f"the manifest's ranking {rk['key']!r} has no recorded parameters (it was not made by "
@@ -138,7 +139,7 @@ def _rerank(ws: Workspace, manifest: dict, log: Callable[[str], None]) -> tuple[
         if extra and extra not in score_keys:
             score_keys.append(extra)
     needs_emb = ("model" in stored or sel.wants_X() or sel.wants_graph()
-                 or any(k.split(":")[0] in SCORE_DOCS for k in score_keys))
+                 or any(key_name(k) in SCORE_DOCS for k in score_keys))
     if needs_emb:
         log(embed_workspace(ws, model).summary())
     if score_keys:
@@ -170,6 +171,20 @@ def _apply_pins(ws: Workspace, manifest: dict, log: Callable[[str], None]) -> No
         log(f"re-applied {len(pins)} pin(s) from the manifest")
 
 
+def _with_current_keys(manifest: dict) -> dict:
+    """The manifest with its score keys in today's format (:func:`curation.keys.legacy_key`): an export made before
+    the one key format names graph scores ``name:model:k=..``, which the recomputed workspace no longer uses."""
+    sel = manifest.get("selection") or {}
+    old = [d.get("key") for d in manifest.get("scores", [])] + [sel.get("label_column")]
+    mapping = {k: legacy_key(k) for k in old if isinstance(k, str) and legacy_key(k) != k}
+    if not mapping:
+        return manifest
+    text = json.dumps(manifest)
+    for k, new in mapping.items():
+        text = text.replace(json.dumps(k), json.dumps(new))
+    return json.loads(text)
+
+
 def reproduce(manifest_path: str | os.PathLike[str], *, out_dir: str | os.PathLike[str] | None = None,
               log: Callable[[str], None] | None = None) -> ReproduceResult:
     """Rebuild an export from its manifest on the same inputs and compare bytes.
@@ -181,7 +196,7 @@ def reproduce(manifest_path: str | os.PathLike[str], *, out_dir: str | os.PathLi
     compare the data's sha256 with the manifest's. Cost: ingest + embed + selection of the whole pool (minutes
     for 100k rows on 2 cores).
     """
-    manifest = load_manifest(manifest_path)
+    manifest = _with_current_keys(load_manifest(manifest_path))
     msgs: list[str] = []
 
     def say(m: str) -> None:
