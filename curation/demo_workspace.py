@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from curation.progress import Progress, report_job, stage_of
 from curation.store import Workspace
 
-ProgressFactory = Callable[[str], Callable[[int, int], None]]
 PROGRESS_JOB = "demo:progress"
 STEPS = ("demo data", "ingest", "embedding", "map and neighbours", "quality scores", "rankings")
 
@@ -50,9 +50,11 @@ def builder_running(ws: Workspace) -> bool:
 
 
 class _Steps:
-    """Records the build's progress in the workspace (job ``demo:progress``); inner progress at most every 2 s."""
+    """Records the build's progress in the workspace (job ``demo:progress``); inner progress at most every 2 s.
+    A staged progress callback (:func:`curation.progress.stage_of`): each step's work reports to
+    ``for_stage(step)``, which also forwards to the caller's callback for that stage."""
 
-    def __init__(self, ws: Workspace, progress: ProgressFactory | None) -> None:
+    def __init__(self, ws: Workspace, progress: Progress | None) -> None:
         self.ws, self.progress, self.step, self.last = ws, progress, 0, 0.0
 
     def start(self, name: str) -> None:
@@ -60,11 +62,14 @@ class _Steps:
         self._write(name, 0, 0)
 
     def _write(self, msg: str, done: int, total: int, status: str = "running") -> None:
-        self.ws.set_job(PROGRESS_JOB, kind="demo", status=status, done=self.step, total=len(STEPS),
-                        params={"pid": os.getpid(), "inner_done": done, "inner_total": total}, message=msg)
+        report_job(self.ws, PROGRESS_JOB, kind="demo", status=status, done=self.step, total=len(STEPS),
+                   params={"pid": os.getpid(), "inner_done": done, "inner_total": total}, message=msg)
 
-    def factory(self, desc: str) -> Callable[[int, int], None]:
-        outer = self.progress(desc) if self.progress else None
+    def __call__(self, done: int, total: int) -> None:
+        self.for_stage(STEPS[self.step] if self.step < len(STEPS) else "")(done, total)
+
+    def for_stage(self, desc: str) -> Progress:
+        outer = stage_of(self.progress, desc)
 
         def cb(done: int, total: int) -> None:
             if outer:
@@ -81,9 +86,10 @@ class _Steps:
 
 
 def build_demo_workspace(ws: Workspace, *, n_sft: int = 3000, n_pref: int = 300, seed: int = 0, embed: bool = True,
-                         analyze: bool = True, progress: ProgressFactory | None = None,
+                         analyze: bool = True, progress: Progress | None = None,
                          log: Callable[[str], None] = print) -> Workspace:
-    """Fill ``ws`` with the demo datasets (idempotent). ``progress(desc)`` returns a (done, total) callback."""
+    """Fill ``ws`` with the demo datasets (idempotent). ``progress``: each step reports to
+    ``stage_of(progress, step)``."""
     params = {"n_sft": n_sft, "n_pref": n_pref, "seed": seed, "embed": embed, "analyze": analyze}
     state = ws.job("demo")
     if state and state["status"] == "done" and json.loads(state["params"] or "{}") == params:
@@ -116,7 +122,7 @@ def _build(ws: Workspace, steps: _Steps, params: dict, *, n_sft: int, n_pref: in
             log(report.summary())
     if embed:
         steps.start("embedding")
-        report = embed_workspace(ws, DEFAULT_MODEL, progress=steps.factory("embedding"))
+        report = embed_workspace(ws, DEFAULT_MODEL, progress=steps.for_stage("embedding"))
         log(report.summary())
     if embed and analyze:
         from curation.workflows.analyze import analyze as analyze_graph
@@ -124,14 +130,14 @@ def _build(ws: Workspace, steps: _Steps, params: dict, *, n_sft: int, n_pref: in
         from curation.select import run_selection
 
         steps.start("map and neighbours")
-        analyze_graph(ws, model=DEFAULT_MODEL, progress=steps.factory("map and neighbours"))
+        analyze_graph(ws, model=DEFAULT_MODEL, progress=steps.for_stage("map and neighbours"))
         steps.start("quality scores")
-        run_scorers(ws, ["heuristics", "preference"], progress=steps.factory)
+        run_scorers(ws, ["heuristics", "preference"], progress=steps)
         steps.start("rankings")
         # facility location last: the newest ranking is the one the Select page opens with
         for method in ("random", "density", "kcenter", "facility"):
             run_selection(ws, method, {}, seed=seed, model=DEFAULT_MODEL,
-                          progress=steps.factory(f"ranking: {method}"))
+                          progress=steps.for_stage(f"ranking: {method}"))
         log("demo analysis done")
-    ws.set_job("demo", kind="demo", status="done", done=1, total=1, params=params)
+    report_job(ws, "demo", kind="demo", status="done", done=1, total=1, params=params)
     steps.finish()

@@ -20,7 +20,7 @@ import numpy as np
 from curation.commits import DEFAULT_COMMIT_SECONDS, CommitPolicy
 from curation.errors import CurationError
 from curation.keys import DEFAULT_MODEL, STATIC_MODEL, default_model_path, model_key, text_hash
-from curation.progress import Progress
+from curation.progress import Progress, report_job
 from curation.store import Workspace
 
 if TYPE_CHECKING:
@@ -214,7 +214,7 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     todo = todo[~got]
     if todo.empty:
         status = "done" if limit is None or limit >= total_distinct else "partial"
-        ws.set_job(job, kind="embed", status=status, done=done_before + n_from_cache, total=n_all, params=params)
+        report_job(ws, job, kind="embed", status=status, done=done_before + n_from_cache, total=n_all, params=params)
         return EmbedReport(key, n_all, done_before, 0, time.perf_counter() - t0, dev, batch_size, n_from_cache)
     # Longest first: sentence-transformers sorts within a call, we sort across the whole job.
     lengths = todo["embed_text"].str.len().to_numpy()
@@ -230,12 +230,12 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
                 done_before=done_before, n_all=n_all, user_cache=user, progress=progress,
                 commit_seconds=commit_seconds, block_fn=embed_block, to_cache=_to_user_cache)
         status = "done" if limit is None or limit >= total_distinct else "partial"
-        ws.set_job(job, kind="embed", status=status, done=done_before + done, total=n_all,
+        report_job(ws, job, kind="embed", status=status, done=done_before + done, total=n_all,
                    params={**params, "device": where})
         return EmbedReport(key, n_all, done_before - n_from_cache, done, time.perf_counter() - t0, where,
                            batch_size, n_from_cache)
     m = load_model(key, dev)
-    ws.set_job(job, kind="embed", status="running", done=done_before, total=n_all, params=params)
+    report_job(ws, job, kind="embed", status="running", done=done_before, total=n_all, params=params)
     hashes = todo["text_hash"].tolist()
     texts = todo["embed_text"].tolist()
     done = 0
@@ -252,7 +252,7 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
         _to_user_cache(key, part, vecs, user)
         done += len(vecs)
         pending, n_pending = [], 0
-        ws.set_job(job, kind="embed", status="running", done=done_before + done, total=n_all, params=params)
+        report_job(ws, job, kind="embed", status="running", done=done_before + done, total=n_all, params=params)
         policy.committed()
 
     j = 0
@@ -279,7 +279,7 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
                 pass
         raise
     status = "done" if limit is None or limit >= total_distinct else "partial"
-    ws.set_job(job, kind="embed", status=status, done=done_before + done, total=n_all, params=params)
+    report_job(ws, job, kind="embed", status=status, done=done_before + done, total=n_all, params=params)
     return EmbedReport(key, n_all, done_before - n_from_cache, done, time.perf_counter() - t0, dev, batch_size,
                        n_from_cache)
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
+from curation.progress import report_job
 from curation.keys import model_key
 from curation.store import Workspace
 
@@ -402,7 +403,7 @@ def import_embeddings(ws: Workspace, source: str | Path, *, model: str, id_colum
         before = con.execute("select count(*) from embeddings where model = ?", [key]).fetchall()[0][0]
         ws.put_embeddings(key, hashes, X)
         after = con.execute("select count(*) from embeddings where model = ?", [key]).fetchall()[0][0]
-        ws.set_job(f"import-embeddings:{key}", kind="import-embeddings", status="done", done=int(n), total=int(n),
+        report_job(ws, f"import-embeddings:{key}", kind="import-embeddings", status="done", done=int(n), total=int(n),
                    params={"model": key, "source": str(path.resolve()) if kind else src_name, "dim": d,
                            "keyed_by": keyed})
         return int(after - before), len(hashes) - int(after - before)

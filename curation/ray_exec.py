@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
+from curation.progress import report_job
 
 LOCAL = "local"           # --ray with no address: start Ray on this machine
 
@@ -165,7 +166,7 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
         to_cache(key, pending_h, vecs, user_cache)
         done += len(pending_h)
         pending_h, pending_v = [], []
-        ws.set_job(job, kind="embed", status="running", done=done_before + done, total=n_all, params=params)
+        report_job(ws, job, kind="embed", status="running", done=done_before + done, total=n_all, params=params)
 
     devices: set[str] = set()
     try:
@@ -182,7 +183,7 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
         try:
             flush()                          # whatever arrived is kept, also on Ctrl-C or a worker error
             if done:
-                ws.set_job(job, kind="embed", status="interrupted" if isinstance(exc, KeyboardInterrupt)
+                report_job(ws, job, kind="embed", status="interrupted" if isinstance(exc, KeyboardInterrupt)
                            else "failed", done=done_before + done, total=n_all, params=params,
                            message=str(exc)[:500])
         except Exception:  # report the original error, not a failure to save
@@ -215,7 +216,7 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
         vals = np.concatenate(pending_v) if pending_v else np.zeros(0)
         with ws.transaction():
             ws.put_scores(key, list(ids[pos]), vals, content_hashes=list(hashes[pos]), **meta)
-            ws.set_job(job, kind="score", status=status, done=done + len(pos), total=total, params=jparams)
+            report_job(ws, job, kind="score", status=status, done=done + len(pos), total=total, params=jparams)
         done += len(pos)
         pending, pending_v = [], []
 
@@ -262,7 +263,7 @@ def score_workspace_ray(ws: Any, address: str, sc: Any, *, key: str, meta: dict[
             raise worker_error(exc) from exc
         if pending:
             flush()
-    ws.set_job(job, kind="score", status="done", done=total, total=total, params=jparams)
+    report_job(ws, job, kind="score", status="done", done=total, total=total, params=jparams)
 
 
 def worker_error(exc: BaseException) -> BaseException:

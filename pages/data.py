@@ -52,7 +52,7 @@ if ds.empty:
             "build the demo data to try the dashboard.", icon=":material/info:")
     if st.button("Build the demo data in this workspace", key="data:demo", icon=":material/science:"):
         jobs.start_job(ws, "ui:demo", "demo", lambda prog: build_demo_workspace(
-            ws, n_sft=1000, n_pref=120, progress=prog.factory, log=lambda s: None))
+            ws, n_sft=1000, n_pref=120, progress=prog, log=lambda s: None))
 else:
     show = ds[["name", "kind", "shape", "n_rows", "source", "ingested_at"]].rename(
         columns={"n_rows": "examples", "ingested_at": "added"})
@@ -174,7 +174,7 @@ with jc[2]:
     picked = st.multiselect("Scorers", options, default=["heuristics"] if "heuristics" in SCORER_GROUPS else [],
                             key="data:scorers", help=helptext)
     if st.button("Run scorers", key="data:run_score", disabled=not picked or jobs.job_running(ws, "ui:score")):
-        jobs.start_job(ws, "ui:score", "score", lambda prog: run_scorers(ws, picked, progress=prog.factory))
+        jobs.start_job(ws, "ui:score", "score", lambda prog: run_scorers(ws, picked, progress=prog))
 
 JOB_LABELS = {"ui:demo": "Demo data", "ui:embed": "Embedding", "ui:analyze": "Analysis", "ui:score": "Scoring"}
 

@@ -1,43 +1,22 @@
-"""The background-job runner of the dashboard: a job runs in a thread of this server and records its status and
-progress in the workspace's ``jobs`` table, so a progress bar survives a page change and shows in every session
-(and beside jobs started from the CLI)."""
+"""The background-job runner of the dashboard: a job runs in a thread of this server through
+:func:`curation.progress.run_job`, which records its status and progress in the workspace's ``jobs`` table, so a
+progress bar survives a page change and shows in every session (and beside jobs started from the CLI). This module
+only reads job rows."""
 from __future__ import annotations
 
 import json
 import threading
-import time
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-from curation.errors import CurationError
+from curation.progress import JobReporter, run_job
 from curation.store import Workspace
 from pages.formatting import fmt_int
 
-class JobProgress:
-    """The ``progress(done, total)`` callback a background job gets: writes progress to the workspace job row at
-    most every ``every`` seconds (and always at the end). ``stage`` is shown beside the bar."""
-
-    def __init__(self, ws: Workspace, key: str, kind: str, every: float = 0.5) -> None:
-        self.ws, self.key, self.kind, self.every = ws, key, kind, every
-        self.last = 0.0
-        self.stage = ""
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.last < self.every and done < total:
-            return
-        self.last = now
-        self.ws.set_job(self.key, kind=self.kind, status="running", done=int(done), total=int(total),
-                        message=self.stage)
-
-    def factory(self, stage: str) -> Callable[[int, int], None]:
-        """For engine functions taking ``progress(desc) -> callback`` (run_scorers, demo builder)."""
-        self.stage = stage
-        self.last = 0.0
-        return self
+JobProgress = JobReporter
+"""The ``progress(done, total)`` callback a background job gets (it records progress in the job's row)."""
 
 
 @st.cache_resource(show_spinner=False)
@@ -57,7 +36,6 @@ def start_job(ws: Workspace, key: str, kind: str, fn: Callable[[JobProgress], An
     rk = f"{ws.path}::{key}"
     if rk in reg and reg[rk].is_alive():
         return False
-    prog = JobProgress(ws, key, kind)
 
     def body() -> None:
         try:
@@ -66,18 +44,7 @@ def start_job(ws: Workspace, key: str, kind: str, fn: Callable[[JobProgress], An
             torch.set_num_threads(1)
         except ImportError:  # pragma: no cover
             pass
-        try:
-            ws.set_job(key, kind=kind, status="running", message="starting")
-            result = fn(prog)
-            j = ws.job(key) or {}
-            ws.set_job(key, kind=kind, status="done", done=int(j.get("total") or 1), total=int(j.get("total") or 1),
-                       message="done", params={"result": result if isinstance(result, (str, int, float)) else None})
-        except Exception as exc:  # shown to the user on the page
-            msg = str(exc) if isinstance(exc, CurationError) else f"{type(exc).__name__}: {exc}"
-            try:
-                ws.set_job(key, kind=kind, status="failed", message=msg[:1000])
-            except Exception:
-                traceback.print_exc()
+        run_job(ws, key, kind, fn)
 
     t = threading.Thread(target=body, name=f"curation-job-{key}", daemon=True)
     reg[rk] = t

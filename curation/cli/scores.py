@@ -30,7 +30,7 @@ def _cmd_score(args: argparse.Namespace, ws: Any) -> int:
     commit_every = args.commit_every if args.commit_every is not None else args.batch_size
     keys = run_scorers(ws, args.names, params=params, batch_size=args.batch_size, limit=args.limit,
                        commit_every=commit_every, commit_seconds=args.commit_seconds, ray=args.ray,
-                       progress=None if args.quiet else tqdm_progress)
+                       progress=None if args.quiet else tqdm_progress("scoring"))
     table = ws.scores(keys)
     for k in keys:
         col = table[k]

@@ -90,7 +90,7 @@ def _cmd_info(args: argparse.Namespace, ws: Workspace) -> int:
 
 def _cmd_demo(args: argparse.Namespace, ws: Workspace) -> int:
     build_demo_workspace(ws, n_sft=args.n_sft, n_pref=args.n_pref, seed=args.seed, embed=not args.no_embed,
-                         analyze=not args.no_analyze, progress=tqdm_progress)
+                         analyze=not args.no_analyze, progress=tqdm_progress("demo"))
     print(f"demo workspace ready: {ws.path}")
     return 0
 

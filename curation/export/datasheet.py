@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
+from curation.keys import format_value, key_name, key_param
 from curation.store import Workspace
 from curation.subset import label_series, pool_frame
 
@@ -253,7 +254,7 @@ def drop_reasons(ws: Workspace, manifest: dict, subset_row_ids: np.ndarray,
     """One row per pool example not in the exported file: row_id, example_id, label, reason, detail.
 
     Reasons, first that applies: exclude pin; exact duplicate, then near duplicate, of a kept example (same group
-    under the workspace's ``exactdup_group`` / ``neardup_group:<model>`` scores); not in the ranking; below the
+    under the workspace's ``exactdup_group`` / ``neardup_group(model=..)`` scores); not in the ranking; below the
     budget cut (or over a class quota); and, for rows of the subset the style could not express, "style".
     O(n) over the pool.
     """
@@ -280,8 +281,9 @@ def drop_reasons(ws: Workspace, manifest: dict, subset_row_ids: np.ndarray,
     keys = defs["key"].tolist() if len(defs) else []
     model = (manifest.get("embedding") or {}).get("model")
     group_keys = [("exact_duplicate", [k for k in keys if k == "exactdup_group"]),
-                  ("near_duplicate", sorted([k for k in keys if k.startswith("neardup_group:")],
-                                            key=lambda k: (model not in k if model else False, k)))]
+                  ("near_duplicate", sorted([k for k in keys if key_name(k) == "neardup_group"],
+                                            key=lambda k: (key_param(k, "model") != format_value(model)
+                                                           if model else False, k)))]
     kept_mask = in_exp
     for rname, ks in group_keys:
         if not ks:

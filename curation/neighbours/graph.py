@@ -38,7 +38,7 @@ import numpy as np
 from curation.errors import CurationError
 from curation.keys import DEFAULT_MODEL, fingerprint, graph_key, key_name
 from curation.keys import score_key as score_key  # re-exported: the key of every score below
-from curation.progress import Progress
+from curation.progress import Progress, report_job
 
 if TYPE_CHECKING:
     import scipy.sparse
@@ -306,19 +306,19 @@ def build_graph(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K
         return key
     m = resolve_method(len(row_ids), method)
     job = f"graph:{key}"
-    ws.set_job(job, kind="graph", status="running", done=0, total=len(row_ids), params={"method": m, "k": k})
+    report_job(ws, job, kind="graph", status="running", done=0, total=len(row_ids), params={"method": m, "k": k})
     if progress:
         progress(0, 1)
     t0 = time.perf_counter()
     try:
         idx, sim = knn(X, k, method=m, seed=seed)
     except Exception as exc:
-        ws.set_job(job, kind="graph", status="failed", done=0, total=len(row_ids), message=str(exc)[:500])
+        report_job(ws, job, kind="graph", status="failed", done=0, total=len(row_ids), message=str(exc)[:500])
         raise
     secs = time.perf_counter() - t0
     ws.put_graph(key, row_ids, row_ids[idx], sim, model=model,
                  params={"k": k, "method": m, "seed": seed, "fingerprint": fp, "seconds": round(secs, 3)})
-    ws.set_job(job, kind="graph", status="done", done=len(row_ids), total=len(row_ids),
+    report_job(ws, job, kind="graph", status="done", done=len(row_ids), total=len(row_ids),
                params={"method": m, "k": k, "fingerprint": fp}, message=f"{m} in {secs:.1f} s")
     if progress:
         progress(1, 1)

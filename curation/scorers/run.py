@@ -11,7 +11,7 @@ pair can be compared (:func:`pair_scores`); the main key keeps the chosen reply'
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from curation.commits import (
 )
 from curation.errors import CurationError
 from curation.keys import REJECTED_SUFFIX as REJECTED_SUFFIX  # re-exported
-from curation.progress import Progress
+from curation.progress import Progress, report_job, stage_of
 from curation.scorers.base import Scorer, as_float_array
 
 
@@ -129,7 +129,7 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
             nonlocal committed
             with ws.transaction():            # values and progress commit together (one connection)
                 ws.put_scores(key, ids_all[pos], vals, content_hashes=hashes_all[pos], **meta)
-                ws.set_job(job, kind="score", status=status, done=n_after, total=total, params=jparams)
+                report_job(ws, job, kind="score", status=status, done=n_after, total=total, params=jparams)
             committed = n_after
 
         commits.submit(commit)                # waits for the previous commit, then writes while we score on
@@ -145,7 +145,7 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
             flush()
 
     with ws.transaction():                    # one connection: job record and cache lookup
-        ws.set_job(job, kind="score", status="running", done=0, total=total, params=jparams)
+        report_job(ws, job, kind="score", status="running", done=0, total=total, params=jparams)
         cached = ws.cached_scores(key, hashes_all) if total and not sc.corpus_level else {}
     try:
         if sc.corpus_level:
@@ -201,7 +201,7 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
         except BaseException:  # report the original error, not a failure to save
             pass
         try:
-            ws.set_job(job, kind="score", status=status, done=committed, total=total,
+            report_job(ws, job, kind="score", status=status, done=committed, total=total,
                        params=jparams, message=str(exc)[:500])
         except Exception:  # report the original error, not a failure to record it
             pass
@@ -262,13 +262,13 @@ def _ray_running() -> bool:
 
 
 def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any] | None = None,
-                batch_size: int | None = None, progress: Callable[[str], Progress | None] | None = None,
+                batch_size: int | None = None, progress: Progress | None = None,
                 limit: int | None = None, commit_every: int | None = None,
                 commit_seconds: float = DEFAULT_COMMIT_SECONDS, ray: str | None = None) -> list[str]:
     """Run several scorers (names, group names such as ``heuristics``, or Scorer objects); returns their keys.
 
     params: options given to every scorer that has such a parameter (e.g. ``{"model": ..., "endpoint": ...}``);
-    others ignore them. progress: called with each scorer's name, returns that scorer's ``(done, total)`` callback.
+    others ignore them. progress: each scorer reports to ``stage_of(progress, scorer name)``.
     The examples are read once for all scorers; batch_size and the commit options are as in :func:`run_scorer`.
     """
     from curation.scorers import REGISTRY, expand_names, get_scorer
@@ -291,7 +291,7 @@ def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any
                 sc = get_scorer(item, **{k: v for k, v in (params or {}).items() if k in cls.defaults})
             keys.append(run_scorer(ws, sc, batch_size=batch_size, limit=limit, commit_every=commit_every,
                                    commit_seconds=commit_seconds, frame=frame, committer=commits, ray=ray,
-                                   progress=progress(sc.name) if progress else None))
+                                   progress=stage_of(progress, sc.name)))
     finally:
         commits.wait()
     return keys

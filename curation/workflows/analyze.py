@@ -11,7 +11,7 @@ from curation.errors import CurationError
 from curation.keys import DEFAULT_MODEL, fingerprint, key_name
 from curation.neighbours import clusters, dedup, density, projection
 from curation.neighbours.graph import DEFAULT_K, SCORE_DOCS, build_graph, embeddings_of
-from curation.progress import Progress
+from curation.progress import Progress, report_job
 from curation.store import Workspace
 
 
@@ -80,13 +80,13 @@ def analyze(ws: Workspace, *, model: str = DEFAULT_MODEL, k: int = DEFAULT_K, me
             out[step] = prev.get("result")
             out["skipped"].append(step)
             return
-        ws.set_job(job, kind="analyze", status="running", params={"fingerprint": fp})
+        report_job(ws, job, kind="analyze", status="running", params={"fingerprint": fp})
         try:
             res = fn()
         except Exception as exc:
-            ws.set_job(job, kind="analyze", status="failed", params={"fingerprint": fp}, message=str(exc)[:500])
+            report_job(ws, job, kind="analyze", status="failed", params={"fingerprint": fp}, message=str(exc)[:500])
             raise
-        ws.set_job(job, kind="analyze", status="done", done=1, total=1,
+        report_job(ws, job, kind="analyze", status="done", done=1, total=1,
                    params={"fingerprint": fp, "result": res, "outputs": outputs(res)})
         out[step] = res
 
