@@ -13,8 +13,8 @@ import pytest
 
 from curation.errors import CurationError
 from curation.cli.scores import add_commands
-from curation.scorers import (GROUPS, REGISTRY, Scorer, expand_names, get_scorer, import_scores, run_scorer,
-                              run_scorers, scorer_table)
+from curation.scorers import (GROUPS, REGISTRY, Scorer, expand_names, get_scorer, import_scores, is_graph_score,
+                              run_scorer, run_scorers, scorer_table)
 from curation.scorers.base import response_texts
 
 
@@ -60,17 +60,32 @@ class Counting(Scorer):
 
 
 def test_registry_contract() -> None:
+    quality = [n for n in REGISTRY if not is_graph_score(n)]
     assert (set(GROUPS["heuristics"]) | set(GROUPS["preference"]) | set(GROUPS["model"]) | set(GROUPS["learned"])
-            == set(REGISTRY))
-    for name, cls in REGISTRY.items():
+            == set(quality))
+    for name in quality:
+        cls = REGISTRY[name]
         assert cls.name == name and isinstance(cls.higher_is_better, bool)
         assert cls.description and "\n" not in cls.description
         assert get_scorer(name).key() == name        # defaults → bare name
     t = scorer_table()
-    assert list(t["name"]) == list(REGISTRY) and "api_key" not in str(t["parameters"].tolist())
+    assert list(t["name"]) == quality and "api_key" not in str(t["parameters"].tolist())
     assert expand_names(["refusal", "heuristics"])[0] == "refusal"
     with pytest.raises(CurationError, match="unknown scorer"):
         expand_names(["nope"])
+
+
+def test_graph_derived_scores_are_registry_entries_with_their_analyze_step() -> None:
+    from curation.neighbours.graph import SCORE_DOCS
+    from curation.workflows.analyze import ANALYZE_STEPS
+
+    graph = {n: REGISTRY[n] for n in REGISTRY if is_graph_score(n)}
+    assert set(graph) == set(SCORE_DOCS)
+    for name, cls in graph.items():
+        assert cls.step in ANALYZE_STEPS and (cls.higher_is_better, cls.description) == SCORE_DOCS[name]
+    assert REGISTRY["density_knn"].step == "density" and REGISTRY["cluster"].step == "clusters"
+    with pytest.raises(CurationError, match="analyze --steps graph uniqueness"):
+        expand_names(["outlier"])                    # not scored batch-wise: the command that computes it
 
 
 def test_run_scorer_stores_values_and_caches_by_content(ws) -> None:

@@ -21,6 +21,7 @@ from curation.errors import CurationError
 from curation.scorers.askllm import AskLLM
 from curation.scorers.base import ModelScorer, Scorer
 from curation.scorers.external import import_scores
+from curation.scorers.graph import GRAPH_SCORES, GraphScore
 from curation.scorers.heuristics import HEURISTICS
 from curation.scorers.ifd import IFD
 from curation.scorers.learned import CuratorModel, PrefHead, PrefHeadDefault
@@ -29,8 +30,15 @@ from curation.scorers.run import run_scorer, run_scorers
 
 REGISTRY: dict[str, type[Scorer]] = {
     cls.name: cls for cls in (*HEURISTICS, PrefLengthGap, PrefEmbedDistance, PrefConflict, AskLLM, IFD,
-                              PrefHeadDefault, PrefHead, CuratorModel)
+                              PrefHeadDefault, PrefHead, CuratorModel, *GRAPH_SCORES)
 }
+"""Every score the project computes: the quality scorers (scored batch by batch, :func:`run_scorer`) and the
+graph-derived scores (:class:`~curation.scorers.graph.GraphScore`, written by an analysis step)."""
+
+
+def is_graph_score(name: str) -> bool:
+    """True when ``name`` is a graph-derived score (computed by its analysis step, not by :func:`run_scorer`)."""
+    return bool(getattr(REGISTRY.get(name), "graph_derived", False))
 
 GROUPS: dict[str, list[str]] = {
     "heuristics": [c.name for c in HEURISTICS],
@@ -49,11 +57,16 @@ def register(cls: type[Scorer]) -> type[Scorer]:
     return cls
 
 
+def quality_scorers() -> list[str]:
+    """The names of the quality scorers (sorted): the registry without the graph-derived scores."""
+    return sorted(n for n in REGISTRY if not is_graph_score(n))
+
+
 def get_scorer(name: str, **params: Any) -> Scorer:
     """An instance of the registered scorer ``name`` with ``params`` (None values mean "default")."""
     cls = REGISTRY.get(name)
     if cls is None:
-        raise CurationError(f"unknown scorer {name!r}; available: {sorted(REGISTRY)} (groups: {sorted(GROUPS)})")
+        raise CurationError(f"unknown scorer {name!r}; available: {quality_scorers()} (groups: {sorted(GROUPS)})")
     return cls(**params)
 
 
@@ -63,8 +76,10 @@ def expand_names(names: Iterable[str | Scorer]) -> list[str | Scorer]:
     for n in names:
         items = GROUPS[n] if isinstance(n, str) and n in GROUPS else [n]
         for it in items:
+            if isinstance(it, str) and is_graph_score(it):
+                raise CurationError(get_scorer(it)._refusal())  # type: ignore[attr-defined]
             if isinstance(it, str) and it not in REGISTRY:
-                raise CurationError(f"unknown scorer {it!r}; available: {sorted(REGISTRY)} "
+                raise CurationError(f"unknown scorer {it!r}; available: {quality_scorers()} "
                                     f"(groups: {sorted(GROUPS)})")
             if it not in out:
                 out.append(it)
@@ -79,6 +94,8 @@ def scorer_table() -> pd.DataFrame:
 
     rows = []
     for name, cls in REGISTRY.items():
+        if is_graph_score(name):
+            continue
         needs = "model" if cls.uses_model else "embeddings" if name == PrefEmbedDistance.name else \
             "pairs" if name == PrefHead.name else "pins" if name == CuratorModel.name else \
             "corpus" if cls.corpus_level else "-"
@@ -92,6 +109,6 @@ def scorer_table() -> pd.DataFrame:
 
 
 __all__ = [
-    "REGISTRY", "GROUPS", "Scorer", "ModelScorer", "register", "get_scorer", "expand_names", "scorer_table",
-    "run_scorer", "run_scorers", "import_scores",
+    "REGISTRY", "GROUPS", "Scorer", "ModelScorer", "GraphScore", "is_graph_score", "quality_scorers", "register",
+    "get_scorer", "expand_names", "scorer_table", "run_scorer", "run_scorers", "import_scores",
 ]

@@ -8,30 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 from curation.errors import CurationError
-from curation.keys import DEFAULT_MODEL, fingerprint, key_name
+from curation.keys import DEFAULT_MODEL, fingerprint
 from curation.neighbours import clusters, dedup, density, projection
-from curation.neighbours.graph import DEFAULT_K, SCORE_DOCS, build_graph, embeddings_of
+from curation.neighbours.graph import DEFAULT_K, build_graph, embeddings_of
 from curation.progress import Progress, report_job
+from curation.scorers.graph import STEP_SCORES
 from curation.store import Workspace
 
 
 ANALYZE_STEPS = ("graph", "density", "uniqueness", "dedup", "clusters", "pca", "umap")
 
-STEP_OF_SCORE = {"density_lsh": "density", "density_knn": "density", "density_ipw": "density",
-                 "uniqueness": "uniqueness", "outlier": "uniqueness",
-                 "neardup_group": "dedup", "neardup_size": "dedup", "neardup_rep": "dedup",
-                 "exactdup_group": "dedup", "exactdup_size": "dedup", "exactdup_rep": "dedup",
-                 "cluster": "clusters"}
-"""The analyze step that computes each graph-derived score (every name of :data:`SCORE_DOCS` has one), so a
-caller that needs a score (reproduce) asks for its step instead of keeping its own table."""
-assert set(STEP_OF_SCORE) == set(SCORE_DOCS), "every graph-derived score needs its analyze step"
-
-
-def steps_for_scores(keys: list[str] | tuple[str, ...]) -> list[str]:
-    """The analyze steps (in pipeline order, the graph first) that compute the graph-derived score ``keys``;
-    [] when none of them is graph-derived."""
-    need = {STEP_OF_SCORE[key_name(k)] for k in keys if key_name(k) in STEP_OF_SCORE}
-    return ["graph"] + [s for s in ANALYZE_STEPS if s in need] if need else []
+assert set(STEP_SCORES) <= set(ANALYZE_STEPS), "a graph-derived score names an unknown analyze step"
 
 
 def _job_done(ws: Workspace, job: str, fp: str) -> dict | None:

@@ -20,13 +20,13 @@ from curation.errors import CurationError
 from curation.export.writer import maybe_json, export_subset, load_manifest
 from curation.ingest import ingest_file
 from curation.keys import DEFAULT_MODEL, key_name, legacy_key
-from curation.neighbours.graph import DEFAULT_K, SCORE_DOCS, build_graph
+from curation.neighbours.graph import DEFAULT_K, build_graph
 from curation.readers import file_sha256
-from curation.scorers import REGISTRY, get_scorer, run_scorer
+from curation.scorers import REGISTRY, get_scorer, is_graph_score, run_scorer
 from curation.select import get_selector, run_selection
 from curation.store import Workspace
 from curation.subset import SubsetSpec
-from curation.workflows.analyze import analyze, steps_for_scores
+from curation.workflows.analyze import ANALYZE_STEPS, analyze
 
 
 @dataclass
@@ -80,23 +80,25 @@ def _reingest(ws: Workspace, sources: list[dict], log: Callable[[str], None]) ->
 
 def _recompute_scores(ws: Workspace, keys: Sequence[str], manifest: dict, model: str,
                       log: Callable[[str], None]) -> None:
-    """Recompute score columns ``keys`` in the fresh workspace: graph-derived ones through ``graph.analyze``
-    (with the recorded k, method and seed), scorer ones through the scorer registry."""
+    """Recompute score columns ``keys`` in the fresh workspace, each through its entry in the scorer registry: a
+    graph-derived score by its analysis step (with the recorded k, method and seed), a quality scorer rebuilt
+    from the parameters the manifest records."""
     defs = {d["key"]: d for d in manifest.get("scores", [])}
-    steps = steps_for_scores(list(keys))
-    if steps:
-        k, seed, method = _graph_params(manifest, model)
-        log(f"recomputing neighbour-graph scores: {steps[1:]} (k={k}, method={method}, seed={seed})")
-        analyze(ws, model=model, k=k, method=method, seed=seed, steps=tuple(steps))
     have = set(ws.score_defs()["key"])
+    steps: set[str] = set()
+    scorers = []
     for key in keys:
         if key in have:
+            continue
+        name = key_name(key)
+        if is_graph_score(name):
+            steps.add(REGISTRY[name].step)  # type: ignore[attr-defined]
             continue
         d = defs.get(key)
         if d is None:
             raise CurationError(f"score {key!r} used by the ranking is not described in the manifest; "
                                 "cannot recompute it")
-        name = d.get("name") or key_name(key)
+        name = d.get("name") or name
         if name not in REGISTRY:
             raise CurationError(f"score {key!r} (name {name!r}) is not made by a registered scorer (imported scores "
                                 "cannot be recomputed); reproduce needs scores the project can compute")
@@ -105,7 +107,14 @@ def _recompute_scores(ws: Workspace, keys: Sequence[str], manifest: dict, model:
         if sc.key() != key:
             raise CurationError(f"score {key!r}: rebuilding scorer {name!r} from the manifest gives key "
                                 f"{sc.key()!r}; its parameters cannot be recovered (long values are hashed)")
-        log(f"recomputing score {key}")
+        scorers.append(sc)
+    if steps:
+        k, seed, method = _graph_params(manifest, model)
+        ordered = [s for s in ANALYZE_STEPS if s in steps]
+        log(f"recomputing neighbour-graph scores: {ordered} (k={k}, method={method}, seed={seed})")
+        analyze(ws, model=model, k=k, method=method, seed=seed, steps=("graph", *ordered))
+    for sc in scorers:
+        log(f"recomputing score {sc.key()}")
         run_scorer(ws, sc)
 
 
@@ -139,7 +148,7 @@ def _rerank(ws: Workspace, manifest: dict, log: Callable[[str], None]) -> tuple[
         if extra and extra not in score_keys:
             score_keys.append(extra)
     needs_emb = ("model" in stored or sel.wants_X() or sel.wants_graph()
-                 or any(key_name(k) in SCORE_DOCS for k in score_keys))
+                 or any(is_graph_score(key_name(k)) for k in score_keys))
     if needs_emb:
         log(embed_workspace(ws, model).summary())
     if score_keys:
