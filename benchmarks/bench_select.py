@@ -60,7 +60,7 @@ def warm() -> None:
     import sklearn.decomposition
     import sklearn.mixture  # noqa: F401
     X = make_data(300, seed=9)
-    from curation.select._sparse import exact_knn
+    from curation.neighbours.graph import exact_knn
 
     g = exact_knn(X, 5)
     for name, kw in [("facility", {}), ("facility", {"optimizer": "stochastic"}), ("kcenter", {}),

@@ -11,7 +11,7 @@ import pytest
 
 from curation.errors import CurationError
 from curation.neighbours.graph import (
-    DEFAULT_MODEL, KnnGraph, _knn_numpy, build_graph, graph_key, knn, load_graph, recall_at_k, resolve_method,
+    DEFAULT_MODEL, KnnGraph, exact_knn, build_graph, graph_key, knn, load_graph, recall_at_k, resolve_method,
     score_key, to_csr,
 )
 from curation.workflows.analyze import analyze
@@ -50,10 +50,21 @@ def brute(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, np.take_along_axis(S, idx, axis=1)
 
 
+def test_exact_search_breaks_ties_by_lower_position():
+    """Rows 0-3 are one vector: their neighbours are the other three, lowest position first, whatever the block
+    size (the selectors' small pools rely on this order being deterministic)."""
+    X = clustered(40)
+    X[1:4] = X[0]
+    for bb in (1 << 27, 4 * 40 * 3):
+        idx, sim = exact_knn(X, 3, block_bytes=bb)
+        assert [idx[i].tolist() for i in range(4)] == [[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]]
+        np.testing.assert_allclose(sim[:4], 1.0, atol=1e-6)
+
+
 def test_exact_matches_numpy_reference_and_excludes_self():
     X = clustered(300)
     ref_i, ref_s = brute(X, 10)
-    for idx, sim in (knn(X, 10, method="exact"), _knn_numpy(X, 10, block_bytes=4096 * 64)):
+    for idx, sim in (knn(X, 10, method="exact"), exact_knn(X, 10, block_bytes=4096 * 64)):
         assert idx.shape == (300, 10) and idx.dtype == np.int64 and sim.dtype == np.float32
         assert not (idx == np.arange(300)[:, None]).any()
         np.testing.assert_allclose(sim, ref_s, atol=1e-5)

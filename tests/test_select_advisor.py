@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from curation.select import advisor, fit_plateau, get_selector
-from curation.select._sparse import exact_knn
+from curation.neighbours.graph import exact_knn
 from curation.select.advisor import plateau
 
 

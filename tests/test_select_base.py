@@ -6,7 +6,7 @@ import pytest
 
 from curation.errors import CurationError
 from curation.select import SELECTORS, get_selector
-from curation.select._sparse import exact_knn
+from curation.neighbours.graph import exact_knn
 
 
 def blobs(n: int = 160, d: int = 16, centers: int = 6, seed: int = 0) -> np.ndarray:

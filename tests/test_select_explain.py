@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from curation.select import apply_constraints, explain, get_selector, nearest_selected
-from curation.select._sparse import exact_knn
+from curation.neighbours.graph import exact_knn
 
 
 def blobs(n: int = 100, d: int = 8, seed: int = 0) -> np.ndarray:

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from curation.select import get_selector
-from curation.select._sparse import coverage_matrix, dense_coverage_matrix, exact_knn, target_coverage
+from curation.neighbours.graph import exact_knn
+from curation.select._sparse import coverage_matrix, dense_coverage_matrix, target_coverage
 from curation.select.facility import (
     facility_location, facility_location_cg, facility_location_mi, optimize,
 )

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from curation.select import get_selector
-from curation.select._sparse import exact_knn
+from curation.neighbours.graph import exact_knn
 
 
 def blobs(n: int = 150, d: int = 10, centers: int = 6, seed: int = 0) -> np.ndarray:

@@ -65,6 +65,21 @@ def test_pins_join_the_key_and_condition_the_ranking(ws) -> None:
     assert sel[0] == inc and len(sel) == 5
 
 
+def test_a_pool_graph_is_the_stored_graph_type(ws) -> None:
+    """Restricting the stored graph to a smaller pool gives a KnnGraph on pool positions (-1: outside the pool)."""
+    from curation.neighbours.graph import KnnGraph, build_graph, load_graph
+    from curation.select.run import _subgraph
+
+    build_graph(ws, k=8)
+    g = load_graph(ws, k=8)
+    pool = g.row_ids[::2]
+    sub = _subgraph(g, pool)
+    assert isinstance(sub, KnnGraph) and sub.model == g.model and np.array_equal(sub.row_ids, pool)
+    inside = sub.idx >= 0
+    np.testing.assert_array_equal(pool[sub.idx[inside]], g.row_ids[g.idx[::2][inside]])
+    assert (sub.sim[~inside] == 0).all() and (~inside).any()
+
+
 def test_missing_score_is_explained(ws) -> None:
     with pytest.raises(CurationError, match="not found"):
         run_selection(ws, "topk", {"score": "nope"})

@@ -81,8 +81,10 @@ SCORE_DOCS: dict[str, tuple[bool | None, str]] = {
 class KnnGraph:
     """A cosine k-NN graph.
 
-    row_ids: (n,) int64 sorted row ids. idx: (n, k) int64 POSITIONS into row_ids (never the row itself).
+    row_ids: (n,) int64 sorted row ids. idx: (n, k) int64 POSITIONS into row_ids (never the row itself; -1 for a
+    neighbour outside the pool when the graph was restricted to a sub-pool, with sim 0).
     sim: (n, k) float32 cosine similarity, each row sorted by decreasing similarity.
+    The one graph type: stored graphs (:func:`load_graph`), a selection's pool graph and the selectors' inputs.
     """
 
     row_ids: np.ndarray
@@ -154,19 +156,26 @@ def _drop_self(I: np.ndarray, D: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
     return idx, sim
 
 
-def _knn_numpy(X: np.ndarray, k: int, *, block_bytes: int = 1 << 27) -> tuple[np.ndarray, np.ndarray]:
-    """Exact search with numpy: blocked X @ X.T, self masked, argpartition. The reference implementation."""
+def exact_knn(X: np.ndarray, k: int, *, block_bytes: int = 1 << 27) -> tuple[np.ndarray, np.ndarray]:
+    """Exact cosine k nearest neighbours, self excluded, in numpy: the one exact search written here (the selectors'
+    and tests' reference; the graph's ``exact`` method runs it when faiss's flat index is missing). X: (n, d),
+    L2-normalised; k above n - 1 is lowered to n - 1.
+
+    Returns (idx (n, k) int64 positions, sim (n, k) float32), most similar first, ties to the lower position.
+    Blocked X @ X.T with argpartition: O(n²·d) time, about ``block_bytes`` of scratch memory."""
+    X = np.ascontiguousarray(X, dtype=np.float32)
     n = len(X)
+    k = min(k, n - 1)
     idx = np.empty((n, k), dtype=np.int64)
     sim = np.empty((n, k), dtype=np.float32)
-    bs = int(max(1, min(n, block_bytes // (4 * n))))
+    bs = int(max(1, min(n, block_bytes // (4 * max(n, 1)))))
     for s in range(0, n, bs):
         e = min(n, s + bs)
         S = X[s:e] @ X.T
         S[np.arange(e - s), np.arange(s, e)] = -np.inf
-        part = np.argpartition(-S, k - 1, axis=1)[:, :k]
+        part = np.argpartition(-S, k - 1, axis=1)[:, :k] if k < n else np.argsort(-S, axis=1)[:, :k]
         ps = np.take_along_axis(S, part, axis=1)
-        order = np.argsort(-ps, axis=1, kind="stable")
+        order = np.lexsort((part, -ps), axis=1)
         idx[s:e] = np.take_along_axis(part, order, axis=1)
         sim[s:e] = np.take_along_axis(ps, order, axis=1)
     return idx, sim
@@ -220,7 +229,7 @@ def knn(X: np.ndarray, k: int, *, method: str = "auto", seed: int = 0) -> tuple[
         try:
             import faiss  # noqa: F401
         except ImportError:  # pragma: no cover - faiss-cpu is a requirement
-            return _knn_numpy(X, k)
+            return exact_knn(X, k)
         return _knn_faiss_flat(X, k)
     if m == "faiss-hnsw":
         return _knn_hnsw(X, k)

@@ -78,39 +78,6 @@ def dense_coverage_matrix(X: np.ndarray):
     return sp.csr_matrix(S)
 
 
-def exact_knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest neighbours by cosine similarity, self excluded. X: (n, d) L2-normalised.
-
-    Returns (idx (n, k) int64 positions, sim (n, k) float32), most similar first, ties by lower position.
-    Chunked brute force: O(n²·d) time, O(chunk·n) memory — for tests and small pools.
-    """
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    n = len(X)
-    k = min(k, n - 1)
-    idx = np.empty((n, k), dtype=np.int64)
-    sim = np.empty((n, k), dtype=np.float32)
-    step = max(1, _CHUNK_BYTES // (8 * max(n, 1)))
-    for s in range(0, n, step):
-        S = X[s:s + step] @ X.T
-        S[np.arange(S.shape[0]), np.arange(s, s + S.shape[0])] = -np.inf
-        part = np.argpartition(-S, k - 1, axis=1)[:, :k] if k < n else np.argsort(-S, axis=1)[:, :k]
-        ps = np.take_along_axis(S, part, axis=1)
-        o = np.lexsort((part, -ps), axis=1)
-        idx[s:s + step] = np.take_along_axis(part, o, axis=1)
-        sim[s:s + step] = np.take_along_axis(ps, o, axis=1)
-    return idx, sim
-
-
-def knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """kNN graph on positions via ``curation.neighbours.graph.knn`` when that module is present, else exact brute
-    force."""
-    try:
-        from curation.neighbours.graph import knn as graph_knn
-    except ImportError:
-        return exact_knn(X, k)
-    return graph_knn(X, k)
-
-
 def max_sim_to_set(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """For each row of X (n, d), max cosine similarity to any row of Y (m, d). O(n·m·d), chunked."""
     out = np.full(len(X), -np.inf, dtype=np.float64)

@@ -35,19 +35,6 @@ def register(cls: type[Selector]) -> type[Selector]:
     return cls
 
 
-@dataclass(frozen=True)
-class GraphArrays:
-    """A k-nearest-neighbour graph on positions: the shape ``curation.neighbours.graph.KnnGraph`` has.
-
-    idx: (n, k) int neighbour POSITIONS (``-1`` = padding); sim: (n, k) float32 cosine similarity.
-    row_ids: (n,) int64 row ids of the positions (optional for pure-array use).
-    """
-
-    idx: np.ndarray
-    sim: np.ndarray
-    row_ids: np.ndarray | None = None
-
-
 def graph_arrays(graph: Any) -> tuple[np.ndarray, np.ndarray]:
     """(idx (n, k) int64 positions, sim (n, k) float64) from a KnnGraph-like object or an ``(idx, sim)`` tuple."""
     if isinstance(graph, tuple) and len(graph) == 2:

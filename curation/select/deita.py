@@ -97,7 +97,8 @@ class DeitaSelector(Selector):
             acc = deita_exact(pool.X, cand, self.threshold, chosen)
         else:
             from curation.select import _kernels as K
-            from curation.select._sparse import coverage_matrix, knn
+            from curation.neighbours.graph import knn
+            from curation.select._sparse import coverage_matrix
 
             if pool.graph is None:
                 if pool.X is None:

@@ -189,7 +189,8 @@ class _CoverageSelector(Selector):
 
 def pool_similarity(pool: Pool, kernel: str, k: int, method: str):  # scipy CSR
     """The (n, n) coverage matrix of a pool: the given graph, a kNN graph built from X, or a dense kernel."""
-    from curation.select._sparse import coverage_matrix, dense_coverage_matrix, knn
+    from curation.neighbours.graph import knn
+    from curation.select._sparse import coverage_matrix, dense_coverage_matrix
 
     if kernel == "dense":
         if pool.X is None:

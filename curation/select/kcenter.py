@@ -57,7 +57,8 @@ class KCenterSelector(Selector):
         indices = np.zeros(0, dtype=np.int64)
         data = np.zeros(0, dtype=np.float64)
         if self.use_graph:
-            from curation.select._sparse import coverage_matrix, knn
+            from curation.neighbours.graph import knn
+            from curation.select._sparse import coverage_matrix
 
             graph = pool.graph if pool.graph is not None else knn(X, self.k)
             idx, sim = graph_arrays(graph)

@@ -34,8 +34,8 @@ def _texts(v: Any) -> list[str]:
 
 
 def _subgraph(graph: Any, pool_ids: np.ndarray) -> Any:
-    """The graph restricted to ``pool_ids`` (sorted row ids), as GraphArrays on pool positions."""
-    from curation.select.base import GraphArrays
+    """The graph restricted to ``pool_ids`` (sorted row ids), a KnnGraph on pool positions."""
+    from dataclasses import replace
 
     gids = np.asarray(graph.row_ids, dtype=np.int64)
     if len(gids) == len(pool_ids) and np.array_equal(gids, pool_ids):
@@ -50,7 +50,7 @@ def _subgraph(graph: Any, pool_ids: np.ndarray) -> Any:
     rows = np.flatnonzero(hit)
     idx = pos_in_pool[graph.idx[rows]]
     sim = np.where(idx >= 0, graph.sim[rows], 0.0).astype(np.float32)
-    return GraphArrays(idx=idx, sim=sim, row_ids=pool_ids)
+    return replace(graph, row_ids=pool_ids, idx=idx, sim=sim)
 
 
 def selection_score_keys(defs: pd.DataFrame) -> list[str]:
