@@ -96,12 +96,12 @@ def test_umap_init_and_parallel_options(tmp_ws):
     X, lab = _labelled(200)
     fill_workspace(tmp_ws, X)
     key = umap_projection(tmp_ws, k=10, n_neighbors=10, n_epochs=40, init="pca")
-    assert key == f"umap:{DEFAULT_MODEL}:init=pca:n_epochs=40:n_neighbors=10"
+    assert key == f"umap(init=pca,model={DEFAULT_MODEL},n_epochs=40,n_neighbors=10)"
     params = tmp_ws.projection_defs().set_index("key").loc[key, "params"]
     params = json.loads(params) if isinstance(params, str) else params
     assert params["init"] == "pca" and params["seed"] == 0 and params["parallel"] is False
     pkey = umap_projection(tmp_ws, k=10, n_neighbors=10, n_epochs=40, seed=5, parallel=True)
-    assert pkey == f"umap:{DEFAULT_MODEL}:n_epochs=40:n_neighbors=10:parallel=1"
+    assert pkey == f"umap(model={DEFAULT_MODEL},n_epochs=40,n_neighbors=10,parallel=1)"
     assert _label_agreement(load_projection(tmp_ws, pkey)[1], lab) > 0.95
     with pytest.raises(CurationError, match="unknown UMAP init 'tsne'"):
         umap_projection(tmp_ws, k=10, init="tsne")

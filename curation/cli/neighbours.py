@@ -98,7 +98,7 @@ def _add_projection(sub: argparse._SubParsersAction) -> None:
                    help="UMAP start layout (default auto: spectral up to 20k rows, PCA above: same quality, "
                         "a fraction of the time)")
     p.add_argument("--parallel", action="store_true",
-                   help="UMAP on all cores, without a seed: faster, not reproducible (the key gets :parallel=1)")
+                   help="UMAP on all cores, without a seed: faster, not reproducible (the key gets parallel=1)")
     p.set_defaults(func=_cmd_project)
 
 
