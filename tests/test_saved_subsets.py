@@ -86,6 +86,23 @@ def test_drift_is_reported_when_the_ranking_changes(ws):
     assert msg is not None and "s@1" in msg and "ranking" in msg
 
 
+def test_a_saved_ranking_is_not_recomputed_under_its_key(ws):
+    """select --force on a ranking a saved version names is refused (the version would silently change rows);
+    without a saved version, or with another seed, ranking works as before."""
+    from curation.select import run_selection
+
+    key = run_selection(ws, "random", {}, seed=3).method
+    assert run_selection(ws, "random", {}, seed=3, force=True).method == key      # nobody depends on it yet
+    v = ss.save(ws, "keep", SubsetSpec(ranking=key, budget=10), who="ann")
+    ss.hide(ws, "keep", who="ann")                                                  # deleted versions count too
+    before = ws.ranking(key).order.copy()
+    with pytest.raises(CurationError, match="keep@1.*without --force"):
+        run_selection(ws, "random", {}, seed=3, force=True)
+    assert np.array_equal(ws.ranking(key).order, before) and ss.drift(ws, v) is None
+    assert run_selection(ws, "random", {}, seed=3).method == key                    # reuse is fine
+    assert run_selection(ws, "random", {}, seed=4, force=True).method != key
+
+
 def test_hide_keeps_history(ws):
     spec = SubsetSpec(ranking="perm(seed=1)", budget=10)
     ss.save(ws, "gone", spec, who="ann")

@@ -8,6 +8,7 @@ the input rows (and pins), and the seed. The same call twice returns the stored 
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import numpy as np
@@ -202,6 +203,30 @@ def prepare(ws: Workspace, sel: Selector, *, model: str = DEFAULT_MODEL, use_pin
             "exclude": exclude, "context": ctx, "extra": extra}
 
 
+def saved_subsets_using(ws: Workspace, ranking_key: str) -> list[str]:
+    """``NAME@VERSION`` of every saved subset version (deleted ones too) whose spec names ``ranking_key``."""
+    df = ws.saved_subsets(include_hidden=True)
+    out = []
+    for name, version, spec in zip(df["name"], df["version"], df["spec"]) if len(df) else ():
+        s = json.loads(spec) if isinstance(spec, str) else (spec or {})
+        if s.get("ranking") == ranking_key:
+            out.append(f"{name}@{int(version)}")
+    return out
+
+
+def _refuse_recompute_of_saved(ws: Workspace, key: str) -> None:
+    """A saved subset version resolves to fixed rows: recomputing its ranking under the same key (force) would change
+    them behind its back, so it is refused while any saved version names the ranking."""
+    if ws.ranking(key) is None:
+        return
+    users = saved_subsets_using(ws, key)
+    if users:
+        shown = ", ".join(users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+        raise CurationError(f"ranking {key} is used by saved subset(s) {shown}; recomputing it under the same key "
+                            "would change the rows those versions stand for. Run it without --force to reuse the "
+                            "stored ranking, or with another seed or parameters to get a new one")
+
+
 def run_selection(ws: Workspace, method: str, params: dict | None = None, *, seed: int = 0,
                   model: str = DEFAULT_MODEL, progress: Progress | None = None, use_pins: bool = False,
                   force: bool = False, info: dict | None = None) -> Ranking:
@@ -209,13 +234,16 @@ def run_selection(ws: Workspace, method: str, params: dict | None = None, *, see
 
     params: the method's parameters (see ``SELECTORS[method]``). seed: all randomness. model: embedding model.
     use_pins: condition on the workspace's current pins (include first / exclude removed); the pins' digest joins
-    the key. force: recompute even when stored. Returns the Ranking (order = row ids, best first); its ``method``
-    is the stored key. info: when given, ``info["reused"]`` tells whether the stored ranking was returned.
+    the key. force: recompute even when stored (refused while a saved subset version names the ranking). Returns
+    the Ranking (order = row ids, best first); its ``method`` is the stored key. info: when given,
+    ``info["reused"]`` tells whether the stored ranking was returned.
     Cost: the method's own (see its module) plus loading (≈1 s per 100k embedded rows).
     """
     sel = get_selector(method, **(params or {}))
     inp = prepare(ws, sel, model=model, use_pins=use_pins, progress=progress)
     key = sel.key(seed, **inp["extra"])
+    if force:
+        _refuse_recompute_of_saved(ws, key)
     if not force:
         got = ws.ranking(key)
         if got is not None:
