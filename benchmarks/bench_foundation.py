@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks._results import write_section  # noqa: E402
+from benchmarks.bench_pipeline import bench_embed  # noqa: E402  (the one embedding benchmark)
 
 
 def bench_ingest(n: int, tmp: Path) -> dict:
@@ -50,37 +51,6 @@ def bench_ingest(n: int, tmp: Path) -> dict:
             "mb": path.stat().st_size / 1e6}
 
 
-def bench_embed(n: int, tmp: Path) -> dict:
-    import torch
-
-    from curation.demo import generate_demo
-    from curation.embed import DEFAULT_MODEL, embed_workspace, load_model
-    from curation.ingest import ingest_file
-    from curation.store import Workspace
-
-    torch.set_num_threads(os.cpu_count() or 1)
-    demo = generate_demo(n_sft=n, n_pref=0, seed=1)
-    path = tmp / "embed_src.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in demo.sft), encoding="utf-8")
-    ws = Workspace(tmp / "embed.duckdb")
-    ingest_file(ws, path)
-    texts = ws.missing_text_hashes(DEFAULT_MODEL)["embed_text"].tolist()
-    model = load_model(DEFAULT_MODEL)
-    model.encode(texts[:64], batch_size=64)  # warm-up
-    t = time.perf_counter()
-    model.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
-    t_bare = time.perf_counter() - t
-    t = time.perf_counter()
-    rep = embed_workspace(ws, DEFAULT_MODEL, batch_size=64)
-    t_pipe = time.perf_counter() - t
-    t = time.perf_counter()
-    embed_workspace(ws, DEFAULT_MODEL)
-    t_cached = time.perf_counter() - t
-    assert rep.n_embedded == len(texts)
-    return {"n": len(texts), "bare_s": t_bare, "pipe_s": t_pipe, "bare_tps": len(texts) / t_bare,
-            "pipe_tps": len(texts) / t_pipe, "kept": t_bare / t_pipe, "cached_s": t_cached}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes (CI smoke)")
@@ -90,7 +60,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         ing = bench_ingest(n_ingest, tmp)
-        emb = bench_embed(n_embed, tmp)
+        emb = bench_embed(tmp, n_embed)
     lines = [
         f"Machine: {os.cpu_count()} CPU cores. "
         f"Run: `python benchmarks/bench_foundation.py{' --quick' if args.quick else ''}`"
@@ -102,7 +72,8 @@ def main() -> None:
         f"| synthetic Alpaca JSONL | {ing['n']:,} | {ing['mb']:.1f} | {ing['ours_s']:.2f} | {ing['rows_per_s']:,.0f} | "
         f"{ing['pandas_s']:.2f} | {ing['ours_s'] / ing['pandas_s']:.1f}x | {ing['reingest_s']:.2f} |",
         "",
-        "| embedding (all-MiniLM-L6-v2, CPU) | texts | bare encode (texts/s) | pipeline (texts/s) | pipeline keeps | "
+        "| embedding (all-MiniLM-L6-v2, CPU; bare timed before and after, averaged) | texts | bare encode (texts/s) | "
+        "pipeline (texts/s) | pipeline keeps | "
         "re-run, all cached (s) |",
         "|---|---|---|---|---|---|",
         f"| demo SFT texts | {emb['n']:,} | {emb['bare_tps']:.0f} | {emb['pipe_tps']:.0f} | {emb['kept']:.0%} "
