@@ -201,6 +201,11 @@ def key_param(key: str, param: str) -> str | None:
     return parse_key(key)[1].get(param)
 
 
+def external_key(name: str) -> str:
+    """The key of a score imported from outside (a file or a record field): ``ext:NAME``, the whole text a name."""
+    return f"ext:{name}"
+
+
 def graph_key(model: str = DEFAULT_MODEL, k: int = 15) -> str:
     """The workspace key of the k-NN graph of ``model``: ``knn(k={k},model={model})``."""
     return make_key("knn", {"k": int(k), "model": model})

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
+from curation.keys import external_key
 
 _FILE_SUFFIXES = {".parquet", ".pq", ".csv", ".tsv", ".jsonl", ".json", ".ndjson"}
 _ID_COLUMNS = ("example_id", "id", "uid", "row_id")
@@ -138,7 +139,7 @@ def import_scores(ws: Any, source: str | Path, *, name: str | None = None,  # Wo
         vals = np.asarray(vals_l, dtype=np.float64)[mask]
         name = name or field
         src_desc = f"record field {field!r}"
-    key = f"ext:{name}"
+    key = external_key(name)
     ws.put_scores(key, sel["example_id"].tolist(), vals, name=key, higher_is_better=higher_is_better,
                   params={"source": str(source), "score_column": score_column},
                   description=description or f"External score, {src_desc}; validity unknown.",
