@@ -29,7 +29,7 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ import pandas as pd
 
 from curation.errors import IngestError
 from curation.keys import default_model_path, text_hash
+from curation.progress import Progress
 from curation.readers import detect_format, file_sha256, read_records
 from curation.store import Workspace
 
@@ -460,7 +461,7 @@ def dataset_name_for(path: str | os.PathLike[str]) -> str:
 def ingest_file(ws: Workspace, path: str | os.PathLike[str], *, name: str | None = None, fmt: str | None = None,
                 split: str | None = None, shape: str | None = None, mapping: dict | None = None,
                 skip_bad: bool = False, allow_empty: bool = True,
-                progress: Callable[[int, int], None] | None = None) -> IngestReport:
+                progress: Progress | None = None) -> IngestReport:
     """Read ``path``, normalise every record and add the examples to ``ws`` in one transaction.
 
     mapping: explicit columns, keys among ``prompt, input, response, chosen, rejected, messages, label, id``.
