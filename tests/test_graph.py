@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from curation.errors import CurationError
+from curation.keys import key_name, key_param
 from curation.neighbours.graph import (
     DEFAULT_MODEL, KnnGraph, exact_knn, build_graph, graph_key, knn, load_graph, recall_at_k, resolve_method,
     score_key, to_csr,
@@ -152,7 +153,7 @@ def test_analyze_runs_every_step_and_resumes(tmp_ws):
     defs = set(tmp_ws.score_defs()["key"])
     for name in ("density_lsh", "density_knn", "density_ipw", "uniqueness", "outlier", "neardup_group",
                  "neardup_size", "neardup_rep", "cluster"):
-        assert any(k.startswith(name + ":") for k in defs), name
+        assert any(key_name(k) == name and key_param(k, "model") == DEFAULT_MODEL for k in defs), name
     assert score_key("exactdup_size", model=None) in defs
     assert {"umap", "pca"} <= set(tmp_ws.projection_defs()["method"])
     again = analyze(tmp_ws, k=10)
