@@ -91,7 +91,7 @@ def _train(prog: jobs.JobProgress, name: str) -> str:
     prog.stage = f"{name}: embedding new texts and training (grouped cross-validation)"
     prog(0, 1)
     sc = get_scorer(name)
-    key = run_scorer(ws, sc, progress=prog.factory(f"{name}: scoring rows"))
+    key = run_scorer(ws, sc, progress=prog.for_stage(f"{name}: scoring rows"))
     if name == "curator_model":
         prop = proposals(ws, sc, 20)
         ws.put_artifact(PROPOSALS, {"key": key, "rows": prop.to_dict(orient="records")})
