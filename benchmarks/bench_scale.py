@@ -40,8 +40,9 @@ STAGES = ["ingest", "import vectors", "graph", "UMAP", "density/dedup/clusters",
 
 
 # ---------------------------------------------------------------------------------------------- setup
-def generate(d: Path, n: int, seed: int = 0) -> None:
-    """records.jsonl and vectors.parquet (id, embedding) for ``n`` records."""
+def generate(d: Path, n: int, seed: int = 0):  # -> np.ndarray
+    """records.jsonl and vectors.parquet (id, embedding) for ``n`` records; returns each record's template family
+    (n,) int64, the finest structure of the vectors (bench_umap measures maps against it)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -67,6 +68,7 @@ def generate(d: Path, n: int, seed: int = 0) -> None:
             (e - s, DIM), dtype=np.float32)
     vec = pa.FixedSizeListArray.from_arrays(pa.array(X.ravel()), DIM)
     pq.write_table(pa.table({"id": pa.array(ids), "embedding": vec}), d / "vectors.parquet", row_group_size=65_536)
+    return fam_codes.astype(np.int64)
 
 
 # ---------------------------------------------------------------------------------------------- stages

@@ -1,14 +1,15 @@
 """The UMAP map at scale: the previous settings (spectral start, UMAP's default epochs) beside the current ones (PCA
 start above 20k rows; fewer epochs; all cores), on the same k-NN graph in one process, with what each keeps.
 
-Vectors: synthetic, clustered 384-d (8 categories, 10 sub-families each, noise), as in bench_scale. The graph is
-built once (NN-descent, k=15) and fed to every variant as ``precomputed_knn``, so only the layout differs. numba
-compiles UMAP's functions in a warm-up on 2,000 rows first, so no variant pays for it.
+Vectors: bench_scale's (synthetic, clustered 384-d: one centre per category of the generated records, a sub-centre
+per record template family, noise), L2-normalised as ``import-embeddings`` stores them. The graph is built once
+(NN-descent, k=15) and fed to every variant as ``precomputed_knn``, so only the layout differs. numba compiles
+UMAP's functions in a warm-up on 2,000 rows first, so no variant pays for it.
 
 Quality, on the same random sample of points for every variant:
 - **15-NN kept**: share of each sampled point's 15 exact nearest neighbours (cosine, all n rows) that are among its
   15 nearest in the 2-D map;
-- **family agreement**: share of its 15 nearest 2-D neighbours from its own sub-family (the same measure on the
+- **family agreement**: share of its 15 nearest 2-D neighbours from its own template family (the same measure on the
   exact high-dimensional neighbours is printed as the ceiling);
 - **trustworthiness** (scikit-learn, 15 neighbours) on a random subset of 5,000 points.
 
@@ -37,17 +38,18 @@ VARIANTS = {  # name -> (description, umap_layout kwargs)
 }
 
 
-def vectors(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(n, 384) float32 L2-normalised clustered vectors and their sub-family labels."""
-    rng = np.random.default_rng(seed)
-    cat = rng.integers(0, 8, n)
-    fam = cat * 10 + rng.integers(0, 10, n)
-    centres = rng.normal(size=(8, DIM)).astype(np.float32)
-    sub = rng.normal(size=(80, DIM)).astype(np.float32)
-    X = np.empty((n, DIM), dtype=np.float32)
-    for s in range(0, n, 100_000):
-        e = min(n, s + 100_000)
-        X[s:e] = centres[cat[s:e]] + 0.6 * sub[fam[s:e]] + 0.5 * rng.standard_normal((e - s, DIM), dtype=np.float32)
+def vectors(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """bench_scale's (n, 384) vectors, L2-normalised float32, and each row's template family."""
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    from benchmarks.bench_scale import generate
+
+    with tempfile.TemporaryDirectory(prefix="bench_umap_") as d:
+        fam = generate(Path(d), n)
+        col = pq.read_table(Path(d) / "vectors.parquet", columns=["embedding"]).column("embedding").combine_chunks()
+    X = col.values.to_numpy().reshape(n, DIM).astype(np.float32)
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     return X, fam
 
@@ -58,10 +60,12 @@ def cpu_s() -> float:
 
 
 def exact_neighbours(X: np.ndarray, S: np.ndarray, k: int) -> np.ndarray:
-    sims = X[S] @ X.T
-    sims[np.arange(len(S)), S] = -np.inf
-    part = np.argpartition(-sims, k, axis=1)[:, :k]
-    return part
+    out = np.empty((len(S), k), dtype=np.int64)
+    for s in range(0, len(S), 200):
+        sims = X[S[s:s + 200]] @ X.T
+        sims[np.arange(len(sims)), S[s:s + 200]] = -np.inf
+        out[s:s + 200] = np.argpartition(-sims, k, axis=1)[:, :k]
+    return out
 
 
 def quality(xy: np.ndarray, X: np.ndarray, fam: np.ndarray, S: np.ndarray, hi: np.ndarray, T: np.ndarray,
@@ -99,7 +103,7 @@ def main() -> None:
     idx, sim = knn(X, 15, method="nndescent")
     print(f"graph: {time.perf_counter() - t:.1f} s ({cpu_s() - c:.1f} s CPU)", file=sys.stderr)
     # warm-up: numba compiles the layout functions (seeded and parallel) on a small graph
-    Xw, _ = vectors(2000, seed=2)
+    Xw, _ = vectors(2000)
     iw, sw = knn(Xw, 15, method="exact")
     for kw in ({}, {"parallel": True}, {"init": "pca"}):
         umap_layout(Xw, iw, sw, n_epochs=5, **kw)
@@ -116,7 +120,8 @@ def main() -> None:
     load1 = os.getloadavg()
     base = next((r for r in rows if r["name"] == "before"), rows[0])
     lines = [
-        f"{n:,} synthetic clustered {DIM}-d vectors (8 categories x 10 sub-families), one NN-descent graph (k=15) "
+        f"{n:,} synthetic clustered {DIM}-d vectors of bench_scale ({len(np.unique(fam))} template families), "
+        f"one NN-descent graph (k=15) "
         f"fed to every variant; {os.cpu_count()} CPU cores shared with other jobs (load average {load0[0]:.1f} at "
         f"start, {load1[0]:.1f} at end). Run: `python benchmarks/bench_umap.py --rows {n}` on "
         f"{time.strftime('%Y-%m-%d')}. 15-NN kept and family agreement on the same {len(S):,} sampled points "
