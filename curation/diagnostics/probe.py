@@ -41,17 +41,13 @@ def knn_probe(X: np.ndarray, codes: np.ndarray, names: list[str], *, k: int = 10
     kk = min(k, m - 1)
     pred = np.full(m, -1, dtype=np.int64)
     if kk >= 1:
-        Xs = X[rows]
-        block = 1024
-        for a in range(0, m, block):
-            S = Xs[a:a + block] @ Xs.T
-            S[np.arange(S.shape[0]), np.arange(a, a + S.shape[0])] = -np.inf
-            idx = np.argpartition(-S, kk - 1, axis=1)[:, :kk]
-            sims = np.take_along_axis(S, idx, axis=1).astype(np.float64)
-            votes = np.zeros((S.shape[0], C), dtype=np.float64)
-            # shift similarities to be positive so every neighbour's vote counts, nearer ones more
-            np.add.at(votes, (np.repeat(np.arange(S.shape[0]), kk), y[idx].ravel()), (sims + 1.0).ravel())
-            pred[a:a + S.shape[0]] = votes.argmax(axis=1)
+        from curation.neighbours.graph import exact_knn
+
+        idx, sims = exact_knn(X[rows], kk)
+        votes = np.zeros((m, C), dtype=np.float64)
+        # shift similarities to be positive so every neighbour's vote counts, nearer ones more
+        np.add.at(votes, (np.repeat(np.arange(m), kk), y[idx].ravel()), (sims.astype(np.float64) + 1.0).ravel())
+        pred = votes.argmax(axis=1)
     correct = pred == y
     n_c = np.bincount(y, minlength=C)
     ok_c = np.bincount(y, weights=correct.astype(np.float64), minlength=C)
