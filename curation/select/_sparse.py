@@ -1,5 +1,6 @@
 """Similarity structures shared by the selectors: the symmetrised coverage matrix of a kNN graph, a dense kernel
-for small pools, exact kNN for small inputs, and chunked pool-vs-set similarity (targets, seen sets).
+for small pools, and chunked pool-vs-set similarity (targets, seen sets). The k-NN search itself is
+:func:`curation.neighbours.graph.knn` (exact: :func:`curation.neighbours.graph.exact_knn`).
 
 All matrices here are on positions. Similarities are cosine similarities of L2-normalised vectors, clipped at 0
 (facility location needs non-negative similarities; a negative one means "does not cover").
