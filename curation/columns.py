@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import CurationError
+from curation.keys import legacy_key
 from curation.store import EXAMPLE_COLUMNS, Workspace
 
 
@@ -28,6 +29,8 @@ def column_values(ws: Workspace, column: str, row_ids: np.ndarray | None = None,
         s = pd.Series(df[column].to_numpy(object), index=df["row_id"].to_numpy(np.int64))
     else:
         defs = ws.score_defs()
+        if len(defs) and column not in set(defs["key"]) and legacy_key(column) in set(defs["key"]):
+            column = legacy_key(column)              # a key written before the one key format (schema 5)
         if len(defs) and column in set(defs["key"]):
             df = ws.scores([column])
             s = pd.Series(df[column].to_numpy(np.float64), index=df["row_id"].to_numpy(np.int64))

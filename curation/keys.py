@@ -253,6 +253,9 @@ def legacy_key(key: str, *, ranking_params: dict | None = None) -> str:
     except CurationError:
         return key
     params = {p: ("h" + v[5:] if v.startswith("sha1-") else v) for p, v in params_s.items()}
+    for p, v in params.items():      # a ranking's score parameter may name an old graph-score key
+        if p != "model" and "(" not in v and ":" in v:
+            params[p] = legacy_key(v)
     seed = params.pop("seed", None)
     if seed is not None and not re.match(r"^-?[0-9]+$", seed):
         return key

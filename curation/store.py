@@ -728,6 +728,8 @@ class Workspace:
             hit = df[df[col] == ref]
             if len(hit) == 1:
                 return str(hit["key"].iloc[0])
+        if legacy_key(ref) in set(df["key"]):        # a key written before the one key format (schema 5)
+            return legacy_key(ref)
         cands = df[df["method"] == ref]
         if not len(cands):
             cands = df[df["key"].str.startswith(ref) | df["short_id"].fillna("").str.startswith(ref)]

@@ -67,6 +67,7 @@ def test_parse_round_trip_and_names() -> None:
     ("pref_head(train=31a81c1ba4)@rejected", "pref_head(train=31a81c1ba4)@rejected"),
     ("ext:judge.score", "ext:judge.score"),
     ("random(data=aa,seed=0)", "random(data=aa,seed=0)"),
+    (f"topk(data=aa,score=density_knn:{M}:k=10,seed=0)", f"topk(data=aa,score=density_knn(k=10,model={M}),seed=0)"),
 ])
 def test_legacy_keys_map_to_the_format_once(old: str, new: str) -> None:
     assert legacy_key(old) == new
@@ -147,3 +148,8 @@ def test_migration_rewrites_stored_keys_of_an_old_workspace(tmp_path) -> None:
         _rekey_results(con)
     assert dump() == before
     assert Workspace(ws.path).schema_version() == SCHEMA_VERSION
+    # a script that still names the old keys finds the results
+    from curation.columns import column_values
+
+    assert ws.ranking_key(old["ranking"]) == new_rkey
+    assert column_values(ws, old["cluster"]).tolist() == (np.arange(6.0) % 2).tolist()
