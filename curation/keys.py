@@ -259,4 +259,7 @@ def legacy_key(key: str, *, ranking_params: dict | None = None) -> str:
     seed = params.pop("seed", None)
     if seed is not None and not re.match(r"^-?[0-9]+$", seed):
         return key
-    return make_key(name, params, seed=None if seed is None else int(seed)) + suffix
+    try:
+        return make_key(name, params, seed=None if seed is None else int(seed)) + suffix
+    except CurationError:            # not a key of ours (e.g. a name with spaces): leave it as it is
+        return key

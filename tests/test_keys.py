@@ -66,6 +66,7 @@ def test_parse_round_trip_and_names() -> None:
     ("askllm(v=2,template=sha1-0123456789)", "askllm(template=h0123456789,v=2)"),
     ("pref_head(train=31a81c1ba4)@rejected", "pref_head(train=31a81c1ba4)@rejected"),
     ("ext:judge.score", "ext:judge.score"),
+    ("not a key(x=1)", "not a key(x=1)"),                  # someone else's text: left alone
     ("random(data=aa,seed=0)", "random(data=aa,seed=0)"),
     (f"topk(data=aa,score=density_knn:{M}:k=10,seed=0)", f"topk(data=aa,score=density_knn(k=10,model={M}),seed=0)"),
 ])
