@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 from curation.demo.common import CATEGORIES, CATEGORY_WEIGHTS, _pick
 from curation.demo.defects import _HTML_WRAPPERS, _near_copy, _repetitive, _truncate
-from curation.demo.families import _FAMILIES
+from curation.demo.families import _sample
 from curation.demo.pool import _Pool
 from curation.demo.preference import _conflict_group, _helpful_pair, _prompt_text, _risky_pair
 
@@ -305,7 +305,7 @@ def synthetic_records(n: int, *, seed: int = 0, dup_rate: float = 0.0) -> Iterat
             yield {**src, "id": rec_id}
             continue
         cat = r.choices(CATEGORIES, cum_weights=cum)[0]
-        instr, inp, out, _, _ = _pick(r, _FAMILIES[cat])(r)
+        instr, inp, out, _, _ = _sample(r, cat)
         rec = {"id": rec_id, "instruction": instr, "input": inp, "output": out, "category": cat}
         if dup_rate > 0:
             if len(recent) < 1000:

@@ -10,6 +10,7 @@ from curation.demo.coding import (
     _coding_task,
     _coding_tools,
 )
+from curation.demo.compose import composed, frame
 from curation.demo.common import Family, Rng, Sample, _pick
 from curation.demo.cooking import (
     _cooking_pantry,
@@ -77,9 +78,16 @@ _FAMILIES: dict[str, list[Family]] = {
 }
 
 
+#: Share of each category's examples assembled by :mod:`curation.demo.compose` (the rest come from the template
+#: families above, more than half of them with a persona in front of the instruction).
+COMPOSED_SHARE = 0.8
+
+
 def _sample(r: Rng, category: str) -> Sample:
     """Draw one (instruction, input, output, wrong) sample from ``category``."""
-    return _pick(r, _FAMILIES[category])(r)
+    if r.random() < COMPOSED_SHARE:
+        return composed(r, category)
+    return frame(r, category, _pick(r, _FAMILIES[category])(r))
 
 
 # Prose families where a one- or two-sentence answer is a defensible alternative to the full one.

@@ -1,5 +1,12 @@
 """Similarity bookkeeping: keeps accidental near-duplicates and over-used template variants out of the clean
-records."""
+records.
+
+Template and compositional text naturally produces records that differ only in a slot word or a number. The pool
+redraws a candidate whose word 4-gram Jaccard similarity to an earlier record is >= 0.6, and caps how many records
+may share one template variant (``Sample.key``, see ``_KEY_CAPS``). With all-MiniLM-L6-v2 on the default 3000
+records this leaves about 70 unplanted pairs at cosine >= 0.95 (out of 4.5 million pairs), while every planted
+copy's nearest neighbour is its original (``benchmarks/bench_demo_map.py``).
+"""
 
 from __future__ import annotations
 
