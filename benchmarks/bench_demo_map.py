@@ -59,7 +59,7 @@ def build(gen, tmp: Path, name: str, n_sft: int, n_pref: int) -> dict:
     t2 = time.perf_counter()
     key = umap_projection(ws, model=DEFAULT_MODEL, k=30, n_neighbors=15, seed=0)
     t3 = time.perf_counter()
-    ex = ws.examples(["row_id", "example_id", "dataset", "label"])
+    ex = ws.examples(["row_id", "example_id", "dataset", "label", "n_tokens"])
     rows_v, X = embeddings_of(ws, DEFAULT_MODEL)
     rows_p, xy = ws.projection(key)
     pos_v = {int(r): i for i, r in enumerate(rows_v)}
@@ -71,6 +71,7 @@ def build(gen, tmp: Path, name: str, n_sft: int, n_pref: int) -> dict:
     return {"X": X[[pos_v[r] for r in rid]], "xy": np.asarray(xy)[[pos_p[r] for r in rid]],
             "xy_all": np.asarray(xy), "label": sft["label"].astype(str).to_numpy(), "local": local,
             "texts": [texts[e.split("/", 1)[1]] for e in sft["example_id"]], "truth": data.truth,
+            "tokens": int(ex["n_tokens"].sum()),
             "secs": {"generate+ingest": t1 - t0, "embed": t2 - t1, "graph+umap": t3 - t2}}
 
 
@@ -173,7 +174,7 @@ def main() -> None:
         for name, gen in (("before", before), ("after", after)):
             b = build(gen, Path(td), name, args.n_sft, args.n_pref)
             res[name] = metrics(b)
-            res[name]["secs"] = b["secs"]
+            res[name]["secs"], res[name]["tokens"] = b["secs"], b["tokens"]
             if args.png:
                 args.png.mkdir(parents=True, exist_ok=True)
                 png(b, args.png / f"demo_map_{name}.png")
@@ -187,20 +188,26 @@ def main() -> None:
             ("unplanted SFT pairs at cosine >= 0.95", "unplanted_095", "{:d}"),
             ("planted copy's nearest neighbour is its original", "copy_to_original", "{:.3f}"),
             ("empty/repetitive answers in the lowest-density 10%", "outliers_low10", "{:.3f}"),
-            ("mean words per SFT record", "mean_words", "{:.0f}")]
+            ("mean words per SFT record", "mean_words", "{:.0f}"),
+            ("WordPiece tokens of all rows (what the build embeds)", "tokens", "{:,d}")]
     lines = ["| measure | before | after |", "|---|---|---|"]
     for title, k, fmt in rows:
         lines.append(f"| {title} | {fmt.format(res['before'][k])} | {fmt.format(res['after'][k])} |")
-    for k in res["before"]["secs"]:
-        lines.append(f"| seconds: {k} | {res['before']['secs'][k]:.1f} | {res['after']['secs'][k]:.1f} |")
     table = "\n".join(lines)
     print(table)
+    # seconds are printed, not kept: on a shared machine, and with vectors from the embedding cache, they are noise
+    for k in res["before"]["secs"]:
+        print(f"seconds, {k}: before {res['before']['secs'][k]:.1f}, after {res['after']['secs'][k]:.1f}")
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     if not args.no_write:
         body = (f"`nice .venv/bin/python benchmarks/bench_demo_map.py` (demo {args.n_sft} SFT + {args.n_pref} "
                 f"preference rows, seed 0; MiniLM embeddings, UMAP with the analyze defaults; both generators in the "
                 f"same run; load average {load[0]:.2f} at the end). Before: the frozen generator in "
-                f"`benchmarks/baseline/demo_before`; after: `curation.demo`.\n\n{table}\n")
+                f"`benchmarks/baseline/demo_before`; after: `curation.demo` (80% of each category composed from "
+                f"per-topic vocabularies). The build's cost follows the token count (same rows).\n\n{table}\n\n"
+                "Topics read as regions (silhouette up, more of the map occupied, fewer accidental near-duplicates) "
+                "while planted copies stay next to their originals. Distinct 3-grams fall: composed answers reuse "
+                "each subtopic's sentences (8 steps, 4-5 facts per subtopic); longer lists would raise it.\n")
         write_section("demo_map", "Demo map readability (generated demo texts, before/after)", body)
 
 
