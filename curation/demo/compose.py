@@ -31,7 +31,18 @@ def _lower_first(text: str) -> str:
 def _ranked(r: Rng, items: list[str], text: str) -> list[str]:
     """``items`` in a random order, those sharing more words (4+ letters) with ``text`` first."""
     words = set(_WORD.findall(text.lower()))
-    return sorted(items, key=lambda s: -(len(words & set(_WORD.findall(s.lower()))) + r.random() * 0.9))
+    return sorted(items, key=lambda s: -(len(words & _words(s)) + r.random() * 0.9))
+
+
+_WORDS_OF: dict[str, frozenset[str]] = {}
+
+
+def _words(text: str) -> frozenset[str]:
+    """The 4+-letter words of a data sentence (memoised: the same few hundred sentences are ranked again and again)."""
+    got = _WORDS_OF.get(text)
+    if got is None:
+        got = _WORDS_OF[text] = frozenset(_WORD.findall(text.lower()))
+    return got
 
 
 def _vary(r: Rng, text: str, leads: str, p: float) -> str:
