@@ -4,8 +4,9 @@ curator's name, cached loaders and the current subset.
 * The DuckDB workspace is the only state that must survive a restart; ``st.session_state`` holds view state only
   (which ranking is shown, the budget, the map selection, the example being inspected).
 * Cached loaders take the workspace path and :meth:`Workspace.data_stamp` as arguments, so anything computed in the
-  workspace (by this server, another session or the CLI) invalidates them at the next rerun. Decisions (pins, tags,
-  notes) are never cached: they are read fresh (one small query).
+  workspace (by this server, another session or the CLI) invalidates them at the next rerun. The data stamp and the
+  pins are reused while the workspace file is unchanged (:func:`by_file_token`: a ``stat``, no query), so any write
+  (a pin from another page, session or the CLI) shows at the next rerun.
 * The current subset is a :class:`curation.subset.SubsetSpec` built from the Select page's view state and resolved
   by :func:`curation.subset.resolve`, like everywhere else.
 """
@@ -223,8 +224,8 @@ def latest_projection_key(ws: Workspace) -> str | None:
 
 
 def pins_frame(ws: Workspace) -> pd.DataFrame:
-    """Current pins, read fresh (never cached)."""
-    return ws.pins()
+    """Current pins (a copy): read again whenever the workspace file changed (:func:`by_file_token`)."""
+    return by_file_token(str(ws.path), "pins_frame", ws.pins).copy()
 
 
 def pin_arrays(ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
