@@ -11,7 +11,7 @@ For each size, side by side in one run:
 * **frame time** (WebGL map only): 60 wheel events (zoom in, then out) and a 60-step shift-drag (pan), one per
   animation frame, dispatched inside the map's frame through its own event handlers; reported as the median (and
   95th percentile) interval between animation frames during the gesture (what the eye sees) and the time from the
-  gesture's end until every point is drawn again (past 250k points the map moves its last frame as an image during
+  gesture's end until every point is drawn again (past 50k points the map moves its last frame as an image during
   a gesture and redraws the points 120 ms after it rests).
 
 "before" is the dashboard as it was (Plotly Scattergl map of a 50k stratified sample with all hover text sent up

@@ -172,8 +172,8 @@ def budget_panel() -> None:
     m[0].metric("Selected", fm.fmt_int(len(chosen)), help="Rows in the subset (include pins count)")
     m[1].metric("Share of pool", fm.fmt_pct(len(chosen) / max(n_pool, 1)))
     m[2].metric("Tokens", fm.fmt_int(n_tok), help=f"of {total_tokens:,} in the pool")
-    m[3].metric("Pins", f"{len(inc):,} in · {len(exc):,} out", help="Include pins are always kept; exclude pins "
-                                                                     "never are")
+    m[3].metric("Pins in / out", f"{len(inc):,} / {len(exc):,}", help="Include pins (always kept) / exclude pins "
+                                                                     "(never kept)")
     js = None
     if len(chosen) and has_labels:
         js = js_divergence(pool_counts, sub_counts)
