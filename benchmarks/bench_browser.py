@@ -7,7 +7,8 @@ For each size, side by side in one run:
   after the first draw; for the Plotly page, the scattergl canvas of a plotted figure);
 * **select**: mouse-up of a box drag around ~1,000 points until the page shows the selection count;
 * **pin**: click on "Pin include" until the decisions are in the workspace's decision log (read from the file);
-* **budget step**: one ArrowRight on the Select page's budget slider until the "Selected" metric changes;
+* **budget step**: one ArrowRight on the Select page's budget slider until the "Selected" metric changes (both
+  servers up at once, one step on each page in turn);
 * **frame time** (WebGL map only): 60 wheel events (zoom in, then out) and a 60-step shift-drag (pan), one per
   animation frame, dispatched inside the map's frame through its own event handlers; reported as the median (and
   95th percentile) interval between animation frames during the gesture (what the eye sees) and the time from the
@@ -299,32 +300,28 @@ IDLE_JS = ("() => !document.querySelector('[data-stale=\"true\"], [data-testid=\
            "[data-testid=\"stSkeleton\"]')")
 
 
-def measure_budget(page, url: str, steps: int, timeout: float,
-                   shot: Path | None = None) -> tuple[list[float], list[float]]:
-    """Seconds from one ArrowRight on the budget slider to (a) the changed 'Selected' metric and (b) the end of the
-    rerun (no stale element, no running indicator: the charts and tables are redrawn), ``steps`` times."""
+def open_select(page, url: str, timeout: float) -> bool:
+    """The Select page, loaded and idle."""
     page.goto(f"{url}/select")
     if not poll(lambda: metric_value(page, "Selected"), timeout, 0.1):
-        return [], []
+        return False
     poll(lambda: page.locator('[data-testid="stStatusWidget"]').count() == 0, 60)
-    time.sleep(1.0)
+    return True
+
+
+def budget_step(page, timeout: float) -> tuple[float | None, float | None]:
+    """Seconds from one ArrowRight on the budget slider to (a) the changed 'Selected' metric and (b) the end of the
+    rerun (no stale element, no running indicator: the charts and tables are redrawn)."""
     slider = page.get_by_role("slider").first
-    out, done = [], []
-    for _ in range(steps):
-        before = metric_value(page, "Selected")
-        slider.focus()
-        t0 = time.perf_counter()
-        slider.press("ArrowRight")
-        got = poll(lambda: metric_value(page, "Selected") != before, timeout, 0.005)
-        if not got:
-            break
-        out.append(time.perf_counter() - t0)
-        if poll(lambda: page.evaluate(IDLE_JS), timeout, 0.005):
-            done.append(time.perf_counter() - t0)
-        time.sleep(0.6)
-    if shot:
-        page.screenshot(path=str(shot), full_page=True)
-    return out, done
+    before = metric_value(page, "Selected")
+    slider.focus()
+    t0 = time.perf_counter()
+    slider.press("ArrowRight")
+    if not poll(lambda: metric_value(page, "Selected") != before, timeout, 0.005):
+        return None, None
+    got = time.perf_counter() - t0
+    done = time.perf_counter() - t0 if poll(lambda: page.evaluate(IDLE_JS), timeout, 0.005) else None
+    return got, done
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -362,16 +359,20 @@ def main() -> None:
             proj = build(tmp / "ws.duckdb", n)
             print(f"built {n:,} rows in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
             ws = Workspace(tmp / "ws.duckdb")
-            for name, app, webgl in (("WebGL map (this page)", ROOT / "app.py", True),
-                                     ("before: Plotly Scattergl, 50k sample", ROOT / "benchmarks" / "baseline" /
-                                      "app.py", False)):
-                row = {"n": n, "name": name, "webgl": webgl, "note": ""}
-                rows.append(row)
-                if not webgl and args.no_baseline_at and n >= args.no_baseline_at:
-                    row["note"] = "not measured"
-                    continue
-                proc, url = start_server(app, tmp / "ws.duckdb", tmp / f"streamlit_{webgl}.log")
-                try:
+            servers = []  # both pages served at once: the map measured one after the other, the budget steps
+            try:          # interleaved (one step on each page in turn), so a burst of load hits both alike
+                for name, app, webgl in (("WebGL map (this page)", ROOT / "app.py", True),
+                                         ("before: Plotly Scattergl, 50k sample", ROOT / "benchmarks" / "baseline" /
+                                          "app.py", False)):
+                    row = {"n": n, "name": name, "webgl": webgl, "note": "", "budget": [], "budget_done": []}
+                    rows.append(row)
+                    if not webgl and args.no_baseline_at and n >= args.no_baseline_at:
+                        row["note"] = "not measured"
+                        continue
+                    proc, url = start_server(app, tmp / "ws.duckdb", tmp / f"streamlit_{webgl}.log")
+                    servers.append((proc, url, row))
+                pages = []
+                for proc, url, row in servers:
                     ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
                     page = ctx.new_page()
                     page.set_default_timeout(args.timeout * 1000)
@@ -383,16 +384,32 @@ def main() -> None:
                     page.on("websocket", lambda w, c=count: w.on("framereceived", c))
                     page.goto(url)  # a first visit starts the session (and the server's imports)
                     poll(lambda: page.get_by_role("heading", name="Data").count(), 120, 0.2)
-                    tag = f"{'webgl' if webgl else 'plotly'}_{n // 1000}k"
-                    row.update(measure_map(page, url, ws, n, proj, webgl=webgl, timeout=args.timeout,
+                    tag = f"{'webgl' if row['webgl'] else 'plotly'}_{n // 1000}k"
+                    row.update(measure_map(page, url, ws, n, proj, webgl=row["webgl"], timeout=args.timeout,
                                            shot=OUT / f"map_{tag}.png", received=received))
-                    row["budget"], row["budget_done"] = measure_budget(page, url, args.steps, args.timeout,
-                                                                       shot=OUT / f"select_{tag}.png")
-                    ctx.close()
-                    print(n, name, {k: v for k, v in row.items() if k not in ("n", "name")}, file=sys.stderr)
-                finally:
+                    if len(ws.pins()):
+                        ws.add_decisions(ws.pins()["example_id"].tolist(), "unpin", who="bench")
+                    pages.append((page, url, row, tag) if open_select(page, url, args.timeout) else None)
+                time.sleep(1.0)
+                for _ in range(args.steps):
+                    for pg in pages:
+                        if pg is None:
+                            continue
+                        got, done = budget_step(pg[0], args.timeout)
+                        if got is not None:
+                            pg[2]["budget"].append(got)
+                        if done is not None:
+                            pg[2]["budget_done"].append(done)
+                        time.sleep(0.6)
+                for pg in pages:
+                    if pg is not None:
+                        pg[0].screenshot(path=str(OUT / f"select_{pg[3]}.png"), full_page=True)
+                        pg[0].context.close()
+                for _, _, row in servers:
+                    print(n, row["name"], {k: v for k, v in row.items() if k not in ("n", "name")}, file=sys.stderr)
+            finally:
+                for proc, _, _ in servers:
                     stop(proc)
-                ws.add_decisions(ws.pins()["example_id"].tolist(), "unpin", who="bench") if len(ws.pins()) else None
             if not args.keep:  # the 1M workspace is 1.3 GB
                 shutil.rmtree(tmp, ignore_errors=True)
     T = args.timeout
@@ -438,7 +455,8 @@ def main() -> None:
             "mouse-up of a box drag until the page shows the count (received = websocket bytes the page got "
             "meanwhile); pin = click on *Pin include* until the decisions are in the workspace file; budget step = "
             "one ArrowRight on the Select page's slider until the *Selected* metric changes, and until the rerun "
-            f"has finished (charts and tables redrawn), median of {args.steps}; zoom / pan frame = median interval "
+            f"has finished (charts and tables redrawn), median of {args.steps}, the two pages' steps interleaved; "
+            "zoom / pan frame = median interval "
             "between animation frames (95th percentile) during 60 wheel events or a 60-step drag, one per frame / "
             "time from the gesture's end until every point is drawn again. `>` = not finished within the timeout.\n\n"
             + "\n".join(table) + "\n" + "\n".join(ratios))

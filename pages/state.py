@@ -209,10 +209,11 @@ def load_duplicate_groups(path: str, data_stamp: str, exact: bool) -> pd.DataFra
         return None
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def label_token_series(path: str, data_stamp: str) -> tuple[pd.Series, pd.Series]:
     """(labels, n_tokens) as pd.Series indexed by row_id: what :func:`curation.subset.resolve` would read for the
-    label column "label" (cached by the workspace's data stamp, so a budget change reads nothing)."""
+    label column "label" (cached by the workspace's data stamp, so a budget change reads nothing). Shared, not
+    copied (a budget step at 1M rows would spend tens of ms unpickling them and rebuilding the index): read-only."""
     meta = load_meta(path, data_stamp)
     idx = meta["row_id"].to_numpy()
     return (pd.Series(meta["label"].to_numpy(object), index=idx),
