@@ -40,7 +40,7 @@ TRANCHES = ("helpful-base", "harmless-base", "helpful-online", "helpful-rejectio
 
 
 def load_pairs(cap: int, seed: int = 0) -> pd.DataFrame:
-    """Up to ``cap`` pairs per tranche (random, seeded), columns tranche, prompt, chosen, rejected."""
+    """Up to ``cap`` pairs per tranche (random, seeded; 0 = all), columns tranche, prompt, chosen, rejected."""
     from curation.ingest import render_messages, split_hh_transcript
 
     rows = []
@@ -56,7 +56,7 @@ def load_pairs(cap: int, seed: int = 0) -> pd.DataFrame:
                     continue
                 prompt = msgs[0]["content"] if len(msgs) == 1 else render_messages(msgs)
                 recs.append({"tranche": t, "prompt": prompt, "chosen": c, "rejected": r})
-        idx = np.random.default_rng(seed).permutation(len(recs))[:cap]
+        idx = np.random.default_rng(seed).permutation(len(recs))[:cap or len(recs)]
         rows.extend(recs[i] for i in sorted(idx))
     return pd.DataFrame(rows)
 
@@ -64,11 +64,12 @@ def load_pairs(cap: int, seed: int = 0) -> pd.DataFrame:
 class EmbCache:
     """(text hash -> vector) cache of one embedding model in benchmarks/out/, saved as .npz (no pickle)."""
 
-    def __init__(self, model: str, name: str = "quality") -> None:
+    def __init__(self, model: str, name: str = "quality", folder: Path | None = None) -> None:
         from curation.embed import model_key
 
         self.model = model_key(model)
-        self.path = OUT / f"{name}_emb_{hashlib.sha1(self.model.encode()).hexdigest()[:8]}.npz"
+        self.folder = folder or OUT
+        self.path = self.folder / f"{name}_emb_{hashlib.sha1(self.model.encode()).hexdigest()[:8]}.npz"
         self.vec: dict[str, np.ndarray] = {}
         if self.path.exists():
             z = np.load(self.path, allow_pickle=False)
@@ -77,7 +78,7 @@ class EmbCache:
         self.seconds = 0.0
 
     def save(self) -> None:
-        OUT.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
         hs = list(self.vec)
         tmp = self.path.with_suffix(".tmp.npz")
         np.savez(tmp, hashes=np.array(hs), vectors=np.stack([self.vec[h] for h in hs]).astype(np.float32))
@@ -121,9 +122,17 @@ def in_train_part(p: str, share: float = 0.7) -> bool:
     return int(hashlib.sha1(prompt_group(p).encode()).hexdigest()[:8], 16) % 1000 < share * 1000
 
 
+SPLITS = ("forward", "reverse", "mixed")
+
+
 def split(pairs: pd.DataFrame, name: str) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """(training pairs, {report name: pairs}) of a named split."""
     t = pairs["tranche"]
+    if name == "mixed":
+        hb = pairs[t == "harmless-base"]
+        part = hb["prompt"].map(in_train_part).to_numpy()
+        train = pd.concat([pairs[t.isin(["helpful-online", "helpful-rejection-sampled"])], hb[part]])
+        return train, {"helpful-base": pairs[t == "helpful-base"], "harmless-base (held-out prompts)": hb[~part]}
     if name == "forward":
         hb = pairs[t == "harmless-base"]
         part = hb["prompt"].map(in_train_part).to_numpy()
@@ -137,18 +146,31 @@ def split(pairs: pd.DataFrame, name: str) -> tuple[pd.DataFrame, dict[str, pd.Da
     raise ValueError(name)
 
 
-def features(df: pd.DataFrame, col: str, emb) -> np.ndarray:
+def features(df: pd.DataFrame, col: str, emb, gate=None) -> np.ndarray:
     from curation.scorers.features import build_features
 
-    return build_features(df["prompt"].tolist(), df[col].tolist(), emb)
+    return build_features(df["prompt"].tolist(), df[col].tolist(), emb, gate)
 
 
-def train_head(train: pd.DataFrame, emb, seed: int = 0):
-    from curation.scorers.learned import train_bradley_terry
+def train_head(train: pd.DataFrame, emb, seed: int = 0, gated: bool = True):
+    """Bradley-Terry head on the training pairs. gated: with a prompt gate learned from which tranche a training
+    prompt came from (harmless-base = 1), when the training pairs hold both kinds (cross-fitted gate values for the
+    training features, the gate fitted on every training prompt for new prompts); else without a gate."""
+    from curation.scorers.features import embed_pairs
+    from curation.scorers.learned import fit_gate, train_bradley_terry
 
-    Xc, Xr = features(train, "chosen", emb), features(train, "rejected", emb)
     groups = train["prompt"].map(prompt_group).to_numpy()
-    return train_bradley_terry(Xc, Xr, groups, seed=seed)
+    y = (train["tranche"] == "harmless-base").to_numpy(float)
+    gate, vals = None, None
+    if gated and 0 < y.sum() < len(y):
+        P, _ = embed_pairs(train["prompt"].tolist(), [], emb)
+        gate, vals = fit_gate(P, y, groups)
+    Xc, Xr = features(train, "chosen", emb, vals), features(train, "rejected", emb, vals)
+    head = train_bradley_terry(Xc, Xr, groups, seed=seed)
+    head.gate = gate
+    head.meta["gate"] = ("prompt gate: logistic on the prompt embedding, harmless-base prompts = 1, cross-fitted"
+                         if gate is not None else "none")
+    return head
 
 
 def agreement(c: np.ndarray, r: np.ndarray, higher: bool = True) -> dict:
@@ -173,24 +195,25 @@ def fmt(a: dict) -> str:
 
 
 def evaluate(pairs: pd.DataFrame, emb, eval_cap: int) -> tuple[list[dict], dict]:
-    """Rows of the table: every scorer on every report set of both splits."""
+    """Rows of the table: every scorer on every report set of every split."""
     from curation.scorers import GROUPS, get_scorer
     from curation.scorers.learned import DEFAULT_HEAD, LinearHead
 
     rows: list[dict] = []
-    heads: dict[str, object] = {}
     info: dict = {}
-    for split_name in ("forward", "reverse"):
+    shipped = LinearHead.load_npz(DEFAULT_HEAD) if DEFAULT_HEAD.is_file() else None
+    shipped_split = str((shipped.meta if shipped else {}).get("split", "")).split(":")[0]
+    for split_name in SPLITS:
         train, reports = split(pairs, split_name)
         t0 = time.process_time()
         head = train_head(train, emb)
         info[split_name] = {"n_train": len(train), "cv": head.meta["cv_accuracy"], "C": head.meta["C"],
-                            "cpu_s": time.process_time() - t0}
-        heads[split_name] = head
+                            "cpu_s": time.process_time() - t0, "gate": head.gate is not None}
         print(f"{split_name}: trained on {len(train)} pairs, CV {head.meta['cv_accuracy']:.3f} "
-              f"(C={head.meta['C']}), {info[split_name]['cpu_s']:.1f} s CPU", file=sys.stderr)
+              f"(C={head.meta['C']}, gate {head.gate is not None}), {info[split_name]['cpu_s']:.1f} s CPU",
+              file=sys.stderr)
         for rep_name, df in reports.items():
-            df = df.iloc[:eval_cap]
+            df = df.iloc[:eval_cap] if eval_cap else df
             res: dict[str, dict] = {}
             C, R = sft(df, "chosen"), sft(df, "rejected")
             for name in GROUPS["heuristics"]:
@@ -198,11 +221,13 @@ def evaluate(pairs: pd.DataFrame, emb, eval_cap: int) -> tuple[list[dict], dict]
                 res[name] = agreement(sc.score(C), sc.score(R), sc.higher_is_better)
             res["longer reply wins (chars)"] = agreement(df["chosen"].str.len().to_numpy(float),
                                                          df["rejected"].str.len().to_numpy(float))
-            Xc, Xr = features(df, "chosen", emb), features(df, "rejected", emb)
-            res[f"BT head trained on the {split_name} split"] = agreement(head.decision(Xc), head.decision(Xr))
-            if split_name == "forward" and DEFAULT_HEAD.is_file():
-                shipped = LinearHead.load_npz(DEFAULT_HEAD)
-                res["pref_head_default (shipped weights)"] = agreement(shipped.decision(Xc), shipped.decision(Xr))
+            res[f"BT head trained on the {split_name} split"] = agreement(
+                head.decision(features(df, "chosen", emb, head.gate)),
+                head.decision(features(df, "rejected", emb, head.gate)))
+            if shipped is not None and split_name == shipped_split:
+                res["pref_head_default (shipped weights)"] = agreement(
+                    shipped.decision(features(df, "chosen", emb, shipped.gate)),
+                    shipped.decision(features(df, "rejected", emb, shipped.gate)))
             for sc_name, a in res.items():
                 rows.append({"split": split_name, "report": rep_name, "scorer": sc_name, **a})
     return rows, info
@@ -295,8 +320,9 @@ def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Nam
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cap", type=int, default=1200, help="pairs per tranche (random, seeded)")
-    ap.add_argument("--eval-cap", type=int, default=600, help="pairs reported per set at most")
+    ap.add_argument("--cap", type=int, default=0, help="pairs per tranche (random, seeded); 0 = all")
+    ap.add_argument("--eval-cap", type=int, default=0, help="pairs reported per set at most; 0 = all")
+    ap.add_argument("--cache", default=None, help=f"embedding cache folder (default {OUT})")
     ap.add_argument("--embed-only", action="store_true", help="fill the embedding cache and stop")
     ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
     args = ap.parse_args()
@@ -312,7 +338,7 @@ def main() -> int:
 
     pairs = load_pairs(args.cap)
     print(pairs.groupby("tranche").size().to_string(), file=sys.stderr)
-    cache = EmbCache(DEFAULT_MODEL)
+    cache = EmbCache(DEFAULT_MODEL, folder=Path(args.cache) if args.cache else None)
     embed_all(pairs, cache)
     if args.embed_only:
         return 0

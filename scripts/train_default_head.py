@@ -1,13 +1,16 @@
 """Train the shipped preference head (``pref_head_default``) on public HH-RLHF test tranches (MIT licence) and
 write its weights to curation/scorers/weights/pref_head_default.npz (numpy arrays + a JSON record; no pickle).
 
-Training data = the *forward* split of benchmarks/bench_quality.py: helpful-base plus the 70% of harmless-base
-whose prompts hash into the training part (at most ``--cap`` random pairs per tranche, seeded). helpful-online,
-helpful-rejection-sampled and the other 30% of harmless-base prompts are never seen, so bench_quality reports the
-head on them only. The weights file records the source files' sha256, the split, the caps, a hash of the exact
-training pairs, the feature version, the embedding model and the cross-validated accuracy.
+Training data = one split of benchmarks/bench_quality.py (``--split``, every pair of its training tranches unless
+``--cap``): *forward* = helpful-base plus the 70% of harmless-base whose prompts hash into the training part;
+*mixed* = helpful-online + helpful-rejection-sampled plus the same 70% of harmless-base. The rest (forward:
+helpful-online, helpful-rejection-sampled; mixed: helpful-base; both: the other 30% of harmless-base prompts) is
+never seen, so bench_quality reports the head on it only. The head has a prompt gate (curation.scorers.features):
+a logistic probe on the prompt embedding learned from which tranche a training prompt came from. The weights file
+records the source files' sha256, the split, the caps, a hash of the exact training pairs, the feature version,
+the embedding model and the cross-validated accuracy.
 
-    nice .venv/bin/python scripts/train_default_head.py [--cap 1200] [--seed 0]
+    nice .venv/bin/python scripts/train_default_head.py [--split mixed] [--cap 0] [--seed 0] [--cache DIR]
 
 Needs ../shared/datasets/hh-rlhf (see its README for the sources). Embeddings are cached under benchmarks/out/.
 """
@@ -24,9 +27,19 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
+SPLIT_TEXT = {
+    "forward": "forward: helpful-base + harmless-base prompts with sha1(normalised prompt)[:8] % 1000 < 700; "
+               "never seen: helpful-online, helpful-rejection-sampled, the other harmless-base prompts",
+    "mixed": "mixed: helpful-online + helpful-rejection-sampled + harmless-base prompts with sha1(normalised "
+             "prompt)[:8] % 1000 < 700; never seen: helpful-base, the other harmless-base prompts",
+}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cap", type=int, default=1200, help="pairs per tranche (random, seeded; as bench_quality)")
+    ap.add_argument("--split", default="mixed", choices=("forward", "mixed"), help="training split (bench_quality)")
+    ap.add_argument("--cap", type=int, default=0, help="pairs per tranche (random, seeded; 0 = all)")
+    ap.add_argument("--cache", default=None, help="embedding cache folder (as bench_quality --cache)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="weights file (default: the shipped one)")
     args = ap.parse_args()
@@ -38,13 +51,13 @@ def main() -> int:
     import sklearn
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     from curation.embed import DEFAULT_MODEL, text_hash
     from curation.scorers.learned import DEFAULT_HEAD
 
     pairs = bq.load_pairs(args.cap, seed=0)
-    cache = bq.EmbCache(DEFAULT_MODEL)
-    train, reports = bq.split(pairs, "forward")
+    cache = bq.EmbCache(DEFAULT_MODEL, folder=Path(args.cache) if args.cache else None)
+    train, reports = bq.split(pairs, args.split)
     bq.embed_all(train, cache)
     t0 = time.process_time()
     head = bq.train_head(train, cache, seed=args.seed)
@@ -54,9 +67,9 @@ def main() -> int:
     head.meta.update({
         "name": "pref_head_default", "embed_model": DEFAULT_MODEL, "trained_by": "scripts/train_default_head.py",
         "data": "Anthropic HH-RLHF test tranches (MIT), ../shared/datasets/hh-rlhf", "source_sha256": files,
-        "split": "forward: helpful-base + harmless-base prompts with sha1(normalised prompt)[:8] % 1000 < 700; "
-                 "never seen: helpful-online, helpful-rejection-sampled, the other harmless-base prompts",
-        "cap_per_tranche": args.cap, "sample_seed": 0, "n_by_tranche": train.groupby("tranche").size().to_dict(),
+        "split": SPLIT_TEXT[args.split],
+        "cap_per_tranche": args.cap or "all", "gate": head.meta.get("gate"), "sample_seed": 0,
+        "n_by_tranche": train.groupby("tranche").size().to_dict(),
         "train_pairs_sha256": pair_hash, "sklearn": sklearn.__version__,
         "train_cpu_s": round(time.process_time() - t0, 1)})
     out = Path(args.out) if args.out else DEFAULT_HEAD

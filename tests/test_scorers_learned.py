@@ -10,8 +10,8 @@ import pytest
 
 from curation.errors import CurationError
 from curation.scorers import get_scorer, run_scorer
-from curation.scorers.learned import (DEFAULT_HEAD, LinearHead, PrefHead, propose_rows, train_bradley_terry,
-                                      train_pref_head)
+from curation.scorers.learned import (DEFAULT_HEAD, LinearHead, PrefHead, fit_gate, propose_rows,
+                                      train_bradley_terry, train_pref_head)
 from curation.scorers.run import REJECTED_SUFFIX, pair_scores
 
 GOOD = ["Sure. {t} works like this: first check the basics, then follow the steps one by one, and ask if unsure.",
@@ -73,6 +73,23 @@ def test_weights_round_trip_without_pickle(tmp_path: Path) -> None:
         assert {k: z[k].dtype.kind for k in z.files} == {"w": "f", "scale": "f", "b": "f", "meta": "U"}
     back = LinearHead.load_npz(f)
     np.testing.assert_allclose(back.decision(Xc), head.decision(Xc), rtol=1e-5, atol=1e-5)
+    # with a prompt gate: two more plain arrays, the same gate back (also through the workspace's JSON form)
+    rng = np.random.default_rng(0)
+    P = rng.normal(size=(60, 5))
+    y = (P[:, 0] > 0).astype(float)
+    gate, vals = fit_gate(P, y, np.arange(60) // 2)
+    gate2, vals2 = fit_gate(P, y, np.arange(60) // 2)
+    np.testing.assert_array_equal(vals, vals2)                  # deterministic
+    assert ((gate(P) > 0.5) == (y == 1)).mean() > 0.9 and ((vals > 0.5) == (y == 1)).mean() > 0.8
+    head.gate = gate
+    head.save_npz(f)
+    with np.load(f, allow_pickle=False) as z:
+        assert {k: z[k].dtype.kind for k in z.files} == {"w": "f", "scale": "f", "b": "f", "meta": "U",
+                                                          "gate_w": "f", "gate_b": "f"}
+    for back in (LinearHead.load_npz(f), LinearHead.from_json(json.loads(json.dumps(head.to_json())))):
+        np.testing.assert_allclose(back.gate(P), gate(P), rtol=1e-5, atol=1e-6)
+    with pytest.raises(CurationError, match="both kinds"):
+        fit_gate(P, np.zeros(60), np.arange(60))
     assert back.meta["note"] == "x"
     # a file holding a Python object cannot be loaded (np.load refuses pickles)
     np.savez(tmp_path / "evil.npz", w=np.array([object()], dtype=object), scale=np.ones(1), b=np.zeros(1),
@@ -193,3 +210,23 @@ def test_near_chance_scores_warn_when_a_selection_uses_them(pref_ws) -> None:
     assert "52% of 8,550" in label(validity("response_length"))
     assert validity("pref_embed_distance") is None
     assert validity("response_length" + REJECTED_SUFFIX)["n"] == 8550
+
+
+def test_scores_page_lists_each_score_once_and_shows_rejected_replies_behind_a_toggle(pref_ws) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    key = run_scorer(pref_ws, "response_length")
+    assert key + REJECTED_SUFFIX in set(pref_ws.score_defs()["key"])
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "scores.py"), default_timeout=120)
+    at.session_state["workspace_path"] = str(pref_ws.path)
+    at.session_state["curator"] = "tester"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    opts = at.selectbox(key="scores:key").options
+    assert not [o for o in opts if REJECTED_SUFFIX in o]                  # one entry per score ...
+    assert [o for o in opts if o.startswith("response_length") and "validity" in o]   # ... with its validity
+    at.selectbox(key="scores:key").select(next(o for o in opts if o.startswith("response_length"))).run()
+    assert key + REJECTED_SUFFIX not in at.dataframe[-1].value.columns
+    at.toggle(key="scores:show_rejected").set_value(True).run()
+    cols = list(at.dataframe[-1].value.columns)
+    assert cols.index(key + REJECTED_SUFFIX) == cols.index(key) + 1        # the rejected reply's value beside it

@@ -28,7 +28,8 @@ import pandas as pd
 
 from curation.errors import CurationError
 from curation.scorers.base import Scorer, _col, prompt_texts, response_texts
-from curation.scorers.features import FEATURE_VERSION, build_features, plain_embedder, workspace_embedder
+from curation.scorers.features import (FEATURE_VERSION, Gate, build_features, plain_embedder,
+                                      workspace_embedder)
 
 DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -47,6 +48,7 @@ class LinearHead:
     scale: np.ndarray
     b: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    gate: Gate | None = None          # the prompt gate its features were built with (features.Gate), if any
 
     def decision(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
@@ -60,9 +62,11 @@ class LinearHead:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp.npz")
+        gate = {} if self.gate is None else {"gate_w": np.asarray(self.gate.w, dtype=np.float32),
+                                             "gate_b": np.array([self.gate.b], dtype=np.float64)}
         np.savez_compressed(tmp, w=self.w.astype(np.float32), scale=self.scale.astype(np.float32),
                             b=np.array([self.b], dtype=np.float64),
-                            meta=np.array(json.dumps(self.meta, sort_keys=True)))
+                            meta=np.array(json.dumps(self.meta, sort_keys=True)), **gate)
         tmp.replace(path)
 
     @classmethod
@@ -72,17 +76,23 @@ class LinearHead:
             raise CurationError(f"weights file {path} not found; reinstall the project or retrain with "
                                 "scripts/train_default_head.py")
         with np.load(path, allow_pickle=False) as z:
+            gate = Gate(w=z["gate_w"].astype(np.float64), b=float(z["gate_b"][0])) if "gate_w" in z.files else None
             return cls(w=z["w"].astype(np.float64), scale=z["scale"].astype(np.float64), b=float(z["b"][0]),
-                       meta=json.loads(str(z["meta"])))
+                       meta=json.loads(str(z["meta"])), gate=gate)
 
     def to_json(self) -> dict[str, Any]:
-        return {"w": [round(float(v), 7) for v in self.w], "scale": [round(float(v), 7) for v in self.scale],
-                "b": float(self.b), "meta": self.meta}
+        out = {"w": [round(float(v), 7) for v in self.w], "scale": [round(float(v), 7) for v in self.scale],
+               "b": float(self.b), "meta": self.meta}
+        if self.gate is not None:
+            out["gate"] = {"w": [round(float(v), 7) for v in self.gate.w], "b": float(self.gate.b)}
+        return out
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> LinearHead:
+        g = obj.get("gate")
         return cls(w=np.asarray(obj["w"], dtype=np.float64), scale=np.asarray(obj["scale"], dtype=np.float64),
-                   b=float(obj["b"]), meta=dict(obj["meta"]))
+                   b=float(obj["b"]), meta=dict(obj["meta"]),
+                   gate=Gate(w=np.asarray(g["w"], dtype=np.float64), b=float(g["b"])) if g else None)
 
 
 def _scale(X: np.ndarray) -> np.ndarray:
@@ -91,6 +101,23 @@ def _scale(X: np.ndarray) -> np.ndarray:
 
 
 # ============================================================================================== Bradley-Terry
+def _fit_bt(D: np.ndarray, C: float) -> np.ndarray:
+    """argmin_w 0.5·|w|² + 2C·Σ log(1 + exp(−D w)): the L2 logistic regression without intercept on the symmetric
+    data (D, 1) ∪ (−D, 0) with regularisation C (scikit-learn's objective), solved on D alone by L-BFGS (half the
+    rows, no label column). Deterministic: the same D and C give the same w."""
+    from scipy.optimize import minimize
+
+    def f(w: np.ndarray) -> tuple[float, np.ndarray]:
+        m = D @ w
+        loss = float(np.logaddexp(0.0, -m).sum())
+        g = -(D.T @ (0.5 * (1.0 - np.tanh(0.5 * m))))          # d/dw softplus(-m) = -sigmoid(-m)·D
+        return 0.5 * float(w @ w) + 2.0 * C * loss, w + 2.0 * C * g
+
+    r = minimize(f, np.zeros(D.shape[1]), jac=True, method="L-BFGS-B",
+                 options={"maxiter": 2000, "gtol": 1e-6})
+    return np.asarray(r.x, dtype=np.float64)
+
+
 def train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, seed: int = 0,
                         c_grid: tuple[float, ...] = C_GRID, folds: int = 5) -> LinearHead:
     """Fit P(chosen ≻ rejected) = sigmoid(w·(f(c) − f(r))) by L2 logistic regression without intercept.
@@ -99,7 +126,6 @@ def train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, s
     prompt, never split across folds); meta gets the CV accuracy of the chosen strength (share of held-out pairs
     ranked correctly) and the per-strength table. Deterministic for a given seed.
     """
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
     n = Xc.shape[0]
@@ -113,11 +139,7 @@ def train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, s
     k = min(folds, len(np.unique(groups)))
 
     def fit(rows: np.ndarray, C: float) -> np.ndarray:
-        X = np.vstack([D[rows], -D[rows]])
-        y = np.r_[np.ones(len(rows)), np.zeros(len(rows))]
-        m = LogisticRegression(C=C, fit_intercept=False, max_iter=2000, tol=1e-4, random_state=seed)
-        m.fit(X, y)
-        return m.coef_.ravel()
+        return _fit_bt(D[rows], C)
 
     cv: dict[str, float] = {}
     best_c, best_acc = c_grid[len(c_grid) // 2], float("nan")
@@ -141,6 +163,35 @@ def train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, s
     return LinearHead(w=w, scale=scale, meta={"kind": "bradley_terry", "C": best_c, "cv_accuracy": best_acc,
                                               "cv_folds": k, "cv_by_C": cv, "n_pairs": int(n), "seed": seed,
                                               "feature_version": FEATURE_VERSION})
+
+
+def fit_gate(P: np.ndarray, y: np.ndarray, groups: np.ndarray, *, C: float = 1.0, folds: int = 5
+             ) -> tuple[Gate, np.ndarray]:
+    """A prompt gate (features.Gate): L2 logistic regression of ``y`` (1 = a red-team / harmful-request prompt) on
+    the prompt embeddings ``P``. Returns (gate fitted on all rows, cross-fitted gate values of the rows): a head
+    trained on in-sample gate values would see them sharper than on new prompts, so its training features use
+    the values from folds (grouped by prompt) that did not see the prompt. Deterministic."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    P, y = np.asarray(P, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(np.unique(y)) < 2:
+        raise CurationError("a prompt gate needs prompts of both kinds (harmful-request and ordinary)")
+
+    def model() -> Any:
+        return LogisticRegression(C=C, max_iter=2000)
+
+    m = model().fit(P, y)
+    gate = Gate(w=m.coef_.ravel().astype(np.float64), b=float(m.intercept_[0]))
+    vals = np.zeros(len(y))
+    k = min(folds, len(np.unique(groups)))
+    for tr, te in GroupKFold(n_splits=k).split(P, y, groups=groups):
+        if len(np.unique(y[tr])) < 2:
+            vals[te] = gate(P[te])
+            continue
+        f = model().fit(P[tr], y[tr])
+        vals[te] = Gate(w=f.coef_.ravel(), b=float(f.intercept_[0]))(P[te])
+    return gate, vals
 
 
 def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -194,13 +245,13 @@ class _Learned(Scorer):
         model = str(self.params.get("embed_model") or DEFAULT_EMBED_MODEL)
         return workspace_embedder(self._ws, model) if self._ws is not None else plain_embedder(model)
 
-    def features(self, batch: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def features(self, batch: pd.DataFrame, gate: Gate | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(positions of rows with a reply, their feature matrix)."""
         resp, prom = response_texts(batch), prompt_texts(batch)
         idx = np.array([i for i, r in enumerate(resp) if r is not None and r.strip()], dtype=np.int64)
         if not len(idx):
             return idx, np.zeros((0, 0))
-        return idx, build_features([prom[i] for i in idx], [resp[i] for i in idx], self.embedder())
+        return idx, build_features([prom[i] for i in idx], [resp[i] for i in idx], self.embedder(), gate)
 
 
 def _num(v: Any) -> float | None:
@@ -246,10 +297,26 @@ class PrefHeadDefault(_Learned):
 
     def score(self, batch: pd.DataFrame) -> np.ndarray:
         out = np.full(len(batch), np.nan)
-        idx, X = self.features(batch)
+        idx, X = self.features(batch, self.head.gate)
         if len(idx):
             out[idx] = self.head.decision(X)
         return out
+
+
+def shipped_gate() -> Gate | None:
+    """The prompt gate of the shipped head (the workspace head builds the same features with it); None when the
+    weights file has none or is missing."""
+    try:
+        return LinearHead.load_npz(DEFAULT_HEAD).gate
+    except CurationError:
+        return None
+
+
+def _gate_id(g: Gate | None) -> str:
+    if g is None:
+        return "nogate"
+    return "gate-" + hashlib.sha1(np.asarray(g.w, dtype=np.float32).tobytes() + repr(round(g.b, 6)).encode()
+                                  ).hexdigest()[:8]
 
 
 # ============================================================================================== workspace head
@@ -266,8 +333,16 @@ class PrefHead(_Learned):
         self._head: LinearHead | None = None
 
     def training_hash(self, pairs: pd.DataFrame) -> str:
-        return _hash([f"f{FEATURE_VERSION}", str(self.params["embed_model"]), f"seed={self.params['seed']}"]
-                     + pairs["content_hash"].tolist())
+        return _hash([f"f{FEATURE_VERSION}", str(self.params["embed_model"]), f"seed={self.params['seed']}",
+                      _gate_id(self.gate())] + pairs["content_hash"].tolist())
+
+    def gate(self) -> Gate | None:
+        """The shipped head's prompt gate when it fits this head's embedding model (same features as
+        pref_head_default), else none."""
+        from curation.embed import model_key
+
+        same = model_key(str(self.params["embed_model"])) == model_key(DEFAULT_EMBED_MODEL)
+        return shipped_gate() if same else None
 
     def bind(self, ws: Any) -> None:
         super().bind(ws)
@@ -295,7 +370,7 @@ class PrefHead(_Learned):
 
     def score(self, batch: pd.DataFrame) -> np.ndarray:
         out = np.full(len(batch), np.nan)
-        idx, X = self.features(batch)
+        idx, X = self.features(batch, self.head.gate)
         if len(idx):
             out[idx] = self.head.decision(X)
         return out
@@ -321,11 +396,13 @@ def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:
     if stored is not None:
         return LinearHead.from_json(stored)
     emb = sc.embedder()
+    gate = sc.gate()                          # the shipped prompt gate: same features as pref_head_default
     prompts = pairs["prompt"].tolist()
-    Xc = build_features(prompts, pairs["chosen"].tolist(), emb)
-    Xr = build_features(prompts, pairs["rejected"].tolist(), emb)
+    Xc = build_features(prompts, pairs["chosen"].tolist(), emb, gate)
+    Xr = build_features(prompts, pairs["rejected"].tolist(), emb, gate)
     groups = np.array([_norm_prompt(p) for p in prompts])
     head = train_bradley_terry(Xc, Xr, groups, seed=int(sc.params["seed"]))
+    head.gate = gate
     head.meta.update({"train_hash": th, "example_ids": pairs["example_id"].tolist()[:100000],
                       "embed_model": str(sc.params["embed_model"])})
     ws.put_artifact(akey, head.to_json())
