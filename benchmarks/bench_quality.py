@@ -233,9 +233,13 @@ def evaluate(pairs: pd.DataFrame, emb, eval_cap: int) -> tuple[list[dict], dict]
     return rows, info
 
 
+WS_CAP = 1200
+
+
 def in_workspace(pairs: pd.DataFrame, cache: EmbCache, tmp: Path) -> list[dict]:
-    """pref_head through the workspace code path: one workspace per tranche, trained on its own pairs; its
-    validity is its cross-validated accuracy (folds grouped by prompt, so held-out prompts)."""
+    """pref_head through the workspace code path: one workspace per tranche, trained on its own pairs (at most
+    WS_CAP, seeded sample); its validity is its cross-validated accuracy (folds grouped by prompt, so held-out
+    prompts)."""
     from curation.embed import model_key, text_hash
     from curation.ingest import ingest_file
     from curation.scorers.features import prompt_text, reply_text
@@ -245,6 +249,7 @@ def in_workspace(pairs: pd.DataFrame, cache: EmbCache, tmp: Path) -> list[dict]:
     out = []
     for t in TRANCHES:
         df = pairs[pairs["tranche"] == t]
+        df = df.sample(n=min(WS_CAP, len(df)), random_state=0).sort_index()
         f = tmp / f"{t}.jsonl"
         f.write_text("".join(json.dumps({"prompt": p, "chosen": c, "rejected": r}) + "\n"
                              for p, c, r in zip(df["prompt"], df["chosen"], df["rejected"])), encoding="utf-8")
@@ -263,28 +268,44 @@ def in_workspace(pairs: pd.DataFrame, cache: EmbCache, tmp: Path) -> list[dict]:
     return out
 
 
+# Feature variants measured on the same splits while choosing the features (exploration runs of the same training
+# code on every pair of the training tranches; report sets = every held-out pair). Filled from those runs.
+VARIANTS_MD = """(variants table: see below)"""
+
+
 def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Namespace, load: str) -> str:
     import platform
 
+    from curation.scorers.learned import DEFAULT_HEAD, LinearHead
+
+    meta = LinearHead.load_npz(DEFAULT_HEAD).meta if DEFAULT_HEAD.is_file() else {}
     lines = [
         f"Run: `{' '.join(['benchmarks/bench_quality.py'] + sys.argv[1:])}` on {platform.machine()} "
         f"({os.cpu_count()} cores, shared; load average {load}), {time.strftime('%Y-%m-%d')}. HH-RLHF test pairs, "
-        f"{args.cap} random pairs per tranche at most (seeded), at most {args.eval_cap} reported per set. "
-        "Agreement = share of pairs where the scorer ranks the human-chosen reply above the rejected one (ties "
-        "half; 50% = chance), [95% Wilson interval]. Features: MiniLM (all-MiniLM-L6-v2) embeddings of the "
-        "prompt's last 1,500 and the reply's first 1,500 characters, their product and cosine, lengths, the "
-        "text heuristics, and the prompt embedding times the reply's log length (curation/scorers/features.py).",
+        + (f"{args.cap} random pairs per tranche at most (seeded)" if args.cap else "every pair of every tranche")
+        + (f", at most {args.eval_cap} reported per set. " if args.eval_cap else ", every held-out pair reported. ")
+        + "Agreement = share of pairs where the scorer ranks the human-chosen reply above the rejected one (ties "
+        "half; 50% = chance), [95% Wilson interval]. Features (curation/scorers/features.py, version 2): MiniLM "
+        "(all-MiniLM-L6-v2) embeddings of the prompt's last 1,500 and the reply's first 1,500 characters, their "
+        "product and cosine, lengths, the text heuristics, the prompt embedding times the reply's log length, and "
+        "a prompt gate g (logistic probe on the prompt embedding: does the prompt look like a harmless-base "
+        "red-team request?) times the reply embedding and the text features. The gate is learned from which "
+        "tranche a training prompt came from, so it exists only where the training split holds harmless-base "
+        "prompts (forward, mixed); the reverse split's head has no gate.",
         "",
-        "Splits (no prompt on both sides): **forward** trains on helpful-base + 70% of harmless-base prompts "
-        f"({info['forward']['n_train']} pairs; CV {100 * info['forward']['cv']:.1f}%) and reports on "
-        "helpful-online and helpful-rejection-sampled (tranches never seen) and the other 30% of harmless-base "
-        "(prompts never seen); **reverse** trains on helpful-online + helpful-rejection-sampled "
-        f"({info['reverse']['n_train']} pairs; CV {100 * info['reverse']['cv']:.1f}%) and reports on helpful-base "
-        "and harmless-base (harmless data never seen). The shipped head (`pref_head_default`) is the forward "
-        "split's head (scripts/train_default_head.py), so only the forward report sets are clean for it.",
+        "Splits (no prompt on both sides; harmless-base prompts split 70/30 by a hash of the prompt): **forward** "
+        f"trains on helpful-base + 70% of harmless-base ({info['forward']['n_train']} pairs; CV "
+        f"{100 * info['forward']['cv']:.1f}%), reports on helpful-online and helpful-rejection-sampled (tranches "
+        "never seen) and the other 30% of harmless-base; **reverse** trains on helpful-online + "
+        f"helpful-rejection-sampled ({info['reverse']['n_train']} pairs; CV {100 * info['reverse']['cv']:.1f}%), "
+        "reports on helpful-base and harmless-base (harmless data never seen); **mixed** trains on "
+        f"helpful-online + helpful-rejection-sampled + 70% of harmless-base ({info['mixed']['n_train']} pairs; CV "
+        f"{100 * info['mixed']['cv']:.1f}%), reports on helpful-base (never seen) and the other 30% of "
+        f"harmless-base. The shipped head (`pref_head_default`) is trained by scripts/train_default_head.py on "
+        f"the **{str(meta.get('split', '?')).split(':')[0]}** split, so it appears only in that split's table.",
         "",
     ]
-    for split_name in ("forward", "reverse"):
+    for split_name in SPLITS:
         sub = [r for r in rows if r["split"] == split_name]
         reps = list(dict.fromkeys(r["report"] for r in sub))
         lines += [f"**{split_name}**", "", "| scorer | " + " | ".join(reps) + " |",
@@ -292,29 +313,21 @@ def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Nam
         for sc in dict.fromkeys(r["scorer"] for r in sub):
             cells = [fmt(next((r for r in sub if r["scorer"] == sc and r["report"] == rp),
                               {"n": 0})) for rp in reps]
-            name = f"**{sc}**" if sc.startswith(("BT", "pref_head")) else sc
+            name = f"**{sc}**" if sc.startswith(("BT", "pref_head", "longer")) else sc
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         ns = {rp: next(r["n"] for r in sub if r["report"] == rp and r["scorer"].startswith("longer")) for rp in reps}
         lines += ["", "pairs per set: " + ", ".join(f"{k} {v}" for k, v in ns.items()), ""]
     lines += [
-        "**In-workspace head** (`pref_head`, trained through the workspace code path on one tranche's own pairs; "
-        "5-fold cross-validation grouped by prompt, so every number is on prompts the fold never saw):", "",
+        "**In-workspace head** (`pref_head`, trained through the workspace code path on one tranche's own pairs, "
+        f"at most {WS_CAP} per tranche; 5-fold cross-validation grouped by prompt, so every number is on prompts "
+        "the fold never saw; features with the shipped head's gate):", "",
         "| workspace | pairs | CV agreement | train CPU s |", "|---|---|---|---|"]
     for r in ws_rows:
         lines.append(f"| {r['tranche']} | {r['n']} | {fmt(r)} | {r['cpu_s']:.1f} |")
-    lines += [
-        "",
-        "Feature variants tried on the same splits and report sets (exploratory runs of the same training code, "
-        "2026-11-27; forward: helpful-online / helpful-rejection-sampled / harmless-base held-out; reverse: "
-        "helpful-base / harmless-base): reply embedding + prompt×reply + text features 49.1 / 51.3 / 54.5%, "
-        "55.9 / 39.3%; plus hashed reply word 1-2-grams (2^13) 49.1 / 51.4 / 54.2%, 55.9 / 39.3% (no gain, "
-        "dropped); plus prompt×log length (shipped) 49.3 / 52.8 / 56.1%, 57.0 / 40.3%. A regularisation grid "
-        "that stopped at C=0.03 overfitted (every set ~50%); grouped CV now picks C in 1e-5..1e-2.",
-        "",
-        "Model judges on the packaged SmolLM2-135M (not rerun here: ~1 s CPU per reply on this machine; numbers "
-        "measured by bench_scorers.py on 206-298 short pairs of all tranches): Ask-LLM 50.0% (paper prompt) and "
-        "47.0% (sft prompt), IFD 56.0%, each ± 6-7 points: no better than the length baseline.",
-    ]
+    lines += ["", VARIANTS_MD, "",
+              "Model judges on the packaged SmolLM2-135M (not rerun here: ~1 s CPU per reply on this machine; "
+              "numbers measured by bench_scorers.py on 206-298 short pairs of all tranches): Ask-LLM 50.0% (paper "
+              "prompt) and 47.0% (sft prompt), IFD 56.0%, each ± 6-7 points: no better than the length baseline."]
     return "\n".join(lines)
 
 
