@@ -269,8 +269,9 @@ def in_workspace(pairs: pd.DataFrame, cache: EmbCache, tmp: Path) -> list[dict]:
 
 
 # Feature variants measured on the same splits while choosing the features (exploration runs of the same training
-# code on every pair of the training tranches; report sets = every held-out pair). Filled from those runs.
-VARIANTS_MD = """(variants table: see below)"""
+# code on every pair of the training tranches; report sets = every held-out pair): benchmarks/quality_variants.md.
+VARIANTS_MD = (Path(__file__).with_name("quality_variants.md").read_text(encoding="utf-8").strip()
+               if Path(__file__).with_name("quality_variants.md").is_file() else "")
 
 
 def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Namespace, load: str) -> str:

@@ -104,7 +104,7 @@ def test_shipped_default_head_loads_without_pickle_and_scores_both_replies(pref_
     meta = head.meta
     assert meta["split"].startswith("forward") and len(meta["source_sha256"]) == 4 and meta["train_pairs_sha256"]
     key = run_scorer(pref_ws, "pref_head_default")
-    assert key == "pref_head_default"
+    assert key == "pref_head_default(v=2)" and head.gate is not None    # gated features; old values not reused
     pairs = pair_scores(pref_ws, key)
     assert len(pairs) == 10 and pairs[["chosen", "rejected"]].notna().all().all()
     s = pref_ws.scores([key]).set_index("example_id")[key]

@@ -272,13 +272,15 @@ def default_head_validity() -> tuple[float, int, str] | None:
 # ============================================================================================== shipped head
 class PrefHeadDefault(_Learned):
     name = "pref_head_default"
+    version = 2                     # 2: gated features (v2), retrained weights; old stored values are not reused
     higher_is_better = True
     defaults = {"weights": None, "embed_model": DEFAULT_EMBED_MODEL}
     description = ("Reward head shipped with the project: Bradley-Terry on MiniLM embeddings of prompt and reply, "
-                   "their interaction, lengths, heuristics and reply word n-grams, trained on public HH-RLHF tranches "
-                   "(scripts/train_default_head.py). Works before any labels, but weak on tranches it never saw: "
-                   "48.6% helpful-online, 55.6% helpful-rejection-sampled, 57.2% held-out harmless prompts "
-                   "(benchmarks/RESULTS.md, bench_quality); pref_head trained on your own pairs does better.")
+                   "their interaction, lengths, heuristics and a prompt gate (harmful-looking request) times the reply "
+                   "features, trained on public HH-RLHF tranches (scripts/train_default_head.py). Works before any "
+                   "labels, but weak on tranches it never saw: 51.1% helpful-online, 56.9% helpful-rejection-sampled, "
+                   "56.2% held-out harmless prompts (benchmarks/RESULTS.md, bench_quality); pref_head trained on your "
+                   "own pairs does better (57-63% cross-validated on one tranche's pairs).")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
