@@ -67,7 +67,8 @@ def test_registry_contract() -> None:
         cls = REGISTRY[name]
         assert cls.name == name and isinstance(cls.higher_is_better, bool)
         assert cls.description and "\n" not in cls.description
-        assert get_scorer(name).key() == name        # defaults → bare name
+        # defaults → bare name (with the code version when it was bumped: old stored values are not reused)
+        assert get_scorer(name).key() == (name if cls.version == 1 else f"{name}(v={cls.version})")
     t = scorer_table()
     assert list(t["name"]) == quality and "api_key" not in str(t["parameters"].tolist())
     assert expand_names(["refusal", "heuristics"])[0] == "refusal"
