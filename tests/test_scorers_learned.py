@@ -230,3 +230,23 @@ def test_scores_page_lists_each_score_once_and_shows_rejected_replies_behind_a_t
     at.toggle(key="scores:show_rejected").set_value(True).run()
     cols = list(at.dataframe[-1].value.columns)
     assert cols.index(key + REJECTED_SUFFIX) == cols.index(key) + 1        # the rejected reply's value beside it
+
+
+def test_scores_page_trains_pref_head_in_a_background_job(pref_ws) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from pages import jobs
+
+    run_scorer(pref_ws, "response_length")                   # the page needs one score to open
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "scores.py"), default_timeout=120)
+    at.session_state["workspace_path"] = str(pref_ws.path)
+    at.session_state["curator"] = "tester"
+    at.run()
+    at.button(key="scores:train_pref").click().run()         # returns at once: the training runs in a thread
+    jobs.threads()[f"{pref_ws.path}::ui:train_pref"].join(timeout=300)
+    assert pref_ws.job("ui:train_pref")["status"] == "done"
+    at.run()
+    assert not at.exception and not at.error
+    key = next(k for k in pref_ws.score_defs()["key"] if k.startswith("pref_head(") and "@" not in k)
+    assert any(key in c.value for c in at.caption)           # "Stored pref_head(...)" under the job's bar
+    assert any(o.startswith(key) for o in at.selectbox(key="scores:key").options)
