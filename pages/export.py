@@ -9,6 +9,7 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.export import FORMATS, STYLE_HELP, STYLES, export_subset
+from curation.select.run import ranking_warnings
 from curation.workflows.reproduce import reproduce
 from pages import formatting as fm, jobs, saved, state, widgets
 
@@ -37,6 +38,8 @@ desc = ("no budget" if spec.budget is None else f"{int(spec.budget):,} tokens" i
 st.info(f"Subset: **{len(chosen):,}** examples — ranking `{spec.ranking or 'ingest order'}`, budget {desc}"
         f"{', quota ' + (quota if isinstance(quota, str) else 'custom') if quota else ''}; {pins_txt}.",
         icon=":material/checklist:")
+for _w in ranking_warnings(ws, spec.ranking):   # the ranking consumed a quality score that is near chance
+    st.warning(_w, icon=":material/warning:")
 
 kinds = state.load_meta(P, S).set_index("row_id").reindex(chosen)["kind"].value_counts()
 default_style = "dpo" if set(kinds.index) == {"preference"} else "original"

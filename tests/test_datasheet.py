@@ -149,6 +149,10 @@ def test_datasheet_warns_when_the_ranking_used_a_near_chance_score(tiny_ws_copy:
     text = res.datasheet_path.read_text(encoding="utf-8")
     sel = text[text.index("<h2>Selection</h2>"):text.index("<h2>Class balance</h2>")]
     assert "near chance as a quality signal" in sel and "class=\"alert\"" in sel
+    from curation.select.run import ranking_warnings            # what the Export page shows for that ranking
+
+    assert any("near chance" in w for w in ranking_warnings(ws, key))
     key = run_selection(ws, "random", {}, seed=0).method     # no score consumed: no warning
+    assert ranking_warnings(ws, key) == [] and ranking_warnings(ws, None) == []
     res = export_subset(ws, ranking_key=key, budget_rows=20, style="messages", name="random")
     assert "near chance as a quality signal" not in res.datasheet_path.read_text(encoding="utf-8")

@@ -276,6 +276,29 @@ def selection_warnings(ws: Workspace, method: str, params: dict | None = None) -
     return score_warnings(ws, [k for k in keys if k])
 
 
+def ranking_warnings(ws: Workspace, ranking_key: str | None) -> list[str]:
+    """:func:`selection_warnings` of a stored ranking (its method and parameters as stored); [] when there is no
+    ranking or its method is unknown to this version."""
+    import json
+
+    if not ranking_key:
+        return []
+    df = ws.rankings()
+    row = df[df["key"] == ranking_key]
+    if row.empty:
+        return []
+    stored = row["params"].iloc[0]
+    try:
+        stored = json.loads(stored) if isinstance(stored, str) else dict(stored or {})
+    except (TypeError, ValueError):
+        stored = {}
+    params = stored.get("params") if isinstance(stored.get("params"), dict) else {}
+    try:
+        return selection_warnings(ws, str(stored.get("method") or row["method"].iloc[0]), params)
+    except CurationError:
+        return []
+
+
 def ranking_pool_arrays(ws: Workspace, *, model: str = DEFAULT_MODEL) -> tuple[np.ndarray, np.ndarray]:
     """(row_ids, X) of the embedded rows, for explain."""
     return ws.embeddings(model_key(model))
