@@ -8,11 +8,17 @@ Splits (a pair's prompt never appears on both sides):
 * forward: learned heads train on helpful-base + 70% of harmless-base (grouped by prompt); report on helpful-online,
   helpful-rejection-sampled (tranches never seen) and the other 30% of harmless-base (prompts never seen);
 * reverse: train on helpful-online + helpful-rejection-sampled; report on helpful-base and harmless-base (harmless
-  data never seen at all).
-Pairs are capped per tranche (--cap) so the run takes minutes on 2 cores; embeddings are cached under
-benchmarks/out/ (gitignored), so a rerun embeds nothing.
+  data never seen at all);
+* mixed: train on helpful-online + helpful-rejection-sampled + the same 70% of harmless-base; report on helpful-base
+  and the other 30% of harmless-base.
+Every pair is used by default (--cap N: at most N per tranche, seeded). Embeddings (~25k texts) are cached under
+benchmarks/out/ (gitignored; --cache DIR for another folder), so a rerun embeds nothing; filling the cache is the
+slow part (about 40 minutes of MiniLM on a busy 2-core machine, --embed-only does just that). With the cache, a run
+takes minutes: three trainings of ~20-40 s CPU each, the heuristics, and four in-workspace trainings (ingest
+included).
 
-    nice .venv/bin/python benchmarks/bench_quality.py [--cap 1200] [--eval-cap 400] [--embed-only] [--no-write]
+    nice .venv/bin/python benchmarks/bench_quality.py [--cap 0] [--eval-cap 0] [--cache DIR] [--embed-only]
+        [--no-write]
 """
 from __future__ import annotations
 
