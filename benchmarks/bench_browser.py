@@ -58,7 +58,7 @@ N_BLOBS = 40
 def build(path: Path, n: int, seed: int = 0) -> dict:
     """A synthetic workspace written through the store API; returns the projection (row ids, xy) for the driver."""
     from curation.demo import synthetic_records
-    from curation.keys import score_key
+    from curation.keys import make_key, score_key
     from curation.store import Ranking, Workspace
 
     ws = Workspace(path)
@@ -105,7 +105,7 @@ def build(path: Path, n: int, seed: int = 0) -> dict:
         ws.put_scores(f"bench_{name}", ids["example_id"].tolist(), rng.random(n), name=name,
                       higher_is_better=hib, description=f"random {name} for the benchmark")
     order = row_ids[rng.permutation(n)]
-    ws.put_ranking(Ranking(order=order.astype(np.int64), gains=np.full(n, np.nan), method="random:seed=0"))
+    ws.put_ranking(Ranking(order=order.astype(np.int64), gains=np.full(n, np.nan), method=make_key("random", seed=0)))
     return {"row_ids": row_ids, "xy": xy.astype(np.float32)}
 
 
