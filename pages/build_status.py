@@ -1,7 +1,7 @@
 """The demo build's progress in the sidebar (not a page: app.py calls :func:`demo_build_progress` on every run).
 
 ``make run`` starts the dashboard at once and builds the demo workspace in a background process
-(curation/demo_workspace.py), which records each step in the workspace job ``demo:progress``. While it runs, a
+(curation/workflows/demo.py), which records each step in the workspace job ``demo:progress``. While it runs, a
 fragment polls that job every 2 s, shows a progress bar, and reruns the whole page when a step finishes, so the
 page being looked at fills in (the Map page when the map step is done, the Select page when rankings exist)."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 import streamlit as st
 
-from curation.demo_workspace import PROGRESS_JOB, STEPS, pid_alive
+from curation.workflows.demo import PROGRESS_JOB, STEPS, pid_alive
 from pages import formatting as fm, state
 
 K_STEP = "demo_build_step"

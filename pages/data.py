@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from curation.demo_workspace import build_demo_workspace
+from curation.workflows.demo import build_demo_workspace
 from curation.errors import CurationError
 from curation.scorers import GROUPS as SCORER_GROUPS
 from curation.scorers import run_scorers, scorer_table

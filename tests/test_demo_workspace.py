@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from curation.demo_workspace import PROGRESS_JOB, STEPS, build_demo_workspace, builder_running, pid_alive
+from curation.workflows.demo import PROGRESS_JOB, STEPS, build_demo_workspace, builder_running, pid_alive
 from curation.store import Workspace
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from curation.commits import DEFAULT_COMMIT_SECONDS
-from curation.demo_workspace import build_demo_workspace
+from curation.workflows.demo import build_demo_workspace
 from curation.embed import embed_workspace
 from curation.ingest import ingest_file
 from curation.keys import DEFAULT_MODEL, STATIC_MODEL
