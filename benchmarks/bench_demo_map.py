@@ -1,6 +1,7 @@
 """Demo map readability: the generated demo texts before and after the text-variety change, side by side.
 
-Both generators (the frozen copy in ``benchmarks/baseline/demo_before`` and today's ``curation.demo``) build the
+Both generators (``curation/demo`` as of :data:`BEFORE_COMMIT`, read from the git history, and today's
+``curation.demo``) build the
 demo the way ``python -m curation demo`` does (write the files, ingest SFT and preference sets, embed with the
 default MiniLM, neighbour graph and UMAP map with the analyze defaults), then, on the SFT rows:
 
@@ -22,9 +23,13 @@ Usage: nice .venv/bin/python benchmarks/bench_demo_map.py [--n-sft 3000 --n-pref
 from __future__ import annotations
 
 import argparse
+import importlib
+import io
 import os
 import re
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +41,25 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from benchmarks._results import write_section  # noqa: E402
 
 TOKEN = re.compile(r"[a-z0-9']+")
+BEFORE_COMMIT = "b5c41be2709407b6cd9cfd80344c559312272e4f"
+"""``curation/demo`` split into a package, before the text-variety change (the same records as the old demo.py)."""
+
+
+def load_before(tmp: Path):
+    """The demo generator as of :data:`BEFORE_COMMIT`, extracted from the git history into ``tmp`` and imported
+    as the package ``demo_before`` (its ``curation.demo`` imports renamed)."""
+    out = subprocess.run(["git", "-C", str(ROOT), "archive", BEFORE_COMMIT, "curation/demo"], capture_output=True)
+    if out.returncode != 0:
+        sys.exit(f"bench_demo_map: the 'before' generator is read from commit {BEFORE_COMMIT[:7]}, which this "
+                 f"checkout lacks ({out.stderr.decode().strip()}); run it in a full clone (git fetch --unshallow)")
+    root = tmp / "before_src"
+    with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tar:
+        tar.extractall(root, filter="data")
+    pkg = (root / "curation" / "demo").rename(root / "demo_before")
+    for f in pkg.glob("*.py"):
+        f.write_text(f.read_text(encoding="utf-8").replace("curation.demo", "demo_before"), encoding="utf-8")
+    sys.path.insert(0, str(root))
+    return importlib.import_module("demo_before")
 
 
 def build(gen, tmp: Path, name: str, n_sft: int, n_pref: int) -> dict:
@@ -166,11 +190,11 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    import benchmarks.baseline.demo_before as before
     import curation.demo as after
 
     res = {}
     with tempfile.TemporaryDirectory() as td:
+        before = load_before(Path(td))
         for name, gen in (("before", before), ("after", after)):
             b = build(gen, Path(td), name, args.n_sft, args.n_pref)
             res[name] = metrics(b)
@@ -202,8 +226,8 @@ def main() -> None:
     if not args.no_write:
         body = (f"`nice .venv/bin/python benchmarks/bench_demo_map.py` (demo {args.n_sft} SFT + {args.n_pref} "
                 f"preference rows, seed 0; MiniLM embeddings, UMAP with the analyze defaults; both generators in the "
-                f"same run; load average {load[0]:.2f} at the end). Before: the frozen generator in "
-                f"`benchmarks/baseline/demo_before`; after: `curation.demo` (80% of each category composed from "
+                f"same run; load average {load[0]:.2f} at the end). Before: the generator `curation/demo` at commit "
+                f"{BEFORE_COMMIT[:7]} (read from git); after: `curation.demo` (80% of each category composed from "
                 f"per-topic vocabularies). The build's cost follows the token count (same rows).\n\n{table}\n\n"
                 "Topics read as regions (silhouette up, more of the map occupied, fewer accidental near-duplicates) "
                 "while planted copies stay next to their originals. Distinct 3-grams fall: composed answers reuse "
