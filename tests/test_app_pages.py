@@ -312,6 +312,46 @@ def test_scores_page_shows_validity_and_learned_scorer_errors(app_ws_copy) -> No
     assert not [k for k in ws.score_defs()["key"] if k.startswith("curator_model")]
 
 
+def proposed(at: AppTest):
+    """The Scores page's table of proposed rows (the one with a p_keep column)."""
+    return next(d.value for d in at.dataframe if "p_keep" in d.value.columns)
+
+
+def test_scores_page_curator_loop_proposes_unpinned_rows(app_ws_copy) -> None:
+    """Pin a few rows, train from the page (a background job), and the page lists the rows the model is least sure
+    about: none of them pinned, least sure first; the new curator_model score becomes selectable."""
+    ws = app_ws_copy
+    ex = ws.examples(columns=["example_id", "label"])
+    labels = ex["label"].value_counts().index.tolist()
+    keep = ex.loc[ex["label"] == labels[0], "example_id"].tolist()[:6]
+    drop = ex.loc[ex["label"] == labels[1], "example_id"].tolist()[:6]
+    ws.add_decisions(keep, "include", who="tester")
+    ws.add_decisions(drop, "exclude", who="tester")
+    at = page("scores", ws)
+    no_errors(at)
+    at.button(key="scores:train_curator").click().run()
+    from pages import jobs
+
+    jobs.threads()[f"{ws.path}::ui:train_curator"].join(timeout=TIMEOUT)
+    at.run()
+    no_errors(at)
+    assert any(m.value.startswith("Judge these next") for m in at.markdown), all_text(at)
+    prop = proposed(at)
+    assert len(prop) == 20 and not set(prop["example_id"]) & set(keep + drop)
+    sure = np.abs(prop["p_keep"].to_numpy(float) - 0.5)
+    assert np.all(np.diff(sure) >= -1e-12)                        # least sure first
+    key = next(k for k in ws.score_defs()["key"] if k.startswith("curator_model"))
+    assert any(o.startswith(key) for o in at.selectbox(key="scores:key").options)
+    ws.add_decisions([prop["example_id"].iloc[0]], "include", who="tester")   # judge one: the next run retrains
+    at.button(key="scores:train_curator").click().run()
+    jobs.threads()[f"{ws.path}::ui:train_curator"].join(timeout=TIMEOUT)
+    at.run()
+    no_errors(at)
+    keys = [k for k in ws.score_defs()["key"] if k.startswith("curator_model")]
+    assert len(keys) == 2                                          # new labels, new key
+    assert prop["example_id"].iloc[0] not in set(proposed(at)["example_id"])
+
+
 def test_balance_report_card(app_ws) -> None:
     at = page("balance", app_ws, budget_unit="%", budget_value=20.0)
     no_errors(at)
