@@ -11,9 +11,11 @@ another, e.g. ``500MB``, or ``off`` for none) the least recently used vectors ar
 :data:`PRUNE_TO` of the cap, and the file is rewritten so the disk space comes back. ``python -m curation cache
 prune --max-size 500MB`` does the same by hand; ``cache info`` shows what it holds.
 
-Several processes share the file, so like the workspace it is opened and closed around every operation, and a
-process that finds it locked retries for a few seconds. The cache is an optimisation only: any failure (locked
-too long, unreadable, disk full, not a DuckDB file) is reported once as a warning and the job goes on without it.
+Several processes share the file, so like the workspace it is opened and closed around every operation, under an
+advisory lock on ``<file>.lock`` (a prune's rewrite and rename included, so no other process writes to a file that
+is being replaced), and a process that finds it locked retries for a few seconds. The cache is an optimisation
+only: any failure (locked too long, unreadable, disk full, not a DuckDB file) is reported once as a warning and the
+job goes on without it.
 The model id includes what identifies the weights (the packaged model's version, a local folder's file sizes and
 times), so changed weights never reuse old vectors.
 """
@@ -23,7 +25,8 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,6 +123,37 @@ class EmbeddingCache:
         return f"EmbeddingCache({str(self.path)!r})"
 
     # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One operation on the cache at a time: this process's threads (a lock) and every process (an advisory
+        lock on ``<file>.lock``, waited for up to :data:`LOCK_TIMEOUT` seconds). A prune rewrites the file and
+        renames the copy over it; without the file lock another process could write to the old file in between
+        and lose that write."""
+        with _LOCK:
+            try:
+                import fcntl
+            except ImportError:       # no advisory locks on this platform: DuckDB's own file lock only
+                yield
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path.with_name(self.path.name + ".lock"), "a+b") as fh:
+                deadline = time.monotonic() + LOCK_TIMEOUT
+                delay = 0.01
+                while True:
+                    try:
+                        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise TimeoutError(f"the cache is in use by another process (lock file {fh.name}) "
+                                               f"for more than {LOCK_TIMEOUT:g} s") from None
+                        time.sleep(delay)
+                        delay = min(delay * 2, 0.25)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+
     def _connect(self):
         import duckdb
 
@@ -156,7 +190,7 @@ class EmbeddingCache:
         if not self.path.exists():
             return empty
         try:
-            with _LOCK:
+            with self._exclusive():
                 con = self._connect()
                 try:
                     con.register("_h", pd.DataFrame({"h": list(hashes), "i": np.arange(len(hashes))}))
@@ -188,7 +222,7 @@ class EmbeddingCache:
             offsets = pa.array(np.arange(0, (len(v) + 1) * d, d, dtype=np.int32))
             tbl = pa.table({"model": pa.array([model] * len(v)), "text_hash": pa.array(list(hashes)),
                             "vector": pa.ListArray.from_arrays(offsets, pa.array(v.ravel()))})
-            with _LOCK:
+            with self._exclusive():
                 con = self._connect()
                 try:
                     con.register("_v", tbl)
@@ -206,8 +240,8 @@ class EmbeddingCache:
     def prune(self, max_bytes: int) -> PruneReport:
         """Drop the least recently used vectors until the file holds at most ``max_bytes``, then rewrite it (a
         DuckDB file does not shrink by itself). Unlike the other methods this raises on failure (it is asked for
-        by hand). Another process writing the cache at that moment may lose its write (the cache stays valid)."""
-        with _LOCK:
+        by hand). Other processes' operations wait for it (the file lock), so none is lost."""
+        with self._exclusive():
             return self._prune_locked(int(max_bytes))
 
     def _prune_locked(self, max_bytes: int) -> PruneReport:
@@ -249,7 +283,7 @@ class EmbeddingCache:
                "vectors": 0, "models": {}, "max_bytes": self.max_bytes}
         if not self.path.exists():
             return out
-        with _LOCK:
+        with self._exclusive():
             con = self._connect()
             try:
                 rows = con.execute("select model, count(*) from vectors group by model order by model").fetchall()
@@ -264,7 +298,7 @@ class EmbeddingCache:
         if not self.path.exists():
             return 0
         try:
-            with _LOCK:
+            with self._exclusive():
                 con = self._connect()
                 try:
                     sql = "select count(*) from vectors" + (" where model = ?" if model else "")

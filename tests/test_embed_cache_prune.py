@@ -115,3 +115,51 @@ def test_cache_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CURATION_EMBED_CACHE", "off")
     assert main(["cache", "info"]) == 1
     assert "turned off" in capsys.readouterr().err
+
+
+_WRITER = """
+import sys, numpy as np
+from curation.embed_cache import EmbeddingCache
+c = EmbeddingCache(sys.argv[1], max_bytes=None)
+lost = 0
+for i in range(int(sys.argv[2])):
+    hs = [f"{999999 - i:06d}-{j}" for j in range(50)]     # later batches sort first among equal last-used times
+    assert c.put("model-a", hs, np.full((50, 384), i, dtype=np.float32)) and not c.disabled
+    found, _ = c.get("model-a", hs)                        # the newest batch: no prune may drop it
+    lost += int((~found).sum())
+print(lost)
+"""
+
+
+def test_a_prune_in_another_process_loses_no_write(tmp_path, monkeypatch):
+    """One process writes batches and reads each back at once while another prunes the file in a loop (each
+    prune rewrites the file and renames the copy over it). The newest batch is never the least recently used, so
+    every batch must be there when read back: a write made to the old file during a rewrite would be lost. The
+    rename is slowed to 50 ms (a busy disk) so that the window a lost write needs is wide open."""
+    import subprocess
+    import sys
+    import time
+
+    real_replace = ec.os.replace
+
+    def slow_replace(a, b):
+        time.sleep(0.05)
+        real_replace(a, b)
+
+    monkeypatch.setattr(ec.os, "replace", slow_replace)
+
+    path = tmp_path / "c.duckdb"
+    cache = EmbeddingCache(path, max_bytes=None)
+    cache.put("model-a", [f"seed-{i}" for i in range(2000)], _vectors(2000, 0))
+    cap = path.stat().st_size // 2
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(path), "60"], stdout=subprocess.PIPE, text=True,
+                              cwd=str(ec.Path(ec.__file__).resolve().parent.parent))
+    n_prunes = 0
+    while writer.poll() is None:
+        cache.prune(cap)
+        n_prunes += 1
+        time.sleep(0.005)
+    out, _ = writer.communicate(timeout=120)
+    assert writer.returncode == 0
+    assert n_prunes > 5 and int(out.strip()) == 0
+    assert cache.get("model-a", [f"{999999 - 59:06d}-{j}" for j in range(50)])[0].all()
