@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import tempfile
 import json
 from pathlib import Path
 
@@ -37,7 +38,10 @@ def dolly(shared_datasets: Path, request: pytest.FixtureRequest) -> tuple[np.nda
     from curation.embed import DEFAULT_MODEL, encode_texts
 
     key = hashlib.sha256(("\0".join(texts) + DEFAULT_MODEL).encode()).hexdigest()[:16]
-    cache = Path(request.config.cache.mkdir("diagnostics-dolly")) / f"{key}.npy"
+    pc = getattr(request.config, "cache", None)          # None under `pytest -p no:cacheprovider`
+    folder = Path(pc.mkdir("diagnostics-dolly")) if pc is not None else Path(tempfile.gettempdir()) / "dolly-emb"
+    folder.mkdir(parents=True, exist_ok=True)
+    cache = folder / f"{key}.npy"
     if cache.is_file():
         X = np.load(cache)
     else:

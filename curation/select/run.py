@@ -1,5 +1,5 @@
-"""Run a selection against a workspace, store the ranking, and the CLI commands ``select``, ``rankings``,
-``explain`` and ``advise``.
+"""Run a selection against a workspace and store the ranking (the engine behind the CLI's ``select`` in
+:mod:`curation.cli.select` and the Select page), plus the warnings a ranking carries.
 
 :func:`run_selection` loads what the method needs (embeddings, neighbour graph, score columns, target or seen
 sets, pins), ranks, and stores the ranking under a key naming the method, every parameter, the model, a digest of
