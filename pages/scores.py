@@ -62,11 +62,16 @@ d = defs.set_index("key").loc[key]
 st.caption(f"{fm.direction_text(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
 _v = VALID.get(key)
 if _v:
-    from curation.scorers.validity import label, near_chance
+    from curation.scorers.validity import label, near_chance, no_better_than_length
 
     _txt = f"Validity: prefers the human-preferred reply in {label(_v)} ({_v['source']})."
+    if "length_rule" in _v:
+        _txt += f" On the same pairs \"{_v['length_rule'][0]}\" gets {fm.fmt_pct(_v['length_rule'][1])}."
     if near_chance(_v):
         st.warning(_txt + " That is near chance: use it as a defect flag, not to rank by quality.",
+                   icon=":material/warning:")
+    elif no_better_than_length(_v):
+        st.warning(_txt + " The head adds nothing over the reply length here: ranking by it is ranking by length.",
                    icon=":material/warning:")
     else:
         st.caption(_txt)

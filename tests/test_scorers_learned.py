@@ -121,6 +121,12 @@ def test_pref_head_trains_on_workspace_pairs_and_key_follows_the_training_set(pr
     assert params["n_train"] == 10 and 0.0 <= params["cv_accuracy"] <= 1.0
     pairs = pair_scores(pref_ws, key)
     assert pairs["agree"].mean() == 1.0                 # a separable toy: it ranks its own pairs right
+    # ... but every chosen reply is also the longer one: the head is flagged as adding nothing over length
+    from curation.scorers.validity import score_warnings, validity
+
+    assert params["longer_wins"] == 1.0
+    assert validity("pref_head", params)["length_rule"] == ("longer reply wins", 1.0)
+    assert "no better than the length rule" in score_warnings(pref_ws, [key])[0]
     th = params["train"]
     assert pref_ws.artifact(f"learned:pref_head:{th}") is not None       # the weights, stored as JSON
     n_art = len(pref_ws.read_sql("select key from artifacts where key like 'learned:pref_head:%'"))
@@ -210,6 +216,18 @@ def test_near_chance_scores_warn_when_a_selection_uses_them(pref_ws) -> None:
     assert "52% of 8,550" in label(validity("response_length"))
     assert validity("pref_embed_distance") is None
     assert validity("response_length" + REJECTED_SUFFIX)["n"] == 8550
+
+
+def test_a_workspace_head_is_compared_with_the_better_length_rule() -> None:
+    from curation.scorers.validity import no_better_than_length, validity, weakness
+
+    v = validity("pref_head", {"cv_accuracy": 0.60, "n_train": 1000, "longer_wins": 0.30})
+    assert v["length_rule"] == ("shorter reply wins", 0.7) and no_better_than_length(v)
+    assert '"shorter reply wins" on the same pairs' in weakness(v)
+    v = validity("pref_head", {"cv_accuracy": 0.62, "n_train": 1000, "longer_wins": 0.55})
+    assert not no_better_than_length(v) and weakness(v) is None
+    v = validity("pref_head", {"cv_accuracy": 0.62, "n_train": 1000})          # stored before the comparison
+    assert "length_rule" not in v and weakness(v) is None
 
 
 def test_scores_page_lists_each_score_once_and_shows_rejected_replies_behind_a_toggle(pref_ws) -> None:

@@ -101,7 +101,7 @@ def _is_num(v: Any) -> bool:
 
 def _validity_label(d: dict) -> str:
     """The measured validity of a stored score (share of human preference pairs it gets right, n, 95%)."""
-    from curation.scorers.validity import label, near_chance, validity
+    from curation.scorers.validity import label, near_chance, no_better_than_length, validity
 
     params = d.get("params")
     if isinstance(params, str):
@@ -112,7 +112,12 @@ def _validity_label(d: dict) -> str:
     v = validity(str(d.get("name") or d.get("key") or ""), params if isinstance(params, dict) else {})
     if v is None:
         return "-"
-    return label(v) + (" (near chance)" if near_chance(v) else "")
+    if near_chance(v):
+        return label(v) + " (near chance)"
+    if no_better_than_length(v):
+        rule, acc = v["length_rule"]
+        return label(v) + f" (no better than \"{rule}\": {100 * acc:.0f}% on the same pairs)"
+    return label(v)
 
 
 def _score_warnings(ws: Any, rk: dict) -> str:

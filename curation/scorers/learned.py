@@ -363,7 +363,7 @@ class PrefHead(_Learned):
             return {}
         m = self._head.meta
         return {"cv_accuracy": _num(m.get("cv_accuracy")), "n_train": int(m.get("n_pairs", 0)),
-                "cv_folds": int(m.get("cv_folds", 0))}
+                "cv_folds": int(m.get("cv_folds", 0)), "longer_wins": _num(m.get("longer_wins"))}
 
     @property
     def head(self) -> LinearHead:
@@ -380,6 +380,14 @@ class PrefHead(_Learned):
 
 
 ARTIFACT_PREFIX = "learned:"
+
+
+def longer_wins(chosen: list[str], rejected: list[str]) -> float:
+    """Share of pairs whose chosen reply is the longer one (characters; ties half): the length rule a learned head
+    must beat on the same pairs (when below 50%, "shorter wins" scores 1 minus it)."""
+    c = np.array([len(x or "") for x in chosen], dtype=np.float64)
+    r = np.array([len(x or "") for x in rejected], dtype=np.float64)
+    return float(((c > r).sum() + 0.5 * (c == r).sum()) / len(c)) if len(c) else float("nan")
 
 
 def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:
@@ -406,6 +414,7 @@ def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:
     groups = np.array([_norm_prompt(p) for p in prompts])
     head = train_bradley_terry(Xc, Xr, groups, seed=int(sc.params["seed"]))
     head.gate = gate
+    head.meta["longer_wins"] = longer_wins(pairs["chosen"].tolist(), pairs["rejected"].tolist())
     head.meta.update({"train_hash": th, "example_ids": pairs["example_id"].tolist()[:100000],
                       "embed_model": str(sc.params["embed_model"])})
     ws.put_artifact(akey, head.to_json())

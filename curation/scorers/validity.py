@@ -7,7 +7,9 @@ Scorers trained in the workspace (``pref_head``, ``curator_model``) carry their 
 their stored parameters (``cv_accuracy``, ``n_train``), which is used instead.
 
 A score whose agreement is within :data:`NEAR_CHANCE` of 50% is "near chance": selecting by it is selecting by
-noise, and :func:`score_warnings` says so wherever a selection consumes it.
+noise, and :func:`score_warnings` says so wherever a selection consumes it. A workspace head that does not beat the
+better length rule ("longer / shorter reply wins") on its own pairs is flagged the same way: it adds nothing over
+the reply length.
 """
 from __future__ import annotations
 
@@ -52,8 +54,13 @@ def validity(name: str, params: dict[str, Any] | None = None) -> dict[str, Any] 
         acc, n = float(params["cv_accuracy"]), int(params.get("n_train") or 0)
         lo, hi = _interval(acc, n)
         what = "pairs" if base.startswith("pref_head") else "pinned rows"
-        return {"agreement": acc, "n": n, "lo": lo, "hi": hi,
-                "source": f"cross-validated on this workspace's {n} {what}"}
+        out = {"agreement": acc, "n": n, "lo": lo, "hi": hi,
+               "source": f"cross-validated on this workspace's {n} {what}"}
+        lw = params.get("longer_wins")
+        if lw is not None and str(lw) not in ("nan", "None"):
+            lw = float(lw)
+            out["length_rule"] = ("longer reply wins", lw) if lw >= 0.5 else ("shorter reply wins", 1.0 - lw)
+        return out
     if base in MEASURED and not (base in ("askllm", "ifd") and params.get("model")):
         acc, n, src = MEASURED[base]
     elif base == "pref_head_default" and not params.get("weights"):
@@ -80,6 +87,30 @@ def near_chance(v: dict[str, Any] | None) -> bool:
     return bool(v) and abs(float(v["agreement"]) - 0.5) < NEAR_CHANCE  # type: ignore[index]
 
 
+def no_better_than_length(v: dict[str, Any] | None) -> bool:
+    """A learned head whose cross-validated agreement does not beat the better length rule ("longer reply wins" or
+    "shorter reply wins") on the same pairs by :data:`LENGTH_MARGIN`: it adds nothing over the reply length."""
+    if not v or "length_rule" not in v:
+        return False
+    return float(v["agreement"]) < float(v["length_rule"][1]) + LENGTH_MARGIN
+
+
+LENGTH_MARGIN = 0.01
+
+
+def weakness(v: dict[str, Any] | None) -> str | None:
+    """Why a score should not rank by quality (near chance, or no better than the length rule), or None."""
+    if not v:
+        return None
+    if near_chance(v):
+        return f"near chance (prefers the human-preferred reply in {label(v)}; {v['source']})"
+    if no_better_than_length(v):
+        rule, acc = v["length_rule"]
+        return (f"no better than the length rule: {label(v)} ({v['source']}) against {100 * acc:.0f}% for "
+                f"\"{rule}\" on the same pairs")
+    return None
+
+
 def score_warnings(ws: Any, keys: list[str]) -> list[str]:  # Workspace
     """One sentence per score key whose measured validity is near chance (selecting by it is selecting by noise)."""
     import json
@@ -100,4 +131,7 @@ def score_warnings(ws: Any, keys: list[str]) -> list[str]:  # Workspace
             out.append(f"score {k!r} is near chance as a quality signal (prefers the human-preferred reply in "
                        f"{label(v)}; {v['source']}): a selection by it is close to random. Use it as a defect flag, "
                        "or rank by pref_head_default / pref_head / curator_model")
+        elif no_better_than_length(v):
+            out.append(f"score {k!r} is {weakness(v)}: a selection by it is a selection by reply length. Rank by "
+                       "response_length (or its reverse) instead, or add pairs that disagree with length")
     return out
