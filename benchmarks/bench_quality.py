@@ -162,7 +162,7 @@ def train_head(train: pd.DataFrame, emb, seed: int = 0, gated: bool = True):
     """Bradley-Terry head on the training pairs. gated: with a prompt gate learned from which tranche a training
     prompt came from (harmless-base = 1), when the training pairs hold both kinds (cross-fitted gate values for the
     training features, the gate fitted on every training prompt for new prompts); else without a gate."""
-    from curation.scorers.features import embed_pairs
+    from curation.scorers.features import embed_pairs, text_columns
     from curation.scorers.learned import fit_gate, train_bradley_terry
 
     groups = train["prompt"].map(prompt_group).to_numpy()
@@ -172,7 +172,7 @@ def train_head(train: pd.DataFrame, emb, seed: int = 0, gated: bool = True):
         P, _ = embed_pairs(train["prompt"].tolist(), [], emb)
         gate, vals = fit_gate(P, y, groups)
     Xc, Xr = features(train, "chosen", emb, vals), features(train, "rejected", emb, vals)
-    head = train_bradley_terry(Xc, Xr, groups, seed=seed)
+    head = train_bradley_terry(Xc, Xr, groups, seed=seed, boost_cols=text_columns(Xc.shape[1], gate is not None))
     head.gate = gate
     head.meta["gate"] = ("prompt gate: logistic on the prompt embedding, harmless-base prompts = 1, cross-fitted"
                          if gate is not None else "none")
@@ -269,7 +269,8 @@ def in_workspace(pairs: pd.DataFrame, cache: EmbCache, tmp: Path) -> list[dict]:
         n = head.meta["n_pairs"]
         lo, hi = wilson(head.meta["cv_accuracy"] * n, n)
         out.append({"tranche": t, "n": n, "acc": head.meta["cv_accuracy"], "lo": lo, "hi": hi,
-                    "cpu_s": time.process_time() - t0, "folds": head.meta["cv_folds"]})
+                    "cpu_s": time.process_time() - t0, "folds": head.meta["cv_folds"],
+                    "longer_wins": head.meta.get("longer_wins", math.nan), "boost": head.meta.get("boost")})
         print(f"  in-workspace {t}: CV {head.meta['cv_accuracy']:.3f} on {n} pairs", file=sys.stderr)
     return out
 
@@ -292,7 +293,9 @@ def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Nam
         + (f"{args.cap} random pairs per tranche at most (seeded)" if args.cap else "every pair of every tranche")
         + (f", at most {args.eval_cap} reported per set. " if args.eval_cap else ", every held-out pair reported. ")
         + "Agreement = share of pairs where the scorer ranks the human-chosen reply above the rejected one (ties "
-        "half; 50% = chance), [95% Wilson interval]. Features (curation/scorers/features.py, version 2): MiniLM "
+        "half; 50% = chance), [95% Wilson interval]. Heads: Bradley-Terry (curation/scorers/learned.py, trainer "
+        "2: the text-feature columns are penalised 1, 3 or 10 times less than the embedding columns, picked with "
+        "the L2 strength by grouped 5-fold CV). Features (curation/scorers/features.py, version 2): MiniLM "
         "(all-MiniLM-L6-v2) embeddings of the prompt's last 1,500 and the reply's first 1,500 characters, their "
         "product and cosine, lengths, the text heuristics, the prompt embedding times the reply's log length, and "
         "a prompt gate g (logistic probe on the prompt embedding: does the prompt look like a harmless-base "
@@ -327,10 +330,13 @@ def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Nam
     lines += [
         "**In-workspace head** (`pref_head`, trained through the workspace code path on one tranche's own pairs, "
         f"at most {WS_CAP} per tranche; 5-fold cross-validation grouped by prompt, so every number is on prompts "
-        "the fold never saw; features with the shipped head's gate):", "",
-        "| workspace | pairs | CV agreement | train CPU s |", "|---|---|---|---|"]
+        "the fold never saw; features with the shipped head's gate; text-feature boost picked by the same CV), "
+        "beside the better length rule on the same pairs (what the Scores page compares it with):", "",
+        "| workspace | pairs | CV agreement | better length rule | boost | train CPU s |", "|---|---|---|---|---|---|"]
     for r in ws_rows:
-        lines.append(f"| {r['tranche']} | {r['n']} | {fmt(r)} | {r['cpu_s']:.1f} |")
+        lw = r.get("longer_wins", math.nan)
+        rule = ("–" if lw != lw else f"{'longer' if lw >= 0.5 else 'shorter'} wins {100 * max(lw, 1 - lw):.1f}%")
+        lines.append(f"| {r['tranche']} | {r['n']} | {fmt(r)} | {rule} | {r.get('boost')} | {r['cpu_s']:.1f} |")
     lines += ["", VARIANTS_MD, "",
               "Model judges on the packaged SmolLM2-135M (not rerun here: ~1 s CPU per reply on this machine; "
               "numbers measured by bench_scorers.py on 206-298 short pairs of all tranches): Ask-LLM 50.0% (paper "

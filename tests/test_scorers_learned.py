@@ -104,7 +104,7 @@ def test_shipped_default_head_loads_without_pickle_and_scores_both_replies(pref_
     meta = head.meta
     assert meta["split"].startswith("forward") and len(meta["source_sha256"]) == 4 and meta["train_pairs_sha256"]
     key = run_scorer(pref_ws, "pref_head_default")
-    assert key == "pref_head_default(v=2)" and head.gate is not None    # gated features; old values not reused
+    assert key == "pref_head_default(v=3)" and head.gate is not None    # gated features; old values not reused
     pairs = pair_scores(pref_ws, key)
     assert len(pairs) == 10 and pairs[["chosen", "rejected"]].notna().all().all()
     s = pref_ws.scores([key]).set_index("example_id")[key]
@@ -268,3 +268,32 @@ def test_scores_page_trains_pref_head_in_a_background_job(pref_ws) -> None:
     key = next(k for k in pref_ws.score_defs()["key"] if k.startswith("pref_head(") and "@" not in k)
     assert any(key in c.value for c in at.caption)           # "Stored pref_head(...)" under the job's bar
     assert any(o.startswith(key) for o in at.selectbox(key="scores:key").options)
+
+
+def test_text_columns_are_penalised_less_when_cross_validation_says_so() -> None:
+    """A strong low-dimensional signal (one column) among many noise columns: the boost picked by grouped CV is
+    above 1, folded into the scale (the head scores raw features), and the choice is deterministic."""
+    rng = np.random.default_rng(0)
+    n, d = 400, 200
+    A, B = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+    good = (A[:, 0] - B[:, 0]) + 0.3 * rng.normal(size=n) > 0   # only column 0 matters
+    Xc, Xr = np.where(good[:, None], A, B), np.where(good[:, None], B, A)
+    g = np.arange(n) // 2
+    h = train_bradley_terry(Xc, Xr, g, seed=0, boost_cols=[0])
+    assert h.meta["boost"] > 1 and "boost=1,C=" in next(iter(h.meta["cv_by_C"]))
+    plain = train_bradley_terry(Xc, Xr, g, seed=0)
+    assert plain.meta["boost"] == 1.0 and h.meta["cv_accuracy"] >= plain.meta["cv_accuracy"]
+    np.testing.assert_allclose(h.decision(Xc) - h.decision(Xr), ((Xc - Xr) / h.scale) @ h.w)
+    assert h.scale[0] < plain.scale[0] and np.allclose(h.scale[1:], plain.scale[1:])
+    h2 = train_bradley_terry(Xc, Xr, g, seed=0, boost_cols=[0])
+    np.testing.assert_array_equal(h.w, h2.w)
+
+
+def test_text_columns_follow_the_feature_layout() -> None:
+    from curation.scorers.features import TEXT_FEATURES, n_features, text_columns
+
+    nt = len(TEXT_FEATURES)
+    assert list(text_columns(n_features(8, False), False)) == list(range(16, 16 + nt))
+    assert list(text_columns(n_features(8, True), True)) == list(range(16, 16 + nt)) + list(range(32 + nt, 32 + 2 * nt))
+    with pytest.raises(ValueError):
+        text_columns(n_features(8, True), False)

@@ -140,3 +140,14 @@ def feature_names(dim: int, gated: bool = False) -> list[str]:
 
 def n_features(dim: int, gated: bool = False) -> int:
     return 3 * dim + len(TEXT_FEATURES) + ((dim + len(TEXT_FEATURES)) if gated else 0)
+
+
+def text_columns(n_cols: int, gated: bool) -> np.ndarray:
+    """Indices of the text-feature columns (and gate × text) in a feature matrix of ``n_cols`` columns (the layout
+    of :func:`dense_features`)."""
+    nt = len(TEXT_FEATURES)
+    dim = (n_cols - 2 * nt) // 4 if gated else (n_cols - nt) // 3
+    if n_features(dim, gated) != n_cols:
+        raise ValueError(f"{n_cols} columns is not a {'gated ' if gated else ''}feature matrix")
+    cols = np.arange(2 * dim, 2 * dim + nt)
+    return np.concatenate([cols, np.arange(4 * dim + nt, 4 * dim + 2 * nt)]) if gated else cols

@@ -28,13 +28,15 @@ import pandas as pd
 
 from curation.errors import CurationError
 from curation.scorers.base import Scorer, _col, prompt_texts, response_texts
-from curation.scorers.features import (FEATURE_VERSION, Gate, build_features, plain_embedder,
+from curation.scorers.features import (FEATURE_VERSION, Gate, build_features, plain_embedder, text_columns,
                                       workspace_embedder)
 
 DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_HEAD = WEIGHTS_DIR / "pref_head_default.npz"
-C_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01)  # preference heads (standardised features, thousands of pairs)
+C_GRID = (3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01)  # preference heads (standardised features, 1000s of pairs)
+BOOST_GRID = (1.0, 3.0, 10.0)  # how much less the text-feature columns are penalised (picked by CV)
+TRAINER_VERSION = 2            # 2: text features penalised less (boost picked by CV); part of pref_head's key
 CURATOR_C_GRID = (0.03, 0.1, 0.3, 1.0)                # curator model (standardised features, tens of labels)
 
 
@@ -121,12 +123,17 @@ def _fit_bt(D: np.ndarray, C: float, start: np.ndarray | None = None) -> np.ndar
 
 
 def train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, seed: int = 0,
-                        c_grid: tuple[float, ...] = C_GRID, folds: int = 5) -> LinearHead:
+                        c_grid: tuple[float, ...] = C_GRID, folds: int = 5,
+                        boost_cols: np.ndarray | list[int] | None = None,
+                        boost_grid: tuple[float, ...] = BOOST_GRID) -> LinearHead:
     """Fit P(chosen ≻ rejected) = sigmoid(w·(f(c) − f(r))) by L2 logistic regression without intercept.
 
     The regularisation strength is picked by cross-validation grouped by prompt (``groups``: equal values = same
     prompt, never split across folds); meta gets the CV accuracy of the chosen strength (share of held-out pairs
-    ranked correctly) and the per-strength table. Deterministic for a given seed.
+    ranked correctly) and the per-strength table. ``boost_cols``: columns penalised less than the rest (the few
+    strong text features beside hundreds of weak embedding columns): after standardising they are multiplied by
+    a factor from ``boost_grid``, picked by the same cross-validation (1 = one penalty for all), and the factor is
+    folded into the head's scale. Deterministic for a given seed.
     """
     from sklearn.model_selection import GroupKFold
 
@@ -136,14 +143,22 @@ def train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, s
                             f"found {n}")
     Xc, Xr = np.asarray(Xc, dtype=np.float64), np.asarray(Xr, dtype=np.float64)
     scale = _scale(np.vstack([Xc, Xr]))
-    D = (Xc - Xr) / scale
+    D0 = (Xc - Xr) / scale
     groups = np.asarray(groups)
     k = min(folds, len(np.unique(groups)))
+    cols = np.asarray(boost_cols if boost_cols is not None else [], dtype=np.int64)
+    boosts = tuple(boost_grid) if len(cols) else (1.0,)
 
-    warm: dict[int, np.ndarray] = {}
+    def boosted(a: float) -> np.ndarray:
+        if a == 1.0:
+            return D0
+        D = D0.copy()
+        D[:, cols] *= a
+        return D
 
     cv: dict[str, float] = {}
-    best_c, best_acc = c_grid[len(c_grid) // 2], float("nan")
+    best = (boosts[0], c_grid[len(c_grid) // 2])
+    best_acc = float("nan")
     if k >= 2:
         # shuffle the groups deterministically, then GroupKFold (its split is deterministic given the order)
         rng = np.random.default_rng(seed)
@@ -151,19 +166,32 @@ def train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, s
         perm = dict(zip(uniq, rng.permutation(len(uniq))))
         g = np.array([perm[x] for x in groups])
         splits = list(GroupKFold(n_splits=k).split(np.zeros(n), groups=g))
-        for C in sorted(c_grid):
-            correct = 0.0
-            for f, (tr, te) in enumerate(splits):
-                w = warm[f] = _fit_bt(D[tr], C, warm.get(f))      # ascending C, started from the previous C's w
-                d = D[te] @ w
-                correct += float((d > 0).sum() + 0.5 * (d == 0).sum())
-            cv[repr(C)] = correct / n
-        best_c = max(c_grid, key=lambda c: (cv[repr(c)], -c))
-        best_acc = cv[repr(best_c)]
-    w = _fit_bt(D, best_c)
-    return LinearHead(w=w, scale=scale, meta={"kind": "bradley_terry", "C": best_c, "cv_accuracy": best_acc,
-                                              "cv_folds": k, "cv_by_C": cv, "n_pairs": int(n), "seed": seed,
-                                              "feature_version": FEATURE_VERSION})
+        for a in boosts:
+            D = boosted(a)
+            warm: dict[int, np.ndarray] = {}
+            for C in sorted(c_grid):
+                correct = 0.0
+                for f, (tr, te) in enumerate(splits):
+                    w = warm[f] = _fit_bt(D[tr], C, warm.get(f))      # ascending C, from the previous C's w
+                    d = D[te] @ w
+                    correct += float((d > 0).sum() + 0.5 * (d == 0).sum())
+                cv[_cv_label(a, C, len(boosts) > 1)] = correct / n
+        # the best CV accuracy; among equals the smallest boost, then the strongest regularisation
+        best = max(((a, C) for a in boosts for C in c_grid),
+                   key=lambda ac: (cv[_cv_label(ac[0], ac[1], len(boosts) > 1)], -ac[0], -ac[1]))
+        best_acc = cv[_cv_label(best[0], best[1], len(boosts) > 1)]
+    a, best_c = best
+    w = _fit_bt(boosted(a), best_c)
+    eff = scale.copy()
+    eff[cols] = eff[cols] / a                  # score = (x / eff) · w, the boost folded into the scale
+    return LinearHead(w=w, scale=eff, meta={"kind": "bradley_terry", "C": best_c, "boost": a,
+                                            "cv_accuracy": best_acc, "cv_folds": k, "cv_by_C": cv,
+                                            "n_pairs": int(n), "seed": seed, "feature_version": FEATURE_VERSION,
+                                            "trainer": TRAINER_VERSION})
+
+
+def _cv_label(a: float, C: float, with_boost: bool) -> str:
+    return f"boost={a:g},C={C!r}" if with_boost else repr(C)
 
 
 def fit_gate(P: np.ndarray, y: np.ndarray, groups: np.ndarray, *, C: float = 1.0, folds: int = 5
@@ -272,7 +300,7 @@ def default_head_validity() -> tuple[float, int, str] | None:
 # ============================================================================================== shipped head
 class PrefHeadDefault(_Learned):
     name = "pref_head_default"
-    version = 2                     # 2: gated features (v2), retrained weights; old stored values are not reused
+    version = 3                     # 3: text features penalised less (trainer 2), retrained; 2: gated features
     higher_is_better = True
     defaults = {"weights": None, "embed_model": DEFAULT_EMBED_MODEL}
     description = ("Reward head shipped with the project: Bradley-Terry on MiniLM embeddings of prompt and reply, "
@@ -336,7 +364,8 @@ class PrefHead(_Learned):
         self._head: LinearHead | None = None
 
     def training_hash(self, pairs: pd.DataFrame) -> str:
-        return _hash([f"f{FEATURE_VERSION}", str(self.params["embed_model"]), f"seed={self.params['seed']}",
+        return _hash([f"f{FEATURE_VERSION}", f"bt{TRAINER_VERSION}", str(self.params["embed_model"]),
+                      f"seed={self.params['seed']}",
                       _gate_id(self.gate())] + pairs["content_hash"].tolist())
 
     def gate(self) -> Gate | None:
@@ -412,7 +441,8 @@ def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:
     Xc = build_features(prompts, pairs["chosen"].tolist(), emb, gate)
     Xr = build_features(prompts, pairs["rejected"].tolist(), emb, gate)
     groups = np.array([_norm_prompt(p) for p in prompts])
-    head = train_bradley_terry(Xc, Xr, groups, seed=int(sc.params["seed"]))
+    head = train_bradley_terry(Xc, Xr, groups, seed=int(sc.params["seed"]),
+                               boost_cols=text_columns(Xc.shape[1], gate is not None))
     head.gate = gate
     head.meta["longer_wins"] = longer_wins(pairs["chosen"].tolist(), pairs["rejected"].tolist())
     head.meta.update({"train_hash": th, "example_ids": pairs["example_id"].tolist()[:100000],
