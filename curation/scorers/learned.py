@@ -435,7 +435,7 @@ def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:
     stored = ws.artifact(akey)
     if stored is not None:
         return LinearHead.from_json(stored)
-    emb = sc.embedder()
+    emb = workspace_embedder(ws, str(sc.params["embed_model"]))   # stored vectors first, the model only for new texts
     gate = sc.gate()                          # the shipped prompt gate: same features as pref_head_default
     prompts = pairs["prompt"].tolist()
     Xc = build_features(prompts, pairs["chosen"].tolist(), emb, gate)
