@@ -81,7 +81,9 @@ if key in REJ:
     if _ok.any():
         _dd = (_c - _r)[_ok] * (1 if fm.direction(d["higher_is_better"]) is not False else -1)
         st.caption(f"On this workspace's {int(_ok.sum()):,} preference pairs it scores the chosen reply higher in "
-                   f"{fm.fmt_pct(float((_dd > 0).mean() + 0.5 * (_dd == 0).mean()))} (ties half).")
+                   f"{fm.fmt_pct(float((_dd > 0).mean() + 0.5 * (_dd == 0).mean()))} (ties half)"
+                   + (": the pairs it was trained on, so optimistic; the cross-validated validity above is the "
+                      "figure to trust." if key.startswith("pref_head(") else "."))
 
 PROPOSALS = "ui:curator_proposals"
 TRAIN_JOBS = {"ui:train_pref": "Training pref_head", "ui:train_curator": "Training curator_model"}
