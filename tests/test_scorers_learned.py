@@ -102,7 +102,8 @@ def test_shipped_default_head_loads_without_pickle_and_scores_both_replies(pref_
     assert DEFAULT_HEAD.is_file(), "the shipped weights file is part of the project"
     head = LinearHead.load_npz(DEFAULT_HEAD)
     meta = head.meta
-    assert meta["split"].startswith("forward") and len(meta["source_sha256"]) == 4 and meta["train_pairs_sha256"]
+    assert meta["split"].startswith("mixed") and len(meta["source_sha256"]) == 4 and meta["train_pairs_sha256"]
+    assert meta["trainer"] == 2 and meta["boost"] in (1.0, 3.0, 10.0)
     key = run_scorer(pref_ws, "pref_head_default")
     assert key == "pref_head_default(v=3)" and head.gate is not None    # gated features; old values not reused
     pairs = pair_scores(pref_ws, key)

@@ -300,15 +300,16 @@ def default_head_validity() -> tuple[float, int, str] | None:
 # ============================================================================================== shipped head
 class PrefHeadDefault(_Learned):
     name = "pref_head_default"
-    version = 3                     # 3: text features penalised less (trainer 2), retrained; 2: gated features
+    version = 3                     # 3: trainer 2, retrained on the mixed split; 2: gated features
     higher_is_better = True
     defaults = {"weights": None, "embed_model": DEFAULT_EMBED_MODEL}
     description = ("Reward head shipped with the project: Bradley-Terry on MiniLM embeddings of prompt and reply, "
                    "their interaction, lengths, heuristics and a prompt gate (harmful-looking request) times the reply "
-                   "features, trained on public HH-RLHF tranches (scripts/train_default_head.py). Works before any "
-                   "labels, but weak on tranches it never saw: 51.1% helpful-online, 56.9% helpful-rejection-sampled, "
-                   "56.2% held-out harmless prompts (benchmarks/RESULTS.md, bench_quality); pref_head trained on your "
-                   "own pairs does better (57-63% cross-validated on one tranche's pairs).")
+                   "features, trained on public HH-RLHF tranches (helpful-online, helpful-rejection-sampled, 70% of "
+                   "harmless-base prompts; scripts/train_default_head.py). Works before any labels. On pairs it never "
+                   "saw: 61.0% helpful-base (\"longer reply wins\": 59.8%), 64.2% held-out harmless prompts (43.8%) "
+                   "(benchmarks/RESULTS.md, bench_quality). pref_head trained on your own pairs can do better "
+                   "(59-65% cross-validated on one tranche's pairs).")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
