@@ -41,6 +41,9 @@ def main() -> int:
     ap.add_argument("--cap", type=int, default=0, help="pairs per tranche (random, seeded; 0 = all)")
     ap.add_argument("--cache", default=None, help="embedding cache folder (as bench_quality --cache)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--encoder", default="minilm", choices=("minilm", "static"),
+                    help="minilm: all-MiniLM-L6-v2 (the shipped pref_head_default.npz); static: its model2vec "
+                         "distillation, 100x faster to embed (measured, not shipped: needs --out)")
     ap.add_argument("--out", default=None, help="weights file (default: the shipped one)")
     args = ap.parse_args()
     import bench_quality as bq
@@ -53,10 +56,15 @@ def main() -> int:
 
     torch.set_num_threads(1)
     from curation.embed import DEFAULT_MODEL, text_hash
+    from curation.keys import STATIC_MODEL
     from curation.scorers.learned import DEFAULT_HEAD
 
+    if args.encoder == "static" and not args.out:
+        print("no static head is shipped (pref_head_default reads MiniLM features); give --out FILE", file=sys.stderr)
+        return 2
+    model = STATIC_MODEL if args.encoder == "static" else DEFAULT_MODEL
     pairs = bq.load_pairs(args.cap, seed=0)
-    cache = bq.EmbCache(DEFAULT_MODEL, folder=Path(args.cache) if args.cache else None)
+    cache = bq.EmbCache(model, folder=Path(args.cache) if args.cache else None)
     train, reports = bq.split(pairs, args.split)
     bq.embed_all(train, cache)
     t0 = time.process_time()
@@ -65,7 +73,7 @@ def main() -> int:
     pair_hash = hashlib.sha256("\n".join(text_hash(p) + text_hash(c) + text_hash(r) for p, c, r in zip(
         train["prompt"], train["chosen"], train["rejected"])).encode()).hexdigest()
     head.meta.update({
-        "name": "pref_head_default", "embed_model": DEFAULT_MODEL, "trained_by": "scripts/train_default_head.py",
+        "name": "pref_head_default", "embed_model": model, "trained_by": "scripts/train_default_head.py",
         "data": "Anthropic HH-RLHF test tranches (MIT), ../shared/datasets/hh-rlhf", "source_sha256": files,
         "split": SPLIT_TEXT[args.split],
         "cap_per_tranche": args.cap or "all", "gate": head.meta.get("gate"), "sample_seed": 0,
