@@ -214,7 +214,7 @@ def test_near_chance_scores_warn_when_a_selection_uses_them(pref_ws) -> None:
     run_scorer(pref_ws, "response_length")
     assert "near chance" in score_warnings(pref_ws, ["response_length"])[0]
     assert selection_warnings(pref_ws, "topk", {"score": "response_length"})
-    assert "52% of 8,550" in label(validity("response_length"))
+    assert "52.3% of 8,550" in label(validity("response_length"))
     assert validity("pref_embed_distance") is None
     assert validity("response_length" + REJECTED_SUFFIX)["n"] == 8550
 

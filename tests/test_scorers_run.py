@@ -196,7 +196,7 @@ def test_cli_commands(ws, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert _cli(ws, ["scorers"]) == 0
     out = capsys.readouterr().out
     assert "askllm" in out and "lower=better" in out and "groups:" in out
-    assert "52% of 8,550" in out and "its own CV accuracy" in out        # validity listed per scorer
+    assert "52.3% of 8,550" in out and "its own CV accuracy" in out        # validity listed per scorer
     assert _cli(ws, ["score", "heuristics", "--quiet", "--param", "n=4"]) == 0
     out = capsys.readouterr().out
     assert "ngram_repetition(n=4): 13 of 13 examples scored" in out     # --param reaches scorers that have n

@@ -116,7 +116,7 @@ def _validity_label(d: dict) -> str:
         return label(v) + " (near chance)"
     if no_better_than_length(v):
         rule, acc = v["length_rule"]
-        return label(v) + f" (no better than \"{rule}\": {100 * acc:.0f}% on the same pairs)"
+        return label(v) + f" (no better than \"{rule}\": {100 * acc:.1f}% on the same pairs)"
     return label(v)
 
 

@@ -77,10 +77,11 @@ def validity(name: str, params: dict[str, Any] | None = None) -> dict[str, Any] 
 
 
 def label(v: dict[str, Any] | None) -> str:
-    """"56% of 298 pairs [50-62]" (or "not measured")."""
+    """"56.0% of 298 [50-62]" (or "not measured"): one decimal, so a figure near a threshold is not rounded
+    across it."""
     if not v:
         return "not measured"
-    return f"{100 * v['agreement']:.0f}% of {v['n']:,} [{100 * v['lo']:.0f}-{100 * v['hi']:.0f}]"
+    return f"{100 * v['agreement']:.1f}% of {v['n']:,} [{100 * v['lo']:.0f}-{100 * v['hi']:.0f}]"
 
 
 def near_chance(v: dict[str, Any] | None) -> bool:
@@ -106,7 +107,7 @@ def weakness(v: dict[str, Any] | None) -> str | None:
         return f"near chance (prefers the human-preferred reply in {label(v)}; {v['source']})"
     if no_better_than_length(v):
         rule, acc = v["length_rule"]
-        return (f"no better than the length rule: {label(v)} ({v['source']}) against {100 * acc:.0f}% for "
+        return (f"no better than the length rule: {label(v)} ({v['source']}) against {100 * acc:.1f}% for "
                 f"\"{rule}\" on the same pairs")
     return None
 
