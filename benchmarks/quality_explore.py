@@ -138,6 +138,13 @@ def pct(x) -> str:
     return f"{100 * x:.1f}" if isinstance(x, float) else str(x)
 
 
+def print_table(rows: list[dict]) -> None:
+    cols = list(rows[0])
+    print("\n| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
+    for r in rows:
+        print("| " + " | ".join(pct(r[c]) for c in cols) + " |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", type=Path, default=None)
@@ -148,18 +155,9 @@ def main() -> int:
     pairs = bq.load_pairs(0)
     cache = bq.EmbCache(DEFAULT_MODEL, folder=a.cache)
     t0 = time.time()
-    if a.part in ("prompt", "both"):
-        rows = prompt_views(pairs, cache)
-        cols = list(rows[0])
-        print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
-        for r in rows:
-            print("| " + " | ".join(pct(r[c]) for c in cols) + " |")
-    if a.part in ("adapt", "both"):
-        rows = adapt(pairs, cache)
-        cols = list(rows[0])
-        print("\n| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
-        for r in rows:
-            print("| " + " | ".join(pct(r[c]) for c in cols) + " |")
+    for part, run in (("prompt", prompt_views), ("adapt", adapt)):
+        if a.part in (part, "both"):
+            print_table(run(pairs, cache))
     print(f"\n{time.time() - t0:.0f} s wall", file=sys.stderr)
     return 0
 
