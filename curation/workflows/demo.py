@@ -90,7 +90,8 @@ def build_demo_workspace(ws: Workspace, *, n_sft: int = 3000, n_pref: int = 300,
                          log: Callable[[str], None] = print) -> Workspace:
     """Fill ``ws`` with the demo datasets (idempotent). ``progress``: each step reports to
     ``stage_of(progress, step)``."""
-    params = {"n_sft": n_sft, "n_pref": n_pref, "seed": seed, "embed": embed, "analyze": analyze}
+    # "scores": 2 adds pref_head_default; a workspace built with other params resumes (every step is idempotent)
+    params = {"n_sft": n_sft, "n_pref": n_pref, "seed": seed, "embed": embed, "analyze": analyze, "scores": 2}
     state = ws.job("demo")
     if state and state["status"] == "done" and json.loads(state["params"] or "{}") == params:
         log("demo workspace already built")
@@ -132,7 +133,8 @@ def _build(ws: Workspace, steps: _Steps, params: dict, *, n_sft: int, n_pref: in
         steps.start("map and neighbours")
         analyze_graph(ws, model=DEFAULT_MODEL, progress=steps.for_stage("map and neighbours"))
         steps.start("quality scores")
-        run_scorers(ws, ["heuristics", "preference"], progress=steps)
+        # the shipped reward head too: a quality score that is not noise before anyone labels anything
+        run_scorers(ws, ["heuristics", "preference", "pref_head_default"], progress=steps)
         steps.start("rankings")
         # facility location last: the newest ranking is the one the Select page opens with
         for method in ("random", "density", "kcenter", "facility"):
