@@ -4,8 +4,10 @@ Dolly 3k (../shared/datasets/dolly-3k-alpagasus, 2,996 human-written records, 8 
 the context-grounded tasks (closed_qa, information_extraction, summarization), drop the rest. The "curator" pins
 rows by that rule; the model (curation.scorers.learned: stored MiniLM row embeddings + text features, logistic
 regression) sees only the pins. After 20, 50 and 100 pins (about 5% of the rows at 150), ROC AUC of P(keep) on the
-rows not pinned, for two pin orders: random, and uncertainty sampling (10 random pins, then batches of 10 of the
-rows the model is least sure about, as `propose` suggests). Mean over seeds; training time per fit.
+rows not pinned, for three pin orders after the same 10 random pins: random; uncertainty (batches of 10 of the
+rows the model is least sure about); spread (what `propose` suggests: batches of 10 picked farthest-first in
+embedding space among the 50 least sure, curation.scorers.learned.pick_proposals). Mean over seeds; training time
+per fit.
 
     nice .venv/bin/python benchmarks/bench_curator.py [--seeds 3] [--no-write]
 """
@@ -19,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,10 +34,12 @@ KEEP = ("closed_qa", "information_extraction", "summarization")
 STEPS = (20, 50, 100, 150)
 
 
-def loop(y: np.ndarray, X: np.ndarray, order: str, seed: int, fit_s: list[float]) -> dict[int, float]:
+def loop(y: np.ndarray, X: np.ndarray, order: str, seed: int, fit_s: list[float], E: np.ndarray) -> dict[int, float]:
+    """order: random; uncertainty (the 10 least sure); spread (what `propose` does: farthest-first among the 50
+    least sure, E = unit row embeddings)."""
     from sklearn.metrics import roc_auc_score
 
-    from curation.scorers.learned import train_curator
+    from curation.scorers.learned import pick_proposals, train_curator
 
     rng = np.random.default_rng(seed)
     n = len(y)
@@ -54,7 +59,11 @@ def loop(y: np.ndarray, X: np.ndarray, order: str, seed: int, fit_s: list[float]
                 fit_s.append(time.perf_counter() - t0)
                 p = model.predict_proba(X)[:, 1]
                 free = np.setdiff1d(np.arange(n), pinned)
-                nxt = free[np.lexsort((free, np.abs(p[free] - 0.5)))][: min(10, step - len(pinned))].tolist()
+                k = min(10, step - len(pinned))
+                if order == "spread":
+                    nxt = free[pick_proposals(p[free], E[free], E[pinned], k)].tolist()
+                else:
+                    nxt = free[np.lexsort((free, np.abs(p[free] - 0.5)))][:k].tolist()
             pinned.extend(nxt)
         t0 = time.perf_counter()
         model, _ = train_curator(y[pinned], X[pinned], seed=seed)
@@ -90,12 +99,15 @@ def main() -> int:
         ws.put_embeddings(model_key(DEFAULT_MODEL), todo["text_hash"].tolist(), cache(todo["embed_text"].tolist()))
         rid, X, ex = row_features(ws)
         cat = ws.examples(["row_id", "label"]).set_index("row_id").loc[rid, "label"].to_numpy()
+        erid, V = ws.embeddings(model_key(DEFAULT_MODEL))
+        E = V[pd.Series(np.arange(len(erid)), index=erid).loc[rid].to_numpy()].astype(np.float32)
+        E /= np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
     y = np.isin(cat, KEEP).astype(float)
-    res: dict[str, list[dict[int, float]]] = {"random": [], "uncertainty": []}
+    res: dict[str, list[dict[int, float]]] = {"random": [], "uncertainty": [], "spread": []}
     fit_s: list[float] = []
     for seed in range(args.seeds):
         for order in res:
-            res[order].append(loop(y, X, order, seed, fit_s))
+            res[order].append(loop(y, X, order, seed, fit_s, E))
             print(f"seed {seed} {order}: {res[order][-1]}", file=sys.stderr)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [

@@ -111,7 +111,8 @@ def _proposals() -> None:
     got = ws.artifact(PROPOSALS)
     if not got or not got.get("rows"):
         return
-    st.write("Judge these next (the curator model is least sure about them), then train again:")
+    st.write("Judge these next (the curator model is least sure about them; picked spread out, so no two are "
+             "near-copies), then train again:")
     st.dataframe(pd.DataFrame(got["rows"]), hide_index=True)
 
 

@@ -298,3 +298,24 @@ def test_text_columns_follow_the_feature_layout() -> None:
     assert list(text_columns(n_features(8, True), True)) == list(range(16, 16 + nt)) + list(range(32 + nt, 32 + 2 * nt))
     with pytest.raises(ValueError):
         text_columns(n_features(8, True), False)
+
+
+def test_proposals_are_spread_out_among_the_least_sure() -> None:
+    """Three tight groups of equally unsure rows: a batch of 3 takes one of each, not three near-copies; a group
+    next to a pinned row comes last; rows the model is sure about are never proposed; least sure first."""
+    from curation.scorers.learned import pick_proposals
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(4)[:3]
+    E = np.repeat(centres, 10, axis=0) + 0.01 * rng.normal(size=(30, 4))
+    E = np.vstack([E, np.tile([0, 0, 0, 1.0], (5, 1))])            # 5 rows the model is sure about
+    E /= np.linalg.norm(E, axis=1, keepdims=True)
+    p = np.r_[0.5 + 0.001 * rng.random(30), np.full(5, 0.99)]
+    got = pick_proposals(p, E, np.zeros((0, 4)), 3)
+    assert sorted(got // 10) == [0, 1, 2]                             # one of each group
+    assert np.all(np.diff(np.abs(p[got] - 0.5)) >= 0)                 # least sure first
+    pinned_near_group0 = E[[0]] + 0.0
+    got = pick_proposals(p, E, pinned_near_group0, 2)
+    assert sorted(got // 10) == [1, 2] and max(got) < 30
+    np.testing.assert_array_equal(got, pick_proposals(p, E, pinned_near_group0, 2))   # deterministic
+    assert len(pick_proposals(p[:2], E[:2], np.zeros((0, 4)), 5)) == 2               # fewer rows than asked

@@ -56,7 +56,8 @@ def _cmd_propose(args: argparse.Namespace, ws: Any) -> int:
     from curation.scorers.learned import propose_rows
 
     t = propose_rows(ws, args.n, keep_tags=args.keep_tags or "", drop_tags=args.drop_tags or "")
-    print(f"{len(t)} unpinned rows the curator model is least sure about (pin them next, then rerun):")
+    print(f"{len(t)} unpinned rows to judge next (the curator model is least sure about them; spread out; pin "
+          "them, then rerun):")
     for r in t.itertuples():
         print(f"{r.example_id}\tP(keep)={r.p_keep:.2f}")
     return 0
@@ -109,8 +110,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scorers", help="list the available scorers with direction and description")
     p.set_defaults(func=_cmd_scorers)
 
-    p = sub.add_parser("propose", help="rows to judge next: the unpinned rows the curator model is least sure "
-                                       "about (uncertainty sampling over your include / exclude pins)")
+    p = sub.add_parser("propose", help="rows to judge next: unpinned rows the curator model is least sure "
+                                       "about, spread out in embedding space (uncertainty sampling over your "
+                                       "include / exclude pins)")
     p.add_argument("n", type=int, nargs="?", default=20, help="how many rows (default 20)")
     p.add_argument("--keep-tags", help="comma-separated tags that also mean keep")
     p.add_argument("--drop-tags", help="comma-separated tags that also mean drop")

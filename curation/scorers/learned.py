@@ -9,7 +9,7 @@ scikit-learn only, weights stored as arrays (``.npz`` loaded with ``allow_pickle
   same pairs reuse the stored weights.
 * :class:`CuratorModel` (``curator_model``): a logistic classifier on the curator's include / exclude pins (and
   optional keep / drop tags) over the stored row embeddings plus text features: P(keep) per row. Its key carries
-  a hash of the labels; :func:`propose_rows` lists the unpinned rows it is least sure about (uncertainty sampling).
+  a hash of the labels; :func:`propose_rows` lists unpinned rows to judge next (uncertainty sampling, spread out).
 
 Bradley-Terry: P(a preferred to b) = sigmoid(w·(f(a) − f(b))), i.e. a logistic regression without intercept on
 feature differences (each pair enters once as (c − r, 1) and once as (r − c, 0), so the fit is symmetric). The
@@ -548,7 +548,7 @@ class CuratorModel(Scorer):
     description = ("P(the curator keeps this row), in [0, 1]: logistic classifier on the curator's include / exclude "
                    "pins (and keep / drop tags) over the row embeddings and text features; retrains in seconds when "
                    "the labels change (its key names a hash of them). Its CV accuracy on the pins is its validity; "
-                   "`propose` lists the rows it is least sure about.")
+                   "`propose` lists rows to judge next: least sure, spread out.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -596,22 +596,56 @@ class CuratorModel(Scorer):
         return m.reindex(batch["row_id"].to_numpy()).to_numpy(dtype=np.float64)
 
 
+PROPOSAL_POOL = 5   # proposals are spread out among the POOL × n rows the curator model is least sure about
+
+
 def propose_rows(ws: Any, n: int = 20, **params: Any) -> pd.DataFrame:
-    """The ``n`` unpinned rows the curator model is least sure about (P(keep) closest to 0.5; ties by row id):
-    row_id, example_id, p_keep. Trains the model on the current labels (seconds)."""
+    """``n`` unpinned rows to judge next: among the ``PROPOSAL_POOL × n`` rows the curator model is least sure
+    about (P(keep) closest to 0.5), a spread-out set (farthest-first from the pinned rows and each other in
+    embedding space), listed least sure first: row_id, example_id, p_keep. Trains the model on the current labels
+    (seconds)."""
     sc = CuratorModel(**params)
     sc.bind(ws)
     return proposals(ws, sc, n)
 
 
+def pick_proposals(p: np.ndarray, E: np.ndarray, E_pinned: np.ndarray, n: int, pool: int = PROPOSAL_POOL
+                   ) -> np.ndarray:
+    """Positions (into ``p``) of ``n`` rows to judge next: the ``pool × n`` least sure (|p − 0.5| smallest, ties by
+    position), then farthest-first by cosine distance (``E``, ``E_pinned``: unit row vectors) from the pinned rows
+    and the rows already picked, so a batch does not spend its judgements on near-copies; returned least sure
+    first. On Dolly 3k this lifted the ROC AUC after 20 and 50 pins (bench_curator). Deterministic."""
+    order = np.lexsort((np.arange(len(p)), np.abs(p - 0.5)))
+    cand = order[: max(n, pool * n)]
+    if len(cand) <= n:
+        return cand
+    Ec = E[cand]
+    d = (1.0 - (Ec @ E_pinned.T).max(axis=1)) if len(E_pinned) else np.full(len(cand), np.inf)
+    picked: list[int] = []
+    for _ in range(n):
+        j = int(np.argmax(d))               # first of equals: the least sure (cand is in that order)
+        picked.append(j)
+        d = np.minimum(d, 1.0 - Ec @ Ec[j])
+        d[picked] = -np.inf
+    return cand[np.sort(np.array(picked))]
+
+
 def proposals(ws: Any, sc: CuratorModel, n: int = 20) -> pd.DataFrame:
     """:func:`propose_rows` from an already trained (bound) curator model."""
+    from curation.embed import model_key
+
     if sc._cache is None:
         raise CurationError("curator_model must be bound to a workspace before it proposes rows")
     rid, p = sc._cache
     pinned = set(ws.pins()["row_id"].tolist())
     free = np.array([r not in pinned for r in rid])
-    order = np.lexsort((rid[free], np.abs(p[free] - 0.5)))[:n]
+    erid, V = ws.embeddings(model_key(str(sc.params["embed_model"])))
+    pos = pd.Series(np.arange(len(erid)), index=erid)
+    U = np.asarray(V, dtype=np.float32)
+    U = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-12)
+    pin_rows = [r for r in rid if r in pinned]
+    at = pick_proposals(p[free], U[pos.loc[rid[free]].to_numpy()], U[pos.loc[pin_rows].to_numpy()], n)
+    at = at[np.lexsort((rid[free][at], np.abs(p[free][at] - 0.5)))]          # least sure first
     ids = ws.examples(["row_id", "example_id"]).set_index("row_id")["example_id"]
-    r = rid[free][order]
-    return pd.DataFrame({"row_id": r, "example_id": ids.reindex(r).to_numpy(), "p_keep": p[free][order]})
+    r = rid[free][at]
+    return pd.DataFrame({"row_id": r, "example_id": ids.reindex(r).to_numpy(), "p_keep": p[free][at]})
