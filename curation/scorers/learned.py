@@ -122,7 +122,7 @@ def _fit_bt(D: np.ndarray, C: float, start: np.ndarray | None = None) -> np.ndar
     return np.asarray(r.x, dtype=np.float64)
 
 
-def train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, seed: int = 0,
+def _train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, seed: int = 0,
                         c_grid: tuple[float, ...] = C_GRID, folds: int = 5,
                         boost_cols: np.ndarray | list[int] | None = None,
                         boost_grid: tuple[float, ...] = BOOST_GRID) -> LinearHead:
@@ -194,7 +194,7 @@ def _cv_label(a: float, C: float, with_boost: bool) -> str:
     return f"boost={a:g},C={C!r}" if with_boost else repr(C)
 
 
-def fit_gate(P: np.ndarray, y: np.ndarray, groups: np.ndarray, *, C: float = 1.0, folds: int = 5
+def _fit_gate(P: np.ndarray, y: np.ndarray, groups: np.ndarray, *, C: float = 1.0, folds: int = 5
              ) -> tuple[Gate, np.ndarray]:
     """A prompt gate (features.Gate): L2 logistic regression of ``y`` (1 = a red-team / harmful-request prompt) on
     the prompt embeddings ``P``. Returns (gate fitted on all rows, cross-fitted gate values of the rows): a head
@@ -351,6 +351,26 @@ def _gate_id(g: Gate | None) -> str:
                                   ).hexdigest()[:8]
 
 
+def _one_blas_thread(fn: Any) -> Any:
+    """Run ``fn`` with BLAS on one thread. These fits multiply small matrices many times; with a busy machine
+    (a dashboard, an embedding job) OpenBLAS threads spin waiting for each other: a 1,200-pair head took 38-58 s
+    with the default threads and 1-2 s with one, on 2 cores beside two busy processes."""
+    import functools
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return run
+
+
+train_bradley_terry = _one_blas_thread(_train_bradley_terry)
+fit_gate = _one_blas_thread(_fit_gate)
+
+
 # ============================================================================================== workspace head
 class PrefHead(_Learned):
     name = "pref_head"
@@ -504,7 +524,7 @@ def check_labels(y: np.ndarray) -> tuple[int, int]:
     return n_pos, n_neg
 
 
-def train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[float, ...] = CURATOR_C_GRID
+def _train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[float, ...] = CURATOR_C_GRID
                   ) -> tuple[Any, dict[str, Any]]:
     """Fit a standardised L2 logistic regression (its probabilities are its calibration: log-loss fit, strength
     picked by cross-validated log-loss). Returns (model, meta with CV accuracy / AUC when ≥ 2 per class)."""
@@ -537,6 +557,9 @@ def train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[
     else:
         meta.update({"C": best, "cv_accuracy": float("nan"), "cv_auc": float("nan"), "cv_folds": 0})
     return model(best).fit(X, y), meta
+
+
+train_curator = _one_blas_thread(_train_curator)
 
 
 class CuratorModel(Scorer):
