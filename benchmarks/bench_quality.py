@@ -14,8 +14,8 @@ Splits (a pair's prompt never appears on both sides):
 Every pair is used by default (--cap N: at most N per tranche, seeded). Embeddings (~25k texts) are cached under
 benchmarks/out/ (gitignored; --cache DIR for another folder), so a rerun embeds nothing; filling the cache is the
 slow part (about 40 minutes of MiniLM on a busy 2-core machine, --embed-only does just that). With the cache, a run
-takes minutes: three trainings of ~20-40 s CPU each, the heuristics, and four in-workspace trainings (ingest
-included).
+takes minutes: three trainings of 10-25 s CPU each, the heuristics, and four in-workspace trainings of ~2 s CPU
+each plus their ingest.
 
     nice .venv/bin/python benchmarks/bench_quality.py [--cap 0] [--eval-cap 0] [--cache DIR] [--embed-only]
         [--no-write]
@@ -285,6 +285,7 @@ def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Nam
     import platform
 
     from curation.scorers.learned import DEFAULT_HEAD, LinearHead
+    from curation.scorers.validity import length_rule
 
     meta = LinearHead.load_npz(DEFAULT_HEAD).meta if DEFAULT_HEAD.is_file() else {}
     lines = [
@@ -334,8 +335,10 @@ def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Nam
         "beside the better length rule on the same pairs (what the Scores page compares it with):", "",
         "| workspace | pairs | CV agreement | better length rule | boost | train CPU s |", "|---|---|---|---|---|---|"]
     for r in ws_rows:
-        lw = r.get("longer_wins", math.nan)
-        rule = ("–" if lw != lw else f"{'longer' if lw >= 0.5 else 'shorter'} wins {100 * max(lw, 1 - lw):.1f}%")
+        lw, rule = r.get("longer_wins", math.nan), "–"
+        if lw == lw:
+            name, share = length_rule(lw)
+            rule = f"{name.replace(' reply', '')} {100 * share:.1f}%"
         lines.append(f"| {r['tranche']} | {r['n']} | {fmt(r)} | {rule} | {r.get('boost')} | {r['cpu_s']:.1f} |")
     lines += ["", VARIANTS_MD, "",
               "Model judges on the packaged SmolLM2-135M (not rerun here: ~1 s CPU per reply on this machine; "

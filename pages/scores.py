@@ -8,6 +8,7 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.scorers.run import REJECTED_SUFFIX
+from curation.scorers.validity import label, near_chance, no_better_than_length, validity
 from curation.store import filter_frame
 from pages import formatting as fm, jobs, state, widgets
 
@@ -31,26 +32,12 @@ directed = [r.key for r in defs.itertuples() if r.key in keys and fm.direction(r
 varied = [k for k in directed if table[k].nunique() > 1] or directed
 
 
-def _validity(r) -> dict | None:  # a score_defs row
-    import json
-
-    from curation.scorers.validity import validity
-
-    try:
-        params = json.loads(r.params) if isinstance(r.params, str) else dict(r.params or {})
-    except (TypeError, ValueError):
-        params = {}
-    return validity(str(r.name), params)
-
-
 def _vlabel(k: str) -> str:
-    from curation.scorers.validity import label
-
     v = VALID.get(k)
     return f"{k}  —  validity {label(v)}" if v else k
 
 
-VALID = {r.key: _validity(r) for r in defs.itertuples()}
+VALID = {r.key: validity(str(r.name), r.params) for r in defs.itertuples()}
 key = st.selectbox("Score", keys, key="scores:key", index=keys.index(varied[0]) if varied else 0,
                    format_func=_vlabel,
                    help="Validity = share of human preference pairs (HH-RLHF) where the score prefers the reply people "
@@ -62,8 +49,6 @@ d = defs.set_index("key").loc[key]
 st.caption(f"{fm.direction_text(d['higher_is_better']).capitalize()}. {d['description'] or 'No description.'}")
 _v = VALID.get(key)
 if _v:
-    from curation.scorers.validity import label, near_chance, no_better_than_length
-
     _txt = f"Validity: prefers the human-preferred reply in {label(_v)} ({_v['source']})."
     if "length_rule" in _v:
         _txt += f" On the same pairs \"{_v['length_rule'][0]}\" gets {fm.fmt_pct(_v['length_rule'][1])}."

@@ -103,13 +103,7 @@ def _validity_label(d: dict) -> str:
     """The measured validity of a stored score (share of human preference pairs it gets right, n, 95%)."""
     from curation.scorers.validity import label, near_chance, no_better_than_length, validity
 
-    params = d.get("params")
-    if isinstance(params, str):
-        try:
-            params = json.loads(params)
-        except ValueError:
-            params = {}
-    v = validity(str(d.get("name") or d.get("key") or ""), params if isinstance(params, dict) else {})
+    v = validity(str(d.get("name") or d.get("key") or ""), d.get("params"))
     if v is None:
         return "-"
     if near_chance(v):

@@ -13,6 +13,7 @@ the reply length.
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -45,10 +46,27 @@ def _interval(acc: float, n: int) -> tuple[float, float]:
     return mid - half, mid + half
 
 
-def validity(name: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def _params(params: dict[str, Any] | str | None) -> dict[str, Any]:
+    """A stored score's params as a dict (score_defs keeps them as JSON text); {} when absent or unreadable."""
+    if isinstance(params, str):
+        try:
+            params = json.loads(params)
+        except ValueError:
+            return {}
+    return dict(params) if isinstance(params, dict) else {}
+
+
+def length_rule(longer_wins: float) -> tuple[str, float]:
+    """The better length rule on pairs where the chosen reply is the longer one in ``longer_wins`` of them:
+    ("longer reply wins", share) or ("shorter reply wins", 1 − share)."""
+    return ("longer reply wins", longer_wins) if longer_wins >= 0.5 else ("shorter reply wins", 1.0 - longer_wins)
+
+
+def validity(name: str, params: dict[str, Any] | str | None = None) -> dict[str, Any] | None:
     """{"agreement", "n", "lo", "hi", "source"} for a scorer (by registry name, or a stored score's name and
-    params), or None when it has no measured validity (not a quality score, or never measured)."""
-    params = params or {}
+    params, a dict or its stored JSON text), or None when it has no measured validity (not a quality score, or
+    never measured)."""
+    params = _params(params)
     base = name.split("@", 1)[0]
     if params.get("cv_accuracy") is not None and str(params.get("cv_accuracy")) not in ("nan", "None"):
         acc, n = float(params["cv_accuracy"]), int(params.get("n_train") or 0)
@@ -58,8 +76,7 @@ def validity(name: str, params: dict[str, Any] | None = None) -> dict[str, Any] 
                "source": f"cross-validated on this workspace's {n} {what}"}
         lw = params.get("longer_wins")
         if lw is not None and str(lw) not in ("nan", "None"):
-            lw = float(lw)
-            out["length_rule"] = ("longer reply wins", lw) if lw >= 0.5 else ("shorter reply wins", 1.0 - lw)
+            out["length_rule"] = length_rule(float(lw))
         return out
     if base in MEASURED and not (base in ("askllm", "ifd") and params.get("model")):
         acc, n, src = MEASURED[base]
@@ -104,7 +121,7 @@ def weakness(v: dict[str, Any] | None) -> str | None:
     if not v:
         return None
     if near_chance(v):
-        return f"near chance (prefers the human-preferred reply in {label(v)}; {v['source']})"
+        return f"near chance as a quality signal (prefers the human-preferred reply in {label(v)}; {v['source']})"
     if no_better_than_length(v):
         rule, acc = v["length_rule"]
         return (f"no better than the length rule: {label(v)} ({v['source']}) against {100 * acc:.1f}% for "
@@ -113,26 +130,21 @@ def weakness(v: dict[str, Any] | None) -> str | None:
 
 
 def score_warnings(ws: Any, keys: list[str]) -> list[str]:  # Workspace
-    """One sentence per score key whose measured validity is near chance (selecting by it is selecting by noise)."""
-    import json
-
-    defs = ws.score_defs()
+    """One sentence per score key whose measured validity is near chance (selecting by it is selecting by noise) or,
+    for a workspace head, no better than the length rule on its own pairs (selecting by it is selecting by length).
+    """
+    defs = ws.score_defs().set_index("key")
     out = []
     for k in keys:
-        row = defs[defs["key"] == k]
-        if not len(row):
+        if k not in defs.index:
             continue
-        r = row.iloc[0]
-        try:
-            params = json.loads(r["params"]) if isinstance(r["params"], str) else dict(r["params"] or {})
-        except (TypeError, ValueError):
-            params = {}
-        v = validity(str(r["name"]), params)
-        if near_chance(v):
-            out.append(f"score {k!r} is near chance as a quality signal (prefers the human-preferred reply in "
-                       f"{label(v)}; {v['source']}): a selection by it is close to random. Use it as a defect flag, "
-                       "or rank by pref_head_default / pref_head / curator_model")
-        elif no_better_than_length(v):
-            out.append(f"score {k!r} is {weakness(v)}: a selection by it is a selection by reply length. Rank by "
-                       "response_length (or its reverse) instead, or add pairs that disagree with length")
+        v = validity(str(defs.at[k, "name"]), defs.at[k, "params"])
+        why = weakness(v)
+        if why is None:
+            continue
+        advice = ("a selection by it is close to random. Use it as a defect flag, or rank by pref_head_default / "
+                  "pref_head / curator_model" if near_chance(v) else
+                  "a selection by it is a selection by reply length. Rank by response_length (or its reverse) "
+                  "instead, or add pairs that disagree with length")
+        out.append(f"score {k!r} is {why}: {advice}")
     return out
