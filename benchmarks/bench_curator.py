@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -99,9 +98,8 @@ def main() -> int:
         ws.put_embeddings(model_key(DEFAULT_MODEL), todo["text_hash"].tolist(), cache(todo["embed_text"].tolist()))
         rid, X, ex = row_features(ws)
         cat = ws.examples(["row_id", "label"]).set_index("row_id").loc[rid, "label"].to_numpy()
-        erid, V = ws.embeddings(model_key(DEFAULT_MODEL))
-        E = V[pd.Series(np.arange(len(erid)), index=erid).loc[rid].to_numpy()].astype(np.float32)
-        E /= np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
+        erid, E = ws.embeddings(model_key(DEFAULT_MODEL))     # unit vectors, the rows of X in the same order
+        assert np.array_equal(erid, rid)
     y = np.isin(cat, KEEP).astype(float)
     res: dict[str, list[dict[int, float]]] = {"random": [], "uncertainty": [], "spread": []}
     fit_s: list[float] = []

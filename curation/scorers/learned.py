@@ -103,18 +103,21 @@ def _scale(X: np.ndarray) -> np.ndarray:
 
 
 # ============================================================================================== Bradley-Terry
-def _fit_bt(D: np.ndarray, C: float, start: np.ndarray | None = None) -> np.ndarray:
+def _fit_bt(D: np.ndarray, C: float, start: np.ndarray | None = None, centre: np.ndarray | None = None
+            ) -> np.ndarray:
     """argmin_w 0.5·|w|² + 2C·Σ log(1 + exp(−D w)): the L2 logistic regression without intercept on the symmetric
     data (D, 1) ∪ (−D, 0) with regularisation C (scikit-learn's objective), solved on D alone by L-BFGS (half the
     rows, no label column). Deterministic: the same D, C and start give the same w. ``start``: initial w (a
-    solution for a nearby C converges in a few iterations)."""
+    solution for a nearby C converges in a few iterations). ``centre``: shrink towards these weights instead of 0
+    (0.5·|w − centre|²; benchmarks/quality_explore.py adapts a head this way)."""
     from scipy.optimize import minimize
 
     def f(w: np.ndarray) -> tuple[float, np.ndarray]:
         m = D @ w
         loss = float(np.logaddexp(0.0, -m).sum())
         g = -(D.T @ (0.5 * (1.0 - np.tanh(0.5 * m))))          # d/dw softplus(-m) = -sigmoid(-m)·D
-        return 0.5 * float(w @ w) + 2.0 * C * loss, w + 2.0 * C * g
+        u = w if centre is None else w - centre
+        return 0.5 * float(u @ u) + 2.0 * C * loss, u + 2.0 * C * g
 
     x0 = np.zeros(D.shape[1]) if start is None else np.asarray(start, dtype=np.float64)
     r = minimize(f, x0, jac=True, method="L-BFGS-B",
@@ -662,10 +665,8 @@ def proposals(ws: Any, sc: CuratorModel, n: int = 20) -> pd.DataFrame:
     rid, p = sc._cache
     pinned = set(ws.pins()["row_id"].tolist())
     free = np.array([r not in pinned for r in rid])
-    erid, V = ws.embeddings(model_key(str(sc.params["embed_model"])))
+    erid, U = ws.embeddings(model_key(str(sc.params["embed_model"])))     # stored L2-normalised
     pos = pd.Series(np.arange(len(erid)), index=erid)
-    U = np.asarray(V, dtype=np.float32)
-    U = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-12)
     pin_rows = [r for r in rid if r in pinned]
     at = pick_proposals(p[free], U[pos.loc[rid[free]].to_numpy()], U[pos.loc[pin_rows].to_numpy()], n)
     at = at[np.lexsort((rid[free][at], np.abs(p[free][at] - 0.5)))]          # least sure first
