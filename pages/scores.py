@@ -104,9 +104,9 @@ def _proposals() -> None:
 with st.expander("Learned scorers: train on your pairs and pins", icon=":material/model_training:",
                  expanded=any(jobs.job_running(ws, k) for k in TRAIN_JOBS)):
     st.write("**pref_head** learns from this workspace's preference pairs; **curator_model** learns from your "
-             "include / exclude pins (P(keep) per row) and proposes the rows it is least sure about. Both retrain "
-             "only when their training data changed and run in the background (embedding new texts first can "
-             "take minutes); the page stays usable meanwhile.")
+             "include / exclude pins (P(keep) per row) and proposes rows to judge next (least sure, spread out). "
+             "Both retrain only when their training data changed and run in the background (embedding new texts "
+             "first can take minutes); the page stays usable meanwhile.")
     b1, b2 = st.columns(2)
     if b1.button("Train preference head", key="scores:train_pref", disabled=jobs.job_running(ws, "ui:train_pref")):
         jobs.start_job(ws, "ui:train_pref", "train", lambda prog: _train(prog, "pref_head"))
