@@ -6,11 +6,11 @@
    pieces). Variants: the last 1,500 characters (what ships), the last 800, and the last user turn first followed
    by the earlier conversation (so truncation drops the oldest context). Each variant is run on the three splits of
    bench_quality and as an in-workspace head on every pair of each tranche (grouped 5-fold CV).
-2. **Adapting the shipped head with a few in-tranche pairs** (helpful-online, helpful-rejection-sampled: tranches
-   the shipped head never saw). k pairs (by prompt) of the tranche train, the rest report, 3 draws per k:
-   the shipped head as is; a head trained on the k pairs alone (L2 towards 0); the same shrunk towards the shipped
-   weights (L2 on w - w_shipped); a 2-parameter head on (shipped score, log length) differences. The strength of
-   each is picked by grouped 5-fold CV on the k pairs.
+2. **Adapting a head with a few in-tranche pairs**: the forward split's head (helpful-base + 70% of harmless-base,
+   so it never saw helpful-online or helpful-rejection-sampled). k pairs (by prompt) of one of those tranches
+   train, the rest report, 3 draws per k: the forward head as is; a head trained on the k pairs alone (L2 towards
+   0); the same shrunk towards the forward head's weights (L2 on w - w_forward); a 2-parameter head on (forward
+   score, log length) differences. The strength of each is picked by grouped 5-fold CV on the k pairs.
 
 Uses bench_quality's pairs and embedding cache (--cache DIR); embeds only the prompt views not cached yet.
 
@@ -51,6 +51,7 @@ def acc(d: np.ndarray) -> float:
 
 def prompt_views(pairs, cache) -> list[dict]:
     import curation.scorers.features as F
+    from curation.scorers.features import text_columns
     from curation.scorers.learned import DEFAULT_HEAD, LinearHead, train_bradley_terry
 
     shipped = LinearHead.load_npz(DEFAULT_HEAD)
@@ -69,9 +70,9 @@ def prompt_views(pairs, cache) -> list[dict]:
                                                       h.decision(bq.features(df, "rejected", cache, h.gate)))["acc"]
             for t in TRANCHES:
                 df = pairs[pairs["tranche"] == t]
-                h = train_bradley_terry(bq.features(df, "chosen", cache, shipped.gate),
-                                        bq.features(df, "rejected", cache, shipped.gate),
-                                        df["prompt"].map(bq.prompt_group).to_numpy())
+                Xc, Xr = (bq.features(df, c, cache, shipped.gate) for c in ("chosen", "rejected"))
+                h = train_bradley_terry(Xc, Xr, df["prompt"].map(bq.prompt_group).to_numpy(),   # as pref_head trains
+                                        boost_cols=text_columns(Xc.shape[1], shipped.gate is not None))
                 row[f"in-workspace {t}"] = h.meta["cv_accuracy"]
         finally:
             F.prompt_text = orig
@@ -80,52 +81,45 @@ def prompt_views(pairs, cache) -> list[dict]:
     return rows
 
 
-def fit_towards(D: np.ndarray, C: float, w0: np.ndarray) -> np.ndarray:
-    """argmin 0.5|w - w0|² + 2C Σ softplus(-D w)."""
-    from scipy.optimize import minimize
-
-    def f(w):
-        m = D @ w
-        u = w - w0
-        return (0.5 * float(u @ u) + 2 * C * float(np.logaddexp(0, -m).sum()),
-                u - 2 * C * (D.T @ (0.5 * (1 - np.tanh(0.5 * m)))))
-
-    return minimize(f, w0.copy(), jac=True, method="L-BFGS-B", options={"maxiter": 2000}).x
-
-
 def cv_fit(D: np.ndarray, g: np.ndarray, w0: np.ndarray) -> np.ndarray:
+    """The head shrunk towards ``w0``, its strength picked by grouped 5-fold CV on (D, g)."""
     from sklearn.model_selection import GroupKFold
+
+    from curation.scorers.learned import _fit_bt
+
+    def fit_towards(D: np.ndarray, C: float) -> np.ndarray:
+        return _fit_bt(D, C, start=w0, centre=w0)
 
     k = min(5, len(np.unique(g)))
     best = (-1.0, GRID[0])
     for C in GRID:
-        a = sum(acc(D[te] @ fit_towards(D[tr], C, w0)) * len(te) for tr, te in GroupKFold(k).split(D, groups=g))
+        a = sum(acc(D[te] @ fit_towards(D[tr], C)) * len(te) for tr, te in GroupKFold(k).split(D, groups=g))
         best = max(best, (a / len(D), C))
-    return fit_towards(D, best[1], w0)
+    return fit_towards(D, best[1])
 
 
 def adapt(pairs, cache) -> list[dict]:
-    from curation.scorers.learned import DEFAULT_HEAD, LinearHead
-
-    shipped = LinearHead.load_npz(DEFAULT_HEAD)
+    # the head to adapt is trained on the forward split (helpful-base + 70% of harmless-base), so neither tranche
+    # below was seen; the shipped head (mixed split) was trained on both and cannot stand in for it
+    head0 = bq.train_head(bq.split(pairs, "forward")[0], cache)
     rows = []
     for t in ("helpful-online", "helpful-rejection-sampled"):
         df = pairs[pairs["tranche"] == t].reset_index(drop=True)
-        D = (bq.features(df, "chosen", cache, shipped.gate) - bq.features(df, "rejected", cache, shipped.gate)
-             ) / shipped.scale
+        D = (bq.features(df, "chosen", cache, head0.gate) - bq.features(df, "rejected", cache, head0.gate)
+             ) / head0.scale
         L = np.log1p(df["chosen"].str.len().to_numpy()) - np.log1p(df["rejected"].str.len().to_numpy())
-        S = np.column_stack([D @ shipped.w, L])
+        S = np.column_stack([D @ head0.w, L])
         g = df["prompt"].map(bq.prompt_group).to_numpy()
         for k in (50, 100, 200, 400, 800):
-            out: dict[str, list[float]] = {m: [] for m in ("shipped", "own pairs", "towards shipped", "2-param",
-                                                           "longer wins")}
+            out: dict[str, list[float]] = {m: [] for m in ("forward head", "own pairs", "towards forward head",
+                                                           "2-param", "longer wins")}
             for rep in range(3):
                 sel = set(np.random.default_rng(rep).permutation(np.unique(g))[:k])
                 tr = np.array([x in sel for x in g])
                 te = ~tr
-                out["shipped"].append(acc(D[te] @ shipped.w))
+                out["forward head"].append(acc(D[te] @ head0.w))
                 out["own pairs"].append(acc(D[te] @ cv_fit(D[tr], g[tr], np.zeros(D.shape[1]))))
-                out["towards shipped"].append(acc(D[te] @ cv_fit(D[tr], g[tr], shipped.w)))
+                out["towards forward head"].append(acc(D[te] @ cv_fit(D[tr], g[tr], head0.w)))
                 out["2-param"].append(acc(S[te] @ cv_fit(S[tr], g[tr], np.zeros(2))))
                 out["longer wins"].append(acc(L[te]))
             row = {"tranche": t, "k": k, **{m: float(np.mean(v)) for m, v in out.items()}}
