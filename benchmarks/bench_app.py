@@ -31,9 +31,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def build(path: Path, n: int, seed: int = 0):  # Workspace
     from curation.demo import synthetic_records
-    from curation.embed import DEFAULT_MODEL
-    from curation.ingest import ingest_file
-    from curation.keys import score_key
+    from curation.embedding.embed import DEFAULT_MODEL
+    from curation.ingest.run import ingest_file
+    from curation.core.keys import score_key
     from curation.select import run_selection
     from curation.store import Workspace
 
@@ -90,7 +90,7 @@ def main() -> None:
     import streamlit as st
     import torch
 
-    from curation.embed import DEFAULT_MODEL
+    from curation.embedding.embed import DEFAULT_MODEL
     from curation.select import run_selection
 
     torch.set_num_threads(1)

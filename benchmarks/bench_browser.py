@@ -58,8 +58,9 @@ N_BLOBS = 40
 def build(path: Path, n: int, seed: int = 0) -> dict:
     """A synthetic workspace written through the store API; returns the projection (row ids, xy) for the driver."""
     from curation.demo import synthetic_records
-    from curation.keys import make_key, score_key
-    from curation.store import Ranking, Workspace
+    from curation.core.keys import make_key, score_key
+    from curation.core.ranking import Ranking
+    from curation.store import Workspace
 
     ws = Workspace(path)
     rng = np.random.default_rng(seed)

@@ -85,8 +85,8 @@ def main() -> int:
     torch.set_num_threads(2)
     import bench_quality as bq
 
-    from curation.embed import DEFAULT_MODEL, model_key
-    from curation.ingest import ingest_file
+    from curation.embedding.embed import DEFAULT_MODEL, model_key
+    from curation.ingest.run import ingest_file
     from curation.scorers.learned import row_features
     from curation.store import Workspace
 

@@ -66,8 +66,8 @@ def build(gen, tmp: Path, name: str, n_sft: int, n_pref: int) -> dict:
     """Write, ingest, embed and map one generator's demo; return arrays for the metrics."""
     import numpy as np
 
-    from curation.embed import DEFAULT_MODEL, embed_workspace
-    from curation.ingest import ingest_file
+    from curation.embedding.embed import DEFAULT_MODEL, embed_workspace
+    from curation.ingest.run import ingest_file
     from curation.neighbours.graph import embeddings_of
     from curation.neighbours.projection import umap_projection
     from curation.store import Workspace

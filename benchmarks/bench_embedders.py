@@ -67,10 +67,10 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(2)
-    from curation.embed import DEFAULT_MODEL, embed_workspace, load_model
-    from curation.ingest import ingest_file
+    from curation.embedding.embed import DEFAULT_MODEL, embed_workspace, load_model
+    from curation.ingest.run import ingest_file
     from curation.scorers.run import run_scorers
-    from curation.static_embed import STATIC_MODEL, distill_static
+    from curation.embedding.static import STATIC_MODEL, distill_static
     from curation.store import Workspace
 
     load_avg = os.getloadavg()

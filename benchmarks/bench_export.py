@@ -57,11 +57,11 @@ def run(n: int, tmp: Path) -> dict:
     import numpy as np
 
     from curation.demo import synthetic_records
-    from curation.embed import DEFAULT_MODEL
+    from curation.embedding.embed import DEFAULT_MODEL
     from curation.export.writer import _write_data
     from curation.export import export_subset, styled_records, subset_row_ids
     from curation.workflows.reproduce import reproduce
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
     from curation.select import run_selection
     from curation.store import Workspace
 

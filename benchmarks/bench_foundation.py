@@ -29,7 +29,7 @@ def bench_ingest(n: int, tmp: Path) -> dict:
     import pandas as pd
 
     from curation.demo import synthetic_records
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
     from curation.store import Workspace
 
     path = tmp / f"synthetic_{n}.jsonl"

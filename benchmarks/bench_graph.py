@@ -71,7 +71,7 @@ def real_embeddings(limit: int | None = None) -> np.ndarray | None:
         return None
     import torch
 
-    from curation.embed import encode_texts
+    from curation.embedding.embed import encode_texts
 
     torch.set_num_threads(2)
     X = np.asarray(encode_texts(real_texts()), dtype=np.float32)

@@ -33,7 +33,7 @@ from benchmarks._results import write_section  # noqa: E402
 
 def _ingest(tmp: Path, n: int):
     from curation.demo import synthetic_records
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
     from curation.store import Workspace
 
     path = tmp / f"synthetic_{n}.jsonl"
@@ -91,8 +91,8 @@ def bench_embed(tmp: Path, n: int) -> dict:
     import torch
 
     from curation.demo import generate_demo
-    from curation.embed import DEFAULT_MODEL, embed_workspace, load_model
-    from curation.ingest import ingest_file
+    from curation.embedding.embed import DEFAULT_MODEL, embed_workspace, load_model
+    from curation.ingest.run import ingest_file
     from curation.store import Workspace
 
     torch.set_num_threads(os.cpu_count() or 1)

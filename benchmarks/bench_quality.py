@@ -47,7 +47,7 @@ TRANCHES = ("helpful-base", "harmless-base", "helpful-online", "helpful-rejectio
 
 def load_pairs(cap: int, seed: int = 0) -> pd.DataFrame:
     """Up to ``cap`` pairs per tranche (random, seeded; 0 = all), columns tranche, prompt, chosen, rejected."""
-    from curation.ingest import render_messages, split_hh_transcript
+    from curation.ingest.run import render_messages, split_hh_transcript
 
     rows = []
     for t in TRANCHES:
@@ -71,7 +71,7 @@ class EmbCache:
     """(text hash -> vector) cache of one embedding model in benchmarks/out/, saved as .npz (no pickle)."""
 
     def __init__(self, model: str, name: str = "quality", folder: Path | None = None) -> None:
-        from curation.embed import model_key
+        from curation.embedding.embed import model_key
 
         self.model = model_key(model)
         self.folder = folder or OUT
@@ -91,7 +91,7 @@ class EmbCache:
         tmp.replace(self.path)
 
     def __call__(self, texts) -> np.ndarray:
-        from curation.embed import encode_texts, text_hash
+        from curation.embedding.embed import encode_texts, text_hash
 
         hs = [text_hash(t) for t in texts]
         todo = list(dict.fromkeys(h for h in hs if h not in self.vec))
@@ -246,8 +246,8 @@ def in_workspace(pairs: pd.DataFrame, cache: EmbCache, tmp: Path) -> list[dict]:
     """pref_head through the workspace code path: one workspace per tranche, trained on its own pairs (at most
     WS_CAP, seeded sample); its validity is its cross-validated accuracy (folds grouped by prompt, so held-out
     prompts)."""
-    from curation.embed import model_key, text_hash
-    from curation.ingest import ingest_file
+    from curation.embedding.embed import model_key, text_hash
+    from curation.ingest.run import ingest_file
     from curation.scorers.features import prompt_text, reply_text
     from curation.scorers.learned import PrefHead, train_pref_head, wilson
     from curation.store import Workspace
@@ -363,7 +363,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(2)
-    from curation.embed import DEFAULT_MODEL
+    from curation.embedding.embed import DEFAULT_MODEL
 
     pairs = load_pairs(args.cap)
     print(pairs.groupby("tranche").size().to_string(), file=sys.stderr)

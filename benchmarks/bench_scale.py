@@ -81,12 +81,12 @@ def run_stage(stage: str, d: Path, n: int) -> dict:
     t = time.perf_counter()
     info: dict = {}
     if stage == "ingest":
-        from curation.ingest import ingest_file
+        from curation.ingest.run import ingest_file
 
         rep = ingest_file(ws, d / "records.jsonl")
         info["rows"] = rep.n_inserted
     elif stage == "import vectors":
-        from curation.embed_import import import_embeddings
+        from curation.embedding.importer import import_embeddings
 
         rep = import_embeddings(ws, d / "vectors.parquet", model=MODEL)
         info["vectors"] = rep.n_vectors

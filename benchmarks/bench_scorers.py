@@ -38,8 +38,8 @@ START, END = "<!-- bench_scorers:start -->", "<!-- bench_scorers:end -->"
 
 
 def load_pairs() -> pd.DataFrame:
-    from curation.errors import CurationError
-    from curation.ingest import render_messages, split_hh_transcript
+    from curation.core.errors import CurationError
+    from curation.ingest.run import render_messages, split_hh_transcript
 
     rows = []
     for f in sorted(HH.glob("*.test.jsonl.gz")):

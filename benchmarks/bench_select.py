@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from curation.select import apply_constraints, get_selector  # noqa: E402
 from curation.select._sparse import coverage_matrix  # noqa: E402
 from curation.select.facility import facility_location, optimize  # noqa: E402
-from curation.ranking import Ranking  # noqa: E402
+from curation.core.ranking import Ranking  # noqa: E402
 
 K_GRAPH = 15
 D = 384

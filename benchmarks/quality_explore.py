@@ -144,7 +144,7 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--part", choices=("prompt", "adapt", "both"), default="both")
     a = ap.parse_args()
-    from curation.embed import DEFAULT_MODEL
+    from curation.embedding.embed import DEFAULT_MODEL
 
     pairs = bq.load_pairs(0)
     cache = bq.EmbCache(DEFAULT_MODEL, folder=a.cache)

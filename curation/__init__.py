@@ -7,6 +7,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from curation.errors import CurationError, IngestError, WorkspaceLocked
+from curation.core.errors import CurationError, IngestError, WorkspaceLocked
 
 __all__ = ["__version__", "CurationError", "IngestError", "WorkspaceLocked"]

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from curation.diagnostics import ReportContext
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from pages import formatting as fm, saved, state, widgets
 
 ws = widgets.header("Balance", "Is the subset still representative of the pool? Class balance, spectral balance "

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from curation.workflows.demo import build_demo_workspace
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.scorers import GROUPS as SCORER_GROUPS
 from curation.scorers import run_scorers, scorer_table
 from pages import formatting as fm, jobs, state, widgets
@@ -82,8 +82,8 @@ with up_tab:
 
 source = (path_in or "").strip() or st.session_state.get("data:uploaded")
 if source:
-    from curation.ingest import MAPPING_FIELDS, SHAPES, dataset_name_for, ingest_file, resolve_mapping
-    from curation.readers import read_records
+    from curation.ingest.run import MAPPING_FIELDS, SHAPES, dataset_name_for, ingest_file, resolve_mapping
+    from curation.ingest.readers import read_records
 
     try:
         sample = [r for _, r in itertools.islice(read_records(source), 50)]
@@ -136,7 +136,7 @@ st.caption("Jobs run in the background on this server and write their progress i
 
 
 def _embed(prog: jobs.JobProgress) -> None:
-    from curation.embed import embed_workspace
+    from curation.embedding.embed import embed_workspace
 
     prog.stage = "embedding"
     embed_workspace(ws, MODEL, progress=prog)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.export import FORMATS, STYLE_HELP, STYLES, export_subset
 from curation.select.run import ranking_warnings
 from curation.workflows.reproduce import reproduce

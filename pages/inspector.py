@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.select import explain
 from pages import formatting as fm, saved, state, widgets
 

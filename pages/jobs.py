@@ -1,5 +1,5 @@
 """The background-job runner of the dashboard: a job runs in a thread of this server through
-:func:`curation.progress.run_job`, which records its status and progress in the workspace's ``jobs`` table, so a
+:func:`curation.core.progress.run_job`, which records its status and progress in the workspace's ``jobs`` table, so a
 progress bar survives a page change and shows in every session (and beside jobs started from the CLI). This module
 only reads job rows."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from curation.progress import JobReporter, run_job
+from curation.core.progress import JobReporter, run_job
 from curation.store import Workspace
 from pages.formatting import fmt_int
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from curation.keys import key_name
+from curation.core.keys import key_name
 from pages import formatting as fm, saved, state, widgets
 from pages.scatter import scatter
 from pages.scatter.geometry import categorical_codes, integer_codes, numeric_codes, selection_positions

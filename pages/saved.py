@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from curation import saved_subsets as ss
-from curation.errors import CurationError
-from curation.saved_subsets import SavedSubset, SubsetDiff
+from curation.subsets import saved as ss
+from curation.core.errors import CurationError
+from curation.subsets.saved import SavedSubset, SubsetDiff
 from curation.store import Workspace
-from curation.subset import SubsetSpec
+from curation.subsets.spec import SubsetSpec
 from pages import formatting as fm, state
 
 DRAFT = "draft (the budget on Select, unsaved)"
@@ -54,14 +54,14 @@ def saved_rows(path: str, data_stamp: str, ref: str) -> np.ndarray:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def saved_diff(path: str, data_stamp: str, ref_a: str, ref_b: str) -> SubsetDiff:
-    """:func:`curation.saved_subsets.diff` of two saved versions (cached: both are immutable)."""
+    """:func:`curation.subsets.saved.diff` of two saved versions (cached: both are immutable)."""
     ws = state.workspace_at(path)
     return ss.diff(ws, load_ref(ws, ref_a), load_ref(ws, ref_b))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def saved_drift(path: str, data_stamp: str, ref: str) -> str | None:
-    """:func:`curation.saved_subsets.drift` of a saved version (None: it still gives the rows it was saved with)."""
+    """:func:`curation.subsets.saved.drift` of a saved version (None: it still gives the rows it was saved with)."""
     ws = state.workspace_at(path)
     v = load_ref(ws, ref)
     return ss.drift(ws, v, state.resolve_spec(ws, v.spec))

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.scorers.run import REJECTED_SUFFIX
 from curation.scorers.validity import label, near_chance, no_better_than_length, validity
 from curation.store import filter_frame

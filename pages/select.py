@@ -7,13 +7,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.diagnostics.classes import js_divergence
 from curation.diagnostics.quality import mean_shift
 from curation.select import SELECTORS, advisor, run_selection
 from curation.select.advisor import AdvisorResult
 from curation.select.run import selection_score_keys
-from curation.subset import SubsetSpec
+from curation.subsets.spec import SubsetSpec
 from pages import formatting as fm, jobs, saved, state, widgets
 
 ws = widgets.header("Select", "A selection method ranks every example once; the budget then keeps the best prefix "

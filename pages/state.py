@@ -7,8 +7,8 @@ curator's name, cached loaders and the current subset.
   workspace (by this server, another session or the CLI) invalidates them at the next rerun. The data stamp and the
   pins are reused while the workspace file is unchanged (:func:`by_file_token`: a ``stat``, no query), so any write
   (a pin from another page, session or the CLI) shows at the next rerun.
-* The current subset is a :class:`curation.subset.SubsetSpec` built from the Select page's view state and resolved
-  by :func:`curation.subset.resolve`, like everywhere else.
+* The current subset is a :class:`curation.subsets.spec.SubsetSpec` built from the Select page's view state and resolved
+  by :func:`curation.subsets.spec.resolve`, like everywhere else.
 """
 from __future__ import annotations
 
@@ -25,15 +25,15 @@ import streamlit as st
 
 from curation.neighbours.clusters import cluster_labels
 from curation.neighbours.dedup import duplicate_groups
-from curation.embed import DEFAULT_MODEL
-from curation.errors import CurationError
-from curation.keys import key_name
+from curation.embedding.embed import DEFAULT_MODEL
+from curation.core.errors import CurationError
+from curation.core.keys import key_name
 from curation.neighbours.graph import KnnGraph, load_graph as _load_graph_engine
 from curation.neighbours.projection import latest_projection, projection_frame
-from curation.ranking import Ranking
+from curation.core.ranking import Ranking
 from curation.store import Workspace, default_workspace_path
-from curation.subset import Subset, SubsetSpec, resolve
-from curation.subset import pin_arrays as _pin_arrays
+from curation.subsets.spec import Subset, SubsetSpec, resolve
+from curation.subsets.spec import pin_arrays as _pin_arrays
 from pages.formatting import escape_hover
 
 # ---------------------------------------------------------------------------------------------- session keys
@@ -211,7 +211,7 @@ def load_duplicate_groups(path: str, data_stamp: str, exact: bool) -> pd.DataFra
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def label_token_series(path: str, data_stamp: str) -> tuple[pd.Series, pd.Series]:
-    """(labels, n_tokens) as pd.Series indexed by row_id: what :func:`curation.subset.resolve` would read for the
+    """(labels, n_tokens) as pd.Series indexed by row_id: what :func:`curation.subsets.spec.resolve` would read for the
     label column "label" (cached by the workspace's data stamp, so a budget change reads nothing). Shared, not
     copied (a budget step at 1M rows would spend tens of ms unpickling them and rebuilding the index): read-only."""
     meta = load_meta(path, data_stamp)
@@ -241,7 +241,7 @@ def pin_arrays(ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score_key_of(defs: pd.DataFrame, name: str) -> str | None:
-    """The first stored score key whose name (:func:`curation.keys.key_name`) is ``name``."""
+    """The first stored score key whose name (:func:`curation.core.keys.key_name`) is ``name``."""
     if defs.empty:
         return None
     hit = defs[defs["key"].map(key_name) == name]
@@ -269,7 +269,7 @@ def current_spec(ws: Workspace, *, ranking_key: str | None = None) -> SubsetSpec
 
 
 def resolve_spec(ws: Workspace, spec: SubsetSpec) -> Subset:
-    """:func:`curation.subset.resolve` with the cached ranking, labels and token counts of this workspace."""
+    """:func:`curation.subsets.spec.resolve` with the cached ranking, labels and token counts of this workspace."""
     P, S = str(ws.path), stamp(ws)
     ranking = load_ranking(P, S, spec.ranking) if spec.ranking else None
     if spec.ranking and ranking is None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from curation.ranking import Ranking
+from curation.core.ranking import Ranking
 from curation.store import Workspace
 from pages.state import K_CURATOR, current_subset, curator, load_meta, workspace, workspace_path
 

@@ -55,8 +55,8 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
-    from curation.embed import DEFAULT_MODEL, text_hash
-    from curation.keys import STATIC_MODEL
+    from curation.embedding.embed import DEFAULT_MODEL, text_hash
+    from curation.core.keys import STATIC_MODEL
     from curation.scorers.learned import DEFAULT_HEAD
 
     if args.encoder == "static" and not args.out:

@@ -60,8 +60,8 @@ def tiny_demo(tmp_path_factory: pytest.TempPathFactory):
 def tiny_ws(tmp_path_factory: pytest.TempPathFactory, tiny_demo):
     """Session-scoped workspace with the tiny demo ingested (labels = categories) and embedded with the default
     model. Tests must not write to it in ways that change what other tests see (use tmp_ws or copy it)."""
-    from curation.embed import DEFAULT_MODEL, embed_workspace
-    from curation.ingest import ingest_file
+    from curation.embedding.embed import DEFAULT_MODEL, embed_workspace
+    from curation.ingest.run import ingest_file
     from curation.store import Workspace
 
     paths, _ = tiny_demo

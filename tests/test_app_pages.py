@@ -28,9 +28,9 @@ def app_ws(tiny_ws, tmp_path_factory: pytest.TempPathFactory):
     """tiny_ws copied, analysed (PCA map, no UMAP to keep it fast), scored and ranked; plus one hostile example."""
     import torch
 
-    from curation.embed import DEFAULT_MODEL, embed_workspace
+    from curation.embedding.embed import DEFAULT_MODEL, embed_workspace
     from curation.workflows.analyze import analyze
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
     from curation.scorers import run_scorers
     from curation.select import run_selection
     from curation.store import Workspace
@@ -421,7 +421,7 @@ def test_background_job_records_progress_and_result(tmp_ws) -> None:
     assert jobs.job_result(tmp_ws, "ui:test") == "key-123"
 
     def boom(prog) -> None:
-        from curation.errors import CurationError
+        from curation.core.errors import CurationError
 
         raise CurationError("no embeddings; run embed first")
 
@@ -455,7 +455,7 @@ ODD_NAME = "<img src=x onerror=alert(1)> **v** 'q'"
 
 
 def test_select_saves_opens_and_resaves_a_subset(app_ws_copy) -> None:
-    from curation import saved_subsets as ss
+    from curation.subsets import saved as ss
 
     ws = app_ws_copy
     at = page("select", ws, budget_unit="rows", budget_value=30.0)
@@ -500,8 +500,8 @@ def test_select_saves_opens_and_resaves_a_subset(app_ws_copy) -> None:
 
 
 def test_saved_subsets_on_map_balance_inspect_and_export(app_ws_copy) -> None:
-    from curation import saved_subsets as ss
-    from curation.subset import SubsetSpec
+    from curation.subsets import saved as ss
+    from curation.subsets.spec import SubsetSpec
 
     ws = app_ws_copy
     key = ws.rankings().iloc[-1]["key"]

@@ -120,7 +120,7 @@ def choose(page, label: str, option: str) -> None:
 
 
 def test_save_restart_reopen_and_compare(page, server: Server, small_ws: Path) -> None:
-    from curation import saved_subsets as ss
+    from curation.subsets import saved as ss
     from curation.store import Workspace
 
     ws = Workspace(small_ws)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from curation.neighbours.clusters import cluster, cluster_labels, ctfidf_keywords, default_n_clusters, kmeans
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.neighbours.graph import DEFAULT_MODEL
 from test_graph import fill_workspace
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.errors import CurationError
-from curation.keys import key_name
+from curation.core.errors import CurationError
+from curation.core.keys import key_name
 from curation.store import Workspace
 
 
 def test_kinds_by_name_and_explicit(tmp_ws: Workspace, tmp_path) -> None:
     import json
 
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     src = tmp_path / "d.jsonl"
     src.write_text("".join(json.dumps({"prompt": f"q{i}", "response": f"a{i}"}) + "\n" for i in range(6)))
@@ -36,7 +36,7 @@ def test_kinds_by_name_and_explicit(tmp_ws: Workspace, tmp_path) -> None:
 def analysed(tiny_ws, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     import shutil
 
-    from curation.embed import DEFAULT_MODEL
+    from curation.embedding.embed import DEFAULT_MODEL
     from curation.workflows.analyze import analyze
 
     dst = tmp_path_factory.mktemp("kinds") / "k.duckdb"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from curation.commits import BackgroundCommits, CommitPolicy
-from curation.errors import CurationError
+from curation.core.commits import BackgroundCommits, CommitPolicy
+from curation.core.errors import CurationError
 from curation.scorers import get_scorer
 from curation.scorers.run import _default_batch
 

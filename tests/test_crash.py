@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from curation.embed import DEFAULT_MODEL, embed_workspace
-from curation.ingest import ingest_file
+from curation.embedding.embed import DEFAULT_MODEL, embed_workspace
+from curation.ingest.run import ingest_file
 from curation.store import Workspace
 
 pytestmark = pytest.mark.slow  # each test starts a CLI process and kills it with SIGKILL

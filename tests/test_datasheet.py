@@ -10,7 +10,7 @@ import pytest
 
 from curation.export.datasheet import REASONS, drop_reasons, svg_bars, svg_paired_bars, svg_scatter
 from curation.export import export_subset, load_manifest, subset_row_ids
-from curation.ingest import ingest_file
+from curation.ingest.run import ingest_file
 from curation.store import Workspace
 
 XSS = "<script>alert(1)</script>"
@@ -36,7 +36,7 @@ def _hostile_ws(tmp_path: Path, *, embed: bool) -> Workspace:
     ws = Workspace(tmp_path / "hostile.duckdb")
     ingest_file(ws, src, name="hostile")
     if embed:
-        from curation.embed import DEFAULT_MODEL, embed_workspace
+        from curation.embedding.embed import DEFAULT_MODEL, embed_workspace
 
         embed_workspace(ws, DEFAULT_MODEL)
     return ws

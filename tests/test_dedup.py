@@ -8,7 +8,7 @@ import pytest
 from curation.neighbours.dedup import (
     duplicate_groups, exact_duplicate_groups, exact_duplicates, group_table, near_duplicate_groups, near_duplicates,
 )
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.neighbours.graph import DEFAULT_MODEL, KnnGraph, knn, score_key
 from test_graph import clustered, fill_workspace
 

@@ -7,7 +7,7 @@ import pytest
 from curation.neighbours.density import (
     density_scores, inverse_propensity, knn_density, lsh_density, outlier_flags, uniqueness, uniqueness_scores,
 )
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.neighbours.graph import DEFAULT_MODEL, KnnGraph, knn, score_key
 from test_graph import clustered, fill_workspace
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from curation.cli import main
-from curation.devices import auto_batch_size, resolve_device
-from curation.errors import CurationError
+from curation.core.devices import auto_batch_size, resolve_device
+from curation.core.errors import CurationError
 
 HAS_CUDA = torch.cuda.is_available()
 HAS_MPS = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())

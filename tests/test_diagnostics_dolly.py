@@ -35,7 +35,7 @@ def dolly(shared_datasets: Path, request: pytest.FixtureRequest) -> tuple[np.nda
         take.append(rng.choice(rows, k, replace=False))
     idx = np.sort(np.concatenate(take))
     texts = [f"{recs[i]['instruction']}\n\n{recs[i]['output']}"[:400] for i in idx]
-    from curation.embed import DEFAULT_MODEL, encode_texts
+    from curation.embedding.embed import DEFAULT_MODEL, encode_texts
 
     key = hashlib.sha256(("\0".join(texts) + DEFAULT_MODEL).encode()).hexdigest()[:16]
     pc = getattr(request.config, "cache", None)          # None under `pytest -p no:cacheprovider`

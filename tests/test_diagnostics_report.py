@@ -10,7 +10,7 @@ import pytest
 
 from curation.diagnostics import ReportContext, ReportParams, format_card
 from curation.diagnostics.reference import reference_report
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 
 D = 16
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from curation.diagnostics import ReportContext
-from curation.errors import CurationError
-from curation.ranking import Ranking
+from curation.core.errors import CurationError
+from curation.core.ranking import Ranking
 from curation.store import Workspace
 
 MODEL = "test/synthetic-16d"

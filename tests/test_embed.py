@@ -5,8 +5,10 @@ import json
 
 import numpy as np
 
-from curation.embed import DEFAULT_MODEL, embed_texts, embed_workspace, encode_texts, model_key
-from curation.ingest import ingest_file
+from curation.core.keys import text_hash
+
+from curation.embedding.embed import DEFAULT_MODEL, embed_texts, embed_workspace, encode_texts, model_key
+from curation.ingest.run import ingest_file
 
 TEXTS = [f"How do I cook {x}?" for x in ("rice", "pasta", "beans", "lentils", "quinoa", "oats", "barley", "corn")]
 
@@ -47,6 +49,6 @@ def test_embed_workspace_resume_and_cache(tmp_ws, tmp_path):
 
 def test_embed_texts_uses_the_cache(tmp_ws):
     a = embed_texts(tmp_ws, TEXTS[:3])
-    assert len(tmp_ws.known_hashes(DEFAULT_MODEL, [__import__("curation.keys").keys.text_hash(t) for t in TEXTS])) == 3
+    assert len(tmp_ws.known_hashes(DEFAULT_MODEL, [text_hash(t) for t in TEXTS])) == 3
     b = embed_texts(tmp_ws, TEXTS[:3] + TEXTS[:1])
     assert np.allclose(a, b[:3]) and np.allclose(b[3], a[0])

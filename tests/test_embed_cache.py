@@ -9,14 +9,14 @@ import sys
 import numpy as np
 import pytest
 
-from curation.embed import DEFAULT_MODEL, embed_texts, embed_workspace, load_model
-from curation.embed_cache import (
+from curation.embedding.embed import DEFAULT_MODEL, embed_texts, embed_workspace, load_model
+from curation.embedding.cache import (
     EmbedCacheWarning,
     EmbeddingCache,
     default_cache_path,
     model_id,
 )
-from curation.ingest import ingest_file
+from curation.ingest.run import ingest_file
 from curation.store import Workspace
 
 RECORDS = [{"instruction": f"Give one tip about {t}.", "output": f"Keep {t} simple and regular."}
@@ -94,7 +94,7 @@ def test_a_broken_cache_file_only_warns(tmp_path, data_file, _private_embedding_
 
 def test_a_cache_locked_by_another_process_only_warns(tmp_path, data_file, _private_embedding_cache,
                                                       monkeypatch):
-    import curation.embed_cache as ec
+    import curation.embedding.cache as ec
 
     EmbeddingCache(_private_embedding_cache).put("m", ["h"], np.ones((1, 3), dtype=np.float32))
     monkeypatch.setattr(ec, "LOCK_TIMEOUT", 0.3)

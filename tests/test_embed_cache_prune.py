@@ -7,9 +7,9 @@ import duckdb
 import numpy as np
 import pytest
 
-import curation.embed_cache as ec
+import curation.embedding.cache as ec
 from curation.cli import main
-from curation.embed_cache import EmbeddingCache, default_max_bytes, parse_size
+from curation.embedding.cache import EmbeddingCache, default_max_bytes, parse_size
 
 D = 384
 
@@ -119,7 +119,7 @@ def test_cache_command(tmp_path, monkeypatch, capsys):
 
 _WRITER = """
 import sys, numpy as np
-from curation.embed_cache import EmbeddingCache
+from curation.embedding.cache import EmbeddingCache
 c = EmbeddingCache(sys.argv[1], max_bytes=None)
 lost = 0
 for i in range(int(sys.argv[2])):
@@ -153,7 +153,7 @@ def test_a_prune_in_another_process_loses_no_write(tmp_path, monkeypatch):
     cache.put("model-a", [f"seed-{i}" for i in range(2000)], _vectors(2000, 0))
     cap = path.stat().st_size // 2
     writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(path), "60"], stdout=subprocess.PIPE, text=True,
-                              cwd=str(ec.Path(ec.__file__).resolve().parent.parent))
+                              cwd=str(ec.Path(ec.__file__).resolve().parents[2]))
     n_prunes = 0
     while writer.poll() is None:
         cache.prune(cap)

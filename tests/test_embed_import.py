@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from curation.cli import main
-from curation.embed_import import import_embeddings
-from curation.errors import CurationError
-from curation.ingest import ingest_file
+from curation.embedding.importer import import_embeddings
+from curation.core.errors import CurationError
+from curation.ingest.run import ingest_file
 from curation.store import Workspace
 
 N, D = 60, 16

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.export import (
     FORMATS, STYLE_KINDS, STYLES, data_sha256, export_paths, export_subset, load_manifest, style_record, subset_row_ids,
 )
 from curation.workflows.reproduce import reproduce
-from curation.ingest import ingest_file
-from curation.keys import parse_key
+from curation.ingest.run import ingest_file
+from curation.core.keys import parse_key
 from curation.store import Workspace
 
 
@@ -344,7 +344,7 @@ def test_manifest_records_what_the_subset_depends_on(tiny_ws_copy: Workspace) ->
     assert m["export"]["sha256"] == data_sha256(res.path) and m["export"]["n_rows"] == 50
     assert [s["name"] for s in m["sources"]] == ["demo_sft", "demo_pref"]
     for s in m["sources"]:
-        from curation.readers import file_sha256
+        from curation.ingest.readers import file_sha256
 
         assert s["sha256"] == file_sha256(s["source"]) and s["mapping"]["shape"] == s["shape"]
     rk = m["selection"]["ranking"]
@@ -406,7 +406,7 @@ def test_reproduce_refuses_changed_sources(tmp_path: Path) -> None:
 
 def test_reproduce_graph_based_ranking(tmp_path: Path) -> None:
     """Density sampling over graph scores: re-embed, rebuild the graph and scores, re-rank, same bytes."""
-    from curation.embed import DEFAULT_MODEL, embed_workspace
+    from curation.embedding.embed import DEFAULT_MODEL, embed_workspace
     from curation.workflows.analyze import analyze
     from curation.select import run_selection
 

@@ -13,7 +13,7 @@ from curation.store import Workspace
 
 @pytest.fixture
 def small_ws(tmp_path: Path) -> Workspace:
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     src = tmp_path / "d.jsonl"
     src.write_text("".join(json.dumps({"prompt": f"q {i}", "response": f"a {i}"}) + "\n" for i in range(5)))

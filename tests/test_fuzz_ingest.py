@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from curation.errors import CurationError, IngestError
-from curation.ingest import ingest_file
+from curation.core.errors import CurationError, IngestError
+from curation.ingest.run import ingest_file
 from curation.store import Workspace
 
 COUNTS = {"cases": 0, "ingested": 0, "rejected": 0, "failures": 0}

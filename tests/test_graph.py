@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from curation.errors import CurationError
-from curation.keys import key_name, key_param
+from curation.core.errors import CurationError
+from curation.core.keys import key_name, key_param
 from curation.neighbours.graph import (
     DEFAULT_MODEL, KnnGraph, exact_knn, build_graph, graph_key, knn, load_graph, recall_at_k, resolve_method,
     score_key, to_csr,

@@ -22,7 +22,7 @@ def _file(path: Path, n: int, *, label: bool = True) -> Path:
 
 @pytest.fixture
 def dup_ws(tmp_path: Path) -> Workspace:
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     ws = Workspace(tmp_path / "w.duckdb")
     ingest_file(ws, _file(tmp_path / "first.jsonl", 9), name="first", mapping={"label": "category"})
@@ -30,7 +30,7 @@ def dup_ws(tmp_path: Path) -> Workspace:
 
 
 def test_ingest_reports_content_already_in_another_dataset(dup_ws: Workspace, tmp_path: Path) -> None:
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     rep = ingest_file(dup_ws, tmp_path / "first.jsonl", name="again", mapping={"label": "category"})
     assert rep.n_inserted == 9  # kept: they are real rows of another dataset
@@ -45,7 +45,7 @@ def test_ingest_reports_content_already_in_another_dataset(dup_ws: Workspace, tm
 
 def test_info_shows_labels_and_duplicates(dup_ws: Workspace, tmp_path: Path, capsys) -> None:
     from curation.cli import main
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     ingest_file(dup_ws, _file(tmp_path / "nolabel.jsonl", 9, label=False), name="again")  # same text, no labels
     assert main(["-w", str(dup_ws.path), "info"]) == 0
@@ -60,7 +60,7 @@ def test_info_shows_labels_and_duplicates(dup_ws: Workspace, tmp_path: Path, cap
 
 def test_info_without_labels_says_so(tmp_path: Path, capsys) -> None:
     from curation.cli import main
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     ws = Workspace(tmp_path / "n.duckdb")
     ingest_file(ws, _file(tmp_path / "n.jsonl", 4, label=False), name="n")
@@ -85,7 +85,7 @@ def test_select_says_when_the_ranking_was_reused(dup_ws: Workspace, capsys) -> N
 def test_data_page_shows_duplicate_content(dup_ws: Workspace, tmp_path: Path) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     ingest_file(dup_ws, _file(tmp_path / "nolabel.jsonl", 9, label=False), name="again")
     sys.path.insert(0, str(ROOT))

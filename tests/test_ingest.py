@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from curation.errors import IngestError
-from curation.ingest import detect_mapping, ingest_file, split_hh_transcript
+from curation.core.errors import IngestError
+from curation.ingest.run import detect_mapping, ingest_file, split_hh_transcript
 
 
 def write_jsonl(path: Path, records: list, *, gz: bool = False) -> Path:

@@ -1,4 +1,4 @@
-"""The one result-key format (curation/keys.py) and the migration that rewrites keys of older workspaces."""
+"""The one result-key format (curation/core/keys.py) and the migration that rewrites keys of older workspaces."""
 from __future__ import annotations
 
 import json
@@ -7,11 +7,11 @@ import duckdb
 import numpy as np
 import pytest
 
-from curation.errors import CurationError
-from curation.keys import (
+from curation.core.errors import CurationError
+from curation.core.keys import (
     format_value, graph_key, key_name, key_param, legacy_key, make_key, parse_key, score_key, short_hash,
 )
-from curation.ranking import Ranking
+from curation.core.ranking import Ranking
 from curation.store import SCHEMA_VERSION, Workspace
 
 M = "sentence-transformers/all-MiniLM-L6-v2"
@@ -80,7 +80,7 @@ def _old_workspace(tmp_path) -> tuple[Workspace, dict[str, str]]:
     src = tmp_path / "d.jsonl"
     src.write_text("".join(json.dumps({"instruction": f"question {i}", "output": f"answer number {i}"}) + "\n"
                            for i in range(6)))
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     ws = Workspace(tmp_path / "old.duckdb")
     ingest_file(ws, src, name="d")
@@ -136,7 +136,7 @@ def test_migration_rewrites_stored_keys_of_an_old_workspace(tmp_path) -> None:
     spec = json.loads(ws.saved_subsets()["spec"].iloc[0])
     assert spec["ranking"] == new_rkey and spec["label_column"] == new_cluster
     # idempotent: running the rewrite again (as a second open would) changes nothing
-    from curation.store import _rekey_results
+    from curation.store.schema import _rekey_results
 
     tables = ("score_defs", "scores", "rankings", "graphs", "projection_defs", "jobs", "artifacts", "saved_subsets")
 
@@ -150,7 +150,7 @@ def test_migration_rewrites_stored_keys_of_an_old_workspace(tmp_path) -> None:
     assert dump() == before
     assert Workspace(ws.path).schema_version() == SCHEMA_VERSION
     # a script that still names the old keys finds the results
-    from curation.columns import column_values
+    from curation.store.columns import column_values
 
     assert ws.ranking_key(old["ranking"]) == new_rkey
     assert column_values(ws, old["cluster"]).tolist() == (np.arange(6.0) % 2).tolist()

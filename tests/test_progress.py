@@ -1,18 +1,18 @@
-"""One progress calling style and one writer of job rows (curation/progress.py)."""
+"""One progress calling style and one writer of job rows (curation/core/progress.py)."""
 from __future__ import annotations
 
 import ast
 import json
 from pathlib import Path
 
-from curation.errors import CurationError
-from curation.progress import JobReporter, TqdmProgress, run_job, stage_of
+from curation.core.errors import CurationError
+from curation.core.progress import JobReporter, TqdmProgress, run_job, stage_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_only_the_reporter_writes_job_rows() -> None:
-    """``Workspace.set_job`` is called from curation/progress.py only; pages and engine modules go through it."""
+    """``Workspace.set_job`` is called from curation/core/progress.py only; pages and engine modules go through it."""
     callers = []
     for pkg in ("curation", "pages"):
         for path in sorted((ROOT / pkg).rglob("*.py")):
@@ -20,7 +20,8 @@ def test_only_the_reporter_writes_job_rows() -> None:
             for node in ast.walk(tree):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "set_job":
                     callers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-    assert callers == ["curation/progress.py:" + str(_line_of("curation/progress.py", "ws.set_job("))], callers
+    progress = "curation/core/progress.py"
+    assert callers == [f"{progress}:{_line_of(progress, 'ws.set_job(')}"], callers
 
 
 def _line_of(rel: str, text: str) -> int:

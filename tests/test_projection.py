@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.neighbours.graph import DEFAULT_MODEL, load_graph
 from curation.neighbours.projection import (
     latest_projection, load_projection, pca_2d, pca_projection, projection_frame, umap_projection,

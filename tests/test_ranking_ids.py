@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from curation.errors import CurationError
-from curation.store import Ranking, Workspace
+from curation.core.errors import CurationError
+from curation.core.ranking import Ranking
+from curation.store import Workspace
 
 
 def _put(ws: Workspace, key: str) -> None:
@@ -66,7 +67,7 @@ def test_old_workspace_gets_short_ids(tmp_path) -> None:
 
 def test_cli_lists_and_takes_short_ids(tmp_path, capsys) -> None:
     from curation.cli import main
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     src = tmp_path / "d.jsonl"
     src.write_text("".join(json.dumps({"prompt": f"question {i}", "response": f"answer {i}"}) + "\n"

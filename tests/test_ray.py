@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from curation.embed import DEFAULT_MODEL, embed_workspace
-from curation.ingest import ingest_file
+from curation.embedding.embed import DEFAULT_MODEL, embed_workspace
+from curation.ingest.run import ingest_file
 from curation.scorers.run import run_scorers
 from curation.store import Workspace
 
@@ -79,7 +79,7 @@ def test_embed_and_score_on_ray_equal_the_local_path(tmp_path, files, local_ray)
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
 def test_a_worker_error_is_one_clear_error_and_writes_nothing(tmp_path, files, local_ray):
-    from curation.errors import CurationError
+    from curation.core.errors import CurationError
 
     ws = _ws(tmp_path / "w.duckdb", files)
     with pytest.raises(CurationError, match=r"^a Ray worker failed: device 'cuda' is not available"):

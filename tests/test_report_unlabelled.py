@@ -15,8 +15,8 @@ def pref_ws(tmp_path_factory: pytest.TempPathFactory, tiny_demo) -> Workspace:
     import json
     import shutil
 
-    from curation.embed import DEFAULT_MODEL, embed_workspace
-    from curation.ingest import ingest_file
+    from curation.embedding.embed import DEFAULT_MODEL, embed_workspace
+    from curation.ingest.run import ingest_file
 
     paths, _ = tiny_demo
     root = tmp_path_factory.mktemp("prefws")
@@ -72,7 +72,7 @@ def test_report_without_labels_uses_stored_clusters(pref_ws: Workspace, tmp_path
 
 def test_named_empty_label_column_is_still_an_error(pref_ws: Workspace, tmp_path: Path) -> None:
     from curation.diagnostics.report import ReportContext
-    from curation.errors import CurationError
+    from curation.core.errors import CurationError
 
     ws = _copy(pref_ws, tmp_path)
     with pytest.raises(CurationError, match="source_line|empty|not a column"):

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from curation import saved_subsets as ss
-from curation.errors import CurationError
-from curation.store import Ranking, Workspace
-from curation.subset import SubsetSpec, resolve
+from curation.subsets import saved as ss
+from curation.core.errors import CurationError
+from curation.core.ranking import Ranking
+from curation.store import Workspace
+from curation.subsets.spec import SubsetSpec, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 60
@@ -179,9 +180,9 @@ def test_two_sessions_save_the_same_name_at_once(ws):
 def _script(path: Path, body: str) -> list[str]:
     return [sys.executable, "-c", textwrap.dedent(f"""
         import sys; sys.path.insert(0, {str(ROOT)!r})
-        from curation import saved_subsets as ss
+        from curation.subsets import saved as ss
         from curation.store import Workspace
-        from curation.subset import SubsetSpec
+        from curation.subsets.spec import SubsetSpec
         ws = Workspace({str(path)!r})
     """) + textwrap.dedent(body)]
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.scorers import get_scorer
 from curation.scorers.lm import EndpointLM
 
@@ -140,7 +140,7 @@ def test_top_logprobs_is_configurable(server: FakeServer) -> None:
 
 
 def test_models_route_refusing_names_the_real_flag(server: FakeServer) -> None:
-    from curation.errors import CurationError
+    from curation.core.errors import CurationError
     from curation.scorers.lm import EndpointLM
 
     with pytest.raises(CurationError, match="with --model") as exc:

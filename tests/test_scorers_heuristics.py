@@ -81,7 +81,7 @@ def test_preference_rows_use_chosen() -> None:
 
 
 def test_keys_and_param_validation() -> None:
-    from curation.errors import CurationError
+    from curation.core.errors import CurationError
 
     assert get_scorer("ngram_repetition").key() == "ngram_repetition"
     assert get_scorer("ngram_repetition", n=4).key() == "ngram_repetition(n=4)"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.scorers import get_scorer, run_scorer
 from curation.scorers.learned import (DEFAULT_HEAD, LinearHead, PrefHead, fit_gate, propose_rows,
                                       train_bradley_terry, train_pref_head)
@@ -34,7 +34,7 @@ def pref_rows(n: int) -> list[dict]:
 
 @pytest.fixture
 def pref_ws(tmp_ws, tmp_path: Path):
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     ingest_file(tmp_ws, write_jsonl(tmp_path / "pref.jsonl", pref_rows(10)), name="pref")
     ingest_file(tmp_ws, write_jsonl(tmp_path / "sft.jsonl", [
@@ -113,7 +113,7 @@ def test_shipped_default_head_loads_without_pickle_and_scores_both_replies(pref_
 
 
 def test_pref_head_trains_on_workspace_pairs_and_key_follows_the_training_set(pref_ws, tmp_path: Path) -> None:
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     key = run_scorer(pref_ws, "pref_head")
     assert key.startswith("pref_head(train=")
@@ -145,7 +145,7 @@ def test_pref_head_trains_on_workspace_pairs_and_key_follows_the_training_set(pr
 
 
 def test_pref_head_without_pairs_says_why_and_writes_nothing(tmp_ws, tmp_path: Path) -> None:
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     ingest_file(tmp_ws, write_jsonl(tmp_path / "sft.jsonl", [{"instruction": "Hi?", "output": "Hello."}]), name="s")
     def stamp_of(ws) -> tuple:
@@ -162,8 +162,8 @@ def test_pref_head_without_pairs_says_why_and_writes_nothing(tmp_ws, tmp_path: P
 @pytest.fixture
 def topic_ws(tmp_ws, tmp_path: Path):
     """24 rows about pets and 24 about cars, embedded."""
-    from curation.embed import embed_workspace
-    from curation.ingest import ingest_file
+    from curation.embedding.embed import embed_workspace
+    from curation.ingest.run import ingest_file
 
     pets = ["cat", "dog", "hamster", "parrot", "rabbit", "goldfish", "kitten", "puppy"]
     cars = ["sedan", "truck", "engine", "gearbox", "tyre", "brake pad", "diesel car", "hatchback"]

@@ -106,7 +106,7 @@ def test_askllm_with_tiny_model(tiny_model_dir: Path) -> None:
 
 
 def test_askllm_rejects_template_without_placeholder() -> None:
-    from curation.errors import CurationError
+    from curation.core.errors import CurationError
     from curation.scorers import get_scorer
 
     with pytest.raises(CurationError, match="placeholder"):
@@ -130,7 +130,7 @@ def test_ifd_with_tiny_model(tiny_model_dir: Path, tiny_lm) -> None:
 
 
 def test_model_not_found_is_a_clear_error() -> None:
-    from curation.errors import CurationError
+    from curation.core.errors import CurationError
     from curation.scorers.lm import LocalLM
 
     with pytest.raises(CurationError, match="not found on disk"):

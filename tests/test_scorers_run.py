@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.cli.scores import add_commands
 from curation.scorers import (GROUPS, REGISTRY, Scorer, expand_names, get_scorer, import_scores, is_graph_score,
                               run_scorer, run_scorers, scorer_table)
@@ -26,7 +26,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 @pytest.fixture
 def ws(tmp_ws, tmp_path: Path):
     """10 SFT records (two with identical content, one empty response) and 3 preference pairs."""
-    from curation.ingest import ingest_file
+    from curation.ingest.run import ingest_file
 
     sft = [{"id": f"s{i}", "instruction": f"Question number {i} about cats?",
             "output": f"Cats are small mammals. Fact {i}.", "reward": i / 10} for i in range(8)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.select import SELECTORS, get_selector
 from curation.neighbours.graph import exact_knn
 

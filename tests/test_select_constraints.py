@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.select import apply_constraints
-from curation.ranking import Ranking
+from curation.core.ranking import Ranking
 
 RNG = np.random.default_rng(0)
 N = 400

@@ -55,7 +55,7 @@ def test_covered_only_above_the_stated_similarity() -> None:
     V = np.array([[1, 0, 0], [0.99, 0.141, 0], [0, 0, 1]], dtype=np.float32)
     V /= np.linalg.norm(V, axis=1, keepdims=True)
     ids = np.array([10, 11, 12], dtype=np.int64)
-    from curation.store import Ranking
+    from curation.core.ranking import Ranking
 
     r = Ranking(order=ids, gains=np.zeros(3), method="fixed(seed=0)")
     sel = ids[:1]

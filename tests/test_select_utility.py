@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.select import get_selector
 from curation.select.utility import utility_kernel
 from curation.scorers.lm import has_default_gguf

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from curation.cli import main
-from curation.embed import DEFAULT_MODEL, encode_texts, model_key
-from curation.errors import CurationError
-from curation.static_embed import STATIC_LABEL, STATIC_MODEL
+from curation.embedding.embed import DEFAULT_MODEL, encode_texts, model_key
+from curation.core.errors import CurationError
+from curation.embedding.static import STATIC_LABEL, STATIC_MODEL
 from curation.store import Workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]

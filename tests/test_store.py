@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from curation.errors import CurationError, WorkspaceLocked
-from curation.ranking import Ranking
+from curation.core.errors import CurationError, WorkspaceLocked
+from curation.core.ranking import Ranking
 from curation.store import SCHEMA_VERSION, Workspace
 
 

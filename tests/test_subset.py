@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from curation.errors import CurationError
-from curation.subset import SubsetSpec, decision_position, resolve
+from curation.core.errors import CurationError
+from curation.subsets.spec import SubsetSpec, decision_position, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from curation import __version__
 from curation.cli import cache, export, neighbours, report, scores, select, subset, vectors, workspace
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.store import Workspace, default_workspace_path
 
 COMMAND_GROUPS = (workspace, vectors, cache, neighbours, scores, select, report, export, subset)

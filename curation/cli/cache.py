@@ -1,11 +1,11 @@
 """CLI commands for the embedding cache shared by every workspace: ``cache info`` and ``cache prune``
-(engine: :mod:`curation.embed_cache`). Neither needs a workspace."""
+(engine: :mod:`curation.embedding.cache`). Neither needs a workspace."""
 from __future__ import annotations
 
 import argparse
 
-from curation.embed_cache import ENV, MAX_ENV, EmbeddingCache, fmt_bytes, default_cache_path, parse_size
-from curation.errors import CurationError
+from curation.embedding.cache import ENV, MAX_ENV, EmbeddingCache, fmt_bytes, default_cache_path, parse_size
+from curation.core.errors import CurationError
 
 
 def _cache(args: argparse.Namespace) -> EmbeddingCache:

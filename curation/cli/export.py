@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.export import FORMATS, STYLE_HELP, STYLES, ExportResult, export_subset
 from curation.store import Workspace
 from curation.workflows.reproduce import reproduce

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from curation.keys import DEFAULT_MODEL
+from curation.core.keys import DEFAULT_MODEL
 from curation.neighbours.clusters import cluster, cluster_labels
 from curation.neighbours.dedup import DEFAULT_THRESHOLD, exact_duplicates, near_duplicates
 from curation.neighbours.density import LSH_DEFAULTS, density_scores, uniqueness_scores
@@ -13,7 +13,7 @@ from curation.neighbours.graph import (
 )
 from curation.neighbours.projection import pca_projection, umap_projection
 
-from curation.progress import tqdm_progress
+from curation.core.progress import tqdm_progress
 from curation.store import Workspace
 from curation.workflows.analyze import ANALYZE_STEPS, analyze
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from curation.embed import DEFAULT_MODEL
-from curation.errors import CurationError
+from curation.embedding.embed import DEFAULT_MODEL
+from curation.core.errors import CurationError
 from curation.store import Workspace
 
 
@@ -38,13 +38,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def selected_ids_from_args(args: argparse.Namespace, ws: Workspace) -> np.ndarray:
     """Row ids chosen by --ranking with --budget/--budget-tokens/--quota (the current pins applied, as everywhere
-    else: :func:`curation.subset.resolve`) or listed in --ids."""
-    from curation.subset import SubsetSpec, resolve
+    else: :func:`curation.subsets.spec.resolve`) or listed in --ids."""
+    from curation.subsets.spec import SubsetSpec, resolve
 
     budget_tokens = getattr(args, "budget_tokens", None)
     quota = getattr(args, "quota", None)
     if getattr(args, "subset", None):
-        from curation.saved_subsets import load
+        from curation.subsets.saved import load
 
         if args.budget is not None or budget_tokens is not None or quota:
             raise CurationError("--subset already names the budget and quota; drop --budget/--budget-tokens/--quota")

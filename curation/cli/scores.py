@@ -5,9 +5,9 @@ import argparse
 import json
 from typing import Any
 
-from curation.commits import DEFAULT_COMMIT_SECONDS
-from curation.errors import CurationError
-from curation.progress import tqdm_progress
+from curation.core.commits import DEFAULT_COMMIT_SECONDS
+from curation.core.errors import CurationError
+from curation.core.progress import tqdm_progress
 from curation.scorers import GROUPS, import_scores, run_scorers, scorer_table
 
 

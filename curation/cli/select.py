@@ -9,15 +9,15 @@ from typing import Any
 
 import pandas as pd
 
-from curation.errors import CurationError
-from curation.keys import DEFAULT_MODEL, model_key
+from curation.core.errors import CurationError
+from curation.core.keys import DEFAULT_MODEL, model_key
 from curation.neighbours.graph import require_graph
-from curation.progress import tqdm_progress
-from curation.saved_subsets import load as load_saved_subset
+from curation.core.progress import tqdm_progress
+from curation.subsets.saved import load as load_saved_subset
 from curation.select import SELECTORS, advisor, explain, run_selection
 from curation.select.explain import COVERED_SIMILARITY
 from curation.store import Workspace
-from curation.subset import SubsetSpec, resolve
+from curation.subsets.spec import SubsetSpec, resolve
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``python -m curation subset save|list|show|diff|delete``: saved subsets (:mod:`curation.saved_subsets`) on the
+"""``python -m curation subset save|list|show|diff|delete``: saved subsets (:mod:`curation.subsets.saved`) on the
 command line."""
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from typing import Any
 
 import pandas as pd
 
-from curation.errors import CurationError
-from curation.saved_subsets import (
+from curation.core.errors import CurationError
+from curation.subsets.saved import (
     NAME_MAX, SavedSubset, diff, diff_table, drift, hide, listing, load, newer_decisions, parse_ref, resolve_saved,
     save, versions,
 )
 from curation.store import Workspace
-from curation.subset import SubsetSpec
+from curation.subsets.spec import SubsetSpec
 
 
 def spec_from_args(args: Any, ws: Workspace) -> SubsetSpec:  # argparse.Namespace

@@ -1,9 +1,9 @@
-"""CLI command for vectors computed elsewhere: ``import-embeddings`` (engine: :mod:`curation.embed_import`)."""
+"""CLI command for vectors computed elsewhere: ``import-embeddings`` (engine: :mod:`curation.embedding.importer`)."""
 from __future__ import annotations
 
 import argparse
 
-from curation.embed_import import import_embeddings
+from curation.embedding.importer import import_embeddings
 from curation.store import Workspace
 
 

@@ -7,13 +7,13 @@ import os
 import sys
 from pathlib import Path
 
-from curation.commits import DEFAULT_COMMIT_SECONDS
+from curation.core.commits import DEFAULT_COMMIT_SECONDS
 from curation.workflows.demo import build_demo_workspace
-from curation.embed import embed_workspace
-from curation.ingest import ingest_file
-from curation.keys import DEFAULT_MODEL, STATIC_MODEL
-from curation.progress import tqdm_progress
-from curation.static_embed import STATIC_LABEL
+from curation.embedding.embed import embed_workspace
+from curation.ingest.run import ingest_file
+from curation.core.keys import DEFAULT_MODEL, STATIC_MODEL
+from curation.core.progress import tqdm_progress
+from curation.embedding.static import STATIC_LABEL
 from curation.store import Workspace
 
 DEVICE_HELP = ("where the model runs: cpu, cuda, cuda:N or mps (default: CUDA if present, then MPS, else CPU; "

@@ -33,9 +33,9 @@ from curation.diagnostics.coverage import CoverageIndex, coverage_summary, rando
 from curation.diagnostics.preference import PreferenceIndex, preference_alerts, preference_features
 from curation.diagnostics.probe import knn_probe
 from curation.diagnostics.quality import QualityIndex, quality_alerts
-from curation.embed import DEFAULT_MODEL
-from curation.columns import column_choices, column_values
-from curation.errors import CurationError
+from curation.embedding.embed import DEFAULT_MODEL
+from curation.store.columns import column_choices, column_values
+from curation.core.errors import CurationError
 
 ALL_LABEL = "(all)"
 MAX_INCREMENTAL_UPDATES = 64  # refresh the subset statistics from scratch after this many incremental updates
@@ -316,7 +316,7 @@ class ReportContext:
         are not in the pool (a selection that includes them gets an alert). Cost: loading embeddings
         (~0.6 s / 100k rows) plus :meth:`from_arrays`.
         """
-        from curation.embed import model_key
+        from curation.embedding.embed import model_key
 
         key = model_key(model)
         with ws.connect():  # one connection for all the reads, released before the (slower) computing
@@ -714,7 +714,7 @@ def _cluster_groups(ws: Any, defs: pd.DataFrame, model: str, X: np.ndarray,
                                  "(pass --label-column to group by something else)")
     c = default_n_clusters(len(row_ids))
     codes, _ = kmeans(np.asarray(X, dtype=np.float32), c, seed=0)
-    from curation.keys import score_key
+    from curation.core.keys import score_key
 
     name = score_key("cluster", model=model, n_clusters=c)
     return name, pd.Series(codes.astype(np.float64)), (
@@ -740,7 +740,7 @@ def _score_key_for(defs: pd.DataFrame, column: str, model: str) -> str | None:
     cand = defs[defs["name"] == column]
     if not len(cand):
         return None
-    from curation.keys import format_value, key_param
+    from curation.core.keys import format_value, key_param
 
     mine = cand[[key_param(k, "model") == format_value(model) for k in cand["key"]]]
     cand = mine if len(mine) else cand
@@ -749,7 +749,7 @@ def _score_key_for(defs: pd.DataFrame, column: str, model: str) -> str | None:
 
 def _workspace_column(ws: Any, column: str, row_ids: np.ndarray, *, what: str) -> pd.Series:
     """Values of ``column`` for ``row_ids`` (in that order, positional index):
-    :func:`curation.columns.column_values`."""
+    :func:`curation.store.columns.column_values`."""
     return column_values(ws, column, row_ids, what=what).reset_index(drop=True)
 
 

@@ -132,7 +132,7 @@ def shrunk_eigenvalues(n: int, s1: np.ndarray, s2: np.ndarray, *, shrinkage: str
         mu = float(np.trace(S)) / S.shape[0]
         lam = (1.0 - a) * lam + a * mu
     elif shrinkage != "none":
-        from curation.errors import CurationError
+        from curation.core.errors import CurationError
 
         raise CurationError(f"unknown shrinkage {shrinkage!r}; use 'ledoit-wolf' or 'none'")
     return lam

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
-from curation.keys import format_value, key_name, key_param
+from curation.core.errors import CurationError
+from curation.core.keys import format_value, key_name, key_param
 from curation.store import Workspace
-from curation.subset import label_series, pool_frame
+from curation.subsets.spec import label_series, pool_frame
 
 MAX_MAP_POINTS = 4000
 MAX_EXAMPLES_PER_REASON = 25

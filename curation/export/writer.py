@@ -2,9 +2,9 @@
 
 The subset
 ----------
-:class:`curation.subset.SubsetSpec` names it (a ranking's prefix under a budget in rows, % or tokens, an optional
+:class:`curation.subsets.spec.SubsetSpec` names it (a ranking's prefix under a budget in rows, % or tokens, an optional
 per-class quota, include pins in and exclude pins out, optionally restricted to some datasets) and
-:func:`curation.subset.resolve` turns it into rows. ``ranking=None`` means "every example in ingest order" (useful
+:func:`curation.subsets.spec.resolve` turns it into rows. ``ranking=None`` means "every example in ingest order" (useful
 to export a whole dataset, or to cut it by pins only).
 
 Formats and styles
@@ -23,7 +23,7 @@ sft_chosen       ``{"messages": prompt turns + chosen reply}`` — SFT on prefer
 dpo              ``{"prompt": [turns], "chosen": [assistant], "rejected": [assistant]}``      preference
                  — DPOTrainer, conversational (explicit prompt; multi-turn context kept)
 dpo_text         ``{"prompt": str, "chosen": str, "rejected": str}`` — DPOTrainer, standard   preference
-                 (prompt in the plain format of :mod:`curation.chat_format`, ending with
+                 (prompt in the plain format of :mod:`curation.ingest.chat_format`, ending with
                  ``Assistant:`` and a newline, or in a tokenizer's chat template)
 ===============  ==========================================================================  =====================
 
@@ -69,14 +69,14 @@ import numpy as np
 import pandas as pd
 
 from curation import __version__
-from curation.errors import CurationError
-from curation.saved_subsets import SavedSubset
+from curation.core.errors import CurationError
+from curation.subsets.saved import SavedSubset
 from curation.store import Workspace
-from curation.subset import Subset, SubsetSpec, label_series, pool_frame, resolve
+from curation.subsets.spec import Subset, SubsetSpec, label_series, pool_frame, resolve
 
 FORMATS = ("jsonl", "parquet", "csv", "hf")
 STYLES = ("original", "messages", "sft_chosen", "dpo", "dpo_text")
-TEXT_STYLES = ("dpo_text",)  # styles whose prompt is one string (rendered by curation.chat_format)
+TEXT_STYLES = ("dpo_text",)  # styles whose prompt is one string (rendered by curation.ingest.chat_format)
 EXTENSIONS = {"jsonl": ".jsonl", "parquet": ".parquet", "csv": ".csv", "hf": ""}
 MANIFEST_VERSION = 1
 STYLE_KINDS: dict[str, tuple[str, ...]] = {
@@ -119,7 +119,7 @@ def subset_row_ids(ws: Workspace, *, ranking_key: str | None, budget_rows: int |
                    datasets: Sequence[str] | str | None = None) -> np.ndarray:
     """The subset of these arguments: (k,) int64 row ids, include pins first, then ranking order.
 
-    = :func:`curation.subset.resolve` of the :class:`~curation.subset.SubsetSpec` they describe (the ranking
+    = :func:`curation.subsets.spec.resolve` of the :class:`~curation.subsets.spec.SubsetSpec` they describe (the ranking
     ``ranking_key``, None: every row in ingest order; the current pins; a row or token budget, at most one, None =
     no budget; the quota over ``label_column``; the pool restricted to ``datasets``).
     """
@@ -159,8 +159,8 @@ def _chat(row: dict) -> list[dict] | None:
 def style_record(row: dict, style: str, *, template: Any = None) -> dict | None:
     """One example (a dict of example columns, ``record``/``messages`` as JSON text or parsed) in ``style``, or
     None when the style cannot express this kind of example (see :data:`STYLE_KINDS`). template: for
-    ``dpo_text``, a :class:`curation.chat_format.ChatTemplate` (None: the plain format of
-    :mod:`curation.chat_format`)."""
+    ``dpo_text``, a :class:`curation.ingest.chat_format.ChatTemplate` (None: the plain format of
+    :mod:`curation.ingest.chat_format`)."""
     kind = row["kind"]
     if kind not in STYLE_KINDS[style]:
         return None
@@ -176,7 +176,7 @@ def style_record(row: dict, style: str, *, template: Any = None) -> dict | None:
                 "chosen": [{"role": "assistant", "content": row["chosen"] or ""}],
                 "rejected": [{"role": "assistant", "content": row["rejected"] or ""}]}
     if style == "dpo_text":
-        from curation.chat_format import plain_prompt, plain_reply
+        from curation.ingest.chat_format import plain_prompt, plain_reply
 
         turns = _prompt_turns(row)
         if template is not None:
@@ -223,7 +223,7 @@ def _template(style: str, tokenizer: str | None) -> Any:
     if style not in TEXT_STYLES:
         raise CurationError(f"a tokenizer (chat template) applies to the text styles {list(TEXT_STYLES)}, not to "
                             f"{style!r}; chat-turn styles leave templating to the trainer")
-    from curation.chat_format import chat_template
+    from curation.ingest.chat_format import chat_template
 
     return chat_template(str(tokenizer))
 
@@ -232,7 +232,7 @@ def prompt_format(style: str, tokenizer: str | None) -> dict | None:
     """How a style renders prompts as text (kept in the manifest): None for styles without text prompts."""
     if style not in TEXT_STYLES:
         return None
-    from curation.chat_format import describe_plain
+    from curation.ingest.chat_format import describe_plain
 
     t = _template(style, tokenizer)
     return t.describe() if t is not None else describe_plain()
@@ -330,7 +330,7 @@ _FILE_WRITERS: dict[str, Callable[[list[dict], io.BufferedWriter], None]] = {
 
 def data_sha256(path: Path) -> str:
     """sha256 of a data file's bytes, or of an HF folder's file names and bytes in sorted order."""
-    from curation.readers import file_sha256
+    from curation.ingest.readers import file_sha256
 
     return file_sha256(path)
 
@@ -569,7 +569,7 @@ def build_manifest(ws: Workspace, sub: Subset, *, fmt: str, style: str, data_pat
                    kept_row_ids: list[int], skipped: dict[str, int], who: str, note: str | None,
                    datasheet_name: str | None, tokenizer: str | None = None) -> dict:
     """The manifest of one export of the resolved subset ``sub`` (JSON-able dict). Cost: O(n) over the pool."""
-    from curation.embed import DEFAULT_MODEL
+    from curation.embedding.embed import DEFAULT_MODEL
 
     spec = sub.spec
     ranking_key, label_column = spec.ranking, spec.label_column
@@ -651,21 +651,21 @@ def export_subset(ws: Workspace, spec: SubsetSpec | None = None, *, ranking_key:
                   datasheet: bool = True, label_column: str = "label",
                   datasets: Sequence[str] | str | None = None, note: str | None = None,
                   tokenizer: str | None = None, subset: str | SavedSubset | None = None) -> ExportResult:
-    """Write the subset ``spec`` (:func:`curation.subset.resolve`) to ``ws.export_dir`` as ``fmt`` in ``style``,
+    """Write the subset ``spec`` (:func:`curation.subsets.spec.resolve`) to ``ws.export_dir`` as ``fmt`` in ``style``,
     with a manifest (and, when ``datasheet``, the HTML datasheet) beside it, and record the export in the workspace.
 
     Instead of ``spec``, the keyword arguments ranking_key / budget_rows / budget_tokens / quota / label_column /
     datasets describe it (:meth:`SubsetSpec.from_budget`). Refuses names outside the export folder and existing
     files unless ``overwrite``. Rows in row_id order. who / note: recorded in the manifest. tokenizer: text styles
     (``dpo_text``) render prompts with its chat template (a tokenizer folder, .gguf file or hub id; None: the plain
-    format of :mod:`curation.chat_format`). Cost: O(k) records in
+    format of :mod:`curation.ingest.chat_format`). Cost: O(k) records in
     memory; ~1 s per 100k rows for JSONL (see benchmarks/bench_export.py), plus the datasheet (diagnostics report
     card, ~seconds). subset: a saved subset (``NAME[@VERSION]`` or a SavedSubset) instead of ``spec``; the manifest
     and datasheet then record its name, version, history and the diff from the version exported before.
     """
     saved = None
     if subset is not None:
-        from curation.saved_subsets import load
+        from curation.subsets.saved import load
 
         if spec is not None:
             raise CurationError("export_subset: pass either a saved subset or a SubsetSpec, not both")
@@ -709,7 +709,7 @@ def _export_subset(ws: Workspace, spec: SubsetSpec, *, fmt: str, style: str, nam
                                   kept_row_ids=kept, skipped=skipped, who=who, note=note,
                                   datasheet_name=targets.datasheet.name if datasheet else None, tokenizer=tokenizer)
         if saved is not None:
-            from curation.saved_subsets import manifest_section
+            from curation.subsets.saved import manifest_section
 
             manifest["subset"] = _clean(manifest_section(ws, saved))
         if datasheet:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.neighbours.graph import DEFAULT_MODEL, fingerprint, put_row_scores, score_key
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.neighbours.graph import (
     DEFAULT_K, DEFAULT_MODEL, KnnGraph, fingerprint, put_row_scores, require_graph, score_key,
 )

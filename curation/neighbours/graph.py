@@ -23,7 +23,7 @@ graph only when the embedded rows are exactly the same.
 Score keys
 ----------
 Every per-example score derived from the graph is keyed ``name(model=..)`` plus any non-default parameter
-(``name(k=30,model=..,threshold=0.9)``), see :func:`curation.keys.score_key`. The full list, with direction and
+(``name(k=30,model=..,threshold=0.9)``), see :func:`curation.core.keys.score_key`. The full list, with direction and
 meaning, is in :data:`SCORE_DOCS`.
 """
 from __future__ import annotations
@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from curation.errors import CurationError
-from curation.keys import DEFAULT_MODEL, fingerprint, graph_key, key_name
-from curation.keys import score_key as score_key  # re-exported: the key of every score below
-from curation.progress import Progress, report_job
+from curation.core.errors import CurationError
+from curation.core.keys import DEFAULT_MODEL, fingerprint, graph_key, key_name
+from curation.core.keys import score_key as score_key  # re-exported: the key of every score below
+from curation.core.progress import Progress, report_job
 
 if TYPE_CHECKING:
     import scipy.sparse

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.neighbours.graph import DEFAULT_K, DEFAULT_MODEL, Progress, fingerprint, require_graph, score_key
 
 if TYPE_CHECKING:

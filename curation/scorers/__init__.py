@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.scorers.askllm import AskLLM
 from curation.scorers.base import ModelScorer, Scorer
 from curation.scorers.external import import_scores

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.scorers.base import MODEL_PARAMS, ModelScorer, prompt_texts, response_texts
 
 #: The paper's prompt (its appendix), verbatim except that ``{example}`` is the rendered example.

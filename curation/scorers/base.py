@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
-from curation.keys import format_value, make_key
+from curation.core.errors import CurationError
+from curation.core.keys import format_value, make_key
 
 
 
@@ -79,7 +79,7 @@ class Scorer:
 
     def key(self) -> str:
         """``name`` or ``name(p=v,...)`` with the non-default parameters (and ``v=N`` for code version > 1), in the
-        one key format (:func:`curation.keys.make_key`)."""
+        one key format (:func:`curation.core.keys.make_key`)."""
         kp = self.key_params()
         if self.version > 1:
             kp = {"v": str(self.version), **kp}
@@ -190,7 +190,7 @@ class ModelScorer(Scorer):
         without loading the model; an unavailable explicit device raises CurationError)."""
         if self.params.get("endpoint"):
             return "endpoint"
-        from curation.devices import resolve_device
+        from curation.core.devices import resolve_device
 
         return resolve_device(self.params.get("device"))
 

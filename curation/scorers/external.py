@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
-from curation.keys import external_key
+from curation.core.errors import CurationError
+from curation.core.keys import external_key
 
 _FILE_SUFFIXES = {".parquet", ".pq", ".csv", ".tsv", ".jsonl", ".json", ".ndjson"}
 _ID_COLUMNS = ("example_id", "id", "uid", "row_id")

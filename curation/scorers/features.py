@@ -21,7 +21,8 @@ The prompt embedding alone is not a feature: a Bradley-Terry head sees feature *
 to the same prompt, where a prompt-only term (the gate alone, too) cancels. Embedded text: the last
 :data:`PROMPT_CHARS` characters of the prompt (the latest turns of a conversation matter most; MiniLM reads ~256
 tokens) and the first :data:`REPLY_CHARS` characters of the reply. Embeddings are cached in the workspace by
-(model, text hash) through :func:`curation.embed.embed_texts`, so a second training or scoring run embeds nothing.
+(model, text hash) through :func:`curation.embedding.embed.embed_texts`, so a second training or scoring run embeds
+nothing.
 """
 from __future__ import annotations
 
@@ -56,14 +57,14 @@ def reply_text(r: str | None) -> str:
 
 def workspace_embedder(ws: object, model: str) -> Embedder:
     """Embeds through the workspace's (model, text hash) cache."""
-    from curation import embed
+    from curation.embedding import embed
 
     return lambda texts: embed.embed_texts(ws, list(texts), model)  # type: ignore[arg-type]
 
 
 def plain_embedder(model: str) -> Embedder:
     """Embeds without a cache (for a fresh process without a workspace)."""
-    from curation import embed
+    from curation.embedding import embed
 
     return lambda texts: embed.encode_texts(list(texts), model)
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.neighbours.graph import SCORE_DOCS
 from curation.scorers.base import Scorer
 
@@ -31,7 +31,7 @@ STEP_SCORES: dict[str, tuple[str, ...]] = {
 class GraphScore(Scorer):
     """A score written by an analysis step over the neighbour graph. ``higher_is_better`` is None for group ids
     (clusters, duplicate groups); its key is built by the neighbour module that writes it
-    (:func:`curation.keys.score_key` over the model and non-default parameters)."""
+    (:func:`curation.core.keys.score_key` over the model and non-default parameters)."""
 
     step: ClassVar[str] = ""
     graph_derived: ClassVar[bool] = True

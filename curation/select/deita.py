@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.select.base import Pool, Selector, check_range, register
 from curation.select.topk import combine_scores, order_desc
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from curation.errors import CurationError
-from curation.keys import key_name
-from curation.ranking import Ranking
+from curation.core.errors import CurationError
+from curation.core.keys import key_name
+from curation.core.ranking import Ranking
 from curation.store import Workspace
 
 _CHUNK = 16384
@@ -26,7 +26,7 @@ COVERED_SIMILARITY = 0.7  # cosine similarity from which a dropped row counts as
 
 def _arrays(source: Any, model: str | None) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(source, Workspace):
-        from curation.embed import DEFAULT_MODEL, model_key
+        from curation.embedding.embed import DEFAULT_MODEL, model_key
 
         row_ids, X = source.embeddings(model_key(model or DEFAULT_MODEL))
         return row_ids, X

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.select.base import Pool, Selector, check_choice, check_range, register
 
 OPTIMIZERS = ("lazy", "naive", "stochastic")

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.embed import DEFAULT_MODEL, embed_texts, model_key
-from curation.errors import CurationError
-from curation.keys import format_value, key_name, key_param
+from curation.embedding.embed import DEFAULT_MODEL, embed_texts, model_key
+from curation.core.errors import CurationError
+from curation.core.keys import format_value, key_name, key_param
 from curation.select.base import Progress, Selector, canonical, get_selector
-from curation.ranking import Ranking
+from curation.core.ranking import Ranking
 from curation.store import Workspace
 
 
@@ -110,7 +110,7 @@ def prepare(ws: Workspace, sel: Selector, *, model: str = DEFAULT_MODEL, use_pin
         if len(row_ids) == 0:
             raise CurationError(f"method {name!r} needs embeddings under {model!r}; run `python -m curation embed`")
         extra["model"] = model
-        from curation.static_embed import STATIC_LABEL, STATIC_MODEL
+        from curation.embedding.static import STATIC_LABEL, STATIC_MODEL
 
         if model == STATIC_MODEL:           # allowed when asked for, never chosen implicitly; say what it is
             import warnings

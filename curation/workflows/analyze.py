@@ -7,11 +7,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from curation.errors import CurationError
-from curation.keys import DEFAULT_MODEL, fingerprint
+from curation.core.errors import CurationError
+from curation.core.keys import DEFAULT_MODEL, fingerprint
 from curation.neighbours import clusters, dedup, density, projection
 from curation.neighbours.graph import DEFAULT_K, build_graph, embeddings_of
-from curation.progress import Progress, report_job
+from curation.core.progress import Progress, report_job
 from curation.scorers.graph import STEP_SCORES
 from curation.store import Workspace
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from curation.progress import Progress, report_job, stage_of
+from curation.core.progress import Progress, report_job, stage_of
 from curation.store import Workspace
 
 PROGRESS_JOB = "demo:progress"
@@ -51,7 +51,7 @@ def builder_running(ws: Workspace) -> bool:
 
 class _Steps:
     """Records the build's progress in the workspace (job ``demo:progress``); inner progress at most every 2 s.
-    A staged progress callback (:func:`curation.progress.stage_of`): each step's work reports to
+    A staged progress callback (:func:`curation.core.progress.stage_of`): each step's work reports to
     ``for_stage(step)``, which also forwards to the caller's callback for that stage."""
 
     def __init__(self, ws: Workspace, progress: Progress | None) -> None:
@@ -111,8 +111,8 @@ def build_demo_workspace(ws: Workspace, *, n_sft: int = 3000, n_pref: int = 300,
 def _build(ws: Workspace, steps: _Steps, params: dict, *, n_sft: int, n_pref: int, seed: int, embed: bool,
            analyze: bool, log: Callable[[str], None]) -> None:
     from curation.demo import write_demo
-    from curation.embed import DEFAULT_MODEL, embed_workspace
-    from curation.ingest import ingest_file
+    from curation.embedding.embed import DEFAULT_MODEL, embed_workspace
+    from curation.ingest.run import ingest_file
 
     steps.start("demo data")
     paths = write_demo(demo_files_dir(ws), n_sft=n_sft, n_pref=n_pref, seed=seed)

@@ -15,17 +15,17 @@ import numpy as np
 import pandas as pd
 
 from curation import __version__
-from curation.embed import embed_workspace
-from curation.errors import CurationError
+from curation.embedding.embed import embed_workspace
+from curation.core.errors import CurationError
 from curation.export.writer import maybe_json, export_subset, load_manifest
-from curation.ingest import ingest_file
-from curation.keys import DEFAULT_MODEL, key_name, legacy_key
+from curation.ingest.run import ingest_file
+from curation.core.keys import DEFAULT_MODEL, key_name, legacy_key
 from curation.neighbours.graph import DEFAULT_K, build_graph
-from curation.readers import file_sha256
+from curation.ingest.readers import file_sha256
 from curation.scorers import REGISTRY, get_scorer, is_graph_score, run_scorer
 from curation.select import get_selector, run_selection
 from curation.store import Workspace
-from curation.subset import SubsetSpec
+from curation.subsets.spec import SubsetSpec
 from curation.workflows.analyze import ANALYZE_STEPS, analyze
 
 
@@ -181,7 +181,7 @@ def _apply_pins(ws: Workspace, manifest: dict, log: Callable[[str], None]) -> No
 
 
 def _with_current_keys(manifest: dict) -> dict:
-    """The manifest with its score keys in today's format (:func:`curation.keys.legacy_key`): an export made before
+    """The manifest with its score keys in today's format (:func:`curation.core.keys.legacy_key`): an export made before
     the one key format names graph scores ``name:model:k=..``, which the recomputed workspace no longer uses."""
     sel = manifest.get("selection") or {}
     old = [d.get("key") for d in manifest.get("scores", [])] + [sel.get("label_column")]

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from curation.errors import CurationError
-from curation.keys import STATIC_ALIASES as STATIC_ALIASES  # re-exported
-from curation.keys import STATIC_MODEL, default_model_path
+from curation.core.errors import CurationError
+from curation.core.keys import STATIC_ALIASES as STATIC_ALIASES  # re-exported
+from curation.core.keys import STATIC_MODEL, default_model_path
 
 STATIC_LABEL = "first look, 33% neighbour agreement with MiniLM"
 PCA_DIMS = 256

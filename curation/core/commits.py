@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 
 DEFAULT_COMMIT_SECONDS = 3.0
 DEFAULT_COMMIT_MB = 64.0

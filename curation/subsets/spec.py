@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.columns import column_values
-from curation.errors import CurationError
-from curation.ranking import Ranking
+from curation.store.columns import column_values
+from curation.core.errors import CurationError
+from curation.core.ranking import Ranking
 from curation.store import Workspace
 
 BUDGET_UNITS = ("rows", "%", "tokens")
@@ -265,7 +265,7 @@ def pool_frame(ws: Workspace, datasets: Sequence[str] | None = None) -> pd.DataF
 
 def label_series(ws: Workspace, pool: pd.DataFrame, label_column: str) -> pd.Series:
     """Class per row id of ``pool`` (object dtype, None where missing): the pool's own column when it has it, else
-    :func:`curation.columns.column_values` (an examples column, a score key or a record key)."""
+    :func:`curation.store.columns.column_values` (an examples column, a score key or a record key)."""
     ids = pool["row_id"].to_numpy(np.int64)
     if label_column in pool.columns:
         return pd.Series(pool[label_column].to_numpy(object), index=ids)

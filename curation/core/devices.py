@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(?::\d+)?)$")

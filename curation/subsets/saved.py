@@ -1,4 +1,4 @@
-"""Saved subsets: a :class:`~curation.subset.SubsetSpec` kept in the workspace under a name, versioned, shared by
+"""Saved subsets: a :class:`~curation.subsets.spec.SubsetSpec` kept in the workspace under a name, versioned, shared by
 every session, page and command.
 
 Saving freezes the spec's pins at the current position of the decision log (``pins_as_of``), so a saved version
@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 from curation.store import Workspace
-from curation.subset import Subset, SubsetSpec, resolve
+from curation.subsets.spec import Subset, SubsetSpec, resolve
 
 NAME_MAX = 100
 NOTE_MAX = 10_000
@@ -248,7 +248,7 @@ def hide(ws: Workspace, ref: str, *, who: str) -> int:
 
 
 def resolve_saved(ws: Workspace, saved: SavedSubset | str, **preloaded: Any) -> Subset:
-    """The rows of a saved version (its frozen spec through :func:`curation.subset.resolve`)."""
+    """The rows of a saved version (its frozen spec through :func:`curation.subsets.spec.resolve`)."""
     s = load(ws, saved) if isinstance(saved, str) else saved
     return resolve(ws, s.spec, **preloaded)
 

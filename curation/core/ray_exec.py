@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
-from curation.progress import report_job
+from curation.core.errors import CurationError
+from curation.core.progress import report_job
 
 LOCAL = "local"           # --ray with no address: start Ray on this machine
 
@@ -109,7 +109,7 @@ def embed_on_ray(ray: Any, key: str, hashes: list[str], texts: list[str], *, dev
                  batch_size: int | None, block_rows: int,
                  block_fn: Callable[..., dict[str, np.ndarray]]) -> Iterator[tuple[list[str], np.ndarray, str]]:
     """Yield (text hashes, (n, d) float32 vectors, device) per finished block, in completion order. block_fn: the
-    worker task (:func:`curation.embed.embed_block`)."""
+    worker task (:func:`curation.embedding.embed.embed_block`)."""
     frame = pd.DataFrame({"text_hash": hashes, "embed_text": texts})
     for out in map_blocks(ray, frame, block_fn, {"model": key, "device": device, "batch_size": batch_size},
                           block_rows=block_rows):
@@ -281,7 +281,7 @@ def worker_error(exc: BaseException) -> BaseException:
 
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     for ln in reversed(lines):                # Ray carries the remote exception as text: find the project's
-        if ln.startswith("curation.errors.CurationError: "):
+        if ln.startswith("curation.core.errors.CurationError: "):
             return CurationError(f"a Ray worker failed: {ln.split(': ', 1)[1]}")
     errs = [ln for ln in lines if re.match(r"^[\w.]+(Error|Exception): ", ln)]
     last = errs[-1] if errs else (lines[-1] if lines else type(exc).__name__)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
-from curation.keys import legacy_key
+from curation.core.errors import CurationError
+from curation.core.keys import legacy_key
 from curation.store import EXAMPLE_COLUMNS, Workspace
 
 

@@ -36,10 +36,10 @@ from typing import Any
 
 import pandas as pd
 
-from curation.errors import IngestError
-from curation.keys import default_model_path, text_hash
-from curation.progress import Progress
-from curation.readers import detect_format, file_sha256, read_records
+from curation.core.errors import IngestError
+from curation.core.keys import default_model_path, text_hash
+from curation.core.progress import Progress
+from curation.ingest.readers import detect_format, file_sha256, read_records
 from curation.store import Workspace
 
 SHAPES = ("hh_rlhf", "dpo", "messages", "sharegpt", "dolly", "alpaca", "prompt_response", "prompt_only")

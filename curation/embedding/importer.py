@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.errors import CurationError
-from curation.progress import report_job
-from curation.keys import model_key
+from curation.core.errors import CurationError
+from curation.core.progress import report_job
+from curation.core.keys import model_key
 from curation.store import Workspace
 
 TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow",
@@ -229,17 +229,11 @@ def _from_record_field(ws: Workspace, field: str, dataset: str | None) -> tuple[
     """(row_ids, X) of the examples whose record has the list field ``field``."""
     import duckdb
 
-    path = "$." + ".".join(f'"{p}"' for p in field.split("."))
-    w = "where dataset = ?" if dataset else ""
-    with ws.connect() as con:
-        try:
-            tbl = con.sql(f"""select row_id, example_id, cast(json_extract(record, ?) as double[]) as v
-                              from examples {w} order by row_id""",
-                          params=[path] + ([dataset] if dataset else [])).to_arrow_table()
-        except duckdb.Error as exc:
-            raise _fail(f"record field {field!r}", f"not a list of numbers in every record "
-                        f"({str(exc).splitlines()[0]})", "Pass a field holding one list of numbers per record.") \
-                from exc
+    try:
+        tbl = ws.record_list_field(field, dataset=dataset)
+    except duckdb.Error as exc:
+        raise _fail(f"record field {field!r}", f"not a list of numbers in every record "
+                    f"({str(exc).splitlines()[0]})", "Pass a field holding one list of numbers per record.") from exc
     if tbl.num_rows == 0:
         raise _fail(f"record field {field!r}", "the workspace has no examples" + (f" in {dataset!r}" if dataset
                     else ""), "Ingest the dataset first.")
@@ -382,33 +376,23 @@ def import_embeddings(ws: Workspace, source: str | Path, *, model: str, id_colum
     if not first.all():
         hashes, X = hashes[first], X[first]
 
-    def write(con: Any) -> tuple[int, int]:
-        row = con.execute("select len(vector) from embeddings where model = ? limit 1", [key]).fetchall()
-        if row and int(row[0][0]) != d and not replace:
+    def write() -> tuple[int, int]:
+        stored_dim = ws.embedding_dim(key)
+        if stored_dim is not None and stored_dim != d and not replace:
             raise _fail(where, f"the vectors have dimension {d} but {key!r} already has vectors of dimension "
-                        f"{int(row[0][0])} in this workspace", "Use another --model name, or --replace to "
+                        f"{stored_dim} in this workspace", "Use another --model name, or --replace to "
                         "overwrite them.")
         if replace:
-            if row and int(row[0][0]) != d:
-                con.execute("delete from embeddings where model = ?", [key])
-            else:
-                import pyarrow as pa
-
-                con.register("_imp_h", pa.table({"h": pa.array(hashes, type=pa.string())}))
-                try:
-                    con.execute("delete from embeddings where model = ? and text_hash in (select h from _imp_h)",
-                                [key])
-                finally:
-                    con.unregister("_imp_h")
-        before = con.execute("select count(*) from embeddings where model = ?", [key]).fetchall()[0][0]
+            ws.delete_embeddings(key, None if stored_dim is not None and stored_dim != d else hashes)
+        before = ws.count_embeddings(key)
         ws.put_embeddings(key, hashes, X)
-        after = con.execute("select count(*) from embeddings where model = ?", [key]).fetchall()[0][0]
+        after = ws.count_embeddings(key)
         report_job(ws, f"import-embeddings:{key}", kind="import-embeddings", status="done", done=int(n), total=int(n),
                    params={"model": key, "source": str(path.resolve()) if kind else src_name, "dim": d,
                            "keyed_by": keyed})
         return int(after - before), len(hashes) - int(after - before)
 
-    with ws.transaction() as con:
-        stored, kept = write(con)
+    with ws.transaction():
+        stored, kept = write()
     return ImportReport(model=key, source=src_name, n_vectors=n, dim=d, keyed_by=keyed, n_examples=len(row_ids),
                         n_stored=stored, n_kept=kept, n_renormalised=renorm, seconds=time.perf_counter() - t0)

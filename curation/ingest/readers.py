@@ -2,7 +2,7 @@
 
 Every reader yields ``(line, record)`` pairs: ``line`` is the 1-based line of a JSONL file, the 1-based data row of
 a CSV (header = row 0), or the 1-based position in a JSON array / Parquet file / HF dataset. A problem raises
-:class:`~curation.errors.IngestError` naming the file and line, or, with ``on_error="skip"``, is reported through
+:class:`~curation.core.errors.IngestError` naming the file and line, or, with ``on_error="skip"``, is reported through
 the ``problems`` list and the record is left out.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from curation.errors import IngestError
+from curation.core.errors import IngestError
 
 FORMATS = ("jsonl", "json", "csv", "parquet", "hf")
 

@@ -185,7 +185,7 @@ class EmbeddingCache:
             return empty
         import pandas as pd
 
-        from curation.store import _list_column_to_matrix
+        from curation.store.connection import _list_column_to_matrix
 
         if not self.path.exists():
             return empty
@@ -324,10 +324,10 @@ def model_id(key: str) -> str:
     modification times). Hub names are taken as they are."""
     import hashlib
 
-    from curation.keys import DEFAULT_MODEL, STATIC_MODEL
+    from curation.core.keys import DEFAULT_MODEL, STATIC_MODEL
 
     if key == STATIC_MODEL:
-        from curation.static_embed import model_id as static_id
+        from curation.embedding.static import model_id as static_id
 
         return static_id()
     if key == DEFAULT_MODEL:

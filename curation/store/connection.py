@@ -1,0 +1,149 @@
+"""Connections and transactions: a workspace opens a DuckDB connection per operation (nested calls share it)."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from curation.core.errors import CurationError, WorkspaceLocked
+
+_LOCK_RE = re.compile(r"lock", re.IGNORECASE)
+# Opening and closing DuckDB connections to the same file from several threads at once races inside DuckDB's
+# instance cache (seen: "Table Function with name pandas_scan does not exist"); serialise just those two steps.
+_OPEN_CLOSE = threading.Lock()
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Connection:
+    """Opening, transactions and retries over one DuckDB file; the base of every table family's mixin."""
+
+    path: Path
+    lock_timeout: float
+    _local: threading.local
+
+    def _open(self):  # duckdb connection
+        import duckdb
+
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                with _OPEN_CLOSE:
+                    return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                msg = str(exc)
+                if not _LOCK_RE.search(msg):
+                    raise CurationError(f"cannot open workspace {self.path}: {msg}") from exc
+                if time.monotonic() >= deadline:
+                    holder = re.search(r"held in (.*?)(?: See also|$)", msg)
+                    who = holder.group(1).strip().rstrip(".") if holder else "another process"
+                    raise WorkspaceLocked(
+                        f"workspace {self.path} is locked by {who} for more than {self.lock_timeout:.0f} s; "
+                        "DuckDB lets one process write a file at a time. Wait for that job to finish, stop it, "
+                        "or use another --workspace") from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+            except duckdb.Error as exc:
+                raise CurationError(
+                    f"cannot open workspace {self.path}: {exc}; is it a DuckDB file written by this tool?") from exc
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        """A connection for this thread; nested calls reuse it. Closed when the outermost block ends."""
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            yield con
+            return
+        con = self._open()
+        self._local.con = con
+        try:
+            yield con
+        finally:
+            self._local.con = None
+            with _OPEN_CLOSE:
+                con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """Run the block in one transaction (all or nothing). Nested use joins the outer transaction.
+
+        A write-write conflict is not retried here (the block may not be safe to re-run); :meth:`_write` retries.
+        """
+        with self.connect() as con:
+            if getattr(self._local, "in_tx", False):
+                yield con
+                return
+            con.execute("begin transaction")
+            self._local.in_tx = True
+            try:
+                yield con
+                con.execute("commit")
+            except BaseException:
+                try:
+                    con.execute("rollback")
+                except Exception:  # rollback after a failed commit may itself fail
+                    pass
+                raise
+            finally:
+                self._local.in_tx = False
+
+    def _write(self, fn, *, retries: int = 6):
+        """Run ``fn(con)`` in a transaction, retrying on a write-write conflict with another thread."""
+        import duckdb
+
+        for attempt in range(retries):
+            try:
+                with self.transaction() as con:
+                    return fn(con)
+            except duckdb.TransactionException:
+                if attempt == retries - 1 or getattr(self._local, "in_tx", False):
+                    raise
+                time.sleep(0.01 * (2 ** attempt))
+        raise AssertionError("unreachable")
+
+    def schema_version(self) -> int:
+        with self.connect() as con:
+            return int(con.execute("select value from meta where key = 'schema_version'").fetchone()[0])
+
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        """A grouped read: every workspace call inside the block shares one connection (one open, not one per
+        call). Same as :meth:`connect`; named for what callers use it for."""
+        with self.connect() as con:
+            yield con
+
+    def _df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        with self.connect() as con:
+            return con.execute(sql, list(params or [])).df()
+
+
+@contextmanager
+def registered(con: Any, name: str, table: Any) -> Iterator[str]:
+    """Register a DataFrame or Arrow table on ``con`` as view ``name`` for the block, unregistering it after."""
+    con.register(name, table)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
+
+
+def _arrow(con, sql: str, params: Sequence[Any]):  # duckdb connection, pyarrow Table
+    """Run a query and return a pyarrow Table without the DB-API's extra copy."""
+    return con.sql(sql, params=list(params)).to_arrow_table()
+
+
+def _list_column_to_matrix(col, dtype: type = np.float32) -> np.ndarray:  # pyarrow ChunkedArray
+    """A pyarrow list column of equal-length lists → (n, d) numpy array (one copy at most)."""
+    n = len(col)
+    if n == 0:
+        return np.zeros((0, 0), dtype=dtype)
+    arr = col.combine_chunks() if hasattr(col, "combine_chunks") else col
+    flat = arr.flatten().to_numpy(zero_copy_only=False)
+    return np.ascontiguousarray(flat.reshape(n, -1), dtype=dtype)
