@@ -8,31 +8,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CURATION_CHROMIUM", "/usr/bin/chromium")
-SHOTS = ROOT / "tests" / "screenshots"
+from browser_support import BROWSER_MARKS, ROOT, StreamlitServer, chromium_page, map_frame, metric_value
+from browser_support import open_page, poll, shot, wait_idle
+
 HOSTILE = "<script>alert('pwned')</script> <b>bold</b> <img src=x onerror=alert(1)>"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                 reason=f"{CHROMIUM} not installed (apt-get install chromium)")]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -65,107 +52,14 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(demo_ws: Path):
-    port = _free_port()
-    env = {**os.environ, "CURATION_WORKSPACE": str(demo_ws), "CURATION_USER": "e2e", "HF_HUB_OFFLINE": "1",
-           "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    log = open(demo_ws.parent / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("streamlit did not start: " + (demo_ws.parent / "streamlit.log").read_text()[-2000:])
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with StreamlitServer(demo_ws) as s:
+        yield s.url
 
 
 @pytest.fixture(scope="module")
 def browser_page(server: str):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.set_default_timeout(60_000)
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.dialogs = dialogs  # type: ignore[attr-defined]
+    with chromium_page(width=1440, height=1000) as page:
         yield page
-        browser.close()
-
-
-def wait_idle(page, timeout: float = 120.0) -> None:
-    """Wait until the app has finished rendering: no skeleton, spinner, stale element or running indicator, and
-    the main area's element count unchanged for ~1.5 s. Fails on any exception box."""
-    page.wait_for_selector('[data-testid="stApp"]')
-    busy = ('[data-testid="stSkeleton"], [data-testid="stSpinner"], [data-stale="true"], '
-            '[data-testid="stStatusWidget"]')
-    deadline = time.time() + timeout
-    last, stable = -1, 0
-    while time.time() < deadline and stable < 3:
-        time.sleep(0.5)
-        n = page.locator('[data-testid="stMain"] *').count()
-        if page.locator(busy).count() == 0 and n == last and n > 0:
-            stable += 1
-        else:
-            stable = 0
-        last = n
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
-
-
-def open_page(page, server: str, path: str) -> None:
-    page.goto(f"{server}/{path}")
-    wait_idle(page)
-
-
-def shot(page, name: str) -> None:
-    """Full-page screenshot once lazily loaded widgets (data grids draw on a canvas) have appeared."""
-    poll(lambda: page.locator('[data-testid="stDataFrame"]').count()
-         == page.locator('[data-testid="stDataFrame"] canvas').count() or None, timeout=20)
-    time.sleep(2.0)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def poll(fn, *, timeout: float = 60.0):
-    """fn() until it returns something truthy (reruns finish asynchronously, fragments without a status widget)."""
-    deadline = time.time() + timeout
-    while True:
-        try:
-            got = fn()
-        except Exception:  # element not there yet
-            got = None
-        if got or time.time() > deadline:
-            return got
-        time.sleep(0.5)
-
-
-def map_frame(page):  # a Playwright Frame
-    """The map renderer's iframe, once its points are drawn."""
-    el = page.locator('iframe[title*="curation_scatter"]')
-    el.wait_for()
-    frame = el.element_handle().content_frame()
-    assert poll(lambda: int(frame.evaluate("() => document.body.dataset.drawn || 0")) > 0, timeout=60)
-    return frame
-
-
-def metric_value(page, label: str) -> str:
-    m = page.locator('[data-testid="stMetric"]', has_text=label).first
-    return m.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
 def test_end_to_end(browser_page, server: str, demo_ws: Path) -> None:

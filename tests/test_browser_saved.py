@@ -6,24 +6,19 @@ server start twice and a few page loads. Screenshots go to tests/screenshots/ (g
 """
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from test_browser import ARGS, CHROMIUM, SHOTS, _free_port, metric_value, open_page, poll, shot, wait_idle
+from browser_support import (BROWSER_MARKS, SHOTS, StreamlitServer, chromium_page, metric_value, open_page, poll,
+                             shot, wait_idle)
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "browser <b>cut & 'q'"
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -44,70 +39,16 @@ def small_ws(tiny_ws, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dst
 
 
-class Server:
-    """``streamlit run app.py`` on a free port; :meth:`restart` stops it and starts a fresh process."""
-
-    def __init__(self, ws: Path) -> None:
-        self.ws = ws
-        self.proc: subprocess.Popen | None = None
-        self.url = ""
-        self.start()
-
-    def start(self) -> None:
-        port = _free_port()
-        env = {**os.environ, "CURATION_WORKSPACE": str(self.ws), "CURATION_USER": "e2e", "HF_HUB_OFFLINE": "1",
-               "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-        self.log = open(self.ws.parent / f"streamlit-{port}.log", "w")  # closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
-             "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
-                    return
-            except OSError:
-                time.sleep(0.5)
-        self.stop()
-        pytest.fail("streamlit did not start: " + Path(self.log.name).read_text()[-2000:])
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.proc = None
-            self.log.close()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
+@pytest.fixture(scope="module")
+def server(small_ws: Path) -> Iterator[StreamlitServer]:
+    with StreamlitServer(small_ws) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
-def server(small_ws: Path) -> Iterator[Server]:
-    s = Server(small_ws)
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def page(server: Server):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        pg = browser.new_page(viewport={"width": 1440, "height": 1800})
-        pg.set_default_timeout(60_000)
-        dialogs: list[str] = []
-        pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        pg.dialogs = dialogs  # type: ignore[attr-defined]
+def page(server: StreamlitServer):
+    with chromium_page(width=1440, height=1800) as pg:
         yield pg
-        browser.close()
 
 
 def choose(page, label: str, option: str) -> None:
@@ -119,7 +60,7 @@ def choose(page, label: str, option: str) -> None:
     wait_idle(page)
 
 
-def test_save_restart_reopen_and_compare(page, server: Server, small_ws: Path) -> None:
+def test_save_restart_reopen_and_compare(page, server: StreamlitServer, small_ws: Path) -> None:
     from curation.subsets import saved as ss
     from curation.store import Workspace
 

@@ -35,6 +35,7 @@ def test_unavailable_cuda_is_refused_with_the_fix(name):
         resolve_device(name)
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA machine")
 def test_cuda_index_beyond_the_gpus_is_refused():
     n = torch.cuda.device_count()
@@ -83,3 +84,18 @@ def test_embed_and_score_on_an_absent_gpu_fail_cleanly_and_write_nothing(tmp_pat
     assert "device 'cuda:1' is not available" in capsys.readouterr().err
     ws = Workspace(ws_path)
     assert ws.jobs().empty and ws.embedding_models() == [] and ws.score_defs().empty
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA machine")
+def test_cuda_embeddings_match_the_cpu():
+    """The same texts embedded on the GPU and on the CPU give the same vectors (cosine > 0.999 each)."""
+    import numpy as np
+
+    from curation.embedding.embed import encode_texts
+
+    texts = ["How do I bake bread?", "Explain quicksort in two sentences.", "Bonjour, ça va ?"] * 20
+    a = encode_texts(texts, device="cpu")
+    b = encode_texts(texts, device="cuda")
+    assert a.shape == b.shape
+    assert float(np.min(np.sum(a * b, axis=1))) > 0.999
