@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from curation.core.rows import RowIndex
 from curation.core.keys import key_name
 from pages import formatting as fm, saved, state, widgets
 from pages.scatter import scatter
@@ -44,37 +45,27 @@ def map_base(path: str, data_stamp: str, key: str) -> dict:
     """row ids (int64) and float32 x/y of one projection, in the order the browser draws them, plus a position
     index. Cached as a resource (read-only arrays, not copied per rerun)."""
     row_ids, xy = state.workspace().projection(key)
-    row_ids = np.asarray(row_ids, dtype=np.int64)
+    index = RowIndex(row_ids)
     xy = np.ascontiguousarray(xy, dtype=np.float32)
-    order = np.argsort(row_ids, kind="stable")
-    return {"row_ids": row_ids, "xy": xy, "sorted_rows": row_ids[order], "sorted_pos": order,
+    return {"row_ids": index.row_ids, "xy": xy, "index": index,
             "data_id": hashlib.sha1(f"{path}|{data_stamp}|{key}".encode()).hexdigest()[:16]}
 
 
 def positions_of(base: dict, rows: np.ndarray) -> np.ndarray:
     """Positions (in drawing order) of the given row ids; ids not on the map are dropped."""
-    rows = np.asarray(rows, dtype=np.int64)
-    if not len(rows) or not len(base["sorted_rows"]):
-        return np.zeros(0, dtype=np.int64)
-    i = np.searchsorted(base["sorted_rows"], rows).clip(0, len(base["sorted_rows"]) - 1)
-    ok = base["sorted_rows"][i] == rows
-    return base["sorted_pos"][i[ok]]
+    return base["index"].positions(rows)
 
 
 def score_aligned(path: str, base: dict, key: str) -> np.ndarray:
     """One score's values in drawing order (NaN where a row has none)."""
     rows, vals = state.workspace().score_column(key)
-    out = np.full(len(base["row_ids"]), np.nan)
-    i = np.searchsorted(base["sorted_rows"], rows).clip(0, max(len(base["sorted_rows"]) - 1, 0))
-    ok = base["sorted_rows"][i] == rows if len(rows) else np.zeros(0, dtype=bool)
-    out[base["sorted_pos"][i[ok]]] = vals[ok]
-    return out
+    return base["index"].align(rows, np.asarray(vals, dtype=np.float64))
 
 
 def column_aligned(path: str, base: dict, column: str) -> np.ndarray:
     """An examples column (label, dataset, kind) in drawing order (None where absent)."""
     d = state.workspace().examples(["row_id", column])
-    return pd.Series(d[column].to_numpy(object), index=d["row_id"].to_numpy()).reindex(base["row_ids"]).to_numpy()
+    return base["index"].align(d["row_id"].to_numpy(), d[column].to_numpy(object), fill=None)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
