@@ -362,7 +362,7 @@ def main() -> int:
 
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     from curation.embedding.embed import DEFAULT_MODEL
 
     pairs = load_pairs(args.cap)
