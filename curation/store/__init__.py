@@ -44,6 +44,7 @@ from curation.store.jobs import Jobs
 from curation.store.rankings import Rankings
 from curation.store.schema import COLUMN_KINDS, DECISION_ACTIONS, EXAMPLE_COLUMNS, KIND_BY_NAME, SCHEMA_VERSION, migrate
 from curation.store.scores import Scores
+from curation.store.search import Search
 from curation.store.vectors import Vectors
 
 __all__ = ["COLUMN_KINDS", "DECISION_ACTIONS", "EXAMPLE_COLUMNS", "KIND_BY_NAME", "SCHEMA_VERSION", "Workspace",
@@ -58,7 +59,7 @@ def default_workspace_path() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / "workspace.duckdb"
 
 
-class Workspace(Examples, Vectors, Scores, Rankings, Decisions, Jobs, Connection):
+class Workspace(Search, Examples, Vectors, Scores, Rankings, Decisions, Jobs, Connection):
     """A curation workspace backed by one DuckDB file.
 
     path: the ``.duckdb`` file (created with its folder when missing unless ``create=False``).

@@ -159,7 +159,8 @@ _MIGRATIONS: list[list[Any]] = [
 # (0/1: its mean is a share). Columns not named here are scores unless their writer says otherwise.
 COLUMN_KINDS = ("score", "group", "flag")
 KIND_BY_NAME = {"cluster": "group", "neardup_group": "group", "exactdup_group": "group",
-                "outlier": "flag", "neardup_rep": "flag", "exactdup_rep": "flag"}
+                "outlier": "flag", "neardup_rep": "flag", "exactdup_rep": "flag",
+                "search": "flag"}  # a saved search's column (curation.search.saved)
 
 DECISION_ACTIONS = ("include", "exclude", "unpin", "tag", "untag", "note")
 
