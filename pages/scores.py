@@ -11,6 +11,7 @@ from curation.scorers.run import REJECTED_SUFFIX
 from curation.scorers.validity import label, near_chance, no_better_than_length, validity
 from curation.store import filter_frame
 from pages import formatting as fm, jobs, state, widgets
+from pages import judge_panel
 
 ws = widgets.header("Scores", "Per-example signals: quality heuristics, model scores, density, duplicates. NaN means "
                "the score does not apply to that example.")
@@ -129,6 +130,8 @@ with st.expander("Learned scorers: train on your pairs and pins", icon=":materia
             was[jk] = status == "running"
 
     _train_jobs()
+
+judge_panel.render(ws)
 
 meta = state.load_meta(P, S)
 vals = table[key].to_numpy(np.float64)

@@ -24,13 +24,14 @@ from curation.scorers.external import import_scores
 from curation.scorers.graph import GRAPH_SCORES, GraphScore
 from curation.scorers.heuristics import HEURISTICS
 from curation.scorers.ifd import IFD
+from curation.scorers.judge import JUDGES
 from curation.scorers.learned import CuratorModel, PrefHead, PrefHeadDefault
 from curation.scorers.preference import PrefConflict, PrefEmbedDistance, PrefLengthGap
 from curation.scorers.run import run_scorer, run_scorers
 
 REGISTRY: dict[str, type[Scorer]] = {
     cls.name: cls for cls in (*HEURISTICS, PrefLengthGap, PrefEmbedDistance, PrefConflict, AskLLM, IFD,
-                              PrefHeadDefault, PrefHead, CuratorModel, *GRAPH_SCORES)
+                              PrefHeadDefault, PrefHead, CuratorModel, *JUDGES, *GRAPH_SCORES)
 }
 """Every score the project computes: the quality scorers (scored batch by batch, :func:`run_scorer`) and the
 graph-derived scores (:class:`~curation.scorers.graph.GraphScore`, written by an analysis step)."""
@@ -46,6 +47,7 @@ GROUPS: dict[str, list[str]] = {
     "model": [AskLLM.name, IFD.name],
     "learned": [PrefHeadDefault.name, PrefHead.name, CuratorModel.name],
     "cheap": [c.name for c in HEURISTICS] + [PrefLengthGap.name, PrefConflict.name],
+    "judge": [c.name for c in JUDGES],
 }
 
 
@@ -96,7 +98,8 @@ def scorer_table() -> pd.DataFrame:
     for name, cls in REGISTRY.items():
         if is_graph_score(name):
             continue
-        needs = "model" if cls.uses_model else "embeddings" if name == PrefEmbedDistance.name else \
+        needs = "server" if name in GROUPS["judge"] else \
+            "model" if cls.uses_model else "embeddings" if name == PrefEmbedDistance.name else \
             "pairs" if name == PrefHead.name else "pins" if name == CuratorModel.name else \
             "corpus" if cls.corpus_level else "-"
         v = validity(name)
