@@ -62,7 +62,7 @@ class Counting(Scorer):
 def test_registry_contract() -> None:
     quality = [n for n in REGISTRY if not is_graph_score(n)]
     assert (set(GROUPS["heuristics"]) | set(GROUPS["preference"]) | set(GROUPS["model"]) | set(GROUPS["learned"])
-            | set(GROUPS["judge"]) == set(quality))
+            | set(GROUPS["judge"]) | set(GROUPS["slices"]) == set(quality))
     for name in quality:
         cls = REGISTRY[name]
         assert cls.name == name and isinstance(cls.higher_is_better, bool)

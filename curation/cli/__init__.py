@@ -14,10 +14,11 @@ from pathlib import Path
 
 from curation import __version__
 from curation.cli import audit, cache, export, neighbours, report, scores, select, subset, vectors, workspace
+from curation.cli import slices as slices_cli
 from curation.core.errors import CurationError
 from curation.store import Workspace, default_workspace_path
 
-COMMAND_GROUPS = (workspace, vectors, cache, neighbours, scores, select, report, export, subset, audit)
+COMMAND_GROUPS = (workspace, vectors, cache, neighbours, scores, select, report, export, subset, audit, slices_cli)
 
 RAY_HELP = ("compute on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes the "
             "workspace, committing as results arrive. No ADDRESS: start Ray on this machine; auto: the cluster of "

@@ -39,7 +39,8 @@ def _meta(sc: Scorer) -> dict[str, Any]:
     params = {k: v for k, v in sc.key_params().items()}
     params.update(sc.record())
     return {"name": sc.name, "higher_is_better": sc.higher_is_better, "params": params,
-            "description": sc.description}
+            "description": sc.description,   # a slice's stored kind (group / flag / score); None: by name
+            "kind": getattr(getattr(sc, "inner", sc), "column_kind", None)}
 
 
 def _default_batch(sc: Scorer) -> int:
