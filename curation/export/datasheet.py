@@ -499,6 +499,14 @@ def _saved_subset_section(manifest: dict) -> str:
     return "".join(out)
 
 
+def _empty_replies_text(e: dict | None) -> str:
+    """The datasheet's "empty replies" line: how many rows had an empty reply and whether they were dropped."""
+    if not e or not e.get("n"):
+        return "none"
+    return (f"{e['n']} rows (left out by --drop-empty)" if e.get("dropped")
+            else f"{e['n']} rows (kept; --drop-empty leaves them out)")
+
+
 def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarray,
                      exported_row_ids: Sequence[int]) -> str:
     """The datasheet HTML (a complete document, UTF-8 text) for an export described by ``manifest``.
@@ -517,6 +525,7 @@ def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarra
     head = [
         ("file", exp["name"]), ("format", exp["format"]), ("style", exp["style"]), ("rows", exp["n_rows"]),
         ("sha256", exp["sha256"]), ("left out by the style", exp.get("skipped_by_style") or "none"),
+        ("empty replies", _empty_replies_text(exp.get("empty_replies"))),
         ("made by", manifest.get("who")), ("made at", manifest.get("created_at")),
         ("project version", (manifest.get("project") or {}).get("version")),
         ("workspace", (manifest.get("workspace") or {}).get("path")),

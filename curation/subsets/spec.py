@@ -366,7 +366,10 @@ def resolve(ws: Workspace, spec: SubsetSpec, *, ranking: Ranking | None = None, 
             if spec.ranking is not None and ranking.method != spec.ranking:  # a short id or prefix: keep the key
                 spec = spec.replace(ranking=ranking.method)
         elif spec.ranking is not None and ranking.method != spec.ranking:
-            raise CurationError(f"resolve: the ranking passed is {ranking.method!r}, the spec names {spec.ranking!r}")
+            if ws.ranking_key(spec.ranking, missing_ok=True) != ranking.method:  # not a short id of the same one
+                raise CurationError(f"resolve: the ranking passed is {ranking.method!r}, the spec names "
+                                    f"{spec.ranking!r}")
+            spec = spec.replace(ranking=ranking.method)
         order = np.asarray(ranking.order, dtype=np.int64)
         inc, exc = pin_arrays(ws, spec.pins_as_of) if pins is None else (np.asarray(pins[0], np.int64),
                                                                           np.asarray(pins[1], np.int64))
