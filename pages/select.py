@@ -115,6 +115,61 @@ def _advisor(path: str, data_stamp: str, key: str) -> dict:
         return {"error": str(exc)}
 
 
+def downstream_panel(key: str, n: int, current: int, coverage_budget: int | None) -> None:
+    """The downstream curve stored by ``python -m curation prove`` for ranking ``key`` (reward heads trained on its
+    prefixes, scored on held-out prompts), the random baseline's band (mean ± sd over seeds), the pool, and the
+    plateau fitted to it with the budget it recommends beside the coverage curve's."""
+    from curation.workflows.prove import downstream_fit, stored
+
+    st.markdown("**Downstream: does a prefix train as well as the pool?**")
+    res = stored(ws, key)
+    if res is None:
+        st.caption(f"Not measured for this ranking. `python -m curation prove --ranking {short.get(key, key)}` "
+                   "trains a reward head on its prefixes, on random subsets and on the pool (preference pairs; CPU, "
+                   "minutes) and stores the curve shown here.")
+        return
+    t = res.table()
+    pool_acc = float(t["pool_accuracy"].iloc[0]) if len(t) else float("nan")
+    xb = t["budget"].to_numpy(float) * n
+    lo = (t["random_accuracy"] - t["random_accuracy_sd"].fillna(0)).to_numpy(float)
+    hi = (t["random_accuracy"] + t["random_accuracy_sd"].fillna(0)).to_numpy(float)
+    fig = go.Figure([
+        go.Scatter(x=np.r_[xb, xb[::-1]], y=np.r_[hi, lo[::-1]], fill="toself", fillcolor="rgba(150,150,150,0.3)",
+                   line=dict(width=0), name="random (mean ± sd over seeds)", hoverinfo="skip"),
+        go.Scatter(x=xb, y=t["random_accuracy"], mode="lines+markers", line=dict(color="gray", dash="dot"),
+                   name="random (mean)"),
+        go.Scatter(x=xb, y=t["accuracy"], mode="lines+markers", line=dict(color="#1F77B4"), name="this ranking"),
+    ])
+    fig.add_hline(y=pool_acc, line_color="#2CA02C", annotation_text=f"pool: {pool_acc:.1%}")
+    fit = None
+    try:
+        fit = downstream_fit(res, n)
+        xf = np.linspace(0.0, float(n), 200)
+        fig.add_trace(go.Scatter(x=xf, y=fit.predict(xf), mode="lines", line=dict(color="#1F77B4", width=1),
+                                 opacity=0.5, name="fitted plateau curve"))
+        fig.add_vline(x=fit.plateau_budget, line_dash="dash", line_color="#E45756",
+                      annotation_text=f"downstream: {fit.plateau_budget:,} rows")
+    except CurationError as exc:
+        st.caption(f"No plateau fit: {exc}")
+    if coverage_budget is not None:
+        fig.add_vline(x=coverage_budget, line_dash="dot", line_color="#9467BD",
+                      annotation_text=f"coverage: {coverage_budget:,} rows", annotation_position="bottom left")
+    fig.add_vline(x=current, line_color="#1F77B4", annotation_text="current budget",
+                  annotation_position="bottom right")
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="rows (budget share × pool)",
+                      yaxis=dict(title="held-out accuracy", tickformat=".0%"))
+    st.plotly_chart(fig, key="select:downstream")
+    rec = (f"the downstream curve levels off at about **{fit.plateau_budget:,}** rows "
+           f"({fm.fmt_pct(fit.plateau_budget / max(n, 1))})" if fit is not None and fit.b > 0
+           else "the downstream curve does not rise with the budget: the measure cannot tell budgets apart")
+    cov = (f"; coverage recommends **{coverage_budget:,}** rows ({fm.fmt_pct(coverage_budget / max(n, 1))})"
+           if coverage_budget is not None else "")
+    st.caption(f"Reward heads trained on this ranking's prefixes, scored on {res.n_held:,} held-out pairs "
+               f"(prompts never trained on); {res.n_train:,} training pairs; measured {res.created_at}. "
+               f"Budget advice: {rec}{cov}.")
+    st.markdown(res.sentence(budget=current / max(n, 1)))
+
+
 @st.fragment
 def budget_panel() -> None:
     """Budget, quotas and everything that depends on them. Reruns alone when the slider moves."""
@@ -235,6 +290,7 @@ def budget_panel() -> None:
                 st.caption(f"Suggested budget: about **{adv['plateau_budget']:,}** rows "
                            f"({fm.fmt_pct(adv['plateau_budget'] / max(n_pool, 1))} of the pool).")
                 st.markdown("\n".join(f"- {line}" for line in fit.describe(budget=len(chosen))))
+            downstream_panel(rk, n_pool, len(chosen), None if "error" in adv else int(adv["plateau_budget"]))
     if tab_cmp.open:
         with tab_cmp:
             others = [k for k in rkeys if k != rk]

@@ -464,6 +464,23 @@ def _map_section(ws: Workspace, manifest: dict, exported: Sequence[int]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------- render
+def _proof_line(ws: Workspace, manifest: dict) -> str:
+    """The downstream check stored by ``python -m curation prove`` for this export's saved subset or ranking (at
+    the measured budget closest to the subset's share of the pool), as one paragraph; "" when none was run."""
+    from curation.workflows.prove import stored
+
+    sel = manifest.get("selection") or {}
+    s = manifest.get("subset") or {}
+    res = stored(ws, f"{s.get('name')}@{s.get('version')}") if s.get("name") else None
+    if res is None and (sel.get("ranking") or {}).get("key"):
+        res = stored(ws, str(sel["ranking"]["key"]))
+    if res is None:
+        return ""
+    share = (sel.get("n_subset") or 0) / max(sel.get("n_pool") or 1, 1)
+    return (f'<p class="muted"><b>Proof by training</b> (<code>python -m curation prove</code>, {_e(res.created_at)}): '
+            f"{_e(res.sentence(budget=share))}</p>")
+
+
 def _saved_subset_section(manifest: dict) -> str:
     """Name, version, version history and the diff from the previously exported version of a saved subset."""
     s = manifest.get("subset")
@@ -558,7 +575,7 @@ def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarra
         parts.append(f'<div class="ok"><b>Curator\'s note:</b> {_e(manifest["note"])}</div>')
     parts += [
         "<h2>Export</h2>", _kv(head),
-        "<h2>Selection</h2>", _kv(selection), _score_warnings(ws, rk),
+        "<h2>Selection</h2>", _kv(selection), _score_warnings(ws, rk), _proof_line(ws, manifest),
         _saved_subset_section(manifest),
         "<h2>Class balance</h2>", _class_section(manifest),
         "<h2>Diagnostics report card</h2>",
