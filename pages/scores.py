@@ -12,6 +12,7 @@ from curation.scorers.validity import label, near_chance, no_better_than_length,
 from curation.store import filter_frame
 from pages import formatting as fm, jobs, state, widgets
 from pages import judge_panel
+from pages import quality_path
 
 ws = widgets.header("Scores", "Per-example signals: quality heuristics, model scores, density, duplicates. NaN means "
                "the score does not apply to that example.")
@@ -61,6 +62,16 @@ if _v:
                    icon=":material/warning:")
     else:
         st.caption(_txt)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _length_check(path: str, stamp: object, k: str) -> dict | None:
+    from curation.scorers.validity import workspace_length_check
+
+    return workspace_length_check(ws, k)
+
+
+quality_path.length_validity(_v, _length_check(P, S, key) if key in REJ else None)
 if key in REJ:
     _c, _r = table[key].to_numpy(np.float64), table[REJ[key]].to_numpy(np.float64)
     _ok = np.isfinite(_c) & np.isfinite(_r)
@@ -102,6 +113,7 @@ def _proposals() -> None:
     st.dataframe(pd.DataFrame(got["rows"]), hide_index=True)
 
 
+quality_path.recommend(ws)
 with st.expander("Learned scorers: train on your pairs and pins", icon=":material/model_training:",
                  expanded=any(jobs.job_running(ws, k) for k in TRAIN_JOBS)):
     st.write("**pref_head** learns from this workspace's preference pairs; **curator_model** learns from your "

@@ -172,3 +172,63 @@ def test_learned_head_progress_per_batch(pref_ws) -> None:  # noqa: F811
     calls: list[int] = []
     run_scorer(pref_ws, get_scorer("pref_head_default"), batch_size=4, progress=lambda d, t: calls.append(d))
     assert calls[:4] == [0, 4, 8, 12]
+
+
+def _scores_page(ws):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "scores.py"), default_timeout=120)
+    at.session_state["workspace_path"] = str(ws.path)
+    at.session_state["curator"] = "tester"
+    return at
+
+
+def test_scores_page_shows_the_length_matched_figure_and_recommends_the_curator_path(tmp_ws, tmp_path: Path,
+                                                                                      monkeypatch) -> None:
+    from curation.ingest.run import ingest_file
+
+    # chosen replies a little longer than the rejected ones (within 20%): "longer reply wins" explains everything
+    rows = [{"id": f"p{i}", "prompt": f"Tell me about item {i}", "chosen": "detail " * (20 + i % 3) + str(i),
+             "rejected": "detail " * 19 + "x" + str(i)} for i in range(60)]
+    ingest_file(tmp_ws, write_jsonl(tmp_path / "pref.jsonl", rows), name="pref")
+    run_scorer(tmp_ws, "response_length")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    at = _scores_page(tmp_ws)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    opts = at.selectbox(key="scores:key").options
+    at.selectbox(key="scores:key").select(next(o for o in opts if o.startswith("response_length"))).run()
+    caps = " ".join(c.value for c in at.caption)
+    assert "On this workspace's pairs: length-matched agreement 100.0% of 60 pairs" in caps
+    assert any("mostly length" in w.value for w in at.warning)
+    md = " ".join(m.value for m in at.markdown)
+    assert "Recommended quality path" in md and "pin 50, train, review proposals" in md
+    assert "0 of 50 pins" in at.get("progress")[0].proto.text
+    # with a judge configured the recommendation steps aside
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    at.run()
+    assert "Recommended quality path" not in " ".join(m.value for m in at.markdown)
+
+
+def test_selection_and_datasheet_say_when_a_score_is_mostly_length_on_the_workspace_pairs(tmp_ws, tmp_path: Path
+                                                                                          ) -> None:
+    from curation.export import export_subset
+    from curation.ingest.run import ingest_file
+    from curation.select import run_selection
+    from curation.select.run import ranking_warnings
+    from curation.scorers.validity import score_warnings
+
+    rows = [{"id": f"p{i}", "prompt": f"Tell me about item {i}", "chosen": "detail " * (20 + i % 3) + str(i),
+             "rejected": "detail " * 19 + "x" + str(i)} for i in range(60)]
+    ingest_file(tmp_ws, write_jsonl(tmp_path / "pref.jsonl", rows), name="pref")
+    k = run_scorer(tmp_ws, "response_length")
+    assert not any("mostly length" in w for w in score_warnings(tmp_ws, [k]))    # near chance says it first
+    k = run_scorer(tmp_ws, "pref_head_default")
+    got = score_warnings(tmp_ws, [k])
+    assert len(got) == 1 and "mostly length" in got[0] and "this workspace's preference pairs" in got[0]
+    key = run_selection(tmp_ws, "topk", {"score": k}, seed=0).method
+    assert any("mostly length" in w for w in ranking_warnings(tmp_ws, key))
+    res = export_subset(tmp_ws, ranking_key=key, budget_rows=20, name="topk")
+    text = res.datasheet_path.read_text(encoding="utf-8")
+    sel = text[text.index("<h2>Selection</h2>"):text.index("<h2>Class balance</h2>")]
+    assert "mostly length" in sel and 'class="alert"' in sel

@@ -101,17 +101,21 @@ def _is_num(v: Any) -> bool:
 
 def _validity_label(d: dict) -> str:
     """The measured validity of a stored score (share of human preference pairs it gets right, n, 95%)."""
-    from curation.scorers.validity import label, near_chance, no_better_than_length, validity
+    from curation.scorers.validity import (controlled_label, label, mostly_length, near_chance,
+                                           no_better_than_length, validity)
 
     v = validity(str(d.get("name") or d.get("key") or ""), d.get("params"))
     if v is None:
         return "-"
+    lc = controlled_label(v.get("length"))
+    lc = f"; {lc}" if lc else ""
     if near_chance(v):
-        return label(v) + " (near chance)"
+        return label(v) + lc + " (near chance)"
     if no_better_than_length(v):
         rule, acc = v["length_rule"]
-        return label(v) + f" (no better than \"{rule}\": {100 * acc:.1f}% on the same pairs)"
-    return label(v)
+        return label(v) + lc + f" (no better than \"{rule}\": {100 * acc:.1f}% on the same pairs: mostly length)"
+    why = mostly_length(v)
+    return label(v) + lc + (f" ({why})" if why else "")
 
 
 def _score_warnings(ws: Any, rk: dict) -> str:
