@@ -14,6 +14,7 @@ import streamlit as st
 
 from curation.core.rows import RowIndex
 from curation.core.keys import key_name
+from curation.diagnostics.audit import slice_defs
 from pages import formatting as fm, saved, state, widgets
 from pages.scatter import scatter
 from pages.scatter.geometry import categorical_codes, integer_codes, numeric_codes, selection_positions
@@ -177,6 +178,27 @@ def _saved_subset(ref: str) -> Callable[[dict], Colouring]:
 
 for _ref in saved.refs(ws):
     COLOURINGS[SAVED_PREFIX + _ref] = _saved_subset(_ref)
+
+SLICE_PREFIX = "slice: "
+
+
+def _slice_colouring(name: str) -> Callable[[dict], Colouring]:
+    """Colour by a slice column's categories as the bias audit reads them (a risk score: flagged / not flagged at
+    its threshold; a group column: its code names; a flag: yes / no)."""
+    def fn(base: dict) -> Colouring:
+        actx = state.load_audit_context(P, S)
+        sl = next((x for x in actx.slices if x.key == name), None)
+        if sl is None:
+            return _cat(np.full(len(base["row_ids"]), "(n/a)", dtype=object), f"slice|{base['data_id']}|none")
+        vals = np.asarray(sl.categories, dtype=object)[sl.codes[actx.positions(base["row_ids"])]]
+        c = _cat(vals, f"slice|{base['data_id']}|{name}", order=list(sl.categories))
+        c.note = f"Slice {fm.md_escape(name)} ({sl.form}), as the bias audit on the Balance page reads it."
+        return c
+    return fn
+
+
+for _d in slice_defs(defs):
+    COLOURINGS[SLICE_PREFIX + _d["key"]] = _slice_colouring(_d["key"])
 
 colour_opts = ((["cluster"] if cluster_key else []) + ["label", "dataset", "kind"] + list(COLOURINGS)
                + [k for k in score_keys if key_name(k) != "cluster"])

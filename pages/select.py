@@ -13,7 +13,8 @@ from curation.diagnostics.quality import mean_shift
 from curation.select import SELECTORS, advisor, run_selection
 from curation.select.advisor import AdvisorResult
 from curation.select.run import selection_score_keys
-from curation.subsets.spec import SubsetSpec
+from curation.diagnostics.audit import slice_defs
+from curation.subsets.spec import FLAGGED, SubsetSpec
 from pages import formatting as fm, jobs, saved, state, widgets
 
 ws = widgets.header("Select", "A selection method ranks every example once; the budget then keeps the best prefix "
@@ -91,8 +92,8 @@ scores_all = state.load_scores(P, S, tuple(score_keys)) if score_keys else None
 pool_ids = np.asarray(ranking.order, dtype=np.int64)
 
 
-def _class_counts(ids: np.ndarray, classes: list[str]) -> np.ndarray:
-    lab = labels.reindex(ids).fillna("(none)").astype(str)
+def _class_counts(ids: np.ndarray, classes: list[str], by: pd.Series | None = None) -> np.ndarray:
+    lab = (labels if by is None else by).reindex(ids).fillna("(none)").astype(str)
     vc = lab.value_counts()
     return np.array([int(vc.get(c, 0)) for c in classes], dtype=np.float64)
 
@@ -170,11 +171,31 @@ def downstream_panel(key: str, n: int, current: int, coverage_budget: int | None
     st.markdown(res.sentence(budget=current / max(n, 1)))
 
 
+# quotas over any slice column (dataset, language, safety bucket, identity group, clusters, flags)
+KEEP_SHARE = "keep pool share"
+QUOTA_MODES = (*state.QUOTA_MODES, KEEP_SHARE)
+_slice_defs = slice_defs(defs)
+QUOTA_COLUMNS = list(dict.fromkeys((["label"] if has_labels else []) + ["dataset"] + [d["key"] for d in _slice_defs]))
+HARM_KEYS = [d["key"] for d in _slice_defs if d["form"] == "risk" and "harm" in d["key"].lower()]
+
+
+def _keep_harm(key: str) -> None:
+    """One click: keep at least the pool's share of harmful-request prompts (a minimum-share constraint)."""
+    st.session_state["select:quota_col_w"] = key
+    st.session_state["select:quota_w"] = KEEP_SHARE
+    st.session_state["select:minshare_w"] = [FLAGGED]
+    st.session_state[state.K_QUOTA_COLUMN] = key
+    st.session_state[state.K_QUOTA] = {"min_share": {FLAGGED: "pool"}}
+
+
 @st.fragment
 def budget_panel() -> None:
     """Budget, quotas and everything that depends on them. Reruns alone when the slider moves."""
     b = state.budget_state()
-    c1, c2, c3 = st.columns([1.3, 2.7, 1.3])
+    qcol = b["quota_column"] if b["quota_column"] in QUOTA_COLUMNS else QUOTA_COLUMNS[0]
+    if st.session_state.get("select:quota_col_w") not in (None, *QUOTA_COLUMNS):
+        st.session_state.pop("select:quota_col_w")
+    c1, c2, c3, c4 = st.columns([1.3, 2.4, 1.3, 1.3])
     unit = c1.segmented_control("Budget in", state.BUDGET_UNITS, default=b["unit"] if b["unit"] in state.BUDGET_UNITS
                                 else "%", key="select:unit_w", required=True)
     unit = unit or "%"
@@ -190,14 +211,33 @@ def budget_panel() -> None:
         step = max(1, hi // 1000)
         v = int(np.clip(b["value"] if b["unit"] == "tokens" else hi // 10, 0, hi))
         value = c2.slider("Budget (tokens)", 0, hi, v, step, key="select:budget:tokens")
-    qmode = b["quota"] if isinstance(b["quota"], str) else ("custom" if isinstance(b["quota"], dict) else "none")
-    quota_mode = c3.selectbox("Class quotas", state.QUOTA_MODES, index=state.QUOTA_MODES.index(qmode),
-                              key="select:quota_w", disabled=not has_labels,
+    qmode = b["quota"] if isinstance(b["quota"], str) else (
+        (KEEP_SHARE if b["quota"].get("min_share") else "custom") if isinstance(b["quota"], dict) else "none")
+    qcol = c4.selectbox("Quota over", QUOTA_COLUMNS, index=QUOTA_COLUMNS.index(qcol), key="select:quota_col_w",
+                        help="The column the quota counts classes in: the label column, the dataset, or any slice "
+                             "column (clusters, language, flags such as refusal or an identity group, a risk score "
+                             "split at its threshold into flagged / not flagged).")
+    qlabels = labels if qcol == "label" else state.column_labels(P, S, qcol)
+    classes = qlabels.reindex(pool_ids).fillna("(none)").astype(str).value_counts().index.tolist()
+    pool_counts = _class_counts(pool_ids, classes, qlabels)
+    has_classes = bool(qlabels.notna().any())
+    quota_mode = c3.selectbox("Class quotas", QUOTA_MODES, index=QUOTA_MODES.index(qmode),
+                              key="select:quota_w", disabled=not has_classes,
                               help="proportional: each class keeps its pool share; balanced: equal shares (a "
-                                   "small class gives its leftover to the others); custom: min/max rows per class."
-                                   + ("" if has_labels else " (no label column in this workspace)"))
+                                   "small class gives its leftover to the others); custom: min/max rows per class; "
+                                   "keep pool share: the classes chosen keep at least their share of the pool."
+                                   + ("" if has_classes else f" (no values in {qcol})"))
     quota: str | dict | None = None if quota_mode == "none" else quota_mode
-    if quota_mode == "custom":
+    if HARM_KEYS:
+        st.button("Keep at least the pool's share of harmful-request prompts", key="select:keep_harm",
+                  on_click=_keep_harm, args=(HARM_KEYS[0],), icon=":material/shield:",
+                  help=f"A minimum-share constraint over {HARM_KEYS[0]} (flagged = at or above its threshold)")
+    if quota_mode == KEEP_SHARE:
+        prev = b["quota"].get("min_share", {}) if isinstance(b["quota"], dict) else {}
+        keep = st.multiselect("Keep at least the pool's share of", classes, key="select:minshare_w",
+                              default=[c for c in prev if c in classes])
+        quota = {"min_share": {c: "pool" for c in keep}} if keep else None
+    elif quota_mode == "custom":
         prev = b["quota"] if isinstance(b["quota"], dict) else {}
         table = pd.DataFrame({"class": classes, "pool": pool_counts.astype(int),
                               "min rows": [int(prev.get("min", {}).get(c, 0)) for c in classes],
@@ -210,9 +250,11 @@ def budget_panel() -> None:
     st.session_state[state.K_BUDGET_UNIT] = unit
     st.session_state[state.K_BUDGET_VALUE] = float(value)
     st.session_state[state.K_QUOTA] = quota
+    st.session_state[state.K_QUOTA_COLUMN] = qcol
 
     try:
-        spec = SubsetSpec(ranking=rk, budget=float(value), unit=unit, quota=quota)
+        spec = SubsetSpec(ranking=rk, budget=float(value), unit=unit, quota=quota,
+                          label_column=qcol if quota is not None else "label")
         sub = state.resolve_spec(ws, spec)
     except CurationError as e:
         st.error(str(e))
@@ -221,7 +263,7 @@ def budget_panel() -> None:
     st.session_state[state.K_BUDGET] = len(chosen)
     saved.draft_status(ws, spec)
 
-    sub_counts = _class_counts(chosen, classes)
+    sub_counts = _class_counts(chosen, classes, qlabels)
     n_tok = int(toks.reindex(chosen).fillna(0).sum())
     m = st.columns(5)
     m[0].metric("Selected", fm.fmt_int(len(chosen)), help="Rows in the subset (include pins count)")
@@ -230,7 +272,7 @@ def budget_panel() -> None:
     m[3].metric("Pins in / out", f"{len(inc):,} / {len(exc):,}", help="Include pins (always kept) / exclude pins "
                                                                      "(never kept)")
     js = None
-    if len(chosen) and has_labels:
+    if len(chosen) and has_classes:
         js = js_divergence(pool_counts, sub_counts)
     m[4].metric("Class drift (JS)", fm.fmt_num(js), help="Jensen–Shannon divergence of the class mix, subset vs "
                 "pool, in [0, 1]; 0 = same mix. The Balance page has the full report card.")
@@ -241,8 +283,9 @@ def budget_panel() -> None:
                                                          key="select:tab", on_change="rerun")
     if tab_mix.open:
         with tab_mix:
-            if not has_labels:
-                st.caption("No label column: class quotas and the class mix need one (set it at ingest).")
+            if not has_classes:
+                st.caption("No label column: class quotas and the class mix need one (set it at ingest, or "
+                           "choose another column under Quota over).")
             else:
                 shares = pd.DataFrame({"class": classes, "pool": pool_counts / max(pool_counts.sum(), 1),
                                        "subset": sub_counts / max(sub_counts.sum(), 1)})

@@ -6,7 +6,8 @@ A **slice** is any per-example categorical column (see the slice contract in REA
 * the examples' ``dataset`` and ``label`` columns, and every stored ``group`` column with few enough codes
   (k-means clusters, language, length bucket; code names from the artifact ``labels:<key>`` when stored);
 * every stored ``flag`` column (0/1: refusal, PII present, identity-group mention, outlier, ...), and the 0/1
-  heuristic scores (``refusal``, ``ai_disclaimer``) and any scorer class with ``slice = True``;
+  heuristic scores (``refusal``, ``ai_disclaimer``); a slice scorer (``slice = True``) stores one of these kinds, so
+  the stored kind alone decides (the scorer registry is not imported);
 * every risk score whose stored params carry ``"threshold": t`` (``value >= t`` = "flagged");
 * cross-slices: harmful-request/toxicity x identity group, refusal x dataset, language x quality tercile
   (quality = the score the subset's ranking uses, else ``pref_head_default`` when stored).
@@ -30,7 +31,6 @@ rows (O(n) per slice). :meth:`AuditContext.audit` is then, per subset of k rows,
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -176,27 +176,40 @@ def _role(name: str, key: str) -> str:
 def _categorical(values: Sequence[Any] | np.ndarray, max_categories: int, *, names: Mapping[Any, str] | None = None
                  ) -> tuple[np.ndarray, list[str]]:
     """(codes int32, category names) with the most common first; missing → "(n/a)" (last); the rarest beyond
-    ``max_categories`` merged into "(other)"."""
-    def name(v: Any) -> str | None:
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-            return None
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            v = int(v)
-        return names.get(v, str(v)) if names is not None else str(v)
+    ``max_categories`` merged into "(other)". Float codes (a group column) are named by ``names`` (code → name).
+    Vectorised: O(n log n)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiu":
+        v = arr.astype(np.float64)
+        ok = ~np.isnan(v)
+        uniq, inv = np.unique(v[ok], return_inverse=True)
+        raw = np.full(len(v), -1, dtype=np.int64)
+        raw[ok] = inv
 
-    s = pd.Series([name(v) for v in np.asarray(values, dtype=object)], dtype=object)
-    vc = s.value_counts()
-    cats = [str(c) for c in vc.index]
+        def nm(u: float) -> str:
+            key = int(u) if float(u).is_integer() else u
+            return names.get(key, str(key)) if names is not None else str(key)
+        labels = [nm(u) for u in uniq]
+    else:
+        ser = pd.Series(arr, dtype=object)
+        raw, uniq = pd.factorize(ser, use_na_sentinel=True)
+        raw = raw.astype(np.int64)
+        labels = [str(u) for u in uniq]
+    # merge codes that share a name, order by count (most common first)
+    uniq_names, to_name = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True) \
+        if labels else (np.zeros(0, dtype=str), np.zeros(0, dtype=np.int64))
+    by_name = np.where(raw >= 0, to_name[np.maximum(raw, 0)] if len(labels) else -1, -1)
+    cnt = np.bincount(by_name[by_name >= 0], minlength=len(uniq_names))
+    order = np.argsort(-cnt, kind="stable")
+    cats = [str(uniq_names[i]) for i in order]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = np.where(by_name >= 0, rank[np.maximum(by_name, 0)] if len(order) else 0, -1)
     if len(cats) > max_categories:
-        keep = set(cats[: max_categories - 1])
-        s = s.map(lambda v: v if v is None or v in keep else "(other)")
-        vc = s.value_counts()
-        cats = [str(c) for c in vc.index]
-    has_na = bool(s.isna().any())
-    pos = {c: i for i, c in enumerate(cats)}
-    na_code = len(cats)
-    codes = np.fromiter((na_code if v is None else pos[v] for v in s.to_numpy(object)), dtype=np.int32,
-                        count=len(s))
+        codes = np.where(codes >= max_categories - 1, max_categories - 1, codes)
+        cats = cats[: max_categories - 1] + ["(other)"]
+    has_na = bool((codes < 0).any())
+    codes = np.where(codes < 0, len(cats), codes).astype(np.int32)
     return codes, cats + ([NA] if has_na else [])
 
 
@@ -341,7 +354,12 @@ class AuditContext:
 
         quality_key: the score binned for the language x quality cross-slice (default: ``pref_head_default``
         when stored). score_keys: quality scores kept for :func:`score_fairness`. Cost: one read per column."""
-        params = params or AuditParams()
+        with ws.connect():  # one connection for every read
+            return cls._build(ws, params or AuditParams(), quality_key, score_keys, crosses)
+
+    @classmethod
+    def _build(cls, ws: Any, params: AuditParams, quality_key: str | None, score_keys: Sequence[str],
+               crosses: bool) -> AuditContext:
         ex = ws.examples(["row_id", "dataset", "label"])
         ids = ex["row_id"].to_numpy(np.int64)
         slices = [make_slice("dataset", ex["dataset"].to_numpy(object), role="dataset",
@@ -496,10 +514,6 @@ def slice_defs(defs: pd.DataFrame) -> list[dict[str, Any]]:
     :meth:`Workspace.score_defs`; see the module docstring for the rules."""
     if defs is None or not len(defs):
         return []
-    try:
-        from curation.scorers import REGISTRY
-    except ImportError:  # pragma: no cover
-        REGISTRY = {}
     out = []
     for r in defs.itertuples():
         kind = getattr(r, "kind", None) or "score"
@@ -508,7 +522,6 @@ def slice_defs(defs: pd.DataFrame) -> list[dict[str, Any]]:
             params = json.loads(r.params) if isinstance(r.params, str) else dict(r.params or {})
         except (TypeError, ValueError):
             params = {}
-        is_slice = bool(getattr(REGISTRY.get(name), "slice", False))
         if kind == "group":
             if name in SKIP_GROUPS:
                 continue
@@ -517,8 +530,8 @@ def slice_defs(defs: pd.DataFrame) -> list[dict[str, Any]]:
             out.append({"key": r.key, "name": r.key, "form": "binary"})
         elif isinstance(params, dict) and params.get("threshold") is not None:
             out.append({"key": r.key, "name": r.key, "form": "risk", "threshold": float(params["threshold"])})
-        elif name in BINARY_SCORES or is_slice:
-            out.append({"key": r.key, "name": r.key, "form": "binary" if name in BINARY_SCORES else "categorical"})
+        elif name in BINARY_SCORES:
+            out.append({"key": r.key, "name": r.key, "form": "binary"})
     return out
 
 
