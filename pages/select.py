@@ -136,7 +136,7 @@ def downstream_panel(key: str, n: int, current: int, coverage_budget: int | None
     hi = (t["random_accuracy"] + t["random_accuracy_sd"].fillna(0)).to_numpy(float)
     fig = go.Figure([
         go.Scatter(x=np.r_[xb, xb[::-1]], y=np.r_[hi, lo[::-1]], fill="toself", fillcolor="rgba(150,150,150,0.3)",
-                   line=dict(width=0), name="random (mean ± sd over seeds)", hoverinfo="skip"),
+                   mode="lines", line=dict(width=0), name="random (mean ± sd over seeds)", hoverinfo="skip"),
         go.Scatter(x=xb, y=t["random_accuracy"], mode="lines+markers", line=dict(color="gray", dash="dot"),
                    name="random (mean)"),
         go.Scatter(x=xb, y=t["accuracy"], mode="lines+markers", line=dict(color="#1F77B4"), name="this ranking"),

@@ -152,3 +152,34 @@ def test_advise_points_recovers_a_plateau() -> None:
     assert fit.plateau_budget == int(np.ceil(np.log(20) / 0.01))
     with pytest.raises(CurationError, match="at least 3"):
         advise_points([10, 20], [0.5, 0.6], n=100)
+
+
+def test_select_page_draws_the_downstream_curve(proved) -> None:
+    """The Select page's budget advisor shows the stored curve, its plateau budget and the datasheet sentence; a
+    ranking without one says how to measure it."""
+    from streamlit.testing.v1 import AppTest
+
+    from curation.select import run_selection
+
+    ws, key = proved
+    fresh = run_selection(ws, "random", {}, seed=11).method          # a ranking nobody measured
+    root = Path(__file__).resolve().parent.parent
+
+    def run(ranking: str) -> AppTest:
+        at = AppTest.from_file(str(root / "pages" / "select.py"), default_timeout=180)
+        at.session_state["workspace_path"] = str(ws.path)
+        at.session_state["curator"] = "tester"
+        at.session_state["ranking_key"] = ranking
+        at.session_state["select:tab"] = "Budget advisor"
+        return at.run()
+
+    at = run(key)
+    assert not at.exception, [e.value for e in at.exception]
+    text = "\n".join(str(x.value) for x in [*at.markdown, *at.caption])
+    assert "Downstream: does a prefix train as well as the pool?" in text
+    assert "held-out pairs (prompts never trained on)" in text and "Budget advice:" in text
+    assert "agrees with one trained on the pool on" in text
+    at = run(fresh)
+    assert not at.exception, [e.value for e in at.exception]
+    text = "\n".join(str(x.value) for x in [*at.markdown, *at.caption])
+    assert "Not measured for this ranking" in text and "prove --ranking random-" in text
