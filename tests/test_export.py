@@ -281,7 +281,7 @@ def test_crash_mid_write_leaves_no_partial_file(tiny_ws_copy: Workspace, monkeyp
         return real(rec)
 
     monkeypatch.setattr(ex, "_encode_jsonl_line", flaky)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(CurationError, match=r"cannot write .*crash.jsonl: disk full \(simulated\); nothing was"):
         export_subset(ws, ranking_key=None, budget_rows=40, name="crash", datasheet=False)
     data, manifest, _ = export_paths(ws, "crash", "jsonl")
     assert calls["n"] == 11
@@ -292,7 +292,7 @@ def test_crash_mid_write_leaves_no_partial_file(tiny_ws_copy: Workspace, monkeyp
     old_bytes = old.path.read_bytes()
     calls["n"] = 0
     monkeypatch.setattr(ex, "_encode_jsonl_line", flaky)
-    with pytest.raises(OSError):
+    with pytest.raises(CurationError, match="simulated"):  # an OSError while writing: one error naming the file
         export_subset(ws, ranking_key=None, budget_rows=40, name="crash", overwrite=True, datasheet=False)
     assert old.path.read_bytes() == old_bytes and _leftovers(ws.export_dir) == []
 

@@ -124,6 +124,19 @@ def test_the_decompression_bound_applies_to_every_reader(tmp_ws, tmp_path):
             ingest_file(tmp_ws, f, max_uncompressed=1 << 20)
 
 
+def test_a_parquet_file_whose_columns_expand_past_the_bound_is_refused(tmp_ws, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    f = tmp_path / "z.parquet"
+    pq.write_table(pa.table({"instruction": ["q"] * 4, "output": ["0" * (1 << 20)] * 4}), f, compression="zstd",
+                   use_dictionary=False)
+    assert f.stat().st_size < 200_000
+    with pytest.raises(IngestError, match=r"z.parquet: its columns expand to .* MiB.*--max-uncompressed"):
+        ingest_file(tmp_ws, f, max_uncompressed=1 << 20)
+    assert ingest_file(tmp_ws, f, max_uncompressed="64MiB").n_inserted == 4
+
+
 def test_cli_max_uncompressed_raises_the_bound(tmp_path, capsys):
     f = _bomb(tmp_path / "bomb.jsonl.gz", 3)
     ws = str(tmp_path / "w.duckdb")

@@ -9,10 +9,11 @@ Text must be valid Unicode: a lone surrogate (``"\\ud800"`` escaped in JSON, or 
 any field or key makes its record bad (file, line and field named), like any other bad record; ``--skip-bad`` leaves
 it out and keeps the rest.
 
-Decompression is bounded: a reader reads at most ``max_uncompressed`` bytes of a file's content
-(:data:`MAX_UNCOMPRESSED` = 2 GiB by default, ``$CURATION_MAX_UNCOMPRESSED`` or ``ingest --max-uncompressed`` to
-change it), so a small ``.gz`` that expands to many gigabytes is refused with a clear error instead of exhausting
-memory. The records read are held in memory (about 2-3x the uncompressed size).
+Decompression is bounded: a reader decompresses at most ``max_uncompressed`` bytes of one file (a ``.gz``, or a
+Parquet file's compressed columns, checked from its footer before reading; :data:`MAX_UNCOMPRESSED` = 2 GiB by default,
+``$CURATION_MAX_UNCOMPRESSED`` or ``ingest --max-uncompressed`` to change it), so a small file that expands to many
+gigabytes is refused with a clear error instead of exhausting memory. The records read are held in memory (about 2-3x
+the uncompressed size).
 """
 from __future__ import annotations
 
@@ -93,8 +94,9 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 
 
 def _open_text_bytes(path: Path, limit: int | None = None) -> bytes:
-    """The file's content (decompressed for ``.gz``), at most ``limit`` bytes (default: :func:`max_uncompressed_bytes`);
-    more raises IngestError naming the bound and the flag that raises it. Reads in 16 MiB blocks."""
+    """The file's content (decompressed for ``.gz``). A ``.gz`` that expands to more than ``limit`` bytes (default:
+    :func:`max_uncompressed_bytes`) raises IngestError naming the bound and the flag that raises it; it is read in
+    16 MiB blocks, so no more than the bound is ever held. A plain file is read as it is (its size is plain to see)."""
     limit = max_uncompressed_bytes(limit)
     try:
         if path.name.lower().endswith(".gz"):
@@ -113,11 +115,6 @@ def _open_text_bytes(path: Path, limit: int | None = None) -> bytes:
                             "file is genuine, raise the bound with --max-uncompressed SIZE (e.g. 8GiB) or "
                             "$CURATION_MAX_UNCOMPRESSED, or split the file")
                 return b"".join(parts)
-        size = path.stat().st_size
-        if size > limit:
-            raise IngestError(f"{path.name} is {format_size(size)}, more than the {format_size(limit)} a reader "
-                              "holds; raise the bound with --max-uncompressed SIZE or $CURATION_MAX_UNCOMPRESSED, "
-                              "or split the file")
         return path.read_bytes()
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
         if isinstance(exc, FileNotFoundError):
@@ -357,6 +354,15 @@ def _read_parquet(path: Path, problems: list[dict] | None, limit: int) -> Iterat
             source: Any = pa.BufferReader(_open_text_bytes(path, limit))
         else:
             source = path
+        meta = pq.ParquetFile(source).metadata
+        inflated = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if inflated > limit:  # compressed column pages can expand a small file enormously: check before reading
+            raise IngestError(
+                f"{path.name}: its columns expand to {format_size(inflated)} when decompressed, more than "
+                f"{format_size(limit)}; refused to protect memory. If the file is genuine, raise the bound with "
+                "--max-uncompressed SIZE (e.g. 8GiB) or $CURATION_MAX_UNCOMPRESSED, or split the file")
+        if isinstance(source, pa.BufferReader):
+            source.seek(0)
         table = pq.read_table(source)
     except IngestError:
         raise
