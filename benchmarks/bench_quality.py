@@ -413,6 +413,18 @@ def length_eval(pairs: pd.DataFrame, emb, tmp: Path) -> tuple[list[dict], dict]:
             lc_, lr_ = _lens(df)
             rows.append(_lc_row("longer reply wins (chars)", split_name, rep, lc_, lr_, df))
         print(f"  length control: {split_name} done", file=sys.stderr)
+    # text heuristics (nothing trained): every sampled pair, per tranche
+    from curation.scorers import GROUPS, get_scorer
+
+    for t in TRANCHES:
+        df = pairs[pairs["tranche"] == t]
+        C, R = sft(df, "chosen"), sft(df, "rejected")
+        for name in GROUPS["heuristics"]:
+            sc = get_scorer(name)
+            sgn = 1.0 if sc.higher_is_better else -1.0
+            rows.append(_lc_row(name, "heuristics", t, sgn * sc.score(C), sgn * sc.score(R), df))
+        lc_, lr_ = _lens(df)
+        rows.append(_lc_row("longer reply wins (chars)", "heuristics", t, lc_, lr_, df))
     # in-workspace heads and curator models: trained on one tranche, reported on each other tranche
     for t in TRANCHES:
         own = pairs[pairs["tranche"] == t]
@@ -451,6 +463,22 @@ def length_eval(pairs: pd.DataFrame, emb, tmp: Path) -> tuple[list[dict], dict]:
     return rows, info
 
 
+def shipped_eval(reports: dict[str, pd.DataFrame], emb) -> list[dict]:
+    """The shipped head (raw and length=controlled) and the length rule on its own held-out sets, every pair."""
+    from curation.scorers.learned import DEFAULT_HEAD, LENGTH_MODES, LinearHead
+
+    shipped = LinearHead.load_npz(DEFAULT_HEAD)
+    rows = []
+    for rep, df in reports.items():
+        Sc, Sr = features(df, "chosen", emb, shipped.gate), features(df, "rejected", emb, shipped.gate)
+        for mode in LENGTH_MODES:
+            rows.append(_lc_row(f"pref_head_default, length={mode}", "shipped", rep, shipped.decision(Sc, mode),
+                                shipped.decision(Sr, mode), df))
+        lc_, lr_ = _lens(df)
+        rows.append(_lc_row("longer reply wins (chars)", "shipped", rep, lc_, lr_, df))
+    return rows
+
+
 def _cell(lc: dict) -> str:
     if not lc["raw"]["n"]:
         return "–"
@@ -470,7 +498,7 @@ def pooled(rows: list[dict]) -> dict:
 def length_report(rows: list[dict], info: dict, args: argparse.Namespace, load: str) -> str:
     import platform
 
-    from curation.scorers.validity import MIN_MATCHED, mostly_length
+    from curation.scorers.validity import NEAR_CHANCE, length_inconclusive, mostly_length
 
     lines = [
         f"Run: `{' '.join(['benchmarks/bench_quality.py'] + sys.argv[1:])}` on {platform.machine()} "
@@ -478,11 +506,12 @@ def length_report(rows: list[dict], info: dict, args: argparse.Namespace, load: 
         f"{time.strftime('%Y-%m-%d')}, one thread. HH-RLHF test pairs, "
         + (f"{args.cap} random pairs per tranche (seeded; the embedding time on the loaded machine allowed no "
            "more)" if args.cap else "every pair") + ". Each cell: **raw agreement / length-matched agreement** "
-        "[95% Wilson] of the length-matched pairs (chosen and rejected reply within 20% of each other's length in "
+        "[95% Wilson] of the n length-matched pairs (chosen and rejected reply within 20% of each other's length in "
         "characters; curation.scorers.validity.length_controlled). `length=controlled`: the same head with its "
         "length features' weights set to 0 (log words / chars / reply-prompt ratio, prompt × log length, gate × "
         "those; fitted jointly, then dropped, as in length-controlled win rates). Never a set the head trained on. "
-        "*mostly length* = the length-matched interval holds 50% or the length rule does as well "
+        "*mostly length* = the length-matched interval holds 50% but not the raw figure, or the length rule does "
+        "as well; *too few matched pairs to tell* = the interval holds both "
         "(validity.mostly_length), computed on the pooled held-out pairs; *picks longer* = share of pairs of "
         "unequal length where the score prefers the longer reply.", ""]
 
@@ -497,15 +526,21 @@ def length_report(rows: list[dict], info: dict, args: argparse.Namespace, load: 
             pool = pooled(mine)
             pl = float(np.nanmean([r["picks_longer"] for r in mine]))
             verdict = "" if sc.startswith("longer") else (
-                f"too few matched pairs (< {MIN_MATCHED})" if pool["matched"]["n"] < MIN_MATCHED else
-                "mostly length" if mostly_length({"length": pool}) else "not length")
+                "mostly length" if mostly_length({"length": pool}) else
+                "near chance" if abs(pool["raw"]["agreement"] - 0.5) < NEAR_CHANCE else
+                "too few matched pairs to tell" if length_inconclusive({"length": pool}) else "not length")
             name = f"**{sc}**" if sc.startswith(("pref_head_default", "longer")) else sc
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {_cell(pool)} | {100 * pl:.0f}% | {verdict} |")
         lines.append("")
 
+    if any(r["split"] == "shipped" for r in rows):
+        table("**pref_head_default (shipped weights, mixed split) on every pair it never saw**",
+              [r for r in rows if r["split"] == "shipped"])
     for split_name in SPLITS:
         table(f"**{split_name} split** (trained on {info[split_name]['n_train']} pairs; reported on what it never "
               "saw)", [r for r in rows if r["split"] == split_name])
+    table("**Text heuristics** (nothing trained; every sampled pair of each tranche)",
+          [r for r in rows if r["split"] == "heuristics"])
     table("**In-workspace head** (`pref_head` trained through the workspace path on one tranche's sample, "
           "reported on each other tranche)", [r for r in rows if r["split"] == "workspace"])
     table(f"**Curator model** (logistic on {CURATOR_PINS} pins of one tranche: 50 chosen replies kept, 50 rejected "
@@ -533,9 +568,11 @@ def write_length_validity(rows: list[dict], args: argparse.Namespace) -> None:
         return {"raw": lc["raw"], "matched": lc["matched"], "strata": lc["strata"],
                 "rule": list(lc["rule"]) if lc["rule"] else None, "unit": lc["unit"]}
 
-    sample = f"{args.cap} pairs per tranche, seeded" if args.cap else "every pair"
+    full = any(r["split"] == "shipped" for r in rows)
+    sample = f"{args.cap} pairs per tranche, seeded" if args.cap and not full else "every pair"
     for mode in ("raw", "controlled"):
-        mine = [r for r in rows if r["scorer"] == f"pref_head_default, length={mode}"]
+        mine = [r for r in rows if r["scorer"] == f"pref_head_default, length={mode}"
+                and (r["split"] == "shipped" or not full)]
         if not mine:
             return
         lc = jsonable(pooled(mine))
@@ -557,6 +594,8 @@ def main() -> int:
     ap.add_argument("--cache", default=None, help=f"embedding cache folder (default {OUT})")
     ap.add_argument("--embed-only", action="store_true", help="fill the embedding cache and stop")
     ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
+    ap.add_argument("--shipped-full", action="store_true",
+                    help="with --length: also the shipped head on every pair of its held-out sets (embeds them)")
     ap.add_argument("--length", action="store_true",
                     help="only the length-control tables (own RESULTS.md section; the shipped head's length figures "
                          "into its validity file)")
@@ -575,11 +614,15 @@ def main() -> int:
     print(pairs.groupby("tranche").size().to_string(), file=sys.stderr)
     cache = EmbCache(DEFAULT_MODEL, folder=Path(args.cache) if args.cache else None)
     embed_all(pairs, cache)
+    full_reports = split(load_pairs(0), "mixed")[1] if args.shipped_full else {}
+    if full_reports:
+        embed_all(pd.concat(list(full_reports.values())), cache)
     if args.embed_only:
         return 0
     if args.length:
         with tempfile.TemporaryDirectory() as tmp:
             lrows, linfo = length_eval(pairs, cache, Path(tmp))
+        lrows += shipped_eval(full_reports, cache)
         md = length_report(lrows, linfo, args, " ".join(f"{x:.1f}" for x in os.getloadavg()))
         print(md)
         if not args.no_write:

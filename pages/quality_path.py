@@ -7,7 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from curation.scorers.validity import controlled_label, mostly_length, near_chance, no_better_than_length, quality_path
+from curation.scorers.validity import (controlled_label, length_inconclusive, mostly_length, near_chance,
+                                       no_better_than_length, quality_path)
 
 
 def length_validity(v: dict[str, Any] | None, in_workspace: dict[str, Any] | None = None) -> None:
@@ -18,7 +19,9 @@ def length_validity(v: dict[str, Any] | None, in_workspace: dict[str, Any] | Non
         lab = controlled_label(v["length"])
         if lab:
             lines.append(f"Length-controlled: {lab}"
-                         + (" (cross-validated)" if v["length"].get("cross_validated") else "") + ".")
+                         + (" (cross-validated)" if v["length"].get("cross_validated") else "")
+                         + (": too few length-matched pairs to tell whether it is more than length"
+                            if length_inconclusive(v) else "") + ".")
     if in_workspace:
         lab = controlled_label(in_workspace)
         if lab:

@@ -232,3 +232,18 @@ def test_selection_and_datasheet_say_when_a_score_is_mostly_length_on_the_worksp
     text = res.datasheet_path.read_text(encoding="utf-8")
     sel = text[text.index("<h2>Selection</h2>"):text.index("<h2>Class balance</h2>")]
     assert "mostly length" in sel and 'class="alert"' in sel
+
+
+def test_too_few_length_matched_pairs_are_inconclusive_not_length() -> None:
+    from curation.scorers.validity import length_inconclusive
+
+    rng = np.random.default_rng(5)
+    n = 100
+    lc = rng.integers(100, 120, n).astype(float)                    # every pair the same length: no length rule
+    lr = lc.copy()
+    chosen_better = np.arange(n) < 57
+    lc_ = length_controlled(np.where(chosen_better, 1.0, 0.0), np.where(chosen_better, 0.0, 1.0), lc, lr)
+    v = {"agreement": lc_["raw"]["agreement"], "n": n, "lo": 0.5, "hi": 0.65, "source": "t", "length": lc_}
+    # 57% of 100 matched pairs: the interval holds 50% and 57%: cannot tell, and not called length
+    assert lc_["matched"]["lo"] < 0.5 < lc_["matched"]["hi"]
+    assert length_inconclusive(v) and mostly_length(v) is None

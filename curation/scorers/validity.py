@@ -322,17 +322,28 @@ MIN_MATCHED = 30
 """Fewer length-matched pairs than this: too few to call a score length or not."""
 
 
+def length_inconclusive(v: dict[str, Any] | None) -> bool:
+    """True when the length-matched pairs are too few to tell: fewer than :data:`MIN_MATCHED`, or an interval
+    that holds both 50% and the raw agreement."""
+    lc = (v or {}).get("length")
+    if not lc or not lc.get("matched"):
+        return False
+    m, raw = lc["matched"], lc["raw"]
+    return m["n"] < MIN_MATCHED or (m["lo"] <= 0.5 <= m["hi"] and m["lo"] <= raw["agreement"] <= m["hi"])
+
+
 def mostly_length(v: dict[str, Any] | None) -> str | None:
-    """Why a score is mostly reply length, or None: its length-matched agreement's 95% interval holds 50% (with
-    at least :data:`MIN_MATCHED` matched pairs) while its raw agreement is not near chance, or a length rule does
-    as well as it does (within :data:`LENGTH_MARGIN`). Reads ``v["length"]`` (a :func:`length_controlled`
-    result) and, for a workspace head, ``v["length_rule"]``."""
+    """Why a score is mostly reply length, or None: its length-matched agreement's 95% interval holds 50% but
+    not its raw agreement (with at least :data:`MIN_MATCHED` matched pairs; a raw figure near chance is noise,
+    not length), or a length rule does as well as it does (within :data:`LENGTH_MARGIN`). Reads ``v["length"]``
+    (a :func:`length_controlled` result) and, for a workspace head, ``v["length_rule"]``."""
     if not v:
         return None
     lc = v.get("length")
     if lc and lc.get("matched") and lc["matched"]["n"] >= MIN_MATCHED:
         m, raw = lc["matched"], lc["raw"]
-        if m["lo"] <= 0.5 <= m["hi"] and abs(raw["agreement"] - 0.5) >= NEAR_CHANCE:
+        if (m["lo"] <= 0.5 <= m["hi"] and m["hi"] < raw["agreement"]
+                and abs(raw["agreement"] - 0.5) >= NEAR_CHANCE):
             return (f"mostly length: on the {m['n']:,} {lc.get('unit', 'pairs')} whose lengths are within 20% of "
                     f"each other it is at chance ({controlled_label(lc)})")
         rule = lc.get("rule")
