@@ -292,3 +292,22 @@ def test_cli_audit_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = capsys.readouterr().out
     assert "against fair@1" in out and "no alert" in out
     assert main(["--workspace", str(ws.path), "audit", "--subset", "nope"]) == 1
+
+
+# ---------------------------------------------------------------------------------------------------- datasheet
+def test_datasheet_carries_the_audit(tmp_path: Path) -> None:
+    from curation.export.writer import export_subset
+
+    ws = _hh_like_ws(tmp_path)
+    ex = ws.examples(["row_id", "dataset"])
+    rng = np.random.default_rng(6)
+    rk = _ranking(ws, ex["row_id"].to_numpy()[_biased_order(ex["dataset"].to_numpy(object), 200, 0.75, rng)], "d")
+    res = export_subset(ws, SubsetSpec(ranking=rk, budget=200), name="skewed.jsonl")
+    text = res.datasheet_path.read_text(encoding="utf-8")
+    assert "<h2>Bias audit</h2>" in text
+    part = text.split("<h2>Bias audit</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "alert(s)" in part and "dataset = harmless-base is under-represented" in part and "cause:" in part
+    res = export_subset(ws, SubsetSpec(ranking=rk, budget=200, quota="proportional", label_column="dataset"),
+                        name="fixed.jsonl")
+    part = res.datasheet_path.read_text(encoding="utf-8").split("<h2>Bias audit</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "No slice moved" in part

@@ -759,10 +759,16 @@ def attribute(ws: Any, ctx: AuditContext, audit: Audit, spec: Any, *, reference:
 
 
 def _cause_text(ws: Any, ctx: AuditContext, s: Slice, c: int, m: dict, spec: Any, final: Any, vs_pool: bool) -> str:
-    head = f"{m['text']} moved {s.name} = {s.categories[c]} from {_pct(m['share_before'])} to " \
+    text = m["text"]
+    text = text[len(m["step"]) + 1:] if text.startswith(m["step"] + " ") else text
+    head = f"the {m['step']} step ({text}) moved {s.name} = {s.categories[c]} from {_pct(m['share_before'])} to " \
            f"{_pct(m['share_after'])}"
     if m["step"] == "budget" and vs_pool:
-        what = f"ranking {spec.ranking}" if spec.ranking else "ingest order"
+        what = "ingest order"
+        if spec.ranking:
+            r = ws.rankings()
+            short = r.loc[r["key"] == spec.ranking, "short_id"]
+            what = f"ranking {short.iloc[0] if len(short) and isinstance(short.iloc[0], str) else spec.ranking}"
         return f"{head}: the first rows of {what} at this budget (ranking x budget)"
     if m["step"] == "pins":
         p = ws.pins(as_of=spec.pins_as_of)

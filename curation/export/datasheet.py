@@ -339,6 +339,48 @@ def _report_card(ws: Workspace, manifest: dict, subset: np.ndarray) -> tuple[dic
         return None, f"{type(exc).__name__}: {exc}"
 
 
+def _audit_section(ws: Workspace, manifest: dict, *, max_rows: int = 15) -> str:
+    """The bias audit of the exported subset against its pool (:func:`curation.diagnostics.audit.audit_spec`):
+    alerts with their cause, the most severe slice categories, score fairness. A note when it cannot be made."""
+    from curation.diagnostics.audit import audit_spec
+    from curation.subsets.spec import SubsetSpec
+
+    spec = (manifest.get("selection") or {}).get("spec")
+    if not spec:
+        return '<p class="muted">No subset spec in the manifest: no audit.</p>'
+    try:
+        a = audit_spec(ws, SubsetSpec.from_dict(spec))
+    except Exception as exc:  # the datasheet degrades to a note instead of failing the export
+        return f'<p class="muted">The audit could not be computed: {_e(type(exc).__name__)}: {_e(exc)}</p>'
+    p = a.params
+    out = [f'<p class="muted">Every slice column ({len(a.slices)} incl. cross-slices; {int(a.table["tested"].sum())} '
+           f"tests) against the pool: two-proportion tests against the rows left out, Benjamini-Hochberg q &lt; "
+           f"{p.alpha:g}; an alert needs a shift of at least {100 * p.min_diff:g} points or a ratio outside "
+           f"[{p.ratio_low:g}, {p.ratio_high:g}].</p>"]
+    causes = {(x["slice"], x["category"]): x["cause"] for x in a.attribution}
+    if a.alerts:
+        from curation.diagnostics.audit import alert_text
+
+        items = []
+        for r in a.table[a.table["alert"]].itertuples():
+            c = causes.get((r.slice, r.category))
+            items.append(f"<li>{_e(alert_text(r, a))}" + (f"<br><span class=\"muted\">cause: {_e(c)}</span>"
+                                                          if c else "") + "</li>")
+        out.append(f'<div class="alert"><b>{len(a.alerts)} alert(s)</b><ul>{"".join(items)}</ul></div>')
+    else:
+        out.append('<div class="ok">No slice moved both significantly and materially.</div>')
+    for w in a.warnings:
+        out.append(f'<div class="alert">{_e(w)}</div>')
+    t = a.table[a.table["tested"]].head(max_rows)
+    out.append(_table([{"slice": r.slice, "category": r.category, "pool share": f"{100 * r.ref_share:.1f}%",
+                        "subset share": f"{100 * r.subset_share:.1f}%", "difference": f"{100 * r.diff:+.1f} pts",
+                        "ratio": None if not np.isfinite(r.ratio) else round(float(r.ratio), 2),
+                        "q": f"{r.q:.2g}", "alert": "yes" if r.alert else ""} for r in t.itertuples()]))
+    for f in a.fairness:
+        out.append(f"<p>Score fairness, <code>{_e(f['score'])}</code>: {_e(f['summary'])}.</p>")
+    return "".join(out)
+
+
 def _card_html(card: dict | None, why: str | None, *, classes_shown: bool = False) -> str:
     """The report card. classes_shown: the datasheet's class section already has this class table (same column);
     then the card does not repeat it."""
@@ -585,6 +627,7 @@ def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarra
         "<h2>Diagnostics report card</h2>",
         _card_html(card, why, classes_shown=bool((manifest.get("counts") or {}).get("pool_by_class"))
                    and card is not None and card.get("label_column") == sel.get("label_column")),
+        "<h2>Bias audit</h2>", _audit_section(ws, manifest),
         "<h2>What was dropped and why</h2>", _dropped_section(ws, drops, manifest),
         "<h2>Map</h2>", _map_section(ws, manifest, exported_row_ids),
         "<h2>Curator's decisions</h2>",
