@@ -197,8 +197,32 @@ def _slice_colouring(name: str) -> Callable[[dict], Colouring]:
     return fn
 
 
+def _search_highlight(name: str | None) -> Callable[[dict], Colouring]:
+    """Highlight the rows of a saved search (``name``) or of the Search page's current hits (None): "match" in
+    colour, every other point greyed for context."""
+    def fn(base: dict) -> Colouring:
+        if name is None:
+            rows = np.asarray(st.session_state.get("search:hits") or [], dtype=np.int64)
+        else:
+            r, v = ws.score_column(f"search:{name}")
+            rows = r[v == 1]
+        vals = np.full(len(base["row_ids"]), "other", dtype=object)
+        vals[positions_of(base, rows)] = "match"
+        h = hashlib.sha1(rows.tobytes()).hexdigest()[:12]
+        c = _cat(vals, f"search|{base['data_id']}|{name}|{h}", order=["match", "other"],
+                 colours={"match": "#E4572E", "other": "#DDDDDD"})
+        what = f"Saved search {fm.md_escape(name)}" if name else "The Search page's current results"
+        c.note = f"{what}: {fm.fmt_int(int((vals == 'match').sum()))} rows match (the rest greyed)."
+        return c
+    return fn
+
+
 for _d in slice_defs(defs):
     COLOURINGS[SLICE_PREFIX + _d["key"]] = _slice_colouring(_d["key"])
+for _name in ws.saved_search_specs():
+    COLOURINGS["search: " + _name] = _search_highlight(_name)
+if st.session_state.get("search:hits"):
+    COLOURINGS["search: current results"] = _search_highlight(None)
 
 colour_opts = ((["cluster"] if cluster_key else []) + ["label", "dataset", "kind"] + list(COLOURINGS)
                + [k for k in score_keys if key_name(k) != "cluster"])

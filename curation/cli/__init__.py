@@ -16,6 +16,7 @@ from curation import __version__
 from curation.cli import audit, cache, export, neighbours, report, scores, select, subset, vectors, workspace
 from curation.cli import slices as slices_cli
 from curation.cli import prove
+from curation.cli import search as search_cli
 from curation.core.errors import CurationError
 from curation.store import UpgradeNeedsWrite, Workspace, default_workspace_path
 from curation.store.connection import READ_ONLY_HINT
@@ -26,6 +27,7 @@ COMMAND_GROUPS = (workspace, vectors, cache, neighbours, scores, select, report,
 READ_ONLY_COMMANDS = ("info", "rankings", "explain", "advise", "report", "scorers", "subset list", "subset show",
                       "subset diff")
 COMMAND_GROUPS += (prove,)
+COMMAND_GROUPS += (search_cli,)  # after workspace: it adds --search to decide
 
 RAY_HELP = ("compute on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes the "
             "workspace, committing as results arrive. No ADDRESS: start Ray on this machine; auto: the cluster of "
