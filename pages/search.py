@@ -30,9 +30,10 @@ meta = widgets.require_examples(P, S)
 c1, c2, c3 = st.columns([4, 1.3, 1.3], vertical_alignment="bottom")
 query = c1.text_input("Query", key="search:q", placeholder='e.g. "as an ai language model"  ·  recipe AND NOT '
                       'chicken  ·  medication dose')
-mode = c2.selectbox("Mode", ["words", "pattern", "meaning"], key="search:mode",
+mode = c2.selectbox("Mode", ["words", "pattern", "meaning", "filter"], key="search:mode",
                     help="words: ranked full-text search; pattern: substring or regular expression; meaning: "
-                         "closest by embedding")
+                         "closest by embedding; filter: a SQL condition over the text, dataset, label, n_tokens "
+                         "and every score or slice column (quote keys: \"search:NAME\" = 1)")
 field = c3.selectbox("Field", ["any", "prompt", "response", "chosen", "rejected"], key="search:field",
                      help="response = the reply kept for training (an SFT response, a pair's chosen reply); "
                           "meaning search always uses the embedded text", disabled=mode == "meaning")

@@ -234,3 +234,18 @@ def test_highlight_spans_and_escaping():
     html = snippet_html(text, match_spans(text, "<b>language", mode="pattern"))
     assert "<mark>&lt;b&gt;language</mark>" in html and "<b>" not in html
     assert match_spans(text, "(unclosed", mode="pattern", regex=True) == []
+
+
+def test_filter_mode_equals_pandas(real_ws):
+    ex = real_ws.examples(["row_id", "dataset", "prompt", "n_tokens"])
+    want = set(ex.loc[(ex["dataset"] == "dolly_3k") & ex["prompt"].str.lower().str.contains("python", regex=False)
+                      & (ex["n_tokens"] < 400), "row_id"].tolist())
+    got = search(real_ws, "dataset = 'dolly_3k' and lower(prompt) like '%python%' and n_tokens < 400",
+                 mode="filter", limit=None)
+    assert want and set(got.row_ids.tolist()) == want and got.n_matches == len(want)
+    save_search(real_ws, "py_words", SearchSpec("python"))
+    both = search(real_ws, "\"search:py_words\" = 1 and dataset = 'dolly_3k'", mode="filter", limit=None)
+    py = rows_of(real_ws, "python")
+    assert set(both.row_ids.tolist()) == {r for r in py if r in set(ex.loc[ex["dataset"] == "dolly_3k", "row_id"])}
+    with pytest.raises(CurationError, match="text columns"):
+        search(real_ws, "nope = 1", mode="filter")

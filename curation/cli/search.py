@@ -199,7 +199,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                     "NAME QUERY (a flag column), search list, search delete NAME, search refresh, search like ROW "
                     "... (more like these rows; --pins include), search undo (the last bulk decide --search).")
     p.add_argument("words", nargs="+", help="the query (or a subcommand: " + ", ".join(SUBCOMMANDS) + ")")
-    p.add_argument("--mode", choices=["words", "pattern", "meaning"], default="words")
+    p.add_argument("--mode", choices=["words", "pattern", "meaning", "filter"], default="words",
+                   help="filter: a SQL condition over text, meta and every score / slice column, e.g. "
+                        "\"\\\"search:sorry\\\" = 1 and label = 'open_qa'\"")
     p.add_argument("--field", choices=["any", "prompt", "response", "chosen", "rejected"], default="any",
                    help="where to look: response = the kept reply (sft response, a pair's chosen)")
     p.add_argument("--limit", type=int, default=20, help="results to show (default 20)")

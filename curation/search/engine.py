@@ -11,12 +11,13 @@ from curation.core.errors import CurationError
 from curation.core.keys import DEFAULT_MODEL
 from curation.store.search import search_columns
 
-MODES = ("words", "pattern", "meaning")
+MODES = ("words", "pattern", "meaning", "filter")
 
 
 @dataclass(frozen=True)
 class SearchSpec:
-    """What to search for. mode: words | pattern | meaning. field: prompt | response | chosen | rejected | any
+    """What to search for. mode: words | pattern | meaning | filter (a SQL condition, :func:`filter_rows`).
+    field: prompt | response | chosen | rejected | any
     (meaning searches the embedded text, whatever the field). regex / case_sensitive: pattern mode only.
     threshold: meaning mode's minimum cosine for a row to count as a match (None: every row is ranked; a saved
     meaning search needs one). model: the embedding model of meaning mode."""
@@ -31,7 +32,7 @@ class SearchSpec:
     def check(self) -> SearchSpec:
         if self.mode not in MODES:
             raise CurationError(f"search mode {self.mode!r} is not one of {list(MODES)}; pass --mode "
-                                "words|pattern|meaning")
+                                "words|pattern|meaning|filter")
         search_columns(self.field)
         if not (self.query or "").strip():
             raise CurationError("the search query is empty; type a word, a phrase or a pattern")
@@ -81,6 +82,11 @@ def search(ws: Any, query: str | SearchSpec, *, mode: str = "words", field: str 
         rows, n = ws.pattern_rows(spec.query, columns=search_columns(spec.field), regex=spec.regex,
                                   case_sensitive=spec.case_sensitive, limit=limit)
         scores = np.ones(len(rows))
+    elif spec.mode == "filter":
+        rows = filter_rows(ws, spec.query)
+        n = len(rows)
+        rows = rows if limit is None else rows[: max(0, int(limit))]
+        scores = np.ones(len(rows))
     else:
         from curation.search.meaning import meaning_search
 
@@ -88,6 +94,38 @@ def search(ws: Any, query: str | SearchSpec, *, mode: str = "words", field: str 
             raise CurationError("a meaning search for every match needs a threshold (minimum cosine, e.g. 0.5)")
         rows, scores, n = meaning_search(ws, spec.query, model=spec.model, limit=limit, threshold=spec.threshold)
     return SearchResult(spec, np.asarray(rows, dtype=np.int64), np.asarray(scores, dtype=np.float64), int(n))
+
+
+FILTER_TEXT_COLUMNS = ("prompt", "response", "chosen", "rejected", "embed_text")
+FILTER_META_COLUMNS = ("row_id", "example_id", "dataset", "label", "kind", "n_tokens")
+
+
+def filter_rows(ws: Any, where: str) -> np.ndarray:  # Workspace
+    """Row ids (by row id) where a SQL condition holds over the examples' text columns (prompt, response, chosen,
+    rejected, embed_text), their meta columns (dataset, label, kind, n_tokens, example_id) and every stored score,
+    slice or saved-search column by its key (quote keys with brackets, colons or commas: ``"search:disclaimer" = 1
+    and label = 'coding' and response ilike '%sorry%'``). Runs in the sandbox of
+    :func:`curation.store.filter_frame` (cannot reach the workspace). Only the columns the condition names are read:
+    O(n) per named column."""
+    from curation.store import filter_frame
+
+    w = (where or "").strip()
+    if not w:
+        raise CurationError("the filter is empty; write a SQL condition such as label = 'coding' and n_tokens < 300")
+    frame = ws.examples(list(FILTER_META_COLUMNS) + [c for c in FILTER_TEXT_COLUMNS if c in w])
+    defs = ws.score_defs()
+    keys = [k for k in (defs["key"].tolist() if len(defs) else []) if k in w]
+    if keys:
+        sc = ws.scores(keys)
+        for k in keys:
+            frame[k] = sc[k].to_numpy()
+    try:
+        mask = filter_frame(frame, w)
+    except CurationError as exc:
+        raise CurationError(f"{exc}; the filter can also name the text columns {list(FILTER_TEXT_COLUMNS)} and "
+                            f"any stored column by its key in double quotes, e.g. "
+                            f"{[k for k in (defs['key'].tolist() if len(defs) else [])][:12]}") from exc
+    return frame["row_id"].to_numpy(dtype=np.int64)[mask]
 
 
 def matching_rows(ws: Any, spec: SearchSpec) -> np.ndarray:  # Workspace
