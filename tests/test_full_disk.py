@@ -54,6 +54,16 @@ def test_ingest_refuses_up_front_and_leaves_no_workspace(small_disk, tmp_path, c
     assert list(small_disk.iterdir()) == []               # not even the empty workspace the command created
 
 
+def test_a_workspace_that_cannot_be_created_on_a_full_disk_leaves_no_file(small_disk, capsys):
+    _fill(small_disk, 0)
+    src = small_disk.parent / "one.jsonl"
+    src.write_text(json.dumps({"prompt": "q", "response": "a"}) + "\n", encoding="utf-8")
+    assert main(["-w", str(small_disk / "w.duckdb"), "ingest", str(src)]) == 1
+    err = capsys.readouterr().err
+    assert "is full" in err and str(small_disk) in err and "Traceback" not in err
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
 def test_a_commit_that_hits_a_full_disk_is_one_error_and_leaves_no_wal(small_disk, tmp_path, monkeypatch):
     import curation.ingest.run as run
 

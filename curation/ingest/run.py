@@ -440,8 +440,8 @@ def count_tokens(texts: list[str]) -> list[int]:
 
     Never truncated: truncation and padding are off, and a run of over 100 non-space characters (which WordPiece
     would count as a single [UNK] token: a 50M-character "word" would count as 1) is counted in 100-character
-    pieces, so the count grows with the text (about 1 token per 2-5 characters of such a run). Cost: ~1 µs per
-    character of text on one core."""
+    pieces, so the count grows with the text (about 1 token per 2-5 characters of such a run; only texts whose
+    encoding holds an [UNK] are searched for such runs). Cost: ~0.5 µs per character of text on one core."""
     global _TOKENIZER
     if _TOKENIZER is None:
         from tokenizers import Tokenizer
@@ -452,9 +452,14 @@ def count_tokens(texts: list[str]) -> list[int]:
         _TOKENIZER = tok
     encode = getattr(_TOKENIZER, "encode_batch_fast", _TOKENIZER.encode_batch)
     out: list[int] = []
+    unk = _TOKENIZER.token_to_id("[UNK]")
     for s in range(0, len(texts), 8192):  # in chunks: an Encoding holds ~100 bytes per token (6 GB at 1M texts)
-        part = [_split_long_runs(t) if _LONG_RUN.search(t) else t for t in texts[s: s + 8192]]
-        out.extend(len(e.ids) for e in encode(part, add_special_tokens=False))
+        part = texts[s: s + 8192]
+        for t, e in zip(part, encode(part, add_special_tokens=False)):
+            ids = e.ids
+            if unk in ids and _LONG_RUN.search(t):  # only a text with an [UNK] can hold an over-long word
+                ids = encode([_split_long_runs(t)], add_special_tokens=False)[0].ids
+            out.append(len(ids))
     return out
 
 

@@ -89,8 +89,15 @@ class Workspace(Search, Examples, Vectors, Scores, Rankings, Decisions, Jobs, Co
             with self.connect() as con:
                 check_current(con, self.path)
             return
-        with self.transaction() as con:
-            migrate(con, self.path)
+        created = not self.path.exists()
+        try:
+            with self.transaction() as con:
+                migrate(con, self.path)
+        except BaseException:
+            if created:  # e.g. a full disk: leave no half-made workspace behind
+                for p in (self.path, self.path.with_name(self.path.name + ".wal")):
+                    p.unlink(missing_ok=True)
+            raise
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.path)!r})"
