@@ -394,7 +394,10 @@ class PrefHeadDefault(_Learned):
                    "features, trained on public HH-RLHF tranches (helpful-online, helpful-rejection-sampled, 70% of "
                    "harmless-base prompts; scripts/train_default_head.py). Works before any labels. On pairs it never "
                    "saw: 61.0% helpful-base (\"longer reply wins\": 59.8%), 64.2% held-out harmless prompts (43.8%) "
-                   "(benchmarks/RESULTS.md, bench_quality). pref_head trained on your own pairs can do better "
+                   "(benchmarks/RESULTS.md, bench_quality). On the 489 of those pairs whose replies are within 20% "
+                   "of each other's length: 55.0% (\"longer reply wins\": 50.1%); it picks the longer reply in 58% "
+                   "of pairs. length=controlled drops its length features: 58.4% raw, 55.8% length-matched, longer "
+                   "reply picked in 50%. pref_head trained on your own pairs can do better "
                    "(59-65% cross-validated on one tranche's pairs).")
 
     def __init__(self, **params: Any) -> None:
@@ -458,7 +461,9 @@ class PrefHead(_Learned):
     default_batch = 256
     description = ("Reward head trained on this workspace's own preference pairs (Bradley-Terry, same features as "
                    "pref_head_default, regularisation picked by cross-validation grouped by prompt); scores every "
-                   "reply. Its key names a hash of the training pairs; its CV accuracy is its validity.")
+                   "reply. Its key names a hash of the training pairs; its CV accuracy is its validity, shown with "
+                   "its CV agreement on the pairs within 20% of each other's length; length=controlled drops the "
+                   "length features.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -697,8 +702,9 @@ class CuratorModel(Scorer):
     non_key_params = frozenset({"seed"})
     description = ("P(the curator keeps this row), in [0, 1]: logistic classifier on the curator's include / exclude "
                    "pins (and keep / drop tags) over the row embeddings and text features; retrains in seconds when "
-                   "the labels change (its key names a hash of them). Its CV accuracy on the pins is its validity; "
-                   "`propose` lists rows to judge next: least sure, spread out.")
+                   "the labels change (its key names a hash of them). Its CV accuracy on the pins is its validity, "
+                   "with its CV ROC AUC over all and over length-matched kept/dropped rows; length=controlled drops "
+                   "the reply-length features. `propose` lists rows to judge next: least sure, spread out.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

@@ -37,9 +37,13 @@ MEASURED: dict[str, tuple[float, int, str]] = {
     "ifd": (0.560, 298, "short HH-RLHF test pairs, packaged SmolLM2-135M"),
 }
 
-#: name -> (length-matched agreement, pairs) on the same HH-RLHF test pairs (benchmarks/bench_quality.py, replies
-#: within 20% of each other's length). Filled for the scores that bench_quality measures.
-MEASURED_MATCHED: dict[str, tuple[float, int]] = {}
+#: name -> (length-matched agreement, pairs): HH-RLHF test pairs whose replies are within 20% of each other's length,
+#: among 400 seeded pairs per tranche (benchmarks/bench_quality.py --length, "Text heuristics").
+MEASURED_MATCHED: dict[str, tuple[float, int]] = {
+    "response_length": (0.473, 346), "response_prompt_ratio": (0.473, 346), "ngram_repetition": (0.525, 346),
+    "non_alpha_share": (0.483, 346), "empty": (0.500, 346), "truncated": (0.517, 346), "refusal": (0.497, 346),
+    "ai_disclaimer": (0.499, 346), "prompt_copy": (0.494, 336), "lexical_diversity": (0.487, 317),
+}
 
 
 def _interval(acc: float, n: int) -> tuple[float, float]:
@@ -340,14 +344,14 @@ def mostly_length(v: dict[str, Any] | None) -> str | None:
     if not v:
         return None
     lc = v.get("length")
-    if lc and lc.get("matched") and lc["matched"]["n"] >= MIN_MATCHED:
+    if lc and lc.get("matched") and lc["matched"]["n"] >= MIN_MATCHED and \
+            lc["raw"]["agreement"] >= 0.5 + NEAR_CHANCE:      # (below chance is wrong, not length)
         m, raw = lc["matched"], lc["raw"]
-        if (m["lo"] <= 0.5 <= m["hi"] and m["hi"] < raw["agreement"]
-                and abs(raw["agreement"] - 0.5) >= NEAR_CHANCE):
+        if m["lo"] <= 0.5 <= m["hi"] and m["hi"] < raw["agreement"]:
             return (f"mostly length: on the {m['n']:,} {lc.get('unit', 'pairs')} whose lengths are within 20% of "
                     f"each other it is at chance ({controlled_label(lc)})")
         rule = lc.get("rule")
-        if rule and float(rule[1]) >= raw["agreement"] - LENGTH_MARGIN and abs(raw["agreement"] - 0.5) >= NEAR_CHANCE:
+        if rule and float(rule[1]) >= raw["agreement"] - LENGTH_MARGIN:
             return (f"mostly length: \"{rule[0]}\" alone gets {100 * rule[1]:.1f}% on the same "
                     f"{lc.get('unit', 'pairs')}, as much as the score's {100 * raw['agreement']:.1f}%")
     if no_better_than_length(v):
