@@ -46,9 +46,11 @@ OUT = ROOT / "benchmarks" / "out" / "downstream"
 PLOT = ROOT / "benchmarks" / "downstream.png"
 
 POOL_PER_TRANCHE = 600           # pool pairs from each of helpful-base and harmless-base (training prompts)
-EVAL_PER_SET = 100               # pairs per held-out set
+EVAL_PER_SET = 100             # pairs per held-out tranche
+EVAL_PROMPTS = 250              # pairs per held-out set
 BUDGETS = (0.02, 0.05, 0.10, 0.30, 1.0)
-RANDOM_SEEDS = (0, 1, 2)
+RANDOM_SEEDS = (0, 1, 2)       # SFT
+PREF_SEEDS = tuple(range(10))  # preference track (a training is ~0.1-2 s)
 
 
 def _threads() -> None:
@@ -76,7 +78,7 @@ def pref_split(seed: int = 0) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
         df = pairs[pairs["tranche"] == t]
         part = df["prompt"].map(in_train_part).to_numpy()
         pool.append(_sample(df[part], POOL_PER_TRANCHE, seed))
-        held[f"{t} (held-out prompts)"] = _sample(df[~part], EVAL_PER_SET, seed)
+        held[f"{t} (held-out prompts)"] = _sample(df[~part], EVAL_PROMPTS, seed)
     for t in ("helpful-online", "helpful-rejection-sampled"):
         held[f"{t} (held-out tranche)"] = _sample(pairs[pairs["tranche"] == t], EVAL_PER_SET, seed)
     return pd.concat(pool).reset_index(drop=True), held
@@ -139,7 +141,7 @@ def pref_rankings(ws) -> dict[str, list[tuple[str, str]]]:
         out.setdefault(label, []).append((r.method, str(seed)))
         print(f"  ranking {label} seed {seed}: {time.process_time() - t0:.1f} s CPU", file=sys.stderr)
 
-    for s in RANDOM_SEEDS:
+    for s in PREF_SEEDS:
         add("random", "random", seed=s)
     add("facility location", "facility")
     add("k-center", "kcenter")
@@ -208,10 +210,10 @@ def preference() -> list[dict]:
 # ============================================================================================== SFT track
 ALPACA = DATA / "alpaca-9k-random" / "alpaca_random_9k.jsonl.gz"
 SFT_GRIDS = {
-    # cpu: what fits ~40 CPU-minutes on the shared 2-core machine (one 135M LoRA step of 8 × 96 tokens is ~10 s of
-    # one core); full: for a GPU machine
-    "cpu": {"pool": 400, "held": 48, "max_length": 96, "epochs": 1, "batch": 8, "lr": 3e-4, "lora_r": 8,
-            "budgets": (0.05, 0.25), "seeds": (0, 1, 2)},
+    # cpu: what a share of the shared 2-core machine (load average ~20 while it ran) got through in about an hour:
+    # one 135M LoRA step of 8 × 64 tokens is ~5 s of one core; full: for a GPU machine
+    "cpu": {"pool": 160, "held": 32, "max_length": 64, "epochs": 1, "batch": 8, "lr": 3e-4, "lora_r": 8,
+            "budgets": (0.10, 0.30), "seeds": (0, 1, 2)},
     "full": {"pool": 0, "held": 300, "max_length": 512, "epochs": 3, "batch": 16, "lr": 2e-4, "lora_r": 16,
              "budgets": (0.02, 0.05, 0.10, 0.30), "seeds": (0, 1, 2, 3, 4)},
 }
@@ -360,17 +362,16 @@ def sft(full: bool, max_minutes: float) -> list[dict]:
     done = json.loads(out_f.read_text()) if out_f.exists() else {"rows": []}
     have = {(r["method"], r["seed"], r["budget"]) for r in done["rows"]}
     c_start = time.process_time()
-    # priority: the separability check first (no fine-tuning, the pool, random at the smallest budget), then the
-    # largest budget (one random seed, every method, the other seeds), then the budgets between
+    # priority: the separability check first (no fine-tuning, the pool, random at the smallest budget), then random's
+    # band at every budget, then the methods from the largest budget down
     jobs: list[tuple[str, str, float, str | None]] = [("no fine-tuning", "", 0.0, None), ("full pool", "", 1.0, None)]
     budgets = grid["budgets"]
     rnd = [(k, s) for k, s in rankings["random"] if int(s) in grid["seeds"]]
     methods = [(label, k, s) for label, keys in rankings.items() if label != "random" for k, s in keys]
-    jobs += [("random", s, budgets[0], k) for k, s in rnd]
-    for b in reversed(budgets[1:]):
-        jobs += [("random", rnd[0][1], b, rnd[0][0])] + [(label, s, b, k) for label, k, s in methods]
-        jobs += [("random", s, b, k) for k, s in rnd[1:]]
-    jobs += [(label, s, budgets[0], k) for label, k, s in methods]
+    for b in budgets:
+        jobs += [("random", s, b, k) for k, s in rnd]
+    for b in reversed(budgets):
+        jobs += [(label, s, b, k) for label, k, s in methods]
     for label, seed, b, key in jobs:
         if (label, seed, b) in have:
             continue
@@ -456,7 +457,7 @@ def pref_table(df: pd.DataFrame) -> str:
     methods = ["random"] + [m for m in dict.fromkeys(df["method"]) if m not in ("random", "full pool")]
     for m in methods:
         g = df[df["method"] == m]
-        lines.append(f"| {m}{f' ({len(RANDOM_SEEDS)} seeds)' if m == 'random' else ''} | "
+        lines.append(f"| {m}{f' ({df[df.method == m].seed.nunique()} seeds)' if m == 'random' else ''} | "
                      + " | ".join(cell(g[g["budget"] == b], b) for b in budgets) + " |")
     pool = df[df["method"] == "full pool"].iloc[0]
     lines.append(f"| **full pool** ({int(pool['rows'])} pairs) | " + " | ".join(
@@ -467,6 +468,9 @@ def pref_table(df: pd.DataFrame) -> str:
 def sft_table(df: pd.DataFrame) -> str:
     budgets = sorted(b for b in df["budget"].unique() if 0 < b < 1.0)
     band = _band(df, "loss")
+    if not budgets:
+        return "| run | held-out loss |\n|---|---|\n" + "\n".join(
+            f"| **{r.method}** ({int(r.rows)} rows) | {r.loss:.4f} |" for r in df.itertuples())
     lines = ["| method | " + " | ".join(f"{b:.0%} ({int(df[df['budget'] == b]['rows'].iloc[0])} rows)"
                                         for b in budgets) + " |", "|---|" + "---|" * len(budgets)]
     methods = ["random"] + [m for m in dict.fromkeys(df["method"])
@@ -486,7 +490,7 @@ def sft_table(df: pd.DataFrame) -> str:
                                                    if bd is not None else ""))
             else:
                 cells.append("not run")
-        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        lines.append(f"| {m}{f' ({len(g)} runs)' if m == 'random' else ''} | " + " | ".join(cells) + " |")
     for m in ("no fine-tuning", "full pool"):
         g = df[df["method"] == m]
         if len(g):
@@ -501,33 +505,47 @@ def plot(pref: pd.DataFrame | None, sft_df: pd.DataFrame | None) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-    panels = [(axes[0], pref, "prompts", "reward head: accuracy on held-out prompts", True),
-              (axes[1], sft_df, "loss", "SFT (LoRA, SmolLM2-135M): held-out reply loss (nats/token)", False)]
+    from matplotlib.ticker import FixedLocator, NullLocator, PercentFormatter
+
+    fig, axes = plt.subplots(1, 3, figsize=(19, 5.8))
+    panels = [(axes[0], pref, "prompts", "reward head: accuracy on held-out prompts (HH-RLHF)", True),
+              (axes[1], pref, "agree", "reward head: agreement with the pool's head (all held-out pairs)", True),
+              (axes[2], sft_df, "loss", "SFT (LoRA, SmolLM2-135M, Alpaca): held-out reply loss, nats/token", False)]
+    handles: dict[str, object] = {}
     for ax, df, col, title, higher in panels:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=9)
         ax.set_xscale("log")
         ax.set_xlabel("budget (share of the pool)")
-        if df is None or not len(df):
+        if df is None or not len(df[(df["budget"] > 0) & (df["budget"] < 1)]):
             ax.text(0.5, 0.5, "not run", ha="center", transform=ax.transAxes)
+        if df is None or not len(df):
             continue
+        xs = sorted(b for b in df["budget"].unique() if 0 < b < 1)
+        if xs:
+            ax.xaxis.set_major_locator(FixedLocator(xs))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        if col != "loss":
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
         band = _band(df, col)
-        band = band[band["n"] > 1]
+        band = band[(band["n"] > 1) & (band.index > 0) & (band.index < 1)]
         if len(band):
-            ax.fill_between(band.index, band["mean"] - band["sd"], band["mean"] + band["sd"], color="gray",
-                            alpha=0.3, label="random: mean ± sd over seeds")
-            ax.plot(band.index, band["mean"], color="gray", ls=":", marker="o", ms=3)
-        for m, g in df[~df["method"].isin(["random", "full pool", "no fine-tuning"])].groupby("method", sort=False):
+            handles["random: mean ± sd over seeds"] = ax.fill_between(
+                band.index, band["mean"] - band["sd"], band["mean"] + band["sd"], color="gray", alpha=0.3)
+            handles["random: mean"] = ax.plot(band.index, band["mean"], color="gray", ls=":", marker="o", ms=3)[0]
+        for i, (m, g) in enumerate(df[~df["method"].isin(["random", "full pool", "no fine-tuning"])]
+                                   .groupby("method", sort=False)):
             g = g.sort_values("budget")
-            ax.plot(g["budget"], g[col], marker="o", ms=4, lw=1, label=m)
+            handles[m] = ax.plot(g["budget"], g[col], marker="o^sv<>Dph*"[i % 10], ms=4, lw=1,
+                                 color=f"C{i % 10}")[0]
         for m, ls in (("full pool", "--"), ("no fine-tuning", "-.")):
             g = df[df["method"] == m]
             if len(g):
-                ax.axhline(g[col].iloc[0], color="black", ls=ls, lw=1, label=m)
-        ax.legend(fontsize=7, loc="lower right" if higher else "upper right")
+                handles[m] = ax.axhline(g[col].iloc[0], color="black", ls=ls, lw=1)
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(PLOT, dpi=110)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=6, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.savefig(PLOT, dpi=100)
 
 
 def report() -> None:
@@ -554,16 +572,18 @@ Plot: [downstream.png](downstream.png) (random's band shaded).
         pool_acc = float(pref[pref["method"] == "full pool"]["prompts"].iloc[0])
         gap, sd0 = pool_acc - sep.loc[b0, "mean"], sep.loc[b0, "sd"]
         ratio = gap / sd0 if sd0 > 0 else float("inf")
+        ev = pmeta.get("eval", {})
         body.append(f"""### Preference track (CPU)
 
 Pool: {pmeta.get('n_pool')} HH-RLHF pairs (helpful-base and harmless-base, {POOL_PER_TRANCHE} each, from the 70% of
 prompts bench_quality trains on), one workspace, embedded with MiniLM, graph + density, the cheap scorers and
-`pref_head_default`. Held out: {EVAL_PER_SET} pairs each of the other 30% of helpful-base and harmless-base prompts
-and of two tranches never trained on (helpful-online, helpful-rejection-sampled). On every subset the workspace
-reward head (Bradley-Terry on pref_head's features, `curation.workflows.prove.train_head`: strength and text boost
-by 3-fold CV grouped by prompt) is trained. Each cell: **accuracy on held-out prompts / on held-out tranches /
-agreement with the pool's head** (all held-out pairs), in %; 50% = chance. Machine: the shared 2-core CPU, load
-average {pmeta.get('load', [float('nan')])[0]:.0f} at the end (trainings take 1-20 s of one core each).
+`pref_head_default`. Held out: {ev.get(PROMPT_SETS[0])} / {ev.get(PROMPT_SETS[1])} pairs of the other 30% of
+helpful-base / harmless-base prompts, and {ev.get(TRANCHE_SETS[0])} / {ev.get(TRANCHE_SETS[1])} pairs of two
+tranches never trained on (helpful-online / helpful-rejection-sampled). On every subset the workspace reward head
+(Bradley-Terry on pref_head's features, `curation.workflows.prove.train_head`: strength and text boost by 3-fold CV
+grouped by prompt) is trained. Each cell: **accuracy on held-out prompts / on held-out tranches /
+agreement with the pool's head** (all held-out pairs), in %; 50% = chance. Machine: the shared 2-core CPU,
+load average {pmeta.get('load', [float('nan')])[0]:.0f} at the end (a training: 0.1-2.5 s of one core).
 
 **Can the measure tell anything apart?** Pool vs {b0:.0%} random on held-out prompts: {100 * pool_acc:.1f}% vs
 {100 * sep.loc[b0, 'mean']:.1f} ± {100 * sd0:.1f}% — a gap of {100 * gap:.1f} points, {ratio:.1f}×
@@ -590,8 +610,9 @@ of a {n_pool}-row seeded sample of Alpaca 9k, {grid['epochs']} epoch (the same s
 batch {grid['batch']}, sequences cut at {grid['max_length']} tokens (loss on the reply only). Reported: the mean
 loss per reply token (nats, lower = better) on a fixed held-out split of {grid['held']} Alpaca rows. Produced on the
 shared 2-core CPU, one thread (`OMP_NUM_THREADS=1`), bounded to 40 CPU-minutes: runs in priority order (no
-fine-tuning, the pool, random at the smallest budget, then each method at the largest); what is not listed did not
-fit. `--full` (a GPU machine: the whole 9k pool, 512 tokens, 3 epochs, budgets 2-30%, 5 seeds, 300 held out) has
+fine-tuning, the pool, random's seeds at every budget, then the methods from the largest budget down); "not run" did
+not fit in the time this session had. `--full` (a GPU machine: the whole 9k pool, 512 tokens, 3 epochs, budgets
+2-30%, 5 seeds, 300 held out) has
 not been run (no GPU was lent).
 
 {sft_table(sdf)}
