@@ -49,6 +49,7 @@ def test_a_lone_surrogate_in_a_nested_field_or_a_key_is_refused(tmp_ws, tmp_path
     assert rep.n_inserted == 1
     assert [p["line"] for p in rep.problems] == [2, 3]
     assert rep.problems[0]["field"] == "meta.src[1]"
+    assert rep.problems[1]["field"] == "\\ud801 (a key)"
 
 
 def test_a_lone_surrogate_in_a_json_array_names_the_item(tmp_ws, tmp_path):

@@ -119,3 +119,21 @@ def test_a_reader_beside_another_reader(tmp_path):
         r = subprocess.run([sys.executable, "-c", code, str(ws.path)], capture_output=True,
                            text=True, env=env, timeout=300)
     assert r.returncode == 0 and r.stdout.strip() == "0", r.stderr
+
+
+def test_report_and_explain_run_read_only(tiny_ws_copy, capsys):
+    """The commands listed as reading do not write: they run with the workspace open read-only."""
+    import numpy as np
+
+    from curation.core.ranking import Ranking
+
+    ws = tiny_ws_copy
+    n = ws.n_examples()
+    order = np.random.default_rng(3).permutation(ws.row_ids()).astype(np.int64)
+    ws.put_ranking(Ranking(order=order, gains=np.zeros(n), method="shuffle(seed=3)"))
+    w = str(ws.path)
+    assert main(["-w", w, "report", "--ranking", "shuffle-1", "--budget", "40", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_subset"] == 40
+    eid = ws.example(int(order[-1]))["example_id"]
+    assert main(["-w", w, "explain", "shuffle-1", eid, "--budget", "40"]) == 0
+    assert json.loads(capsys.readouterr().out)["selected"] is False

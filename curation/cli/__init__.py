@@ -24,8 +24,7 @@ from curation.store.connection import READ_ONLY_HINT
 COMMAND_GROUPS = (workspace, vectors, cache, neighbours, scores, select, report, export, subset, audit, slices_cli)
 # Commands that only read the workspace: they open it read-only (DuckDB read_only=True), so they work on a file
 # without write permission, on a read-only filesystem and beside other readers.
-READ_ONLY_COMMANDS = ("info", "rankings", "explain", "advise", "report", "scorers", "subset list", "subset show",
-                      "subset diff")
+READ_ONLY_COMMANDS = ("info", "rankings", "explain", "report", "scorers", "subset list", "subset show", "subset diff")
 COMMAND_GROUPS += (prove,)
 COMMAND_GROUPS += (search_cli,)  # after workspace: it adds --search to decide
 

@@ -206,8 +206,8 @@ def find_bad_text(value: Any, path: str = "") -> tuple[str, str] | None:
             sub = f"{path}.{key}" if path else key
             if _is_bad_text(key):
                 bad = next(c for c in key if 0xD800 <= ord(c) <= 0xDFFF)
-                return (path + " key " if path else "key ") + repr(key.encode("utf-8", "backslashreplace")
-                                                                   .decode("ascii")), f"\\u{ord(bad):04x}"
+                shown = key.encode("unicode_escape").decode("ascii")
+                return (f"{path}.{shown}" if path else shown) + " (a key)", f"\\u{ord(bad):04x}"
             hit = find_bad_text(v, sub)
             if hit:
                 return hit

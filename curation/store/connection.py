@@ -21,9 +21,9 @@ _LOCK_RE = re.compile(r"lock", re.IGNORECASE)
 _OPEN_CLOSE = threading.Lock()
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # The commands that need write access, for the message a write on a read-only workspace gives.
-READ_ONLY_HINT = ("commands that only read work on it (info, rankings, explain, advise, report, "
-                  "subset list/show/diff); ingest, embed, demo, remove, decide, graph, analyze, project, density, "
-                  "dedup, cluster, score, propose, import-scores, import-embeddings, select, export and "
+READ_ONLY_HINT = ("commands that only read work on it (info, rankings, explain, report, subset list/show/diff); "
+                  "ingest, embed, demo, remove, decide, graph, analyze, project, density, dedup, cluster, score, "
+                  "propose, import-scores, import-embeddings, select, advise (it may build the graph), export and "
                   "subset save/delete write to it and need write access (to the file and its folder)")
 
 
