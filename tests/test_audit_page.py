@@ -112,3 +112,21 @@ def test_map_colours_by_every_slice(audit_ws) -> None:
     assert f"slice: {RISK}" in opts and "slice: refusal" in opts
     at.selectbox(key="map:colour").set_value(f"slice: {RISK}").run()
     no_errors(at)
+
+
+def test_balance_audit_of_two_saved_subsets(audit_ws) -> None:
+    from curation.subsets.saved import save
+    from curation.subsets.spec import SubsetSpec
+
+    rk = "custom(name=pairs_last)"
+    save(audit_ws, "skewed", SubsetSpec(ranking=rk, budget=84), who="tester")
+    save(audit_ws, "fair", SubsetSpec(ranking=rk, budget=84, quota="proportional", label_column="dataset"),
+         who="tester")
+    at = page("balance", audit_ws, ranking_key=rk, budget_unit="rows", budget_value=84.0)
+    at.selectbox(key="balance:subset").set_value("skewed@1").run()
+    at.selectbox(key="balance:compare").set_value("fair@1").run()
+    no_errors(at)
+    warns = [w.value.replace("\\", "") for w in at.warning]
+    assert any("dataset = demo_pref is under-represented" in w and "of the fair@1" in w and "quota" in w
+               for w in warns), warns
+    assert not any("Fix it in the loop" in c.value for c in at.caption)  # fixes apply to the draft against its pool
