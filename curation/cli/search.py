@@ -11,7 +11,7 @@ from curation.core.errors import CurationError
 from curation.core.keys import DEFAULT_MODEL
 from curation.store import Workspace
 
-SUBCOMMANDS = ("save", "list", "delete", "refresh", "like", "undo")
+SUBCOMMANDS = ("save", "list", "delete", "refresh", "like", "undo", "concept")
 
 
 def _spec(args: argparse.Namespace, query: str):  # SearchSpec
@@ -136,6 +136,8 @@ def _subcommand(name: str, rest: list[str], args: argparse.Namespace, ws: Worksp
         keys = refresh_saved_searches(ws)
         print(f"re-ran {len(keys)} saved search(es)")
         return 0
+    if name == "concept":
+        return _concept(rest, args, ws)
     if name == "undo":
         batch, new = actions.undo_last(ws, who=args.who or os.environ.get("USER") or "cli")
         print(f"undid the last bulk {batch.get('action')} ({len(new):,} decisions reverted)")
@@ -161,6 +163,57 @@ def _subcommand(name: str, rest: list[str], args: argparse.Namespace, ws: Worksp
         for r in out:
             print(f"{r['rank']:>4}  row {r['row_id']:<8} {r['score']:>6.3f}  {r['dataset']}  {r['snippet']}")
     return 0
+
+
+def _concept(rest: list[str], args: argparse.Namespace, ws: Workspace) -> int:
+    """search concept list | NAME pos|neg ROW... (or search:SAVED, pins:include) | NAME train | NAME propose [N]."""
+    from curation.search import concepts as C
+
+    usage = ("usage: python -m curation search concept list | NAME pos|neg ROW_ID... (or search:SAVED_NAME, "
+             "pins:include, pins:exclude) | NAME train | NAME propose [N]")
+    if rest == ["list"]:
+        df = C.concepts(ws)
+        print(df.to_json(orient="records") if args.json else (df.to_string(index=False) if len(df) else
+                                                               "no concepts yet"))
+        return 0
+    if len(rest) < 2:
+        raise CurationError(usage)
+    cname, verb, more = rest[0], rest[1], rest[2:]
+    who = args.who or os.environ.get("USER") or "cli"
+    if verb in ("pos", "neg"):
+        rows: list[int] = []
+        for tok in more:
+            if tok.startswith("search:"):
+                from curation.search import matching_rows, saved_search
+
+                rows += matching_rows(ws, saved_search(ws, tok[len("search:"):])).tolist()
+            elif tok in ("pins:include", "pins:exclude"):
+                pins = ws.pins()
+                rows += pins.loc[pins["pin"] == tok.split(":")[1], "row_id"].astype(int).tolist()
+            elif tok.lstrip("-").isdigit():
+                rows.append(int(tok))
+            else:
+                raise CurationError(f"{tok!r} is not a row id, search:NAME or pins:include|exclude; {usage}")
+        if not rows:
+            raise CurationError(usage)
+        new = C.add_rows(ws, cname, rows, positive=verb == "pos", who=who)
+        print(f"tagged {len(new):,} rows as {'positive' if verb == 'pos' else 'negative'} examples of concept "
+              f"{cname!r} (undo with `search undo`)")
+        return 0
+    if verb == "train":
+        out = C.train_concept(ws, cname)
+        if args.json:
+            print(json.dumps(out))
+        else:
+            print(f"concept {cname!r}: trained on {out['n_train']} rows ({out['n_positive']} positive, "
+                  f"{out['n_negative']} negative); CV accuracy {out['cv_accuracy']}, ROC AUC {out['cv_auc']}; "
+                  f"P(concept) stored as {out['key']}")
+        return 0
+    if verb == "propose":
+        df = C.proposals(ws, cname, int(more[0]) if more else 10)
+        print(df.to_json(orient="records") if args.json else df.to_string(index=False))
+        return 0
+    raise CurationError(usage)
 
 
 def _decide_with_search(orig):
@@ -197,7 +250,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                     "[--json]. Words: BM25 ranked, \"a phrase\", a AND b, a OR b, a AND NOT b. Pattern: substring "
                     "or --regex (RE2), --case-sensitive. Meaning: cosine to the query's embedding. Also: search save "
                     "NAME QUERY (a flag column), search list, search delete NAME, search refresh, search like ROW "
-                    "... (more like these rows; --pins include), search undo (the last bulk decide --search).")
+                    "... (more like these rows; --pins include), search undo (the last bulk decide --search), "
+                    "search concept NAME pos|neg ROW... / train / propose (a concept taught to the curator model).")
     p.add_argument("words", nargs="+", help="the query (or a subcommand: " + ", ".join(SUBCOMMANDS) + ")")
     p.add_argument("--mode", choices=["words", "pattern", "meaning", "filter"], default="words",
                    help="filter: a SQL condition over text, meta and every score / slice column, e.g. "

@@ -137,6 +137,13 @@ class Search(Connection):
             return bool(n)
         return self._write(fn)
 
+    def delete_score_column(self, key: str) -> None:
+        """Delete one stored column (its values and definition), e.g. a concept's column after it was retrained."""
+        def fn(con) -> None:
+            con.execute("delete from scores where key = ?", [key])
+            con.execute("delete from score_defs where key = ?", [key])
+        self._write(fn)
+
     def undo_decisions(self, decision_ids: Sequence[int], *, who: str) -> list[int]:
         """Undo many decisions in one transaction (a bulk action from a search): for each, append its inverse as
         :meth:`Decisions.undo_decision` does (a pin goes back to the example's pin before it, or unpin; tag and
