@@ -163,7 +163,7 @@ def train_head(train: pd.DataFrame, emb, seed: int = 0, gated: bool = True):
     prompt came from (harmless-base = 1), when the training pairs hold both kinds (cross-fitted gate values for the
     training features, the gate fitted on every training prompt for new prompts); else without a gate."""
     from curation.scorers.features import embed_pairs, text_columns
-    from curation.scorers.learned import fit_gate, train_bradley_terry
+    from curation.scorers.learned import cv_length_figures, fit_gate, train_bradley_terry
 
     groups = train["prompt"].map(prompt_group).to_numpy()
     y = (train["tranche"] == "harmless-base").to_numpy(float)
@@ -172,8 +172,10 @@ def train_head(train: pd.DataFrame, emb, seed: int = 0, gated: bool = True):
         P, _ = embed_pairs(train["prompt"].tolist(), [], emb)
         gate, vals = fit_gate(P, y, groups)
     Xc, Xr = features(train, "chosen", emb, vals), features(train, "rejected", emb, vals)
-    head = train_bradley_terry(Xc, Xr, groups, seed=seed, boost_cols=text_columns(Xc.shape[1], gate is not None))
+    head = train_bradley_terry(Xc, Xr, groups, seed=seed, boost_cols=text_columns(Xc.shape[1], gate is not None),
+                               gated=gate is not None)
     head.gate = gate
+    head.meta["lc"] = cv_length_figures(head, train["chosen"].tolist(), train["rejected"].tolist())
     head.meta["gate"] = ("prompt gate: logistic on the prompt embedding, harmless-base prompts = 1, cross-fitted"
                          if gate is not None else "none")
     return head
