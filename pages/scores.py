@@ -2,6 +2,8 @@
 scores with thresholds (the rows past a threshold can be pinned out in one click)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -62,6 +64,9 @@ if _v:
                    icon=":material/warning:")
     else:
         st.caption(_txt)
+elif '"validity"' in str(d["params"] or ""):     # risk slices (harm_prompt, harm_reply): measured AUC, threshold
+    _rp = json.loads(d["params"])
+    st.caption(f"Validity: {_rp['validity']}. The audit reads value >= {float(_rp['threshold']):.2f} as flagged.")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -75,7 +75,7 @@ def test_identity_terms_absent_from_crafted_negatives(text: str) -> None:
 
 def test_identity_term_list_is_versioned_and_documented() -> None:
     t = identity_terms()
-    assert t["version"] == 1 and "whole-word" in t["matching"].lower().replace("whole word", "whole-word")
+    assert t["version"] == 1 and "whole-token" in t["matching"].lower()
     assert {"colour words", "places", "pronouns"} <= set(t["decisions"])
     assert all(isinstance(v, list) and v for v in t["groups"].values())
     assert "georgia" not in {w.lower() for v in t["groups"].values() for w in v}
@@ -227,3 +227,18 @@ def test_cli_slices(tmp_path: Path) -> None:
     assert "415-555" not in r.stdout + r.stderr
     r = run("slices", "--only", "nope")
     assert r.returncode != 0
+
+
+@pytest.mark.slow   # a small demo build: embedding, graph, scores, rankings (~1-5 min on 2 busy cores)
+@pytest.mark.skipif(not __import__("curation.scorers.harm", fromlist=["HARM_HEAD"]).HARM_HEAD.is_file(),
+                    reason="harm head weights not shipped in this checkout")
+def test_demo_build_computes_every_slice(tmp_ws) -> None:
+    from curation.workflows.demo import build_demo_workspace
+
+    build_demo_workspace(tmp_ws, n_sft=40, n_pref=8, log=lambda s: None)
+    defs = tmp_ws.score_defs().set_index("key")
+    want = {k.key() for k in slice_scorers()}
+    assert want <= set(defs.index), sorted(want - set(defs.index))
+    assert "harm_reply@rejected" in defs.index                    # the demo's preference pairs: both replies
+    assert json.loads(defs.at["harm_prompt", "params"])["threshold"] > 0
+    assert tmp_ws.artifact("labels:language")["clusters"][0]["label"] == "en"

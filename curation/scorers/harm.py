@@ -84,9 +84,9 @@ def profanity_prob(texts: list[str]) -> np.ndarray:
         return np.zeros(0)
     try:
         from profanity_check import predict_prob
-    except ImportError as e:  # pragma: no cover - pinned in requirements.txt
-        raise CurationError("the harm head uses alt-profanity-check; install it: pip install -r requirements.txt"
-                            ) from e
+    except ImportError as e:  # not a dependency: the shipped head does not use it
+        raise CurationError("this harm head uses alt-profanity-check; install it: "
+                            "pip install alt-profanity-check==1.9.1") from e
     return np.asarray(predict_prob([t or "" for t in texts]), dtype=np.float64)
 
 
@@ -200,9 +200,10 @@ class HarmPrompt(_Harm):
     name = "harm_prompt"
     description = ("P(the prompt is a harmful / toxic request), 0-1, higher = riskier: a logistic head over the "
                    "prompt's MiniLM embedding, trained on public HH-RLHF red-team vs helpful prompts, XSTest and "
-                   "ordinary instructions (scripts/train_harm_head.py). Its ROC AUC on held-out ToxicChat prompts "
-                   "and the operating threshold are stored with the score (params: auc, threshold). A slice: "
-                   "value >= threshold = flagged.")
+                   "ordinary instructions (scripts/train_harm_head.py). ROC AUC 0.877 [0.861-0.893] on 2,801 "
+                   "ToxicChat prompts it never trained on (the preference head's prompt gate: 0.819); flags 35% of "
+                   "XSTest's held-out safe-but-scary prompts. Threshold and AUC are stored with the score (params). "
+                   "A slice: value >= threshold = flagged.")
 
     def texts(self, batch: pd.DataFrame) -> list[str | None]:
         return prompt_texts(batch)
@@ -222,6 +223,11 @@ class HarmReply(_Harm):
         from curation.scorers.features import reply_text
 
         return reply_text(text)
+
+    def record(self) -> dict[str, Any]:
+        out = super().record()
+        out["validity"] = ("measured on prompts, not on replies: " + str(out.get("validity", "not measured")))
+        return out
 
 
 HARM_SCORERS: tuple[type[Scorer], ...] = (HarmPrompt, HarmReply)

@@ -183,19 +183,56 @@ def identity_terms(path: str | None = None) -> dict[str, Any]:
 IDENTITY_GROUPS: tuple[str, ...] = tuple(identity_terms()["groups"])
 
 
-@lru_cache(maxsize=16)
-def _group_regex(group: str) -> re.Pattern[str]:
-    terms = identity_terms()["groups"][group]
-    alts = sorted({t.lower() for t in terms}, key=len, reverse=True)        # longest first: one count per span
-    body = "|".join(r"\s+".join(re.escape(w) for w in t.split()) for t in alts)
-    return re.compile(rf"(?<!\w)(?:{body})(?![\w+])", re.IGNORECASE)
+_TOKEN = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*\+?", re.UNICODE)
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-cased word tokens; apostrophes, hyphens inside a word and a trailing '+' stay part of it, a possessive
+    's is dropped (women's → women)."""
+    return [t[:-2] if t.endswith("'s") else t for t in _TOKEN.findall(text.lower().replace("\u2019", "'"))]
+
+
+@lru_cache(maxsize=1)
+def _term_index() -> tuple[dict[tuple[str, ...], tuple[int, ...]], int]:
+    """({term as a token tuple: indices of its groups in IDENTITY_GROUPS}, longest term in tokens)."""
+    index: dict[tuple[str, ...], set[int]] = {}
+    for gi, g in enumerate(IDENTITY_GROUPS):
+        for term in identity_terms()["groups"][g]:
+            index.setdefault(tuple(_tokens(term)), set()).add(gi)
+    return {k: tuple(sorted(v)) for k, v in index.items() if k}, max(len(k) for k in index)
+
+
+def identity_count_array(text: str | None) -> np.ndarray:
+    """(len(IDENTITY_GROUPS),) occurrences of each group's terms in ``text``: whole tokens, longest term first,
+    no overlaps. Cost: ~1 µs per word (one pass for all groups; the last 262k texts are remembered, so the
+    per-group scorers that run_slices runs one after the other scan each text once)."""
+    return np.array(_identity_counts_cached(text or ""), dtype=np.float64)
+
+
+@lru_cache(maxsize=262144)
+def _identity_counts_cached(text: str) -> tuple[int, ...]:
+    out = [0] * len(IDENTITY_GROUPS)
+    if not text:
+        return tuple(out)
+    index, longest = _term_index()
+    toks = _tokens(text)
+    i, n = 0, len(toks)
+    while i < n:
+        for k in range(min(longest, n - i), 0, -1):
+            groups = index.get(tuple(toks[i:i + k]))
+            if groups is not None:
+                for g in groups:
+                    out[g] += 1
+                i += k
+                break
+        else:
+            i += 1
+    return tuple(out)
 
 
 def identity_counts(text: str | None) -> dict[str, int]:
     """Occurrences of each group's terms in ``text`` ({group: count} over :data:`IDENTITY_GROUPS`)."""
-    if not text:
-        return {g: 0 for g in IDENTITY_GROUPS}
-    return {g: len(_group_regex(g).findall(text)) for g in IDENTITY_GROUPS}
+    return dict(zip(IDENTITY_GROUPS, identity_count_array(text).astype(int).tolist()))
 
 
 class _IdentityBase(SliceScorer):
@@ -208,11 +245,13 @@ class _IdentityBase(SliceScorer):
             raise CurationError(f"identity group {g!r} is not one of {['any', *IDENTITY_GROUPS]}")
 
     def counts(self, batch: pd.DataFrame) -> np.ndarray:
-        groups = IDENTITY_GROUPS if self.params["group"] == "any" else (self.params["group"],)
+        g = self.params["group"]
+        col = None if g == "any" else IDENTITY_GROUPS.index(g)
         out = np.full(len(batch), np.nan)
         for i, t in enumerate(row_texts(batch)):
             if t is not None:
-                out[i] = float(sum(len(_group_regex(g).findall(t)) for g in groups))
+                c = identity_count_array(t)
+                out[i] = float(c.sum() if col is None else c[col])
         return out
 
 
@@ -297,17 +336,37 @@ def _cards(text: str) -> int:
 
 def pii_counts(text: str | None) -> dict[str, int]:
     """Occurrences of each PII type in ``text`` ({type: count} over :data:`PII_TYPES`). Only counts leave this
-    function, never the matched values. Cost: ~10-40 µs per 1,000 characters."""
+    function, never the matched values. Cost: ~10-40 µs per 1,000 characters (the last 262k texts are remembered:
+    pii and pii_count scan each text once)."""
+    return dict(zip(PII_TYPES, _pii_cached(text or "")))
+
+
+@lru_cache(maxsize=262144)
+def _pii_cached(text: str) -> tuple[int, ...]:
     if not text:
-        return {t: 0 for t in PII_TYPES}
+        return (0,) * len(PII_TYPES)
+    return tuple(_pii_scan(text)[t] for t in PII_TYPES)
+
+
+_DIGITS4 = re.compile(r"\d\D{0,3}\d\D{0,3}\d\D{0,3}\d")     # phones, cards and IPv4 need 4 digits close together
+_DIGIT = re.compile(r"\d")
+
+
+def _pii_scan(text: str) -> dict[str, int]:
+    out = {"email": _emails(text) if "@" in text else 0, "phone": 0, "card": 0, "ip": 0, "address": 0}
+    if text.count(":") >= 2:
+        out["ip"] += len(_IPV6.findall(text))
+    if not _DIGIT.search(text):
+        return out
+    out["address"] = len(_ADDRESS.findall(text))
+    if not _DIGITS4.search(text):
+        return out
     cards = _cards(text)
-    return {"email": _emails(text) if "@" in text else 0,
-            "phone": len(_PHONE.findall(text)) if cards == 0 else len(_PHONE.findall(_CARD.sub(" ", text))),
-            "card": cards,
-            "ip": sum(1 for m in _IPV4.finditer(text) if not _VERSION_BEFORE.search(text[max(0, m.start() - 12):
-                                                                                         m.start()]))
-            + (len(_IPV6.findall(text)) if ":" in text else 0),
-            "address": len(_ADDRESS.findall(text))}
+    out["card"] = cards
+    out["phone"] = len(_PHONE.findall(text if cards == 0 else _CARD.sub(" ", text)))
+    out["ip"] += sum(1 for m in _IPV4.finditer(text) if not _VERSION_BEFORE.search(text[max(0, m.start() - 12):
+                                                                                           m.start()]))
+    return out
 
 
 class _PIIBase(SliceScorer):
@@ -402,7 +461,11 @@ def run_slices(ws: Any, only: list[str] | None = None, *, progress: Any = None, 
     from curation.scorers import run_scorers
 
     scorers = slice_scorers(only)
-    keys = run_scorers(ws, scorers, progress=progress, batch_size=batch_size)
+    try:
+        keys = run_scorers(ws, scorers, progress=progress, batch_size=batch_size)
+    finally:                                  # the per-text scans shared by the identity / pii keys
+        _identity_counts_cached.cache_clear()
+        _pii_cached.cache_clear()
     for sc, key in zip(scorers, keys):
         write_slice_labels(ws, sc, key)
     return keys

@@ -135,6 +135,8 @@ def _build(ws: Workspace, steps: _Steps, params: dict, *, n_sft: int, n_pref: in
         steps.start("quality scores")
         # the shipped reward head too: a quality score that is not noise before anyone labels anything
         run_scorers(ws, ["heuristics", "preference", "pref_head_default"], progress=steps)
+        from curation.scorers.slices import run_slices   # slice columns the audit compares (harm, language, ...)
+        run_slices(ws, progress=steps)
         steps.start("rankings")
         # facility location last: the newest ranking is the one the Select page opens with
         for method in ("random", "density", "kcenter", "facility"):
