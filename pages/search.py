@@ -178,6 +178,39 @@ else:
         except CurationError as exc:
             st.error(str(exc))
 
+    # -------------------------------------------------------------------------------------------- concept
+    with st.expander("Concept: teach the curator model this idea from these hits"):
+        from curation.search import concepts as C
+
+        st.caption("Tag hits as positive or negative examples of a concept, train the curator model on them, review "
+                   "the rows it is least sure about in Inspect (tag them concept:NAME or concept:NAME:not there) "
+                   "and retrain. P(concept) is kept as a column with its cross-validated accuracy.")
+        k1, k2, k3, k4 = st.columns([1.6, 1.2, 1.2, 1], vertical_alignment="bottom")
+        cname = k1.text_input("Concept name", key="search:concept", placeholder="e.g. dosage")
+        try:
+            if k2.button(f"Add {len(hits):,} hits as positives", key="search:c_pos",
+                         disabled=not cname.strip() or not len(hits)):
+                st.session_state[K_LAST] = C.add_rows(ws, cname.strip(), hits, positive=True, who=state.curator())
+            if k3.button(f"Add {len(hits):,} hits as negatives", key="search:c_neg",
+                         disabled=not cname.strip() or not len(hits)):
+                st.session_state[K_LAST] = C.add_rows(ws, cname.strip(), hits, positive=False, who=state.curator())
+            if k4.button("Train", key="search:c_train", disabled=not cname.strip(), type="primary"):
+                with st.spinner("Training the curator model on the concept…"):
+                    out = C.train_concept(ws, cname.strip())
+                st.success(f"Concept **{fm.md_escape(cname.strip())}**: CV accuracy "
+                           f"{fm.fmt_num(out['cv_accuracy'])}, ROC AUC {fm.fmt_num(out['cv_auc'])} on "
+                           f"{out['n_train']} tagged rows; column `{out['key']}`.")
+            if st.button("Review the least sure rows in Inspect", key="search:c_review", disabled=not cname.strip()):
+                prop = C.proposals(ws, cname.strip(), 20)
+                st.session_state["inspect:hits"] = prop["row_id"].astype(int).tolist()
+                st.session_state[state.K_INSPECT] = int(prop["row_id"].iloc[0])
+                widgets.go_to("pages/inspector.py")
+        except CurationError as exc:
+            st.error(str(exc))
+        cdf = C.concepts(ws)
+        if len(cdf):
+            st.dataframe(cdf, hide_index=True, width="stretch")
+
 saved = saved_searches(ws)
 if not saved.empty:
     st.subheader("Saved searches")

@@ -86,3 +86,18 @@ def test_meaning_and_save(ws):
     assert not at.exception and not at.error
     assert "search:healthy_travel" in set(ws.score_defs()["key"])
     assert any(r == "healthy_travel" for r in at.dataframe[0].value["name"])
+
+
+def test_concept_from_hits(ws):
+    at = page("search", ws)
+    at.text_input(key="search:q").set_value("travel").run()
+    at.text_input(key="search:concept").set_value("trips").run()
+    at.button(key="search:c_pos").click().run()
+    at.button(key="search:c_train").click().run()
+    n = search(ws, "travel", limit=0).n_matches
+    assert at.error and f"found {n} positive and 0 negative" in at.error[0].value
+    at.text_input(key="search:q").set_value("code").run()
+    at.button(key="search:c_neg").click().run()
+    at.button(key="search:c_train").click().run()
+    assert not at.error and "CV accuracy" in at.success[0].value
+    assert any(k.startswith("concept(concept=trips") for k in ws.score_defs()["key"])

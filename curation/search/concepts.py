@@ -73,8 +73,11 @@ class ConceptModel(CuratorModel):
             if "cannot train" not in str(exc):
                 raise
             pos, neg = concept_tags(str(self.params["concept"]))
+            tags = ws.tags()
+            n_pos, n_neg = int((tags["tag"] == pos).sum()), int((tags["tag"] == neg).sum())
             raise CurationError(f"concept {self.params['concept']!r} needs at least one positive row (tag {pos}) and "
-                                f"one negative row (tag {neg}); add some with `search concept NAME pos ROW...` / "
+                                f"one negative row (tag {neg}); found {n_pos} positive and {n_neg} negative; add "
+                                "some with `search concept NAME pos ROW...` / "
                                 "`neg ROW...` or from the Search page") from exc
         self._ws = ws
 
