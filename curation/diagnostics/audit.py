@@ -509,12 +509,22 @@ class AuditContext:
         return out
 
 
+def display_name(key: str, taken: set[str] | None = None) -> str:
+    """A slice's name for people: the key without its embedding-model parameter (``cluster(model=...)`` →
+    ``cluster``, ``identity(group=gender)`` unchanged); the full key when that name is ``taken``."""
+    import re
+
+    short = re.sub(r"model=[^,)]*,?", "", key).replace(",)", ")").replace("()", "")
+    return key if taken is not None and short in taken else short
+
+
 def slice_defs(defs: pd.DataFrame) -> list[dict[str, Any]]:
     """The stored columns the audit reads as slices (one dict per column: key, name, form, threshold), from
     :meth:`Workspace.score_defs`; see the module docstring for the rules."""
     if defs is None or not len(defs):
         return []
-    out = []
+    out: list[dict[str, Any]] = []
+    taken = {"dataset", "label"}
     for r in defs.itertuples():
         kind = getattr(r, "kind", None) or "score"
         name = str(r.name) if isinstance(r.name, str) else key_name(r.key)
@@ -525,13 +535,17 @@ def slice_defs(defs: pd.DataFrame) -> list[dict[str, Any]]:
         if kind == "group":
             if name in SKIP_GROUPS:
                 continue
-            out.append({"key": r.key, "name": r.key, "form": "categorical"})
+            out.append({"key": r.key, "form": "categorical"})
         elif kind == "flag":
-            out.append({"key": r.key, "name": r.key, "form": "binary"})
+            out.append({"key": r.key, "form": "binary"})
         elif isinstance(params, dict) and params.get("threshold") is not None:
-            out.append({"key": r.key, "name": r.key, "form": "risk", "threshold": float(params["threshold"])})
+            out.append({"key": r.key, "form": "risk", "threshold": float(params["threshold"])})
         elif name in BINARY_SCORES:
-            out.append({"key": r.key, "name": r.key, "form": "binary"})
+            out.append({"key": r.key, "form": "binary"})
+        else:
+            continue
+        out[-1]["name"] = display_name(r.key, taken)
+        taken.add(out[-1]["name"])
     return out
 
 
