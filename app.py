@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `pages` and `curation` import from the project root
     sys.path.insert(0, str(ROOT))
 
-from pages import widgets  # noqa: E402
+from pages import jobs, widgets  # noqa: E402
 from pages.build_status import demo_build_progress  # noqa: E402
 
 st.set_page_config(page_title="Curation dashboard", page_icon=":material/filter_alt:", layout="wide")
@@ -27,11 +27,11 @@ PAGES = {
         st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:"),
         st.Page("pages/scores.py", title="Scores", icon=":material/leaderboard:"),
         st.Page("pages/inspector.py", title="Inspect", icon=":material/search:", url_path="inspect"),
-        st.Page("pages/search.py", title="Search", icon=":material/manage_search:", url_path="search"),
     ],
     "Curate": [
         st.Page("pages/select.py", title="Select", icon=":material/checklist:"),
         st.Page("pages/balance.py", title="Balance", icon=":material/balance:"),
+        st.Page("pages/subsets.py", title="Saved subsets", icon=":material/bookmarks:", url_path="subsets"),
         st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ],
 }
@@ -39,4 +39,5 @@ PAGES = {
 page = st.navigation(PAGES)
 widgets.sidebar()
 demo_build_progress()
+jobs.sidebar_jobs()
 page.run()

@@ -11,6 +11,8 @@ import streamlit as st
 
 from curation.workflows.demo import build_demo_workspace
 from curation.core.errors import CurationError
+from curation.core.paths import ENV, confine, confine_source
+from curation.embedding.embed import measured_rate
 from curation.scorers import GROUPS as SCORER_GROUPS
 from curation.scorers import run_scorers, scorer_table
 from pages import formatting as fm, jobs, state, widgets
@@ -23,18 +25,19 @@ with st.expander("Workspace file", expanded=False, icon=":material/folder_open:"
     st.write("Everything — examples, embeddings, scores, maps, rankings and your decisions — lives in one DuckDB "
              "file. Open another one, or type a new path to create it.")
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-    new_path = c1.text_input("Workspace path", value=str(ws.path), key="data:ws_path")
+    new_path = c1.text_input("Workspace path", value=str(ws.path), key="data:ws_path",
+                             help="Inside " + ", ".join(str(r) for r in state.data_roots()) + f" (set by ${ENV}).")
     if c2.button("Open / create", key="data:open_ws", type="primary"):
-        p = Path(new_path).expanduser()
-        if p.suffix != ".duckdb":
-            st.error(f"{p} does not end in .duckdb; a workspace is a .duckdb file (e.g. data/my_project.duckdb)")
-        else:
-            try:
-                state.workspace_at(str(p.resolve()))
-                st.session_state[state.K_WORKSPACE] = str(p.resolve())
-                st.rerun()
-            except CurationError as exc:
-                st.error(str(exc))
+        try:
+            p = confine(new_path, state.data_roots(), what="workspace path")
+            if p.suffix != ".duckdb":
+                raise CurationError(f"{p} does not end in .duckdb; a workspace is a .duckdb file "
+                                    "(e.g. data/my_project.duckdb)")
+            state.workspace_at(str(p))
+            st.session_state[state.K_WORKSPACE] = str(p)
+            st.rerun()
+        except CurationError as exc:
+            st.error(str(exc))
 
 # ------------------------------------------------------------------------------------------------ summary
 summary = ws.summary()
@@ -69,7 +72,9 @@ st.subheader("Add a dataset")
 src_tab, up_tab = st.tabs(["From a path", "Upload a file"])
 with src_tab:
     path_in = st.text_input("File path (.jsonl, .json, .csv, .parquet) or Hugging Face dataset id",
-                            key="data:src_path", placeholder="/data/train.jsonl")
+                            key="data:src_path", placeholder="data/train.jsonl",
+                            help="A file inside " + ", ".join(str(r) for r in state.data_roots())
+                                 + f" (set by ${ENV}), or a hub id such as owner/name.")
 with up_tab:
     up = st.file_uploader("Upload", type=["jsonl", "json", "csv", "parquet", "gz"], key="data:upload")
     if up is not None:
@@ -81,6 +86,12 @@ with up_tab:
         st.session_state["data:uploaded"] = str(dest)
 
 source = (path_in or "").strip() or st.session_state.get("data:uploaded")
+if source:
+    try:  # a typed path must lie inside the workspace roots (an upload is saved beside the workspace)
+        source = confine_source(source, state.data_roots())
+    except CurationError as exc:
+        st.error(str(exc))
+        source = None
 if source:
     from curation.ingest.run import MAPPING_FIELDS, SHAPES, dataset_name_for, ingest_file, resolve_mapping
     from curation.ingest.readers import read_records
@@ -149,14 +160,34 @@ def _analyze(prog: jobs.JobProgress) -> None:
     analyze(ws, model=MODEL, progress=prog)
 
 
+def embed_estimate(rate: dict | None, n: int) -> str:
+    """How long embedding ``n`` texts takes at this workspace's measured rate (or that there is none yet)."""
+    if not rate:
+        return ("No embedding speed measured in this workspace yet: the first run measures it (it depends on the "
+                "machine, its load and the text lengths).")
+    secs = n / rate["rate"] if rate["rate"] > 0 else float("inf")
+    eta = f"{secs:.0f} s" if secs < 90 else (f"{secs / 60:.0f} min" if secs < 5400 else f"{secs / 3600:.1f} h")
+    when = "the job running now" if rate["running"] else "the last run"
+    head = (f"Measured here: {rate['rate']:.1f} texts/s ({when}: {fm.fmt_int(rate['texts'])} texts in "
+            f"{rate['seconds']:.0f} s")
+    head += f" on {rate['device']})" if rate.get("device") else ")"
+    return head + (f", so {fm.fmt_int(n)} new examples take about {eta}." if n > 0 else ".")
+
+
 jc = st.columns(3)
 with jc[0]:
     st.markdown("**1 · Embed**")
-    st.caption(f"Vectors from `{MODEL}` for every new example (about 40–80 texts/s on 2 CPU cores: a few thousand "
-               "examples take about a minute).")
     missing = summary["examples"] - n_emb
+    st.caption(f"Vectors from `{MODEL}` for every new example. " + embed_estimate(measured_rate(ws, MODEL), missing))
+    embedding_now = jobs.running_elsewhere(ws)
+    embedding_now = embedding_now[embedding_now["kind"] == "embed"]
+    for r in embedding_now.itertuples():
+        st.warning(f"An embedding job is running ({'this server' if r.here else 'another process'}): "
+                   f"{fm.fmt_int(r.done)} / {fm.fmt_int(r.total)}, updated {r.age_s:.0f} s ago. Wait for it: "
+                   "a second one would embed the same texts.", icon=":material/hourglass_top:")
     if st.button(f"Embed {fm.fmt_int(missing)} new examples" if missing else "All embedded",
-                 key="data:run_embed", disabled=missing <= 0 or jobs.job_running(ws, "ui:embed")):
+                 key="data:run_embed", disabled=missing <= 0 or jobs.job_running(ws, "ui:embed")
+                 or not embedding_now.empty):
         jobs.start_job(ws, "ui:embed", "embed", _embed)
 with jc[1]:
     st.markdown("**2 · Analyze**")

@@ -11,9 +11,10 @@ from typing import Any
 
 import streamlit as st
 
-from curation.core.progress import JobReporter, run_job
+from curation.core.progress import JobReporter, run_job, running_jobs
 from curation.store import Workspace
-from pages.formatting import fmt_int
+from pages import state
+from pages.formatting import fmt_int, md_escape
 
 JobProgress = JobReporter
 """The ``progress(done, total)`` callback a background job gets (it records progress in the job's row)."""
@@ -95,3 +96,57 @@ def render_job(ws: Workspace, key: str, label: str) -> str | None:
 
 def any_job_running(ws: Workspace, keys: list[str]) -> bool:
     return any(job_running(ws, k) for k in keys)
+
+
+# ---------------------------------------------------------------------------------------------- every page
+K_SEEN = "jobs:running_keys"
+HIDDEN = ("demo:progress",)  # shown by pages/build_status.py
+
+
+def _age(s: float) -> str:
+    return f"{s:.0f} s" if s < 90 else f"{s / 60:.0f} min"
+
+
+def running_elsewhere(ws: Workspace) -> Any:  # pd.DataFrame
+    """:func:`curation.core.progress.running_jobs` without the rows shown elsewhere, with ``here``: whether a
+    thread of this server runs it."""
+    try:
+        df = running_jobs(ws)
+    except Exception:  # the file is held by a writer for a moment: show nothing until the next poll
+        import pandas as pd
+
+        return pd.DataFrame(columns=["key", "kind", "done", "total", "message", "age_s", "here"])
+    df = df[~df["key"].isin(HIDDEN)].copy()
+    df["here"] = [job_running(ws, k) for k in df["key"]]
+    return df
+
+
+def sidebar_jobs() -> None:
+    """Sidebar, every page (app.py): jobs running in any process (the workspace's jobs table: the CLI, this or
+    another dashboard server, the demo builder), with their progress. Polls every 3 s while one runs, every
+    15 s otherwise; when the set of running jobs changes the whole page reruns, so what a finished job computed
+    shows at once."""
+    ws = state.workspace()
+    first = running_elsewhere(ws)
+    st.session_state.setdefault(K_SEEN, tuple(first["key"]))
+
+    @st.fragment(run_every=3.0 if len(first) else 15.0)
+    def poll() -> None:
+        df = running_elsewhere(ws)
+        keys = tuple(df["key"])
+        if keys != st.session_state.get(K_SEEN):
+            st.session_state[K_SEEN] = keys
+            st.rerun(scope="app")
+        if df.empty:
+            return
+        st.caption(f"Running now ({len(df)})")
+        for r in df.itertuples():
+            done, total = int(r.done or 0), int(r.total or 0)
+            frac = min(1.0, done / total) if total else 0.0
+            where = "this server" if r.here else "another process"
+            msg = f"{md_escape(r.message)} — " if r.message else ""
+            count = f"{fmt_int(done)} / {fmt_int(total)}" if total else "started"
+            st.progress(frac, text=f"**{md_escape(r.key)}**: {msg}{count} ({where}, updated {_age(r.age_s)} ago)")
+
+    with st.sidebar:
+        poll()

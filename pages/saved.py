@@ -220,7 +220,8 @@ def select_panel(ws: Workspace) -> None:
     c1.selectbox("Saved subset", opts, key="saved:open_w",
                  format_func=_label, on_change=_on_open, args=(ws,),
                  help="Open a saved version (its ranking, budget and quota fill the controls below), or keep "
-                      "working on the unsaved draft. Saved subsets are shared by every session and the CLI.")
+                      "working on the unsaved draft. Saved subsets are shared by every session and the CLI; the "
+                      "Saved subsets page lists them all.")
     nxt = None
     if o is not None:
         name = ss.parse_ref(o)[0]
@@ -236,7 +237,7 @@ def select_panel(ws: Workspace) -> None:
         st.button("Save", key="saved:save_as", type="primary", on_click=_on_save_as, args=(ws,))
     if o is None:
         st.caption("Unsaved draft: the controls below are kept in this browser tab only. Save it to share it and "
-                   "to keep it across restarts.")
+                   "to keep it across restarts (the **Saved subsets** page lists every saved one).")
         return
     try:
         saved = load_ref(ws, o)

@@ -109,7 +109,7 @@ def test_data_page_shows_summary_and_datasets(app_ws) -> None:
 
 
 def test_data_page_previews_a_file_mapping(app_ws, tmp_path: Path) -> None:
-    f = tmp_path / "new.jsonl"
+    f = app_ws.path.parent / "new.jsonl"  # inside the workspace roots (the workspace's folder)
     f.write_text('{"instruction": "Say hi", "input": "", "output": "hi"}\n' * 3)
     at = page("data", app_ws)
     at.text_input(key="data:src_path").input(str(f)).run()
@@ -356,7 +356,7 @@ def test_balance_report_card(app_ws) -> None:
     at = page("balance", app_ws, budget_unit="%", budget_value=20.0)
     no_errors(at)
     labels = [m.label for m in at.metric]
-    assert "Class drift (JS)" in labels and "Subset / pool" in labels
+    assert "Class drift (JS)" in labels and "Subset rows" in labels
     r = app_ws.rankings().iloc[-1]  # the draft uses the newest ranking: the caption names it by its short id
     cap = next(c.value for c in at.caption if c.value.startswith("Subset **draft**"))
     assert f"`{r['short_id']}`" in cap and r["key"] not in cap, cap

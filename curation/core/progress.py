@@ -130,3 +130,21 @@ def run_job(ws: Any, key: str, kind: str, fn: Callable[[JobReporter], Any]) -> A
     job.report("done", done=total, total=total, message="done",
                params={"result": result if isinstance(result, (str, int, float)) else None})
     return result
+
+
+RUNNING_FRESH_S = 900.0
+"""A ``running`` job row updated longer ago than this is shown as stale (its process probably died)."""
+
+
+def running_jobs(ws: Any, *, within_s: float = RUNNING_FRESH_S) -> Any:  # pd.DataFrame
+    """Jobs whose row says ``running`` and was updated in the last ``within_s`` seconds, whichever process runs
+    them (the CLI, a dashboard server, the demo builder): key, kind, done, total, message, params, updated_at and
+    ``age_s`` (seconds since the last update), newest first. One small query."""
+    import pandas as pd
+
+    df = ws.jobs()
+    if df.empty:
+        return df.assign(age_s=pd.Series(dtype=float))
+    df = df[df["status"] == "running"].copy()
+    df["age_s"] = (pd.Timestamp.now() - pd.to_datetime(df["updated_at"])).dt.total_seconds().clip(lower=0)
+    return df[df["age_s"] <= within_s].reset_index(drop=True)

@@ -19,7 +19,7 @@ import numpy as np
 
 from curation.core.commits import DEFAULT_COMMIT_SECONDS, CommitPolicy
 from curation.core.errors import CurationError
-from curation.core.keys import DEFAULT_MODEL, HASH_MODEL, STATIC_MODEL, default_model_path, model_key, text_hash
+from curation.core.keys import DEFAULT_MODEL, STATIC_MODEL, default_model_path, model_key, text_hash
 from curation.core.progress import Progress, report_job
 from curation.store import Workspace
 
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # SentenceTransformer
     """A SentenceTransformer for ``model`` (cached per process) on ``device`` (``None``/``"auto"``: CUDA, then MPS,
     else CPU; see :func:`curation.core.devices.resolve_device`). The default loads offline from its package."""
-    if model_key(model) == HASH_MODEL:  # no torch needed (the static model picks its device itself)
-        return _load_model(model, "cpu")
     from curation.core.devices import resolve_device
 
     return _load_model(model, resolve_device(device))
@@ -38,19 +36,15 @@ def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # Senten
 
 @functools.lru_cache(maxsize=4)
 def _load_model(model: str, device: str):  # SentenceTransformer
-    key = model_key(model)
-    if key == STATIC_MODEL:  # the first-look static model (numpy, CPU only)
-        from curation.embedding.static import StaticEmbedder
-
-        return StaticEmbedder()
-    if key == HASH_MODEL:    # deterministic feature hashing (tests and plumbing; no model files)
-        from curation.embedding.hashing import HashEmbedder
-
-        return HashEmbedder()
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # our own progress bar is the one that counts
+    key = model_key(model)
+    if key == STATIC_MODEL:
+        from curation.embedding.static import StaticEmbedder
+                # the first-look static model (numpy, CPU only)
+        return StaticEmbedder()
     source = default_model_path() if key == DEFAULT_MODEL else key
     try:
         return SentenceTransformer(source, device=device)
@@ -220,7 +214,8 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     todo = todo[~got]
     if todo.empty:
         status = "done" if limit is None or limit >= total_distinct else "partial"
-        report_job(ws, job, kind="embed", status=status, done=done_before + n_from_cache, total=n_all, params=params)
+        report_job(ws, job, kind="embed", status=status, done=done_before + n_from_cache, total=n_all,
+                   params={**_last_rate(ws, job), **params})
         return EmbedReport(key, n_all, done_before, 0, time.perf_counter() - t0, dev, batch_size, n_from_cache)
     # Longest first: sentence-transformers sorts within a call, we sort across the whole job.
     lengths = todo["embed_text"].str.len().to_numpy()
@@ -241,7 +236,10 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
         return EmbedReport(key, n_all, done_before - n_from_cache, done, time.perf_counter() - t0, where,
                            batch_size, n_from_cache)
     m = load_model(key, dev)
-    report_job(ws, job, kind="embed", status="running", done=done_before, total=n_all, params=params)
+    # the live rate (measured_rate): texts encoded since "started" (epoch s) over the time to "at"
+    started = time.time()
+    run_params = {**_last_rate(ws, job), **params, "started": started, "from": done_before, "at": started}
+    report_job(ws, job, kind="embed", status="running", done=done_before, total=n_all, params=run_params)
     hashes = todo["text_hash"].tolist()
     texts = todo["embed_text"].tolist()
     done = 0
@@ -258,7 +256,8 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
         _to_user_cache(key, part, vecs, user)
         done += len(vecs)
         pending, n_pending = [], 0
-        report_job(ws, job, kind="embed", status="running", done=done_before + done, total=n_all, params=params)
+        run_params["at"] = time.time()
+        report_job(ws, job, kind="embed", status="running", done=done_before + done, total=n_all, params=run_params)
         policy.committed()
 
     j = 0
@@ -285,9 +284,45 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
                 pass
         raise
     status = "done" if limit is None or limit >= total_distinct else "partial"
-    report_job(ws, job, kind="embed", status=status, done=done_before + done, total=n_all, params=params)
+    rate = {"rate_texts": done, "rate_seconds": round(time.time() - started, 3)} if done else _last_rate(ws, job)
+    report_job(ws, job, kind="embed", status=status, done=done_before + done, total=n_all, params={**params, **rate})
     return EmbedReport(key, n_all, done_before - n_from_cache, done, time.perf_counter() - t0, dev, batch_size,
                        n_from_cache)
+
+
+def _last_rate(ws: Workspace, job: str) -> dict:
+    """The measured rate kept in the job's row (``rate_texts`` encoded in ``rate_seconds``), so a later run that
+    encodes nothing keeps it; {} when none."""
+    import json
+
+    j = ws.job(job)
+    p = (j or {}).get("params")
+    p = json.loads(p) if isinstance(p, str) else (p or {})
+    return {k: p[k] for k in ("rate_texts", "rate_seconds") if k in p}
+
+
+def measured_rate(ws: Workspace, model: str = DEFAULT_MODEL, *, now: float | None = None) -> dict | None:
+    """This workspace's own embedding speed for ``model``: ``{"rate": texts/s, "texts": n, "seconds": s,
+    "running": bool, "device": str}`` from the job ``embed:<model>`` (a running job: the texts encoded since it
+    started; else the last run that encoded anything), or None before anything was encoded here. Includes the
+    writes, so it is what the next run will see on this machine at its current load; one small query."""
+    import json
+    import time
+
+    j = ws.job(f"embed:{model_key(model)}")
+    if not j:
+        return None
+    p = j.get("params")
+    p = json.loads(p) if isinstance(p, str) else (p or {})
+    if j.get("status") == "running" and "started" in p:
+        n = int(j.get("done") or 0) - int(p.get("from") or 0)
+        secs = float(p.get("at") or (now or time.time())) - float(p["started"])
+        if n > 0 and secs > 0:
+            return {"rate": n / secs, "texts": n, "seconds": secs, "running": True, "device": p.get("device", "")}
+    n, secs = int(p.get("rate_texts") or 0), float(p.get("rate_seconds") or 0)
+    if n > 0 and secs > 0:
+        return {"rate": n / secs, "texts": n, "seconds": secs, "running": False, "device": p.get("device", "")}
+    return None
 
 
 def set_torch_threads(n: int | None = None) -> None:
