@@ -27,6 +27,7 @@ PAGES = {
         st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:"),
         st.Page("pages/scores.py", title="Scores", icon=":material/leaderboard:"),
         st.Page("pages/inspector.py", title="Inspect", icon=":material/search:", url_path="inspect"),
+        st.Page("pages/search.py", title="Search", icon=":material/manage_search:", url_path="search"),
     ],
     "Curate": [
         st.Page("pages/select.py", title="Select", icon=":material/checklist:"),

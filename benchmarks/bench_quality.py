@@ -163,7 +163,7 @@ def train_head(train: pd.DataFrame, emb, seed: int = 0, gated: bool = True):
     prompt came from (harmless-base = 1), when the training pairs hold both kinds (cross-fitted gate values for the
     training features, the gate fitted on every training prompt for new prompts); else without a gate."""
     from curation.scorers.features import embed_pairs, text_columns
-    from curation.scorers.learned import fit_gate, train_bradley_terry
+    from curation.scorers.learned import cv_length_figures, fit_gate, train_bradley_terry
 
     groups = train["prompt"].map(prompt_group).to_numpy()
     y = (train["tranche"] == "harmless-base").to_numpy(float)
@@ -172,8 +172,10 @@ def train_head(train: pd.DataFrame, emb, seed: int = 0, gated: bool = True):
         P, _ = embed_pairs(train["prompt"].tolist(), [], emb)
         gate, vals = fit_gate(P, y, groups)
     Xc, Xr = features(train, "chosen", emb, vals), features(train, "rejected", emb, vals)
-    head = train_bradley_terry(Xc, Xr, groups, seed=seed, boost_cols=text_columns(Xc.shape[1], gate is not None))
+    head = train_bradley_terry(Xc, Xr, groups, seed=seed, boost_cols=text_columns(Xc.shape[1], gate is not None),
+                               gated=gate is not None)
     head.gate = gate
+    head.meta["lc"] = cv_length_figures(head, train["chosen"].tolist(), train["rejected"].tolist())
     head.meta["gate"] = ("prompt gate: logistic on the prompt embedding, harmless-base prompts = 1, cross-fitted"
                          if gate is not None else "none")
     return head
@@ -347,6 +349,265 @@ def report(rows: list[dict], info: dict, ws_rows: list[dict], args: argparse.Nam
     return "\n".join(lines)
 
 
+# ============================================================================================== length control
+def _lens(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    return df["chosen"].str.len().to_numpy(float), df["rejected"].str.len().to_numpy(float)
+
+
+def _lc_row(who: str, split_name: str, rep: str, c: np.ndarray, r: np.ndarray, df: pd.DataFrame) -> dict:
+    from curation.scorers.validity import length_controlled
+
+    lc_, lr_ = _lens(df)
+    got = length_controlled(c, r, lc_, lr_)
+    ok = np.isfinite(c) & np.isfinite(r) & (lc_ != lr_)
+    same = np.where(c == r, 0.5, (np.sign(c - r) == np.sign(lc_ - lr_)).astype(float))
+    longer = float(same[ok].mean()) if ok.any() else math.nan
+    return {"scorer": who, "split": split_name, "report": rep, "lc": got, "picks_longer": longer,
+            "c": c, "r": r, "lc_len": lc_, "lr_len": lr_}
+
+
+def curator_features(df: pd.DataFrame, col: str, emb) -> np.ndarray:
+    """The curator model's row features (learned.row_features) for replies outside a workspace: the reply's
+    MiniLM embedding (the workspace embeds the row's text instead), log reply / prompt words, their difference and
+    the text heuristics."""
+    from curation.scorers.features import _heuristics, embed_pairs
+
+    prom, resp = df["prompt"].tolist(), df[col].tolist()
+    _, R = embed_pairs(prom, resp, emb)
+    lw = np.log1p([len(x.split()) for x in resp])
+    lp = np.log1p([len(x.split()) for x in prom])
+    return np.hstack([R.astype(np.float64), np.column_stack([lw, lp, lw - lp, _heuristics(prom, resp)])])
+
+
+CURATOR_PINS = 100
+
+
+def length_eval(pairs: pd.DataFrame, emb, tmp: Path) -> tuple[list[dict], dict]:
+    """Raw and length-controlled agreement of every learned head (and the length rule) on every report set it did
+    not train on: the three split heads (raw and length=controlled), the shipped head, the in-workspace head of
+    each tranche on the other tranches, and a curator model trained on 100 pins of one tranche (50 chosen replies
+    kept, 50 rejected replies of other pairs dropped) on the other tranches."""
+    from curation.embedding.embed import model_key, text_hash
+    from curation.ingest.run import ingest_file
+    from curation.scorers.features import prompt_text, reply_text
+    from curation.scorers.learned import (CURATOR_TEXT_COLS, DEFAULT_HEAD, LENGTH_MODES, LinearHead, PrefHead,
+                                          curator_length_columns, neutral_length, train_curator, train_pref_head)
+    from curation.store import Workspace
+
+    rows: list[dict] = []
+    info: dict = {}
+    shipped = LinearHead.load_npz(DEFAULT_HEAD)
+    for split_name in SPLITS:
+        train, reports = split(pairs, split_name)
+        t0 = time.process_time()
+        head = train_head(train, emb)
+        info[split_name] = {"n_train": len(train), "cpu_s": time.process_time() - t0}
+        for rep, df in reports.items():
+            Fc, Fr = features(df, "chosen", emb, head.gate), features(df, "rejected", emb, head.gate)
+            for mode in LENGTH_MODES:
+                rows.append(_lc_row(f"BT head, {split_name} split, length={mode}", split_name, rep,
+                                    head.decision(Fc, mode), head.decision(Fr, mode), df))
+            if split_name == "mixed":              # the shipped head's split: what it never saw
+                Sc, Sr = features(df, "chosen", emb, shipped.gate), features(df, "rejected", emb, shipped.gate)
+                for mode in LENGTH_MODES:
+                    rows.append(_lc_row(f"pref_head_default, length={mode}", split_name, rep,
+                                        shipped.decision(Sc, mode), shipped.decision(Sr, mode), df))
+            lc_, lr_ = _lens(df)
+            rows.append(_lc_row("longer reply wins (chars)", split_name, rep, lc_, lr_, df))
+        print(f"  length control: {split_name} done", file=sys.stderr)
+    # text heuristics (nothing trained): every sampled pair, per tranche
+    from curation.scorers import GROUPS, get_scorer
+
+    for t in TRANCHES:
+        df = pairs[pairs["tranche"] == t]
+        C, R = sft(df, "chosen"), sft(df, "rejected")
+        for name in GROUPS["heuristics"]:
+            sc = get_scorer(name)
+            sgn = 1.0 if sc.higher_is_better else -1.0
+            rows.append(_lc_row(name, "heuristics", t, sgn * sc.score(C), sgn * sc.score(R), df))
+        lc_, lr_ = _lens(df)
+        rows.append(_lc_row("longer reply wins (chars)", "heuristics", t, lc_, lr_, df))
+    # in-workspace heads and curator models: trained on one tranche, reported on each other tranche
+    for t in TRANCHES:
+        own = pairs[pairs["tranche"] == t]
+        f = tmp / f"lc-{t}.jsonl"
+        f.write_text("".join(json.dumps({"prompt": p, "chosen": c, "rejected": r}) + "\n"
+                             for p, c, r in zip(own["prompt"], own["chosen"], own["rejected"])), encoding="utf-8")
+        ws = Workspace(tmp / f"lc-{t}.duckdb")
+        ingest_file(ws, f, name=t, shape="dpo")
+        texts = list(dict.fromkeys([prompt_text(p) for p in own["prompt"]] + [reply_text(x) for x in own["chosen"]]
+                                   + [reply_text(x) for x in own["rejected"]]))
+        ws.put_embeddings(model_key(emb.model), [text_hash(x) for x in texts], emb(texts))
+        head = train_pref_head(ws, PrefHead())
+        half = min(CURATOR_PINS // 2, len(own) // 2)
+        pins = pd.concat([own.iloc[:half].assign(reply=own["chosen"].iloc[:half], y=1.0),
+                          own.iloc[half:2 * half].assign(reply=own["rejected"].iloc[half:2 * half], y=0.0)])
+        Xp = curator_features(pins, "reply", emb)
+        cols = curator_length_columns(Xp.shape[1], Xp.shape[1] - CURATOR_TEXT_COLS)
+        cur, cmeta = train_curator(pins["y"].to_numpy(), Xp, length=pins["reply"].str.len().to_numpy(float),
+                                   length_cols=cols)
+        info[f"curator {t}"] = cmeta.get("lc", {})
+        for other in TRANCHES:
+            if other == t:
+                continue
+            df = pairs[pairs["tranche"] == other]
+            Fc, Fr = features(df, "chosen", emb, head.gate), features(df, "rejected", emb, head.gate)
+            for mode in LENGTH_MODES:
+                rows.append(_lc_row(f"pref_head on {t}, length={mode}", "workspace", other,
+                                    head.decision(Fc, mode), head.decision(Fr, mode), df))
+            Cc, Cr = curator_features(df, "chosen", emb), curator_features(df, "rejected", emb)
+            for mode in LENGTH_MODES:
+                pc = cur.predict_proba(Cc if mode == "raw" else neutral_length(cur, Cc, cols))[:, 1]
+                pr = cur.predict_proba(Cr if mode == "raw" else neutral_length(cur, Cr, cols))[:, 1]
+                rows.append(_lc_row(f"curator_model on {CURATOR_PINS} pins of {t}, length={mode}", "curator",
+                                    other, pc, pr, df))
+        print(f"  length control: workspace heads on {t} done", file=sys.stderr)
+    return rows, info
+
+
+def shipped_eval(reports: dict[str, pd.DataFrame], emb) -> list[dict]:
+    """The shipped head (raw and length=controlled) and the length rule on its own held-out sets, every pair."""
+    from curation.scorers.learned import DEFAULT_HEAD, LENGTH_MODES, LinearHead
+
+    shipped = LinearHead.load_npz(DEFAULT_HEAD)
+    rows = []
+    for rep, df in reports.items():
+        Sc, Sr = features(df, "chosen", emb, shipped.gate), features(df, "rejected", emb, shipped.gate)
+        for mode in LENGTH_MODES:
+            rows.append(_lc_row(f"pref_head_default, length={mode}", "shipped", rep, shipped.decision(Sc, mode),
+                                shipped.decision(Sr, mode), df))
+        lc_, lr_ = _lens(df)
+        rows.append(_lc_row("longer reply wins (chars)", "shipped", rep, lc_, lr_, df))
+    return rows
+
+
+def _cell(lc: dict) -> str:
+    if not lc["raw"]["n"]:
+        return "–"
+    raw, m = lc["raw"], lc["matched"]
+    mm = f"{100 * m['agreement']:.1f}% [{100 * m['lo']:.0f}-{100 * m['hi']:.0f}] of {m['n']}" if m["n"] else "–"
+    return f"{100 * raw['agreement']:.1f}% / {mm}"
+
+
+def pooled(rows: list[dict]) -> dict:
+    """length_controlled over the concatenation of several report sets."""
+    from curation.scorers.validity import length_controlled
+
+    cat = {k: np.concatenate([r[k] for r in rows]) for k in ("c", "r", "lc_len", "lr_len")}
+    return length_controlled(cat["c"], cat["r"], cat["lc_len"], cat["lr_len"])
+
+
+def length_report(rows: list[dict], info: dict, args: argparse.Namespace, load: str) -> str:
+    import platform
+
+    from curation.scorers.validity import NEAR_CHANCE, length_inconclusive, mostly_length
+
+    lines = [
+        f"Run: `{' '.join(['benchmarks/bench_quality.py'] + sys.argv[1:])}` on {platform.machine()} "
+        f"({os.cpu_count()} cores, shared with ~7 other engineers' jobs; load average {load}), "
+        f"{time.strftime('%Y-%m-%d')}, one thread. HH-RLHF test pairs, "
+        + (f"{args.cap} random pairs per tranche (seeded; the embedding time on the loaded machine allowed no "
+           "more), except the shipped head's first table" if args.cap else "every pair")
+        + ". Each cell: **raw agreement / length-matched agreement** [95% Wilson] of the n length-matched pairs "
+        "(chosen and rejected reply within 20% of each other's length in characters; "
+        "curation.scorers.validity.length_controlled). `length=controlled`: the same head with its "
+        "length features' weights set to 0 (log words / chars / reply-prompt ratio, prompt × log length, gate × "
+        "those; fitted jointly, then dropped, as in length-controlled win rates). Never a set the head trained on. "
+        "*mostly length* = the length-matched interval holds 50% but not the raw figure, or the length rule does "
+        "as well; *too few matched pairs to tell* = the interval holds both "
+        "(validity.mostly_length), computed on the pooled held-out pairs; *picks longer* = share of pairs of "
+        "unequal length where the score prefers the longer reply.", ""]
+
+    def table(title: str, sub: list[dict]) -> None:
+        reps = list(dict.fromkeys(r["report"] for r in sub))
+        lines.extend([title, "", "| scorer | " + " | ".join(reps) + " | pooled | picks longer | verdict |",
+                      "|---|" + "---|" * (len(reps) + 3)])
+        for sc in dict.fromkeys(r["scorer"] for r in sub):
+            mine = [r for r in sub if r["scorer"] == sc]
+            cells = [_cell(next((r["lc"] for r in mine if r["report"] == rp), {"raw": {"n": 0}}))
+                     for rp in reps]
+            pool = pooled(mine)
+            pl = float(np.nanmean([r["picks_longer"] for r in mine]))
+            verdict = "" if sc.startswith("longer") else (
+                "mostly length" if mostly_length({"length": pool}) else
+                "near chance" if abs(pool["raw"]["agreement"] - 0.5) < NEAR_CHANCE else
+                "below chance" if pool["raw"]["agreement"] < 0.5 else
+                "too few matched pairs to tell" if length_inconclusive({"length": pool}) else "not length")
+            name = f"**{sc}**" if sc.startswith(("pref_head_default", "longer")) else sc
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {_cell(pool)} | {100 * pl:.0f}% | {verdict} |")
+        lines.append("")
+
+    shipped = [r for r in rows if r["split"] == "shipped"]
+    if shipped:
+        table("**pref_head_default (shipped weights, mixed split) on every pair it never saw** (not capped)", shipped)
+        got = {sc: pooled([r for r in shipped if r["scorer"] == sc]) for sc in dict.fromkeys(r["scorer"]
+                                                                                            for r in shipped)}
+        raw, ctl = got["pref_head_default, length=raw"], got["pref_head_default, length=controlled"]
+        rule = got["longer reply wins (chars)"]
+        lines += [
+            f"Reading: on length-matched pairs the shipped head keeps {100 * raw['matched']['agreement']:.1f}% "
+            f"(raw {100 * raw['raw']['agreement']:.1f}%), where \"longer reply wins\" falls to "
+            f"{100 * rule['matched']['agreement']:.1f}% (raw {100 * rule['raw']['agreement']:.1f}%): about "
+            f"{100 * (raw['matched']['agreement'] - 0.5) / max(raw['raw']['agreement'] - 0.5, 1e-9):.0f}% of its "
+            "margin over chance survives with length held fixed. `length=controlled` gets "
+            f"{100 * ctl['matched']['agreement']:.1f}% length-matched (raw {100 * ctl['raw']['agreement']:.1f}%) "
+            "and no longer prefers the longer reply (column *picks longer*). The heads trained here on 400 pairs "
+            "per tranche (the shipped head saw ~6,000), the in-workspace heads and the 100-pin curator models "
+            "carry over to other tranches at or below chance, raw and length-matched alike: HH-RLHF tranches "
+            "disagree about what a better reply is. "
+            "The shipped head was not retrained: no recipe measured here improves its length-matched figure "
+            "beyond its interval.", ""]
+    for split_name in SPLITS:
+        table(f"**{split_name} split** (trained on {info[split_name]['n_train']} pairs; reported on what it never "
+              "saw)", [r for r in rows if r["split"] == split_name])
+    table("**Text heuristics** (nothing trained; every sampled pair of each tranche)",
+          [r for r in rows if r["split"] == "heuristics"])
+    table("**In-workspace head** (`pref_head` trained through the workspace path on one tranche's sample, "
+          "reported on each other tranche)", [r for r in rows if r["split"] == "workspace"])
+    table(f"**Curator model** (logistic on {CURATOR_PINS} pins of one tranche: 50 chosen replies kept, 50 rejected "
+          "replies of other pairs dropped; reply embedding + log lengths + heuristics, as learned.row_features "
+          "but with the reply's embedding; scored on each other tranche's pairs)",
+          [r for r in rows if r["split"] == "curator"])
+    cv = [(k.split(" ", 1)[1], v) for k, v in info.items() if k.startswith("curator ") and v]
+    if cv:
+        lines += ["Curator model's own cross-validated ROC AUC on its 100 pins (raw / length-matched, "
+                  "kept/dropped pairs): " + "; ".join(
+                      f"{t}: {100 * v['raw']['lc_raw']:.1f}% / {100 * v['raw']['lc_matched']:.1f}%"
+                      for t, v in cv) + ".", ""]
+    return "\n".join(lines)
+
+
+def write_length_validity(rows: list[dict], args: argparse.Namespace) -> None:
+    """The shipped head's length figures, pooled over its held-out sets, into its validity file (read by
+    curation.scorers.validity): "length" beside the raw figure, "controlled" for length=controlled."""
+    from curation.scorers.learned import DEFAULT_HEAD
+
+    f = DEFAULT_HEAD.with_suffix(".validity.json")
+    v = json.loads(f.read_text(encoding="utf-8")) if f.is_file() else {}
+
+    def jsonable(lc: dict) -> dict:
+        return {"raw": lc["raw"], "matched": lc["matched"], "strata": lc["strata"],
+                "rule": list(lc["rule"]) if lc["rule"] else None, "unit": lc["unit"]}
+
+    full = any(r["split"] == "shipped" for r in rows)
+    sample = f"{args.cap} pairs per tranche, seeded" if args.cap and not full else "every pair"
+    for mode in ("raw", "controlled"):
+        mine = [r for r in rows if r["scorer"] == f"pref_head_default, length={mode}"
+                and (r["split"] == "shipped" or not full)]
+        if not mine:
+            return
+        lc = jsonable(pooled(mine))
+        if mode == "raw":
+            v["length"] = lc
+            if not v:
+                v.update({"agreement": lc["raw"]["agreement"], "n": lc["raw"]["n"]})
+        else:
+            v["controlled"] = {"agreement": round(lc["raw"]["agreement"], 4), "n": lc["raw"]["n"], "length": lc,
+                               "source": f"HH-RLHF pairs it never saw ({sample}: helpful-base, held-out "
+                                         "harmless-base prompts), length features dropped; benchmarks/bench_quality.py"}
+    f.write_text(json.dumps(v, indent=1) + "\n", encoding="utf-8")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cap", type=int, default=0, help="pairs per tranche (random, seeded); 0 = all")
@@ -354,6 +615,11 @@ def main() -> int:
     ap.add_argument("--cache", default=None, help=f"embedding cache folder (default {OUT})")
     ap.add_argument("--embed-only", action="store_true", help="fill the embedding cache and stop")
     ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
+    ap.add_argument("--shipped-full", action="store_true",
+                    help="with --length: also the shipped head on every pair of its held-out sets (embeds them)")
+    ap.add_argument("--length", action="store_true",
+                    help="only the length-control tables (own RESULTS.md section; the shipped head's length figures "
+                         "into its validity file)")
     args = ap.parse_args()
     if not HH.is_dir():
         print(f"{HH} not found: the benchmark needs ../shared/datasets/hh-rlhf", file=sys.stderr)
@@ -362,14 +628,31 @@ def main() -> int:
 
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     from curation.embedding.embed import DEFAULT_MODEL
 
     pairs = load_pairs(args.cap)
     print(pairs.groupby("tranche").size().to_string(), file=sys.stderr)
     cache = EmbCache(DEFAULT_MODEL, folder=Path(args.cache) if args.cache else None)
     embed_all(pairs, cache)
+    full_reports = split(load_pairs(0), "mixed")[1] if args.shipped_full else {}
+    if full_reports:
+        embed_all(pd.concat(list(full_reports.values())), cache)
     if args.embed_only:
+        return 0
+    if args.length:
+        with tempfile.TemporaryDirectory() as tmp:
+            lrows, linfo = length_eval(pairs, cache, Path(tmp))
+        lrows += shipped_eval(full_reports, cache)
+        md = length_report(lrows, linfo, args, " ".join(f"{x:.1f}" for x in os.getloadavg()))
+        print(md)
+        if not args.no_write:
+            write_length_validity(lrows, args)
+            sys.path.insert(0, str(ROOT / "benchmarks"))
+            from _results import write_section
+
+            write_section("bench_quality_length", "Quality scores with length controlled (bench_quality --length)",
+                          md)
         return 0
     rows, info = evaluate(pairs, cache, args.eval_cap)
     with tempfile.TemporaryDirectory() as tmp:

@@ -59,6 +59,184 @@ except CurationError as exc:
     st.error(str(exc))
     st.stop()
 
+# ------------------------------------------------------------------------------------------------ bias audit
+AUDIT_FORMAT = {"ref_share": st.column_config.NumberColumn("reference", format="percent"),
+                "subset_share": st.column_config.NumberColumn("subset", format="percent"),
+                "diff": st.column_config.NumberColumn("difference (points)", format="%+.1f"),
+                "ratio": st.column_config.NumberColumn(format="%.2f"),
+                "q": st.column_config.NumberColumn("q (BH)", format="%.2g"),
+                "p": st.column_config.NumberColumn(format="%.2g")}
+
+
+def _spec_of(ref: str | None) -> object:
+    return saved.draft_spec(ws) if ref is None else saved.load_ref(ws, ref).spec
+
+
+def _fix(column: str, quota: object) -> None:
+    """One-click fix: the Select page's draft gets this quota over this column."""
+    st.session_state[state.K_QUOTA_COLUMN] = column
+    st.session_state[state.K_QUOTA] = quota
+
+
+def audit_section(*, against: bool = False, reference: str | None = None) -> None:
+    """Every slice's share in the subset against its pool, or (``against``) against the compared subset
+    ``reference`` (None = the draft): alerts with their cause, the slice table by severity, bars, cross-slices,
+    score fairness and the one-click fixes."""
+    from curation.diagnostics.audit import AuditParams, attribute, ranking_score_keys, score_fairness
+    from curation.select.run import selection_score_keys
+    from curation.subsets.spec import resolve
+
+    st.subheader("Bias audit: every slice", anchor="bias-audit")
+    st.caption("Each slice column (dataset, label, clusters, flags such as refusal, risk scores above their "
+               "threshold, language, identity groups, and their cross-slices) compared category by category: a "
+               "two-proportion test against the rows the subset left out, Benjamini-Hochberg across all of them; "
+               "an alert needs a significant **and** material shift.")
+    d = AuditParams()
+    with st.expander("Alert thresholds", icon=":material/tune:"):
+        t = st.columns(4)
+        alpha = t[0].number_input("FDR level (q <)", 0.0001, 0.5, d.alpha, 0.01, format="%.4f", key="audit:alpha")
+        min_diff = t[1].number_input("Material shift (points)", 0.0, 50.0, 100 * d.min_diff, 0.5,
+                                     key="audit:min_diff")
+        lo = t[2].number_input("Ratio below", 0.05, 1.0, d.ratio_low, 0.05, key="audit:ratio_low")
+        hi = t[3].number_input("Ratio above", 1.0, 20.0, d.ratio_high, 0.05, key="audit:ratio_high")
+    try:
+        params = AuditParams(alpha=float(alpha), min_diff=float(min_diff) / 100, ratio_low=float(lo),
+                             ratio_high=float(hi))
+        spec = _spec_of(choice)
+        if spec is None:
+            st.info("No draft yet: choose a ranking and a budget on the Select page.", icon=":material/info:")
+            return
+        full_key = ws.ranking_key(spec.ranking) if spec.ranking else None
+        used = ranking_score_keys(ws, full_key)
+        score_opts = selection_score_keys(defs)
+        extra = st.multiselect("Score fairness for", score_opts, default=[k for k in used if k in score_opts],
+                               key="audit:scores", help="Each score's distribution per slice and which slices its "
+                               "lowest 10% is made of; the scores the subset's ranking uses are chosen first.")
+        actx = state.load_audit_context(P, S, tuple(sorted(set(extra) | set(used))))
+        sub = state.resolve_spec(ws, spec) if choice is None else resolve(ws, spec)
+        if not against:
+            audit = actx.audit(sub.row_ids, pool=np.union1d(sub.pool, sub.include), params=params,
+                               labels=("pool", "subset"))
+            ref_spec = None
+        else:
+            ref_spec = _spec_of(reference)
+            other_sub = state.resolve_spec(ws, ref_spec) if reference is None else resolve(ws, ref_spec)
+            audit = actx.audit(sub.row_ids, reference=other_sub.row_ids, params=params,
+                               labels=(str(reference or "draft"), str(title)))
+        for k in extra:
+            score_fairness(actx, audit, k, pool=None if against else np.union1d(sub.pool, sub.include),
+                           used_by_ranking=k in used)
+        if audit.alerts:
+            attribute(ws, actx, audit, sub.spec, reference=ref_spec)
+    except CurationError as exc:
+        st.error(fm.md_escape(str(exc)))
+        return
+    causes = {(a["slice"], a["category"]): a for a in audit.attribution}
+    tab = audit.table
+    m = st.columns(4)
+    m[0].metric("Slices", f"{len(audit.slices):,}")
+    m[1].metric("Tests", f"{int(tab['tested'].sum()):,}", help="Categories tested (binary slices: the flagged "
+                "one); all corrected together (Benjamini-Hochberg)")
+    m[2].metric("Alerts", f"{len(audit.alerts):,}")
+    m[3].metric("Largest shift", f"{100 * float(tab.loc[tab['tested'], 'diff'].abs().max() or 0):.1f} points"
+                if tab["tested"].any() else "n/a")
+    if audit.alerts:
+        for r in tab[tab["alert"]].head(8).itertuples():
+            a = causes.get((r.slice, r.category))
+            from curation.diagnostics.audit import alert_text
+
+            st.warning(fm.md_escape(alert_text(r, audit)) + ("  \n**Cause:** " + fm.md_escape(a["cause"])
+                                                               if a else ""), icon=":material/balance:")
+    else:
+        st.success(f"No slice moved both significantly (q < {params.alpha:g}) and materially (at least "
+                   f"{100 * params.min_diff:g} points, or a ratio outside [{params.ratio_low:g}, "
+                   f"{params.ratio_high:g}]).", icon=":material/check_circle:")
+    for w in audit.warnings[:4]:
+        st.warning(fm.md_escape(w), icon=":material/warning:")
+    # one-click fixes for the alerted slice columns
+    if audit.alerts and not against:
+        keys = {s.name: s for s in actx.slices}
+        fixable = []
+        for r in tab[tab["alert"]].itertuples():
+            s = keys.get(r.slice)
+            if s is None or s.form == "cross" or r.slice in [f[0] for f in fixable]:
+                continue
+            fixable.append((r.slice, s))
+        if fixable:
+            st.caption("Fix it in the loop: set a quota on the Select page's draft, then come back here.")
+            cols = st.columns(min(len(fixable) * 2, 4))
+            i = 0
+            for name, s in fixable[:2]:
+                cols[i % len(cols)].button(f"Proportional quota by {name}", key=f"audit:fix:{name}",
+                                           on_click=_fix, args=(s.key, "proportional"),
+                                           help="Each category keeps its share of the pool")
+                i += 1
+                if s.form in ("risk", "binary"):
+                    cls = "flagged" if s.form == "risk" else "1.0"
+                    cols[i % len(cols)].button(f"Keep at least the pool's share of {name} = {s.categories[0]}",
+                                               key=f"audit:keep:{name}", on_click=_fix,
+                                               args=(s.key, {"min_share": {cls: "pool"}}),
+                                               help="A minimum-share constraint on the draft")
+                    i += 1
+    show = tab[tab["tested"]].copy()
+    show["diff"] = 100 * show["diff"]
+    view = ["slice", "category", "ref_share", "subset_share", "diff", "ratio", "q", "alert", "ref_count",
+            "subset_count"]
+    t1, t2, t3, t4, t5 = st.tabs(["Slices by severity", "Bars", "Cross-slices", "Score fairness", "Attribution"])
+    with t1:
+        st.dataframe(show[show["form"] != "cross"][view], hide_index=True, width="stretch",
+                     column_config=AUDIT_FORMAT, key="audit:table")
+        st.caption(f"Reference = {fm.md_escape(audit.ref_name)} ({audit.n_ref:,} rows); subset "
+                   f"{audit.n_subset:,} rows. Whole-mix chi-square per slice:")
+        st.dataframe(audit.slices[["slice", "form", "n_categories", "chi2", "dof", "p", "q", "max_abs_diff",
+                                   "n_alerts"]], hide_index=True, width="stretch", key="audit:slices")
+    with t2:
+        names = [s.name for s in actx.slices]
+        default = tab.iloc[0]["slice"] if len(tab) else names[0]
+        pick = st.selectbox("Slice", names, index=names.index(default) if default in names else 0,
+                            key="audit:bars")
+        part = tab[tab["slice"] == pick]
+        part = part.sort_values("ref_share", ascending=False).head(30)
+        x = part["category"].map(fm.escape_hover)
+        fig = go.Figure([go.Bar(name=audit.ref_name, x=x, y=part["ref_share"]),
+                         go.Bar(name=audit.subset_name, x=x, y=part["subset_share"],
+                                marker_color=np.where(part["alert"], "#E45756", "#4C78A8").tolist())])
+        fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=10, b=10),
+                          yaxis=dict(tickformat=".0%", title="share"))
+        st.plotly_chart(fig, key="audit:barsfig")
+    with t3:
+        cr = show[show["form"] == "cross"]
+        if len(cr):
+            st.dataframe(cr[view], hide_index=True, width="stretch", column_config=AUDIT_FORMAT, key="audit:cross")
+        else:
+            st.caption("No cross-slice yet: they need a harmful-request score and identity flags, refusal and "
+                       "several datasets, or language and a quality score (`python -m curation slices`).")
+    with t4:
+        if not audit.fairness:
+            st.caption("Choose a score above (the subset's ranking uses none).")
+        for f in audit.fairness:
+            st.markdown(f"**{fm.md_escape(f['score'])}**" + (" (used by this ranking)" if f["used_by_ranking"]
+                                                             else "") + f": {fm.md_escape(f['summary'])}")
+            ft = f["table"]
+            if len(ft):
+                st.dataframe(ft, hide_index=True, width="stretch", key=f"audit:fair:{f['score']}", column_config={
+                    "pool_share": st.column_config.NumberColumn(format="percent"),
+                    "bottom_share": st.column_config.NumberColumn(f"share of the lowest {f['bottom']:.0%}",
+                                                                  format="percent")})
+    with t5:
+        if not audit.attribution:
+            st.caption("Attribution explains alerts; there is none.")
+        for a in audit.attribution:
+            st.markdown(f"**{fm.md_escape(a['slice'])} = {fm.md_escape(a['category'])}**: "
+                        f"{fm.md_escape(a['cause'])}")
+            if a["steps"]:
+                st.dataframe(pd.DataFrame(a["steps"]), hide_index=True, width="stretch",
+                             key=f"audit:attr:{a['slice']}:{a['category']}", column_config={
+                                 "share_before": st.column_config.NumberColumn(format="percent"),
+                                 "share_after": st.column_config.NumberColumn(format="percent"),
+                                 "change": st.column_config.NumberColumn(format="%+.3f")})
+
+
 if compare != NOTHING:
     compare = None if compare == saved.DRAFT else compare
     other = saved.rows_of(ws, compare)
@@ -72,6 +250,7 @@ if compare != NOTHING:
         st.error(fm.md_escape(str(exc)))
         st.stop()
     saved.compare_section(card_other, card, d, other[0], title)
+    audit_section(against=True, reference=compare)
     st.stop()
 
 # ------------------------------------------------------------------------------------------------ alerts
@@ -147,3 +326,5 @@ with tabs[4]:
         st.text(n)
     st.caption(f"Probe: {card.probe}")
     st.caption("Timings (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in (card.timings_ms or {}).items()))
+
+audit_section()

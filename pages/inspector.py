@@ -56,6 +56,20 @@ if c4.button("Next", key="inspect:next", icon=":material/chevron_right:", disabl
 if rid != cur:
     st.session_state[state.K_INSPECT] = rid
     st.rerun()
+_hits = st.session_state.get("inspect:hits") or []  # search hits sent from the Search page: step through them
+if _hits:
+    _at = _hits.index(rid) if rid in _hits else -1
+    h1, h2, h3, h4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    h1.caption(f"Search hit {_at + 1:,} of {len(_hits):,}" if _at >= 0 else f"{len(_hits):,} search hits (this row "
+               "is not one)")
+    for col, label, step in ((h2, "Previous hit", -1), (h3, "Next hit", 1)):
+        nxt = _hits[min(max(_at + step, 0), len(_hits) - 1)] if _at >= 0 else _hits[0]
+        if col.button(label, key=f"inspect:hit{step}", disabled=_at >= 0 and nxt == rid):
+            st.session_state[state.K_INSPECT] = int(nxt)
+            st.rerun()
+    if h4.button("Stop", key="inspect:hits_off"):
+        st.session_state.pop("inspect:hits", None)
+        st.rerun()
 try:
     ex = ws.example(int(rid))
 except CurationError as exc:

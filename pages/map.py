@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from curation.core.rows import RowIndex
 from curation.core.keys import key_name
+from curation.diagnostics.audit import slice_defs
 from pages import formatting as fm, saved, state, widgets
 from pages.scatter import scatter
 from pages.scatter.geometry import categorical_codes, integer_codes, numeric_codes, selection_positions
@@ -44,37 +46,27 @@ def map_base(path: str, data_stamp: str, key: str) -> dict:
     """row ids (int64) and float32 x/y of one projection, in the order the browser draws them, plus a position
     index. Cached as a resource (read-only arrays, not copied per rerun)."""
     row_ids, xy = state.workspace().projection(key)
-    row_ids = np.asarray(row_ids, dtype=np.int64)
+    index = RowIndex(row_ids)
     xy = np.ascontiguousarray(xy, dtype=np.float32)
-    order = np.argsort(row_ids, kind="stable")
-    return {"row_ids": row_ids, "xy": xy, "sorted_rows": row_ids[order], "sorted_pos": order,
+    return {"row_ids": index.row_ids, "xy": xy, "index": index,
             "data_id": hashlib.sha1(f"{path}|{data_stamp}|{key}".encode()).hexdigest()[:16]}
 
 
 def positions_of(base: dict, rows: np.ndarray) -> np.ndarray:
     """Positions (in drawing order) of the given row ids; ids not on the map are dropped."""
-    rows = np.asarray(rows, dtype=np.int64)
-    if not len(rows) or not len(base["sorted_rows"]):
-        return np.zeros(0, dtype=np.int64)
-    i = np.searchsorted(base["sorted_rows"], rows).clip(0, len(base["sorted_rows"]) - 1)
-    ok = base["sorted_rows"][i] == rows
-    return base["sorted_pos"][i[ok]]
+    return base["index"].positions(rows)
 
 
 def score_aligned(path: str, base: dict, key: str) -> np.ndarray:
     """One score's values in drawing order (NaN where a row has none)."""
     rows, vals = state.workspace().score_column(key)
-    out = np.full(len(base["row_ids"]), np.nan)
-    i = np.searchsorted(base["sorted_rows"], rows).clip(0, max(len(base["sorted_rows"]) - 1, 0))
-    ok = base["sorted_rows"][i] == rows if len(rows) else np.zeros(0, dtype=bool)
-    out[base["sorted_pos"][i[ok]]] = vals[ok]
-    return out
+    return base["index"].align(rows, np.asarray(vals, dtype=np.float64))
 
 
 def column_aligned(path: str, base: dict, column: str) -> np.ndarray:
     """An examples column (label, dataset, kind) in drawing order (None where absent)."""
     d = state.workspace().examples(["row_id", column])
-    return pd.Series(d[column].to_numpy(object), index=d["row_id"].to_numpy()).reindex(base["row_ids"]).to_numpy()
+    return base["index"].align(d["row_id"].to_numpy(), d[column].to_numpy(object), fill=None)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -186,6 +178,51 @@ def _saved_subset(ref: str) -> Callable[[dict], Colouring]:
 
 for _ref in saved.refs(ws):
     COLOURINGS[SAVED_PREFIX + _ref] = _saved_subset(_ref)
+
+SLICE_PREFIX = "slice: "
+
+
+def _slice_colouring(name: str) -> Callable[[dict], Colouring]:
+    """Colour by a slice column's categories as the bias audit reads them (a risk score: flagged / not flagged at
+    its threshold; a group column: its code names; a flag: yes / no)."""
+    def fn(base: dict) -> Colouring:
+        actx = state.load_audit_context(P, S)
+        sl = next((x for x in actx.slices if x.key == name), None)
+        if sl is None:
+            return _cat(np.full(len(base["row_ids"]), "(n/a)", dtype=object), f"slice|{base['data_id']}|none")
+        vals = np.asarray(sl.categories, dtype=object)[sl.codes[actx.positions(base["row_ids"])]]
+        c = _cat(vals, f"slice|{base['data_id']}|{name}", order=list(sl.categories))
+        c.note = f"Slice {fm.md_escape(name)} ({sl.form}), as the bias audit on the Balance page reads it."
+        return c
+    return fn
+
+
+def _search_highlight(name: str | None) -> Callable[[dict], Colouring]:
+    """Highlight the rows of a saved search (``name``) or of the Search page's current hits (None): "match" in
+    colour, every other point greyed for context."""
+    def fn(base: dict) -> Colouring:
+        if name is None:
+            rows = np.asarray(st.session_state.get("search:hits") or [], dtype=np.int64)
+        else:
+            r, v = ws.score_column(f"search:{name}")
+            rows = r[v == 1]
+        vals = np.full(len(base["row_ids"]), "other", dtype=object)
+        vals[positions_of(base, rows)] = "match"
+        h = hashlib.sha1(rows.tobytes()).hexdigest()[:12]
+        c = _cat(vals, f"search|{base['data_id']}|{name}|{h}", order=["match", "other"],
+                 colours={"match": "#E4572E", "other": "#DDDDDD"})
+        what = f"Saved search {fm.md_escape(name)}" if name else "The Search page's current results"
+        c.note = f"{what}: {fm.fmt_int(int((vals == 'match').sum()))} rows match (the rest greyed)."
+        return c
+    return fn
+
+
+for _d in slice_defs(defs):
+    COLOURINGS[SLICE_PREFIX + _d["key"]] = _slice_colouring(_d["key"])
+for _name in ws.saved_search_specs():
+    COLOURINGS["search: " + _name] = _search_highlight(_name)
+if st.session_state.get("search:hits"):
+    COLOURINGS["search: current results"] = _search_highlight(None)
 
 colour_opts = ((["cluster"] if cluster_key else []) + ["label", "dataset", "kind"] + list(COLOURINGS)
                + [k for k in score_keys if key_name(k) != "cluster"])

@@ -2,6 +2,8 @@
 scores with thresholds (the rows past a threshold can be pinned out in one click)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -11,6 +13,8 @@ from curation.scorers.run import REJECTED_SUFFIX
 from curation.scorers.validity import label, near_chance, no_better_than_length, validity
 from curation.store import filter_frame
 from pages import formatting as fm, jobs, state, widgets
+from pages import judge_panel
+from pages import quality_path
 
 ws = widgets.header("Scores", "Per-example signals: quality heuristics, model scores, density, duplicates. NaN means "
                "the score does not apply to that example.")
@@ -60,6 +64,19 @@ if _v:
                    icon=":material/warning:")
     else:
         st.caption(_txt)
+elif '"validity"' in str(d["params"] or ""):     # risk slices (harm_prompt, harm_reply): measured AUC, threshold
+    _rp = json.loads(d["params"])
+    st.caption(f"Validity: {_rp['validity']}. The audit reads value >= {float(_rp['threshold']):.2f} as flagged.")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _length_check(path: str, stamp: object, k: str) -> dict | None:
+    from curation.scorers.validity import workspace_length_check
+
+    return workspace_length_check(ws, k)
+
+
+quality_path.length_validity(_v, _length_check(P, S, key) if key in REJ else None)
 if key in REJ:
     _c, _r = table[key].to_numpy(np.float64), table[REJ[key]].to_numpy(np.float64)
     _ok = np.isfinite(_c) & np.isfinite(_r)
@@ -101,6 +118,7 @@ def _proposals() -> None:
     st.dataframe(pd.DataFrame(got["rows"]), hide_index=True)
 
 
+quality_path.recommend(ws)
 with st.expander("Learned scorers: train on your pairs and pins", icon=":material/model_training:",
                  expanded=any(jobs.job_running(ws, k) for k in TRAIN_JOBS)):
     st.write("**pref_head** learns from this workspace's preference pairs; **curator_model** learns from your "
@@ -129,6 +147,8 @@ with st.expander("Learned scorers: train on your pairs and pins", icon=":materia
             was[jk] = status == "running"
 
     _train_jobs()
+
+judge_panel.render(ws)
 
 meta = state.load_meta(P, S)
 vals = table[key].to_numpy(np.float64)

@@ -13,7 +13,8 @@ from curation.diagnostics.quality import mean_shift
 from curation.select import SELECTORS, advisor, run_selection
 from curation.select.advisor import AdvisorResult
 from curation.select.run import selection_score_keys
-from curation.subsets.spec import SubsetSpec
+from curation.diagnostics.audit import slice_defs
+from curation.subsets.spec import FLAGGED, SubsetSpec
 from pages import formatting as fm, jobs, saved, state, widgets
 
 ws = widgets.header("Select", "A selection method ranks every example once; the budget then keeps the best prefix "
@@ -92,8 +93,8 @@ scores_all = state.load_scores(P, S, tuple(score_keys)) if score_keys else None
 pool_ids = np.asarray(ranking.order, dtype=np.int64)
 
 
-def _class_counts(ids: np.ndarray, classes: list[str]) -> np.ndarray:
-    lab = labels.reindex(ids).fillna("(none)").astype(str)
+def _class_counts(ids: np.ndarray, classes: list[str], by: pd.Series | None = None) -> np.ndarray:
+    lab = (labels if by is None else by).reindex(ids).fillna("(none)").astype(str)
     vc = lab.value_counts()
     return np.array([int(vc.get(c, 0)) for c in classes], dtype=np.float64)
 
@@ -116,11 +117,86 @@ def _advisor(path: str, data_stamp: str, key: str) -> dict:
         return {"error": str(exc)}
 
 
+def downstream_panel(key: str, n: int, current: int, coverage_budget: int | None) -> None:
+    """The downstream curve stored by ``python -m curation prove`` for ranking ``key`` (reward heads trained on its
+    prefixes, scored on held-out prompts), the random baseline's band (mean ± sd over seeds), the pool, and the
+    plateau fitted to it with the budget it recommends beside the coverage curve's."""
+    from curation.workflows.prove import downstream_fit, stored
+
+    st.markdown("**Downstream: does a prefix train as well as the pool?**")
+    res = stored(ws, key)
+    if res is None:
+        st.caption(f"Not measured for this ranking. `python -m curation prove --ranking {short.get(key, key)}` "
+                   "trains a reward head on its prefixes, on random subsets and on the pool (preference pairs; CPU, "
+                   "minutes) and stores the curve shown here.")
+        return
+    t = res.table()
+    pool_acc = float(t["pool_accuracy"].iloc[0]) if len(t) else float("nan")
+    xb = t["budget"].to_numpy(float) * n
+    lo = (t["random_accuracy"] - t["random_accuracy_sd"].fillna(0)).to_numpy(float)
+    hi = (t["random_accuracy"] + t["random_accuracy_sd"].fillna(0)).to_numpy(float)
+    fig = go.Figure([
+        go.Scatter(x=np.r_[xb, xb[::-1]], y=np.r_[hi, lo[::-1]], fill="toself", fillcolor="rgba(150,150,150,0.3)",
+                   mode="lines", line=dict(width=0), name="random (mean ± sd over seeds)", hoverinfo="skip"),
+        go.Scatter(x=xb, y=t["random_accuracy"], mode="lines+markers", line=dict(color="gray", dash="dot"),
+                   name="random (mean)"),
+        go.Scatter(x=xb, y=t["accuracy"], mode="lines+markers", line=dict(color="#1F77B4"), name="this ranking"),
+    ])
+    fig.add_hline(y=pool_acc, line_color="#2CA02C", annotation_text=f"pool: {pool_acc:.1%}")
+    fit = None
+    try:
+        fit = downstream_fit(res, n)
+        xf = np.linspace(0.0, float(n), 200)
+        fig.add_trace(go.Scatter(x=xf, y=fit.predict(xf), mode="lines", line=dict(color="#1F77B4", width=1),
+                                 opacity=0.5, name="fitted plateau curve"))
+        fig.add_vline(x=fit.plateau_budget, line_dash="dash", line_color="#E45756",
+                      annotation_text=f"downstream: {fit.plateau_budget:,} rows")
+    except CurationError as exc:
+        st.caption(f"No plateau fit: {exc}")
+    if coverage_budget is not None:
+        fig.add_vline(x=coverage_budget, line_dash="dot", line_color="#9467BD",
+                      annotation_text=f"coverage: {coverage_budget:,} rows", annotation_position="bottom left")
+    fig.add_vline(x=current, line_color="#1F77B4", annotation_text="current budget",
+                  annotation_position="bottom right")
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="rows (budget share × pool)",
+                      yaxis=dict(title="held-out accuracy", tickformat=".0%"))
+    st.plotly_chart(fig, key="select:downstream")
+    rec = (f"the downstream curve levels off at about **{fit.plateau_budget:,}** rows "
+           f"({fm.fmt_pct(fit.plateau_budget / max(n, 1))})" if fit is not None and fit.b > 0
+           else "the downstream curve does not rise with the budget: the measure cannot tell budgets apart")
+    cov = (f"; coverage recommends **{coverage_budget:,}** rows ({fm.fmt_pct(coverage_budget / max(n, 1))})"
+           if coverage_budget is not None else "")
+    st.caption(f"Reward heads trained on this ranking's prefixes, scored on {res.n_held:,} held-out pairs "
+               f"(prompts never trained on); {res.n_train:,} training pairs; measured {res.created_at}. "
+               f"Budget advice: {rec}{cov}.")
+    st.markdown(res.sentence(budget=current / max(n, 1)))
+
+
+# quotas over any slice column (dataset, language, safety bucket, identity group, clusters, flags)
+KEEP_SHARE = "keep pool share"
+QUOTA_MODES = (*state.QUOTA_MODES, KEEP_SHARE)
+_slice_defs = slice_defs(defs)
+QUOTA_COLUMNS = list(dict.fromkeys((["label"] if has_labels else []) + ["dataset"] + [d["key"] for d in _slice_defs]))
+HARM_KEYS = [d["key"] for d in _slice_defs if d["form"] == "risk" and "harm" in d["key"].lower()]
+
+
+def _keep_harm(key: str) -> None:
+    """One click: keep at least the pool's share of harmful-request prompts (a minimum-share constraint)."""
+    st.session_state["select:quota_col_w"] = key
+    st.session_state["select:quota_w"] = KEEP_SHARE
+    st.session_state["select:minshare_w"] = [FLAGGED]
+    st.session_state[state.K_QUOTA_COLUMN] = key
+    st.session_state[state.K_QUOTA] = {"min_share": {FLAGGED: "pool"}}
+
+
 @st.fragment
 def budget_panel() -> None:
     """Budget, quotas and everything that depends on them. Reruns alone when the slider moves."""
     b = state.budget_state()
-    c1, c2, c3 = st.columns([1.3, 2.7, 1.3])
+    qcol = b["quota_column"] if b["quota_column"] in QUOTA_COLUMNS else QUOTA_COLUMNS[0]
+    if st.session_state.get("select:quota_col_w") not in (None, *QUOTA_COLUMNS):
+        st.session_state.pop("select:quota_col_w")
+    c1, c2, c3, c4 = st.columns([1.3, 2.4, 1.3, 1.3])
     unit0 = b["unit"] if b["unit"] in state.BUDGET_UNITS else "%"
     widgets.show_in_browser("select:unit_w", unit0, state.BUDGET_UNITS)
     unit = c1.segmented_control("Budget in", state.BUDGET_UNITS, default=unit0, key="select:unit_w", required=True)
@@ -140,15 +216,34 @@ def budget_panel() -> None:
         v = int(np.clip(b["value"] if b["unit"] == "tokens" else hi // 10, 0, hi))
         widgets.show_in_browser("select:budget:tokens", v)
         value = c2.slider("Budget (tokens)", 0, hi, v, step, key="select:budget:tokens")
-    qmode = b["quota"] if isinstance(b["quota"], str) else ("custom" if isinstance(b["quota"], dict) else "none")
-    widgets.show_in_browser("select:quota_w", qmode, state.QUOTA_MODES)
-    quota_mode = c3.selectbox("Class quotas", state.QUOTA_MODES, index=state.QUOTA_MODES.index(qmode),
-                              key="select:quota_w", disabled=not has_labels,
+    qmode = b["quota"] if isinstance(b["quota"], str) else (
+        (KEEP_SHARE if b["quota"].get("min_share") else "custom") if isinstance(b["quota"], dict) else "none")
+    qcol = c4.selectbox("Quota over", QUOTA_COLUMNS, index=QUOTA_COLUMNS.index(qcol), key="select:quota_col_w",
+                        help="The column the quota counts classes in: the label column, the dataset, or any slice "
+                             "column (clusters, language, flags such as refusal or an identity group, a risk score "
+                             "split at its threshold into flagged / not flagged).")
+    qlabels = labels if qcol == "label" else state.column_labels(P, S, qcol)
+    classes = qlabels.reindex(pool_ids).fillna("(none)").astype(str).value_counts().index.tolist()
+    pool_counts = _class_counts(pool_ids, classes, qlabels)
+    has_classes = bool(qlabels.notna().any())
+    widgets.show_in_browser("select:quota_w", qmode, QUOTA_MODES)
+    quota_mode = c3.selectbox("Class quotas", QUOTA_MODES, index=QUOTA_MODES.index(qmode),
+                              key="select:quota_w", disabled=not has_classes,
                               help="proportional: each class keeps its pool share; balanced: equal shares (a "
-                                   "small class gives its leftover to the others); custom: min/max rows per class."
-                                   + ("" if has_labels else " (no label column in this workspace)"))
+                                   "small class gives its leftover to the others); custom: min/max rows per class; "
+                                   "keep pool share: the classes chosen keep at least their share of the pool."
+                                   + ("" if has_classes else f" (no values in {qcol})"))
     quota: str | dict | None = None if quota_mode == "none" else quota_mode
-    if quota_mode == "custom":
+    if HARM_KEYS:
+        st.button("Keep at least the pool's share of harmful-request prompts", key="select:keep_harm",
+                  on_click=_keep_harm, args=(HARM_KEYS[0],), icon=":material/shield:",
+                  help=f"A minimum-share constraint over {HARM_KEYS[0]} (flagged = at or above its threshold)")
+    if quota_mode == KEEP_SHARE:
+        prev = b["quota"].get("min_share", {}) if isinstance(b["quota"], dict) else {}
+        keep = st.multiselect("Keep at least the pool's share of", classes, key="select:minshare_w",
+                              default=[c for c in prev if c in classes])
+        quota = {"min_share": {c: "pool" for c in keep}} if keep else None
+    elif quota_mode == "custom":
         prev = b["quota"] if isinstance(b["quota"], dict) else {}
         table = pd.DataFrame({"class": classes, "pool": pool_counts.astype(int),
                               "min rows": [int(prev.get("min", {}).get(c, 0)) for c in classes],
@@ -161,9 +256,11 @@ def budget_panel() -> None:
     st.session_state[state.K_BUDGET_UNIT] = unit
     st.session_state[state.K_BUDGET_VALUE] = float(value)
     st.session_state[state.K_QUOTA] = quota
+    st.session_state[state.K_QUOTA_COLUMN] = qcol
 
     try:
-        spec = SubsetSpec(ranking=rk, budget=float(value), unit=unit, quota=quota)
+        spec = SubsetSpec(ranking=rk, budget=float(value), unit=unit, quota=quota,
+                          label_column=qcol if quota is not None else "label")
         sub = state.resolve_spec(ws, spec)
     except CurationError as e:
         st.error(str(e))
@@ -172,7 +269,7 @@ def budget_panel() -> None:
     st.session_state[state.K_BUDGET] = len(chosen)
     saved.draft_status(ws, spec)
 
-    sub_counts = _class_counts(chosen, classes)
+    sub_counts = _class_counts(chosen, classes, qlabels)
     n_tok = int(toks.reindex(chosen).fillna(0).sum())
     m = st.columns(5)
     m[0].metric("Selected", fm.fmt_int(len(chosen)), help="Rows in the subset (include pins count)")
@@ -181,7 +278,7 @@ def budget_panel() -> None:
     m[3].metric("Pins in / out", f"{len(inc):,} / {len(exc):,}", help="Include pins (always kept) / exclude pins "
                                                                      "(never kept)")
     js = None
-    if len(chosen) and has_labels:
+    if len(chosen) and has_classes:
         js = js_divergence(pool_counts, sub_counts)
     m[4].metric("Class drift (JS)", fm.fmt_num(js), help="Jensen–Shannon divergence of the class mix, subset vs "
                 "pool, in [0, 1]; 0 = same mix. The Balance page has the full report card.")
@@ -192,8 +289,9 @@ def budget_panel() -> None:
                                                          key="select:tab", on_change="rerun")
     if tab_mix.open:
         with tab_mix:
-            if not has_labels:
-                st.caption("No label column: class quotas and the class mix need one (set it at ingest).")
+            if not has_classes:
+                st.caption("No label column: class quotas and the class mix need one (set it at ingest, or "
+                           "choose another column under Quota over).")
             else:
                 shares = pd.DataFrame({"class": classes, "pool": pool_counts / max(pool_counts.sum(), 1),
                                        "subset": sub_counts / max(sub_counts.sum(), 1)})
@@ -241,6 +339,7 @@ def budget_panel() -> None:
                 st.caption(f"Suggested budget: about **{adv['plateau_budget']:,}** rows "
                            f"({fm.fmt_pct(adv['plateau_budget'] / max(n_pool, 1))} of the pool).")
                 st.markdown("\n".join(f"- {line}" for line in fit.describe(budget=len(chosen))))
+            downstream_panel(rk, n_pool, len(chosen), None if "error" in adv else int(adv["plateau_budget"]))
     if tab_cmp.open:
         with tab_cmp:
             others = [k for k in rkeys if k != rk]

@@ -49,6 +49,7 @@ K_MAP_SELECTION = "map_selection"  # list[int]: row ids selected on the map (box
 K_INSPECT = "inspect_row"          # int: row id opened on the Inspect page
 K_SCORE_FILTER = "score_filter"    # str: SQL condition typed on the Scores page
 K_OPEN_SUBSET = "open_subset"      # str "NAME@VERSION": the saved subset open on Select (None: the unsaved draft)
+K_QUOTA_COLUMN = "quota_column"    # str: the column the class quota is over ("label", "dataset" or any slice key)
 
 BUDGET_UNITS = ("rows", "%", "tokens")
 QUOTA_MODES = ("none", "proportional", "balanced", "custom")
@@ -265,7 +266,8 @@ def score_key_of(defs: pd.DataFrame, name: str) -> str | None:
 def budget_state() -> dict:
     """The current subset's parameters (view state): ranking key, unit, value, quota."""
     return {"ranking": st.session_state.get(K_RANKING), "unit": st.session_state.get(K_BUDGET_UNIT, "%"),
-            "value": st.session_state.get(K_BUDGET_VALUE, 10.0), "quota": st.session_state.get(K_QUOTA)}
+            "value": st.session_state.get(K_BUDGET_VALUE, 10.0), "quota": st.session_state.get(K_QUOTA),
+            "quota_column": st.session_state.get(K_QUOTA_COLUMN) or "label"}
 
 
 def current_spec(ws: Workspace, *, ranking_key: str | None = None) -> SubsetSpec | None:
@@ -278,7 +280,8 @@ def current_spec(ws: Workspace, *, ranking_key: str | None = None) -> SubsetSpec
         if r.empty:
             return None
         key = str(r.iloc[-1]["key"])
-    return SubsetSpec(ranking=key, budget=b["value"], unit=b["unit"], quota=b["quota"] or None)
+    return SubsetSpec(ranking=key, budget=b["value"], unit=b["unit"], quota=b["quota"] or None,
+                      label_column=b["quota_column"] if b["quota"] else "label")
 
 
 def resolve_spec(ws: Workspace, spec: SubsetSpec) -> Subset:
@@ -289,8 +292,29 @@ def resolve_spec(ws: Workspace, spec: SubsetSpec) -> Subset:
         raise CurationError(f"no ranking {spec.ranking!r} in workspace {ws.path}; compute one on the Select page")
     labels, toks = label_token_series(P, S)
     plain = spec.label_column == "label" and spec.datasets is None
+    if spec.label_column != "label" and spec.datasets is None and spec.quota is not None:
+        labels, plain = column_labels(P, S, spec.label_column), True   # a quota over a slice column
     pins = pin_arrays(ws) if spec.pins_as_of is None else None
     return resolve(ws, spec, ranking=ranking, labels=labels if plain else None, n_tokens=toks, pins=pins)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def column_labels(path: str, data_stamp: str, column: str) -> pd.Series:
+    """Class per row id of any quota column (an examples column, a slice or score key, a record key), as
+    :func:`curation.subsets.spec.label_series` reads it (a risk score: "flagged" / "not flagged"). Read-only."""
+    from curation.subsets.spec import label_series
+
+    ws = workspace_at(path)
+    return label_series(ws, load_meta(path, data_stamp), column)
+
+
+@st.cache_resource(show_spinner="Reading the slice columns (once per workspace state)…", max_entries=4)
+def load_audit_context(path: str, data_stamp: str, score_keys: tuple[str, ...] = ()) -> Any:
+    """:class:`curation.diagnostics.audit.AuditContext` of the workspace (every slice column coded once), with the
+    quality ``score_keys`` loaded for score fairness. Shared, read-only."""
+    from curation.diagnostics.audit import AuditContext
+
+    return AuditContext.build(workspace_at(path), score_keys=list(score_keys))
 
 
 def current_subset(ws: Workspace, *, ranking_key: str | None = None) -> tuple[Ranking, np.ndarray] | None:

@@ -5,10 +5,12 @@ Training data = one split of benchmarks/bench_quality.py (``--split``, every pai
 ``--cap``): *forward* = helpful-base plus the 70% of harmless-base whose prompts hash into the training part;
 *mixed* = helpful-online + helpful-rejection-sampled plus the same 70% of harmless-base. The rest (forward:
 helpful-online, helpful-rejection-sampled; mixed: helpful-base; both: the other 30% of harmless-base prompts) is
-never seen, so bench_quality reports the head on it only. The head has a prompt gate (curation.scorers.features):
-a logistic probe on the prompt embedding learned from which tranche a training prompt came from. The weights file
-records the source files' sha256, the split, the caps, a hash of the exact training pairs, the feature version,
-the embedding model and the cross-validated accuracy.
+never seen, so bench_quality reports the head on it only. The weights record the cross-validated agreement on the
+training pairs whose replies are within 20% of each other's length (meta "lc", raw and length=controlled); retrain
+the shipped head only when that length-matched figure improves on held-out pairs (bench_quality --length).
+The head has a prompt gate (curation.scorers.features): a logistic probe on the prompt embedding learned from
+which tranche a training prompt came from. The weights file records the source files' sha256, the split, the
+caps, a hash of the exact training pairs, the feature version, the embedding model and the cross-validated accuracy.
 
     nice .venv/bin/python scripts/train_default_head.py [--split mixed] [--cap 0] [--seed 0] [--cache DIR]
 
@@ -82,8 +84,12 @@ def main() -> int:
         "train_cpu_s": round(time.process_time() - t0, 1)})
     out = Path(args.out) if args.out else DEFAULT_HEAD
     head.save_npz(out)
+    lc = head.meta.get("lc") or {}
     print(f"wrote {out} ({out.stat().st_size:,} bytes): {len(train)} pairs, CV accuracy "
-          f"{head.meta['cv_accuracy']:.3f} (C={head.meta['C']})")
+          f"{head.meta['cv_accuracy']:.3f} (C={head.meta['C']}); CV on length-matched pairs (within 20%): "
+          + ", ".join(f"length={m} {v.get('lc_matched')} of {v.get('lc_n_matched')}" for m, v in lc.items())
+          + ". Ship it only if `bench_quality.py --length --shipped-full` shows a better length-matched figure "
+            "than the weights it replaces")
     return 0
 
 

@@ -147,6 +147,9 @@ def test_a_prune_in_another_process_loses_no_write(tmp_path, monkeypatch):
         real_replace(a, b)
 
     monkeypatch.setattr(ec.os, "replace", slow_replace)
+    # flock is not fair: on a busy machine the writer may wait a long time behind the pruning loop; what this test
+    # checks is that no write is lost, so both sides wait as long as they need (the writer inherits the env)
+    monkeypatch.setenv("CURATION_EMBED_CACHE_LOCK_TIMEOUT", "600")
 
     path = tmp_path / "c.duckdb"
     cache = EmbeddingCache(path, max_bytes=None)
@@ -159,7 +162,38 @@ def test_a_prune_in_another_process_loses_no_write(tmp_path, monkeypatch):
         cache.prune(cap)
         n_prunes += 1
         time.sleep(0.005)
-    out, _ = writer.communicate(timeout=120)
+    out, _ = writer.communicate(timeout=600)
     assert writer.returncode == 0
     assert n_prunes > 5 and int(out.strip()) == 0
     assert cache.get("model-a", [f"{999999 - 59:06d}-{j}" for j in range(50)])[0].all()
+
+
+@pytest.mark.parametrize("wait, held_for, usable", [("30", 6.0, True), ("0.3", 3.0, False)])
+def test_the_cache_lock_wait_is_configurable(tmp_path, monkeypatch, wait: str, held_for: float, usable: bool):
+    """Another process holding the cache's file lock for longer than the default 5 s wait: with
+    $CURATION_EMBED_CACHE_LOCK_TIMEOUT=30 the operation waits and succeeds; with a short wait it gives up (one
+    warning) and the job carries on without the cache."""
+    import subprocess
+    import sys
+    import time
+    import warnings
+
+    path = tmp_path / "c.duckdb"
+    cache = EmbeddingCache(path, max_bytes=None)
+    cache.put("model-a", ["h0"], _vectors(1, 0))
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time\n"
+        "fh = open(sys.argv[1], 'a+b'); fcntl.flock(fh, fcntl.LOCK_EX); print('held', flush=True)\n"
+        "time.sleep(float(sys.argv[2]))\n"), str(path) + ".lock", str(held_for)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    monkeypatch.setenv("CURATION_EMBED_CACHE_LOCK_TIMEOUT", wait)
+    t0 = time.monotonic()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found, _ = EmbeddingCache(path, max_bytes=None).get("model-a", ["h0"])
+    holder.wait(timeout=60)
+    assert bool(found.all()) is usable
+    if usable:
+        assert time.monotonic() - t0 >= held_for - 1.0 and not caught
+    else:
+        assert any("CURATION_EMBED_CACHE_LOCK_TIMEOUT" in str(w.message) for w in caught)

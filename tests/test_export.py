@@ -281,7 +281,7 @@ def test_crash_mid_write_leaves_no_partial_file(tiny_ws_copy: Workspace, monkeyp
         return real(rec)
 
     monkeypatch.setattr(ex, "_encode_jsonl_line", flaky)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(CurationError, match=r"cannot write .*crash.jsonl: disk full \(simulated\); nothing was"):
         export_subset(ws, ranking_key=None, budget_rows=40, name="crash", datasheet=False)
     data, manifest, _ = export_paths(ws, "crash", "jsonl")
     assert calls["n"] == 11
@@ -292,7 +292,7 @@ def test_crash_mid_write_leaves_no_partial_file(tiny_ws_copy: Workspace, monkeyp
     old_bytes = old.path.read_bytes()
     calls["n"] = 0
     monkeypatch.setattr(ex, "_encode_jsonl_line", flaky)
-    with pytest.raises(OSError):
+    with pytest.raises(CurationError, match="simulated"):  # an OSError while writing: one error naming the file
         export_subset(ws, ranking_key=None, budget_rows=40, name="crash", overwrite=True, datasheet=False)
     assert old.path.read_bytes() == old_bytes and _leftovers(ws.export_dir) == []
 
@@ -405,15 +405,17 @@ def test_reproduce_refuses_changed_sources(tmp_path: Path) -> None:
 
 
 def test_reproduce_graph_based_ranking(tmp_path: Path) -> None:
-    """Density sampling over graph scores: re-embed, rebuild the graph and scores, re-rank, same bytes."""
-    from curation.embedding.embed import DEFAULT_MODEL, embed_workspace
-    from curation.workflows.analyze import analyze
+    """Density sampling over graph scores: re-embed, rebuild the graph and scores, re-rank, same bytes. (On the
+    hash embedder: what is checked is the reproduction, not the vectors' quality.)"""
+    from curation.core.keys import HASH_MODEL
+    from curation.embedding.embed import embed_workspace
     from curation.select import run_selection
+    from curation.workflows.analyze import analyze
 
     ws = _small_ws(tmp_path, n_sft=16, n_pref=0)
-    embed_workspace(ws, DEFAULT_MODEL)
-    analyze(ws, model=DEFAULT_MODEL, k=5, steps=("graph", "density"))
-    key = run_selection(ws, "density", {}, seed=4, model=DEFAULT_MODEL).method
+    embed_workspace(ws, HASH_MODEL)
+    analyze(ws, model=HASH_MODEL, k=5, steps=("graph", "density"))
+    key = run_selection(ws, "density", {}, seed=4, model=HASH_MODEL).method
     res = export_subset(ws, ranking_key=key, budget_rows=12, style="messages", name="dens", datasheet=False)
     rep = reproduce(res.manifest_path, out_dir=tmp_path / "repro")
     assert rep.ranking_identical, rep.messages

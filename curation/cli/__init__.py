@@ -13,11 +13,20 @@ import sys
 from pathlib import Path
 
 from curation import __version__
-from curation.cli import cache, export, neighbours, report, scores, select, subset, vectors, workspace
+from curation.cli import audit, cache, export, neighbours, report, scores, select, subset, vectors, workspace
+from curation.cli import slices as slices_cli
+from curation.cli import prove
+from curation.cli import search as search_cli
 from curation.core.errors import CurationError
-from curation.store import Workspace, default_workspace_path
+from curation.store import UpgradeNeedsWrite, Workspace, default_workspace_path
+from curation.store.connection import READ_ONLY_HINT
 
-COMMAND_GROUPS = (workspace, vectors, cache, neighbours, scores, select, report, export, subset)
+COMMAND_GROUPS = (workspace, vectors, cache, neighbours, scores, select, report, export, subset, audit, slices_cli)
+# Commands that only read the workspace: they open it read-only (DuckDB read_only=True), so they work on a file
+# without write permission, on a read-only filesystem and beside other readers.
+READ_ONLY_COMMANDS = ("info", "rankings", "explain", "report", "scorers", "subset list", "subset show", "subset diff")
+COMMAND_GROUPS += (prove,)
+COMMAND_GROUPS += (search_cli,)  # after workspace: it adds --search to decide
 
 RAY_HELP = ("compute on Ray workers (Ray Data; one per GPU, else one per CPU); this process alone writes the "
             "workspace, committing as results arrive. No ADDRESS: start Ray on this machine; auto: the cluster of "
@@ -66,7 +75,27 @@ def open_workspace(args: argparse.Namespace) -> Workspace | None:
         raise CurationError(f"no workspace exists at {path}; create one with `python -m curation --workspace {path} "
                             "ingest FILE` (or `demo` for the demo data), or pass the path of an existing .duckdb "
                             "workspace with --workspace")
+    command = " ".join(x for x in (args.command, getattr(args, "subset_command", None)) if x)
+    if command in READ_ONLY_COMMANDS:
+        try:
+            return Workspace(path, lock_timeout=args.lock_timeout, read_only=True)
+        except UpgradeNeedsWrite:
+            if not _writable(path):
+                raise
+            # an older schema on a writable file: upgrade it once (a normal open), then read
+    elif path.exists() and not _writable(path):
+        raise CurationError(f"workspace {path} is read-only (no write permission on the file or its folder, or a "
+                            f"read-only filesystem) and `{command}` writes to it; {READ_ONLY_HINT}. Copy the file "
+                            "to a writable place or restore write permission")
+    args.created_workspace = not path.exists()  # a command that fails may remove what it created (ingest)
     return Workspace(path, lock_timeout=args.lock_timeout)
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the workspace file and create its write-ahead log beside it."""
+    import os
+
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -36,13 +36,13 @@ def _cmd_export(args: argparse.Namespace, ws: Workspace) -> int:
                                 "--budget-tokens, --quota and --dataset")
         res = export_subset(ws, subset=args.subset, fmt=args.format, style=args.style, name=args.name,
                             overwrite=args.overwrite, who=who, datasheet=not args.no_datasheet, note=args.note,
-                            tokenizer=args.tokenizer)
+                            tokenizer=args.tokenizer, drop_empty=args.drop_empty)
         return _print_export(res)
     res = export_subset(ws, ranking_key=args.ranking, budget_rows=args.budget, budget_tokens=args.budget_tokens,
                         quota=_parse_quota(args.quota), fmt=args.format, style=args.style, name=args.name,
                         overwrite=args.overwrite, who=who, datasheet=not args.no_datasheet,
                         label_column=args.label_column, datasets=args.dataset or None, note=args.note,
-                        tokenizer=args.tokenizer)
+                        tokenizer=args.tokenizer, drop_empty=args.drop_empty)
     return _print_export(res)
 
 
@@ -50,6 +50,11 @@ def _print_export(res: ExportResult) -> int:
     print(f"wrote {res.n_rows} rows to {res.path} (sha256 {res.sha256[:16]}…)")
     if res.skipped:
         print("left out (the style cannot express them): " + ", ".join(f"{n} {k}" for k, n in res.skipped.items()))
+    if res.dropped_empty:
+        print(f"left out {res.dropped_empty} rows with an empty reply (--drop-empty)")
+    elif res.n_empty_replies:
+        print(f"warning: {res.n_empty_replies} rows have an empty reply (chosen, rejected or response); they were "
+              "written; --drop-empty leaves them out", file=sys.stderr)
     print(f"manifest  {res.manifest_path}")
     if res.datasheet_path:
         print(f"datasheet {res.datasheet_path}")
@@ -81,6 +86,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--name", required=True, help="file name inside the export folder (extension added)")
     e.add_argument("--overwrite", action="store_true", help="replace an existing export of that name")
     e.add_argument("--no-datasheet", action="store_true", help="skip the HTML datasheet")
+    e.add_argument("--drop-empty", action="store_true", help="leave out rows whose reply is empty (a preference "
+                   "pair's chosen or rejected, an SFT response); without it they are written and counted")
     e.add_argument("--who", default=None, help="curator name for the manifest (default: $USER)")
     e.add_argument("--note", default=None, help="a note kept in the manifest and the datasheet")
     e.add_argument("--tokenizer", default=None, metavar="TOKENIZER",

@@ -27,8 +27,9 @@ def _cmd_score(args: argparse.Namespace, ws: Any) -> int:
         v = getattr(args, opt, None)
         if v is not None:
             params[opt] = v
+    names = _with_judges(args, ws, params)
     commit_every = args.commit_every if args.commit_every is not None else args.batch_size
-    keys = run_scorers(ws, args.names, params=params, batch_size=args.batch_size, limit=args.limit,
+    keys = run_scorers(ws, names, params=params, batch_size=args.batch_size, limit=args.limit,
                        commit_every=commit_every, commit_seconds=args.commit_seconds, ray=args.ray,
                        progress=None if args.quiet else tqdm_progress("scoring"))
     table = ws.scores(keys)
@@ -40,6 +41,35 @@ def _cmd_score(args: argparse.Namespace, ws: Any) -> int:
         device = (json.loads(jp) if isinstance(jp, str) else jp).get("device")
         print(f"{k}: {n} of {len(col)} examples scored ({summary}){f' on {device}' if device else ''}")
     return 0
+
+
+def _with_judges(args: argparse.Namespace, ws: Any, params: dict[str, Any]) -> list[Any]:
+    """The scorer names, with judge scorers built from the judge flags and, before a run that asks anything, the
+    estimate printed (a run over --confirm-over requests needs --yes)."""
+    from curation.scorers import REGISTRY, expand_names, get_scorer
+    from curation.scorers.judge import JudgeScorer, describe_estimate, estimate
+
+    jp = {"judge_model": args.judge_model, "base_url": args.base_url, "api_key": args.api_key,
+          "concurrency": args.concurrency, "retries": args.retries, "timeout": args.timeout}
+    names: list[Any] = []
+    judges = []
+    for n in expand_names(args.names):
+        cls = REGISTRY.get(n) if isinstance(n, str) else None
+        if cls is not None and issubclass(cls, JudgeScorer):
+            sc = get_scorer(n, **{k: v for k, v in {**params, **jp}.items() if k in cls.defaults})
+            judges.append(sc)
+            names.append(sc)
+        else:
+            names.append(n)
+    if judges:
+        est = estimate(ws, judges, limit=args.limit)
+        if est["requests"]:
+            print("judge estimate:\n" + describe_estimate(est, price_in=args.price_in, price_out=args.price_out))
+            if est["requests"] > args.confirm_over and not args.yes:
+                raise CurationError(f"this judge run asks {est['requests']:,} requests (more than --confirm-over "
+                                    f"{args.confirm_over:,}); check the estimate above and rerun with --yes, or "
+                                    "try --limit N first")
+    return names
 
 
 def _cmd_scorers(args: argparse.Namespace, ws: Any) -> int:
@@ -104,6 +134,24 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "of this node; ray://HEAD:10001: a remote cluster. Corpus-level scorers and those that read "
                         "the "
                         "workspace (pref_embed_distance, learned heads) run here")
+    j = p.add_argument_group("judge scorers (judge_askllm, judge_quality, judge_complexity, judge_pairwise; group "
+                             "judge): your own OpenAI-compatible chat-completions server")
+    j.add_argument("--base-url", dest="base_url", help="the server's /v1 address, e.g. http://localhost:8000/v1 "
+                                                       "(default $OPENAI_BASE_URL)")
+    j.add_argument("--judge-model", dest="judge_model", help="the served model name (default $JUDGE_MODEL, else "
+                                                             "the first model the server lists); part of the key")
+    j.add_argument("--api-key", dest="api_key", help="the server's key (default $OPENAI_API_KEY, which is better: a "
+                                                     "flag shows in the process list); never stored")
+    j.add_argument("--concurrency", type=int, help="requests in flight at most (default 4)")
+    j.add_argument("--retries", type=int, help="retries per request on timeouts, 429 and 5xx, with exponential "
+                                               "backoff or the server's Retry-After (default 4)")
+    j.add_argument("--yes", action="store_true", help="run even when the estimate is over --confirm-over requests")
+    j.add_argument("--confirm-over", dest="confirm_over", type=int, default=1000, metavar="N",
+                   help="a judge run of more than N requests stops after printing its estimate unless --yes "
+                        "(default 1000)")
+    j.add_argument("--price-in", dest="price_in", type=float, help="price per million input tokens, for the "
+                                                                    "estimate")
+    j.add_argument("--price-out", dest="price_out", type=float, help="price per million output tokens")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_score)
 

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -34,9 +37,52 @@ def parse_params(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def check_out_path(out: str | os.PathLike[str], *, overwrite: bool) -> Path:
+    """The ``--out`` path, checked before any work: its folder must exist, it must not be a folder or a symbolic link,
+    and an existing file is replaced only with ``overwrite``."""
+    p = Path(out).expanduser()
+    if p.is_symlink():
+        raise CurationError(f"{p} is a symbolic link; --out never writes through links; remove it or pick another "
+                            "path")
+    if p.is_dir():
+        raise CurationError(f"{p} is a folder; pass a file path for --out, e.g. {p / 'ids.txt'}")
+    if not p.parent.is_dir():
+        raise CurationError(f"the folder {p.parent} does not exist; create it first or pick another --out")
+    if p.exists() and not overwrite:
+        raise CurationError(f"{p} already exists; pick another --out or pass --overwrite to replace it")
+    return p
+
+
+def write_ids(out: str | os.PathLike[str], ids: list[str], *, overwrite: bool) -> Path:
+    """Write ``ids`` one per line to ``out`` atomically: a hidden temporary file beside it (fsynced), then
+    ``os.replace``; on any failure (a full disk) the temporary file is removed and the target left as it was."""
+    from curation.core.disk import disk_error
+    from curation.export.writer import _discard, _umask
+
+    p = check_out_path(out, overwrite=overwrite)
+    data = ("\n".join(ids) + ("\n" if ids else "")).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except OSError as exc:
+        _discard(Path(tmp))
+        raise disk_error(exc, p, len(data), what="the id list") from exc
+    except BaseException:
+        _discard(Path(tmp))
+        raise
+    return p
+
+
 def _cmd_select(args: argparse.Namespace, ws: Workspace) -> int:
     from curation.select.run import selection_warnings
 
+    if args.out:
+        check_out_path(args.out, overwrite=args.overwrite or args.force)  # before minutes of ranking
     t0 = time.perf_counter()
     info: dict = {}
     params = parse_params(args.params)
@@ -57,8 +103,7 @@ def _cmd_select(args: argparse.Namespace, ws: Workspace) -> int:
         sub = resolve(ws, spec, ranking=r)
         ids = ws.id_map().set_index("row_id").loc[sub.row_ids, "example_id"].tolist()
         if args.out:
-            with open(args.out, "w", encoding="utf-8") as f:
-                f.write("\n".join(ids) + ("\n" if ids else ""))
+            write_ids(args.out, ids, overwrite=args.overwrite or args.force)
             print(f"{len(ids)} example ids written to {args.out}")
         else:
             print(f"selected {len(ids)} rows (include pins {len(sub.include)}, exclude pins {len(sub.exclude)}):")
@@ -140,7 +185,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget-tokens", type=int, help="token budget instead of rows")
     p.add_argument("--quota", help="proportional | balanced | JSON like '{\"min\": {\"math\": 50}}' (uses label)")
     p.add_argument("--label-column", default="label", help="class column for --quota (default: label)")
-    p.add_argument("--out", help="write the selected example ids here, one per line")
+    p.add_argument("--out", help="write the selected example ids here, one per line (atomically; an existing file "
+                   "is replaced only with --overwrite)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file (--force does too)")
     p.add_argument("--show", type=int, default=20, help="ids to print without --out")
     p.set_defaults(func=_cmd_select)
 

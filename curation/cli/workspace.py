@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from curation.core.commits import DEFAULT_COMMIT_SECONDS
+from curation.core.errors import CurationError
 from curation.workflows.demo import build_demo_workspace
 from curation.embedding.embed import embed_workspace
 from curation.ingest.run import ingest_file
@@ -28,13 +29,37 @@ STATIC_HELP = ("a model2vec distillation of MiniLM, ~80-150x faster on a CPU, st
 
 
 def _cmd_ingest(args: argparse.Namespace, ws: Workspace) -> int:
+    try:
+        return _ingest(args, ws)
+    except CurationError:
+        _remove_if_created_empty(args, ws)
+        raise
+
+
+def _remove_if_created_empty(args: argparse.Namespace, ws: Workspace) -> None:
+    """A workspace this very command created and that holds no dataset is removed again (nothing left behind)."""
+    if not getattr(args, "created_workspace", False):
+        return
+    try:
+        if len(ws.datasets()):
+            return
+    except CurationError:
+        pass
+    for p in (ws.path, ws.path.with_name(ws.path.name + ".wal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _ingest(args: argparse.Namespace, ws: Workspace) -> int:
     mapping = {k: getattr(args, f"{k}_column") for k in ("prompt", "input", "response", "chosen", "rejected",
                                                            "messages", "label", "id")}
     rc = 0
     for path in args.paths:
         report = ingest_file(ws, path, name=args.name if len(args.paths) == 1 else None, fmt=args.format,
                              split=args.split, shape=args.shape, mapping=mapping, skip_bad=args.skip_bad,
-                             allow_empty=not args.no_empty)
+                             allow_empty=not args.no_empty, max_uncompressed=args.max_uncompressed)
         print(report.summary())
         for p in report.problems[:20]:
             field = f" field '{p['field']}'" if p.get("field") else ""
@@ -61,7 +86,9 @@ def _cmd_embed(args: argparse.Namespace, ws: Workspace) -> int:
 def _cmd_info(args: argparse.Namespace, ws: Workspace) -> int:
     s = ws.summary()
     ds = ws.datasets()
+    same = ws.identical_pairs()
     if args.json:
+        s["identical_pairs"] = same
         s["datasets"] = json.loads(ds.drop(columns=["mapping", "options"]).to_json(orient="records",
                                                                                   date_format="iso"))
         print(json.dumps(s, indent=2, default=str))
@@ -73,6 +100,8 @@ def _cmd_info(args: argparse.Namespace, ws: Workspace) -> int:
         dups.setdefault(d["dataset"], []).append(f"{d['n']} duplicate content of {d['duplicates_of']} (kept)")
     for _, d in ds.iterrows():
         extra = f"; {', '.join(dups[d['name']])}" if d["name"] in dups else ""
+        if same.get(d["name"]):
+            extra += f"; warning: {same[d['name']]} pairs with chosen == rejected"
         print(f"  - {d['name']}: {d['n_rows']} {d['kind']} ({d['shape']}) from {d['source']}{extra}")
     if s["labels"]:
         shown = ", ".join(f"{k} {n}" for k, n in list(s["labels"].items())[:12])
@@ -128,6 +157,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--skip-bad", action="store_true", help="leave bad records out and list them (default: reject)")
     i.add_argument("--no-empty", action="store_true",
                    help="treat an empty response as a bad record (default: keep it; scorers flag it)")
+    i.add_argument("--max-uncompressed", metavar="SIZE", default=None,
+                   help="most bytes a reader decompresses from one file, e.g. 8GiB (default 2GiB or "
+                        "$CURATION_MAX_UNCOMPRESSED): a larger .gz is refused, protecting memory from a gzip bomb")
     i.add_argument("--embed", action="store_true", help="embed the new examples afterwards")
     i.add_argument("--model", default=DEFAULT_MODEL, help="embedding model for --embed")
     i.add_argument("--batch-size", type=int, default=None, help="texts per forward pass (default: 64 on the "

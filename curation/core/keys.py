@@ -40,6 +40,10 @@ DEFAULT_ALIASES = frozenset({DEFAULT_MODEL, "all-MiniLM-L6-v2", "default", "mini
 STATIC_MODEL = "model2vec/all-MiniLM-L6-v2-pca256"
 """The static first-look embedder's model key (see :mod:`curation.embedding.static`)."""
 STATIC_ALIASES = frozenset({STATIC_MODEL, "static", "fast", "model2vec"})
+HASH_MODEL = "hash/words-384"
+"""A deterministic feature-hashing embedder (see :mod:`curation.embedding.hashing`): for tests and plumbing that
+do not measure embedding quality; never a default."""
+HASH_ALIASES = frozenset({HASH_MODEL, "hash"})
 
 
 def default_model_path() -> str:
@@ -59,6 +63,8 @@ def model_key(model: str) -> str:
         return DEFAULT_MODEL
     if model in STATIC_ALIASES:
         return STATIC_MODEL
+    if model in HASH_ALIASES:
+        return HASH_MODEL
     p = Path(model).expanduser()
     return str(p.resolve()) if p.exists() else model
 

@@ -36,7 +36,17 @@ ENV = "CURATION_EMBED_CACHE"
 MAX_ENV = "CURATION_EMBED_CACHE_MAX_SIZE"
 DEFAULT_MAX_BYTES = 2 * 1000**3  # the automatic cap on the cache file
 PRUNE_TO = 0.8                   # an automatic prune keeps this share of the cap (so it does not run on every write)
-LOCK_TIMEOUT = 5.0               # seconds to wait for another process's operation on the cache
+LOCK_TIMEOUT = 5.0               # default seconds to wait for another process's operation on the cache
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for another process's operation on the cache: ``$CURATION_EMBED_CACHE_LOCK_TIMEOUT`` if set
+    (a busy machine or a slow disk may want more), else :data:`LOCK_TIMEOUT`."""
+    raw = os.environ.get("CURATION_EMBED_CACHE_LOCK_TIMEOUT", "").strip()
+    try:
+        return max(float(raw), 0.0) if raw else LOCK_TIMEOUT
+    except ValueError:
+        return LOCK_TIMEOUT
 _OFF = {"", "off", "0", "none", "no", "false"}
 _LOCK = threading.Lock()         # one operation at a time per process (DuckDB: one writer per file)
 _SCHEMA = """create table if not exists vectors(model varchar not null, text_hash varchar not null,
@@ -126,7 +136,7 @@ class EmbeddingCache:
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
         """One operation on the cache at a time: this process's threads (a lock) and every process (an advisory
-        lock on ``<file>.lock``, waited for up to :data:`LOCK_TIMEOUT` seconds). A prune rewrites the file and
+        lock on ``<file>.lock``, waited for up to :func:`lock_timeout` seconds). A prune rewrites the file and
         renames the copy over it; without the file lock another process could write to the old file in between
         and lose that write."""
         with _LOCK:
@@ -137,7 +147,7 @@ class EmbeddingCache:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path.with_name(self.path.name + ".lock"), "a+b") as fh:
-                deadline = time.monotonic() + LOCK_TIMEOUT
+                deadline = time.monotonic() + lock_timeout()
                 delay = 0.01
                 while True:
                     try:
@@ -146,7 +156,8 @@ class EmbeddingCache:
                     except BlockingIOError:
                         if time.monotonic() >= deadline:
                             raise TimeoutError(f"the cache is in use by another process (lock file {fh.name}) "
-                                               f"for more than {LOCK_TIMEOUT:g} s") from None
+                                               f"for more than {lock_timeout():g} s; raise "
+                                               "$CURATION_EMBED_CACHE_LOCK_TIMEOUT to wait longer") from None
                         time.sleep(delay)
                         delay = min(delay * 2, 0.25)
                 try:
@@ -158,7 +169,7 @@ class EmbeddingCache:
         import duckdb
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + LOCK_TIMEOUT
+        deadline = time.monotonic() + lock_timeout()
         delay = 0.02
         while True:
             try:

@@ -19,7 +19,7 @@ import numpy as np
 
 from curation.core.commits import DEFAULT_COMMIT_SECONDS, CommitPolicy
 from curation.core.errors import CurationError
-from curation.core.keys import DEFAULT_MODEL, STATIC_MODEL, default_model_path, model_key, text_hash
+from curation.core.keys import DEFAULT_MODEL, HASH_MODEL, STATIC_MODEL, default_model_path, model_key, text_hash
 from curation.core.progress import Progress, report_job
 from curation.store import Workspace
 
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # SentenceTransformer
     """A SentenceTransformer for ``model`` (cached per process) on ``device`` (``None``/``"auto"``: CUDA, then MPS,
     else CPU; see :func:`curation.core.devices.resolve_device`). The default loads offline from its package."""
+    if model_key(model) == HASH_MODEL:  # no torch needed (the static model picks its device itself)
+        return _load_model(model, "cpu")
     from curation.core.devices import resolve_device
 
     return _load_model(model, resolve_device(device))
@@ -36,15 +38,19 @@ def load_model(model: str = DEFAULT_MODEL, device: str | None = None):  # Senten
 
 @functools.lru_cache(maxsize=4)
 def _load_model(model: str, device: str):  # SentenceTransformer
+    key = model_key(model)
+    if key == STATIC_MODEL:  # the first-look static model (numpy, CPU only)
+        from curation.embedding.static import StaticEmbedder
+
+        return StaticEmbedder()
+    if key == HASH_MODEL:    # deterministic feature hashing (tests and plumbing; no model files)
+        from curation.embedding.hashing import HashEmbedder
+
+        return HashEmbedder()
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # our own progress bar is the one that counts
-    key = model_key(model)
-    if key == STATIC_MODEL:
-        from curation.embedding.static import StaticEmbedder
-                # the first-look static model (numpy, CPU only)
-        return StaticEmbedder()
     source = default_model_path() if key == DEFAULT_MODEL else key
     try:
         return SentenceTransformer(source, device=device)

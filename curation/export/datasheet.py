@@ -101,17 +101,21 @@ def _is_num(v: Any) -> bool:
 
 def _validity_label(d: dict) -> str:
     """The measured validity of a stored score (share of human preference pairs it gets right, n, 95%)."""
-    from curation.scorers.validity import label, near_chance, no_better_than_length, validity
+    from curation.scorers.validity import (controlled_label, label, mostly_length, near_chance,
+                                           no_better_than_length, validity)
 
     v = validity(str(d.get("name") or d.get("key") or ""), d.get("params"))
     if v is None:
         return "-"
+    lc = controlled_label(v.get("length"))
+    lc = f"; {lc}" if lc else ""
     if near_chance(v):
-        return label(v) + " (near chance)"
+        return label(v) + lc + " (near chance)"
     if no_better_than_length(v):
         rule, acc = v["length_rule"]
-        return label(v) + f" (no better than \"{rule}\": {100 * acc:.1f}% on the same pairs)"
-    return label(v)
+        return label(v) + lc + f" (no better than \"{rule}\": {100 * acc:.1f}% on the same pairs: mostly length)"
+    why = mostly_length(v)
+    return label(v) + lc + (f" ({why})" if why else "")
 
 
 def _score_warnings(ws: Any, rk: dict) -> str:
@@ -335,6 +339,48 @@ def _report_card(ws: Workspace, manifest: dict, subset: np.ndarray) -> tuple[dic
         return None, f"{type(exc).__name__}: {exc}"
 
 
+def _audit_section(ws: Workspace, manifest: dict, *, max_rows: int = 15) -> str:
+    """The bias audit of the exported subset against its pool (:func:`curation.diagnostics.audit.audit_spec`):
+    alerts with their cause, the most severe slice categories, score fairness. A note when it cannot be made."""
+    from curation.diagnostics.audit import audit_spec
+    from curation.subsets.spec import SubsetSpec
+
+    spec = (manifest.get("selection") or {}).get("spec")
+    if not spec:
+        return '<p class="muted">No subset spec in the manifest: no audit.</p>'
+    try:
+        a = audit_spec(ws, SubsetSpec.from_dict(spec))
+    except Exception as exc:  # the datasheet degrades to a note instead of failing the export
+        return f'<p class="muted">The audit could not be computed: {_e(type(exc).__name__)}: {_e(exc)}</p>'
+    p = a.params
+    out = [f'<p class="muted">Every slice column ({len(a.slices)} incl. cross-slices; {int(a.table["tested"].sum())} '
+           f"tests) against the pool: two-proportion tests against the rows left out, Benjamini-Hochberg q &lt; "
+           f"{p.alpha:g}; an alert needs a shift of at least {100 * p.min_diff:g} points or a ratio outside "
+           f"[{p.ratio_low:g}, {p.ratio_high:g}].</p>"]
+    causes = {(x["slice"], x["category"]): x["cause"] for x in a.attribution}
+    if a.alerts:
+        from curation.diagnostics.audit import alert_text
+
+        items = []
+        for r in a.table[a.table["alert"]].itertuples():
+            c = causes.get((r.slice, r.category))
+            items.append(f"<li>{_e(alert_text(r, a))}" + (f"<br><span class=\"muted\">cause: {_e(c)}</span>"
+                                                          if c else "") + "</li>")
+        out.append(f'<div class="alert"><b>{len(a.alerts)} alert(s)</b><ul>{"".join(items)}</ul></div>')
+    else:
+        out.append('<div class="ok">No slice moved both significantly and materially.</div>')
+    for w in a.warnings:
+        out.append(f'<div class="alert">{_e(w)}</div>')
+    t = a.table[a.table["tested"]].head(max_rows)
+    out.append(_table([{"slice": r.slice, "category": r.category, "pool share": f"{100 * r.ref_share:.1f}%",
+                        "subset share": f"{100 * r.subset_share:.1f}%", "difference": f"{100 * r.diff:+.1f} pts",
+                        "ratio": None if not np.isfinite(r.ratio) else round(float(r.ratio), 2),
+                        "q": f"{r.q:.2g}", "alert": "yes" if r.alert else ""} for r in t.itertuples()]))
+    for f in a.fairness:
+        out.append(f"<p>Score fairness, <code>{_e(f['score'])}</code>: {_e(f['summary'])}.</p>")
+    return "".join(out)
+
+
 def _card_html(card: dict | None, why: str | None, *, classes_shown: bool = False) -> str:
     """The report card. classes_shown: the datasheet's class section already has this class table (same column);
     then the card does not repeat it."""
@@ -464,6 +510,23 @@ def _map_section(ws: Workspace, manifest: dict, exported: Sequence[int]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------- render
+def _proof_line(ws: Workspace, manifest: dict) -> str:
+    """The downstream check stored by ``python -m curation prove`` for this export's saved subset or ranking (at
+    the measured budget closest to the subset's share of the pool), as one paragraph; "" when none was run."""
+    from curation.workflows.prove import stored
+
+    sel = manifest.get("selection") or {}
+    s = manifest.get("subset") or {}
+    res = stored(ws, f"{s.get('name')}@{s.get('version')}") if s.get("name") else None
+    if res is None and (sel.get("ranking") or {}).get("key"):
+        res = stored(ws, str(sel["ranking"]["key"]))
+    if res is None:
+        return ""
+    share = (sel.get("n_subset") or 0) / max(sel.get("n_pool") or 1, 1)
+    return (f'<p class="muted"><b>Proof by training</b> (<code>python -m curation prove</code>, {_e(res.created_at)}): '
+            f"{_e(res.sentence(budget=share))}</p>")
+
+
 def _saved_subset_section(manifest: dict) -> str:
     """Name, version, version history and the diff from the previously exported version of a saved subset."""
     s = manifest.get("subset")
@@ -499,6 +562,14 @@ def _saved_subset_section(manifest: dict) -> str:
     return "".join(out)
 
 
+def _empty_replies_text(e: dict | None) -> str:
+    """The datasheet's "empty replies" line: how many rows had an empty reply and whether they were dropped."""
+    if not e or not e.get("n"):
+        return "none"
+    return (f"{e['n']} rows (left out by --drop-empty)" if e.get("dropped")
+            else f"{e['n']} rows (kept; --drop-empty leaves them out)")
+
+
 def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarray,
                      exported_row_ids: Sequence[int]) -> str:
     """The datasheet HTML (a complete document, UTF-8 text) for an export described by ``manifest``.
@@ -517,6 +588,7 @@ def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarra
     head = [
         ("file", exp["name"]), ("format", exp["format"]), ("style", exp["style"]), ("rows", exp["n_rows"]),
         ("sha256", exp["sha256"]), ("left out by the style", exp.get("skipped_by_style") or "none"),
+        ("empty replies", _empty_replies_text(exp.get("empty_replies"))),
         ("made by", manifest.get("who")), ("made at", manifest.get("created_at")),
         ("project version", (manifest.get("project") or {}).get("version")),
         ("workspace", (manifest.get("workspace") or {}).get("path")),
@@ -549,12 +621,13 @@ def render_datasheet(ws: Workspace, manifest: dict, *, subset_row_ids: np.ndarra
         parts.append(f'<div class="ok"><b>Curator\'s note:</b> {_e(manifest["note"])}</div>')
     parts += [
         "<h2>Export</h2>", _kv(head),
-        "<h2>Selection</h2>", _kv(selection), _score_warnings(ws, rk),
+        "<h2>Selection</h2>", _kv(selection), _score_warnings(ws, rk), _proof_line(ws, manifest),
         _saved_subset_section(manifest),
         "<h2>Class balance</h2>", _class_section(manifest),
         "<h2>Diagnostics report card</h2>",
         _card_html(card, why, classes_shown=bool((manifest.get("counts") or {}).get("pool_by_class"))
                    and card is not None and card.get("label_column") == sel.get("label_column")),
+        "<h2>Bias audit</h2>", _audit_section(ws, manifest),
         "<h2>What was dropped and why</h2>", _dropped_section(ws, drops, manifest),
         "<h2>Map</h2>", _map_section(ws, manifest, exported_row_ids),
         "<h2>Curator's decisions</h2>",

@@ -31,6 +31,10 @@ Rows a style cannot express (a prompt-only example in ``messages``, an SFT examp
 counted in ``ExportResult.skipped`` and the manifest; an export that would be empty is refused. CSV stores nested
 values (lists of messages, nested record fields) as JSON text.
 
+Rows whose reply is empty or only whitespace (a preference pair's chosen or rejected reply, an SFT response, a chat's
+last assistant turn) are written but counted (``ExportResult.n_empty_replies``, the manifest's
+``export.empty_replies``, the datasheet, a CLI warning); ``drop_empty=True`` (``--drop-empty``) leaves them out.
+
 Safety and determinism
 ----------------------
 Exports go to ``ws.export_dir``. ``name`` must be a plain file name (letters, digits, ``_ - .``, no folders, not
@@ -69,6 +73,7 @@ import numpy as np
 import pandas as pd
 
 from curation import __version__
+from curation.core.disk import check_space, disk_error
 from curation.core.errors import CurationError
 from curation.subsets.saved import SavedSubset
 from curation.store import Workspace
@@ -111,6 +116,8 @@ class ExportResult:
     sha256: str = ""
     skipped: dict[str, int] = field(default_factory=dict)
     export_id: int | None = None
+    n_empty_replies: int = 0  # rows of the subset (in a kind the style takes) whose reply is empty
+    dropped_empty: int = 0    # of those, left out (drop_empty)
 
 
 # ---------------------------------------------------------------------------------------------------- the subset
@@ -187,11 +194,33 @@ def style_record(row: dict, style: str, *, template: Any = None) -> dict | None:
     raise CurationError(f"unknown export style {style!r}; styles are {list(STYLES)}")
 
 
+def _blank(v: Any) -> bool:
+    return not isinstance(v, str) or not v.strip()
+
+
+def empty_reply(row: dict, style: str) -> bool:
+    """True when the reply the style writes for this example is empty or whitespace: a preference pair's chosen or
+    rejected reply (only the chosen one for the SFT styles), an SFT response, a chat's last assistant turn."""
+    kind = row["kind"]
+    if kind == "preference":
+        return _blank(row.get("chosen")) or (style not in ("messages", "sft_chosen") and _blank(row.get("rejected")))
+    if kind == "sft":
+        return _blank(row.get("response"))
+    if kind == "chat":
+        msgs = _loads(row.get("messages")) or []
+        last = [m for m in msgs if isinstance(m, dict) and m.get("role") == "assistant"]
+        return bool(last) and _blank(last[-1].get("content"))
+    return False
+
+
 def styled_records(ws: Workspace, row_ids: np.ndarray, style: str, *, chunk: int = 20_000,
-                   tokenizer: str | None = None) -> tuple[list[dict], list[int], dict[str, int]]:
+                   tokenizer: str | None = None, drop_empty: bool = False,
+                   empty: list[int] | None = None) -> tuple[list[dict], list[int], dict[str, int]]:
     """(records in row_id order, their row ids, skipped kind → count) for ``row_ids`` in ``style``.
 
     tokenizer: text styles only: render prompts with this tokenizer's chat template (None: the plain format).
+    empty: when a list is given, the row ids whose reply is empty (:func:`empty_reply`) are appended to it;
+    drop_empty: leave those rows out (they are still listed in ``empty``).
 
     Loads the examples in chunks of ``chunk`` row ids. O(k) memory for the k records.
     """
@@ -199,7 +228,8 @@ def styled_records(ws: Workspace, row_ids: np.ndarray, style: str, *, chunk: int
         raise CurationError(f"unknown export style {style!r}; styles are {list(STYLES)}")
     template = _template(style, tokenizer)
     ids = np.unique(np.asarray(row_ids, dtype=np.int64))
-    cols = ["row_id", "kind", "record"] if style == "original" else [c for c in _EXPORT_COLUMNS if c != "record"]
+    cols = (["row_id", "kind", "record", "response", "chosen", "rejected", "messages"] if style == "original"
+            else [c for c in _EXPORT_COLUMNS if c != "record"])
     out: list[dict] = []
     kept: list[int] = []
     skipped: Counter[str] = Counter()
@@ -207,6 +237,14 @@ def styled_records(ws: Workspace, row_ids: np.ndarray, style: str, *, chunk: int
         df = ws.examples(cols, row_ids=ids[s:s + chunk])
         lists = [df[c].tolist() for c in cols]  # column lists: ~4x faster than DataFrame.to_dict on arrow strings
         for row in (dict(zip(cols, vals)) for vals in zip(*lists)):
+            if row["kind"] not in STYLE_KINDS[style]:
+                skipped[row["kind"]] += 1
+                continue
+            if (empty is not None or drop_empty) and empty_reply(row, style):
+                if empty is not None:
+                    empty.append(int(row["row_id"]))
+                if drop_empty:
+                    continue
             rec = style_record(row, style, template=template)
             if rec is None:
                 skipped[row["kind"]] += 1
@@ -378,6 +416,18 @@ def _targets(ws: Workspace, name: str, fmt: str) -> _Targets:
             raise CurationError(f"export name {raw!r} resolves to {p.resolve()}, outside the export folder {base}; "
                                 "pass a plain file name")
     return t
+
+
+def estimate_bytes(records: list[dict], fmt: str) -> int:
+    """About how many bytes ``records`` take written as ``fmt``: JSON size of up to 2,000 evenly spaced records,
+    scaled to all, x1.25 (+ 1 MiB for the manifest and datasheet). Parquet (compressed) is over-estimated."""
+    n = len(records)
+    if not n:
+        return 1 << 20
+    step = max(1, n // 2000)
+    sample = records[::step]
+    size = sum(len(json.dumps(r, ensure_ascii=False, default=str)) for r in sample) * (n / len(sample))
+    return int(size * 1.25) + (1 << 20)
 
 
 def _check_free(targets: Iterable[Path], overwrite: bool) -> None:
@@ -565,9 +615,18 @@ def _counts(values: Iterable[Any]) -> dict[str, int]:
     return dict(sorted(c.items()))
 
 
+def _empty_section(ws: Workspace, row_ids: Sequence[int], dropped: bool) -> dict:
+    """The manifest's ``export.empty_replies``: n, dropped, and the first 100 example ids (ingest order)."""
+    ids = sorted(int(r) for r in row_ids)[:100]
+    eids = ws.examples(["row_id", "example_id"], row_ids=np.asarray(ids, dtype=np.int64)).set_index("row_id") \
+        .reindex(ids)["example_id"].astype(str).tolist() if ids else []
+    return {"n": len(row_ids), "dropped": bool(dropped), "example_ids": eids}
+
+
 def build_manifest(ws: Workspace, sub: Subset, *, fmt: str, style: str, data_path: Path, data_sha: str,
                    kept_row_ids: list[int], skipped: dict[str, int], who: str, note: str | None,
-                   datasheet_name: str | None, tokenizer: str | None = None) -> dict:
+                   datasheet_name: str | None, tokenizer: str | None = None,
+                   empty_row_ids: Sequence[int] = (), drop_empty: bool = False) -> dict:
     """The manifest of one export of the resolved subset ``sub`` (JSON-able dict). Cost: O(n) over the pool."""
     from curation.embedding.embed import DEFAULT_MODEL
 
@@ -615,7 +674,8 @@ def build_manifest(ws: Workspace, sub: Subset, *, fmt: str, style: str, data_pat
         "workspace": {"path": str(ws.path), "schema_version": ws.schema_version(), "n_examples": ws.n_examples()},
         "export": {"name": data_path.name, "format": fmt, "style": style, "sha256": data_sha,
                    "n_rows": len(kept_row_ids), "skipped_by_style": skipped, "order": "row_id (ingest order)",
-                   "datasheet": datasheet_name, "prompt_format": prompt_format(style, tokenizer)},
+                   "datasheet": datasheet_name, "prompt_format": prompt_format(style, tokenizer),
+                   "drop_empty": bool(drop_empty), "empty_replies": _empty_section(ws, empty_row_ids, drop_empty)},
         "sources": sources,
         "embedding": embedding,
         "selection": {"ranking": rk, "budget": {"rows": sub.budget_rows, "tokens": sub.budget_tokens},
@@ -650,7 +710,8 @@ def export_subset(ws: Workspace, spec: SubsetSpec | None = None, *, ranking_key:
                   fmt: str = "jsonl", style: str = "original", name: str, overwrite: bool = False, who: str = "cli",
                   datasheet: bool = True, label_column: str = "label",
                   datasets: Sequence[str] | str | None = None, note: str | None = None,
-                  tokenizer: str | None = None, subset: str | SavedSubset | None = None) -> ExportResult:
+                  tokenizer: str | None = None, subset: str | SavedSubset | None = None,
+                  drop_empty: bool = False) -> ExportResult:
     """Write the subset ``spec`` (:func:`curation.subsets.spec.resolve`) to ``ws.export_dir`` as ``fmt`` in ``style``,
     with a manifest (and, when ``datasheet``, the HTML datasheet) beside it, and record the export in the workspace.
 
@@ -662,6 +723,8 @@ def export_subset(ws: Workspace, spec: SubsetSpec | None = None, *, ranking_key:
     memory; ~1 s per 100k rows for JSONL (see benchmarks/bench_export.py), plus the datasheet (diagnostics report
     card, ~seconds). subset: a saved subset (``NAME[@VERSION]`` or a SavedSubset) instead of ``spec``; the manifest
     and datasheet then record its name, version, history and the diff from the version exported before.
+    drop_empty: leave out rows whose reply is empty (:func:`empty_reply`); either way they are counted in the result,
+    the manifest and the datasheet.
     """
     saved = None
     if subset is not None:
@@ -681,24 +744,31 @@ def export_subset(ws: Workspace, spec: SubsetSpec | None = None, *, ranking_key:
         raise CurationError("export_subset: pass either a SubsetSpec or ranking_key/budget/quota/datasets, not both")
     with ws.connect():  # one connection for the whole export (each open costs ~15-60 ms)
         return _export_subset(ws, spec, fmt=fmt, style=style, name=name, overwrite=overwrite, who=who,
-                              datasheet=datasheet, note=note, tokenizer=tokenizer, saved=saved)
+                              datasheet=datasheet, note=note, tokenizer=tokenizer, saved=saved, drop_empty=drop_empty)
 
 
 def _export_subset(ws: Workspace, spec: SubsetSpec, *, fmt: str, style: str, name: str, overwrite: bool, who: str,
                    datasheet: bool, note: str | None, tokenizer: str | None = None,
-                   saved: SavedSubset | None = None) -> ExportResult:
+                   saved: SavedSubset | None = None, drop_empty: bool = False) -> ExportResult:
     targets = _targets(ws, name, fmt)
     _template(style, tokenizer)  # a bad tokenizer fails before anything is resolved or written
     _check_free([targets.data, targets.manifest] + ([targets.datasheet] if datasheet else []), overwrite)
     sub = resolve(ws, spec)
     subset = sub.row_ids
-    records, kept, skipped = styled_records(ws, subset, style, tokenizer=tokenizer)
+    empty: list[int] = []
+    records, kept, skipped = styled_records(ws, subset, style, tokenizer=tokenizer, drop_empty=drop_empty,
+                                            empty=empty)
     if not records:
         what = f" ({', '.join(f'{n} {k}' for k, n in skipped.items())} cannot be written as {style!r})" \
             if skipped else ""
         raise CurationError(f"the subset has no row to export{what}; raise the budget, check the pins, or pick a "
                             f"style that fits the data ({'; '.join(f'{k}: {v}' for k, v in STYLE_HELP.items())})")
-    ws.export_dir.mkdir(parents=True, exist_ok=True)
+    needed = estimate_bytes(records, fmt)
+    check_space(ws.export_dir, needed, f"the export {targets.data.name}")
+    try:
+        ws.export_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise disk_error(exc, targets.data, needed) from exc
     # Stage everything beside its target, then move into place: a failure anywhere leaves no partial export.
     staged: list[tuple[Path, Path]] = []
     try:
@@ -707,7 +777,8 @@ def _export_subset(ws: Workspace, spec: SubsetSpec, *, fmt: str, style: str, nam
         sha = data_sha256(staged[0][0])
         manifest = build_manifest(ws, sub, fmt=fmt, style=style, data_path=targets.data, data_sha=sha,
                                   kept_row_ids=kept, skipped=skipped, who=who, note=note,
-                                  datasheet_name=targets.datasheet.name if datasheet else None, tokenizer=tokenizer)
+                                  datasheet_name=targets.datasheet.name if datasheet else None, tokenizer=tokenizer,
+                                  empty_row_ids=empty, drop_empty=drop_empty)
         if saved is not None:
             from curation.subsets.saved import manifest_section
 
@@ -721,17 +792,20 @@ def _export_subset(ws: Workspace, spec: SubsetSpec, *, fmt: str, style: str, nam
         staged.append((_stage_file(targets.manifest, lambda fh: fh.write(text.encode("utf-8"))), targets.manifest))
         for tmp, target in staged:  # data first, manifest last
             _commit(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         for tmp, _ in staged:
             if tmp.exists():
                 _discard(tmp)
+        if isinstance(exc, OSError):
+            raise disk_error(exc, targets.data, needed) from exc
         raise
     ds_path = targets.datasheet if datasheet else None
     small = {k: v for k, v in manifest.items() if k != "example_ids"}
     export_id = ws.record_export(str(targets.data), fmt, len(kept),
                                  json.loads(json.dumps(small, default=_json_default)))
     return ExportResult(path=targets.data, manifest_path=targets.manifest, datasheet_path=ds_path, n_rows=len(kept),
-                        sha256=sha, skipped=skipped, export_id=export_id)
+                        sha256=sha, skipped=skipped, export_id=export_id, n_empty_replies=len(empty),
+                        dropped_empty=len(empty) if drop_empty else 0)
 
 
 # ---------------------------------------------------------------------------------------------------- manifests on disk

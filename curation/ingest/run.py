@@ -16,7 +16,11 @@ prompt_only      instruction/prompt/question, or turns: [str, ...]              
 ===============  ===========================================================  ==========
 
 Every example keeps its original record (lossless), a stable id, its kind, the text that is embedded, a content
-hash and a token count (WordPiece tokens of the all-MiniLM-L6-v2 tokenizer over all text fields).
+hash and a token count (WordPiece tokens of the all-MiniLM-L6-v2 tokenizer over all of the text fields, never
+truncated: see :func:`count_tokens`).
+
+A preference pair whose chosen reply equals its rejected one teaches nothing (the scorers treat it as a defect): it is
+kept, counted in the report (``n_identical_pairs``) and shown by ``info``.
 
 Stable ids: ``<dataset>/<id>`` when the records have an id column (``id``, ``example_id``, ``uid``, ``question_id``,
 ``prompt_id``; duplicates are an error), else ``<dataset>/<content hash[:16]>`` with ``~2``, ``~3``... for repeated
@@ -36,6 +40,7 @@ from typing import Any
 
 import pandas as pd
 
+from curation.core.disk import check_space, disk_error, is_full_disk
 from curation.core.errors import IngestError
 from curation.core.keys import default_model_path, text_hash
 from curation.core.progress import Progress
@@ -52,6 +57,9 @@ LABEL_COLUMNS = ("category", "label", "class", "type", "task", "skill", "Skill",
 PROMPT_COLUMNS = ("prompt", "question", "query", "instruction", "input_text", "user_input", "user_prompt", "text")
 RESPONSE_COLUMNS = ("response", "completion", "answer", "output", "target")
 MAX_PROBLEMS = 50
+# Bytes a workspace needs per byte of text ingested, at most: the write-ahead log holds the rows uncompressed until
+# the commit's checkpoint writes them (compressed) into the file. Checked against the free space before writing.
+SPACE_FACTOR = 2.0
 
 _HH_TURN = re.compile(r"\n\n(Human|Assistant):[ ]?")
 
@@ -87,6 +95,7 @@ class IngestReport:
     n_skipped: int = 0
     problems: list[dict] = field(default_factory=list)
     n_empty_responses: int = 0
+    n_identical_pairs: int = 0  # preference pairs whose chosen reply equals the rejected one
     duplicates: dict[str, int] = field(default_factory=dict)  # other dataset → rows of this one with its content
 
     def summary(self) -> str:
@@ -96,6 +105,9 @@ class IngestReport:
             s += f", skipped {self.n_skipped} bad records"
         if self.n_empty_responses:
             s += f", kept {self.n_empty_responses} with empty responses"
+        if self.n_identical_pairs:
+            s += (f"; warning: {self.n_identical_pairs} pairs with chosen == rejected (kept; they teach nothing, the "
+                  "preference scorers flag them)")
         for other, n in self.duplicates.items():
             s += (f"; {n} rows duplicate content already in dataset {other} (kept; `dedup` groups exact duplicates, "
                   "pins or a dataset filter leave them out)")
@@ -413,10 +425,23 @@ def content_hash_of(ex: dict[str, Any]) -> str:
 
 
 _TOKENIZER = None
+WORD_PIECE_CHARS = 100  # WordPiece turns a word longer than this into one [UNK]; longer runs are counted in pieces
+_LONG_RUN = re.compile(r"\S{%d,}" % (WORD_PIECE_CHARS + 1))
+_PIECE = re.compile(r"\S{%d}" % WORD_PIECE_CHARS)
+
+
+def _split_long_runs(text: str) -> str:
+    """``text`` with a space after every 100 characters of a run of over 100 non-space characters."""
+    return _LONG_RUN.sub(lambda m: _PIECE.sub(lambda p: p.group(0) + " ", m.group(0)), text)
 
 
 def count_tokens(texts: list[str]) -> list[int]:
-    """WordPiece token counts with the default embedding model's tokenizer (fast, Rust, no truncation)."""
+    """WordPiece token counts with the default embedding model's tokenizer (fast, Rust), over all of each text.
+
+    Never truncated: truncation and padding are off, and a run of over 100 non-space characters (which WordPiece
+    would count as a single [UNK] token: a 50M-character "word" would count as 1) is counted in 100-character
+    pieces, so the count grows with the text (about 1 token per 2-5 characters of such a run; only texts whose
+    encoding holds an [UNK] are searched for such runs). Cost: ~0.5 µs per character of text on one core."""
     global _TOKENIZER
     if _TOKENIZER is None:
         from tokenizers import Tokenizer
@@ -427,8 +452,14 @@ def count_tokens(texts: list[str]) -> list[int]:
         _TOKENIZER = tok
     encode = getattr(_TOKENIZER, "encode_batch_fast", _TOKENIZER.encode_batch)
     out: list[int] = []
+    unk = _TOKENIZER.token_to_id("[UNK]")
     for s in range(0, len(texts), 8192):  # in chunks: an Encoding holds ~100 bytes per token (6 GB at 1M texts)
-        out.extend(len(e.ids) for e in encode(texts[s: s + 8192], add_special_tokens=False))
+        part = texts[s: s + 8192]
+        for t, e in zip(part, encode(part, add_special_tokens=False)):
+            ids = e.ids
+            if unk in ids and _LONG_RUN.search(t):  # only a text with an [UNK] can hold an over-long word
+                ids = encode([_split_long_runs(t)], add_special_tokens=False)[0].ids
+            out.append(len(ids))
     return out
 
 
@@ -448,6 +479,19 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
+_TEXT_COLUMNS = ("prompt", "response", "chosen", "rejected", "messages", "embed_text", "record")
+
+
+def _drop_empty_wal(ws: Workspace) -> None:
+    """After a commit failed on a full disk (rolled back), checkpoint so DuckDB removes the write-ahead log it left
+    (empty); a failure here changes nothing."""
+    try:
+        with ws.connect() as con:
+            con.execute("checkpoint")
+    except Exception:  # the disk may still be full; the next successful write checkpoints
+        pass
+
+
 def dataset_name_for(path: str | os.PathLike[str]) -> str:
     p = Path(str(path).rstrip("/"))
     name = p.name
@@ -460,7 +504,7 @@ def dataset_name_for(path: str | os.PathLike[str]) -> str:
 # ---------------------------------------------------------------------------------------------------- ingest
 def ingest_file(ws: Workspace, path: str | os.PathLike[str], *, name: str | None = None, fmt: str | None = None,
                 split: str | None = None, shape: str | None = None, mapping: dict | None = None,
-                skip_bad: bool = False, allow_empty: bool = True,
+                skip_bad: bool = False, allow_empty: bool = True, max_uncompressed: int | str | None = None,
                 progress: Progress | None = None) -> IngestReport:
     """Read ``path``, normalise every record and add the examples to ``ws`` in one transaction.
 
@@ -468,6 +512,8 @@ def ingest_file(ws: Workspace, path: str | os.PathLike[str], *, name: str | None
     skip_bad: leave bad records out and report them (default: any bad record rejects the whole file, nothing is
     written). allow_empty: keep records whose *response* is empty (default: they are real defects the empty-response
     scorer flags and the curator prunes; False rejects them as bad records). An empty prompt is always bad.
+    max_uncompressed: the most bytes a reader decompresses (bytes or a size like "4GiB"; default 2 GiB, see
+    :func:`curation.ingest.readers.max_uncompressed_bytes`).
     Cost: O(n) memory for the file's records; ~10–20k records/s on this machine (tokenising dominates).
     """
     src = str(path)
@@ -486,7 +532,7 @@ def ingest_file(ws: Workspace, path: str | os.PathLike[str], *, name: str | None
         return IngestReport(dataset=dname, source=src, shape=prev["shape"], kind=prev["kind"],
                             mapping=json.loads(prev["mapping"] or "{}"), n_read=n, n_present=n)
     problems: list[dict] | None = [] if skip_bad else None
-    records = list(read_records(src, fmt=fmt, split=split, problems=problems))
+    records = list(read_records(src, fmt=fmt, split=split, problems=problems, max_uncompressed=max_uncompressed))
     problems = problems or []
     if not records:
         if problems:
@@ -497,7 +543,7 @@ def ingest_file(ws: Workspace, path: str | os.PathLike[str], *, name: str | None
     m = resolve_mapping(columns, [r for _, r in records[:50]], shape=shape, overrides=mapping, file=fname)
 
     rows: list[dict[str, Any]] = []
-    n_empty = 0
+    n_empty = n_same = 0
     for line, rec in records:
         try:
             ex = normalise(rec, m, allow_empty=allow_empty)
@@ -509,6 +555,8 @@ def ingest_file(ws: Workspace, path: str | os.PathLike[str], *, name: str | None
         if (ex["response"] is not None and not ex["response"].strip()) or (
                 ex["kind"] == "preference" and not (ex["chosen"].strip() and ex["rejected"].strip())):
             n_empty += 1
+        if ex["kind"] == "preference" and ex["chosen"] == ex["rejected"]:
+            n_same += 1
         ex["source_line"] = line
         ex["_id"] = rec.get(m.id) if m.id else None
         ex["record"] = rec
@@ -580,15 +628,26 @@ def ingest_file(ws: Workspace, path: str | os.PathLike[str], *, name: str | None
     kinds = sorted(set(df["kind"]))
     report = IngestReport(dataset=dname, source=src, shape=m.shape, kind="/".join(kinds), mapping=m.as_dict(),
                           n_read=len(records) + (len(problems) if skip_bad else 0), n_skipped=len(problems),
-                          problems=problems, n_empty_responses=n_empty)
+                          problems=problems, n_empty_responses=n_empty, n_identical_pairs=n_same)
     if not len(df):
         raise IngestError(f"{fname}: no valid record left after skipping {len(problems)} bad ones", problems)
-    report.n_inserted, report.n_present = ws.add_examples(
-        {"name": dname, "source": str(Path(src).resolve()) if is_local else src, "source_sha256": src_sha,
-         "shape": m.shape, "kind": report.kind, "mapping": m.as_dict(), "options": options}, df)
+    needed = int(SPACE_FACTOR * sum(len(v) for c in _TEXT_COLUMNS for v in df[c] if isinstance(v, str))) + (1 << 20)
+    check_space(ws.path, needed, f"ingesting {fname} into {ws.path.name}")
+    try:
+        report.n_inserted, report.n_present = ws.add_examples(
+            {"name": dname, "source": str(Path(src).resolve()) if is_local else src, "source_sha256": src_sha,
+             "shape": m.shape, "kind": report.kind, "mapping": m.as_dict(), "options": options}, df)
+    except Exception as exc:
+        if not is_full_disk(exc):
+            raise
+        _drop_empty_wal(ws)
+        raise IngestError(str(disk_error(exc, ws.path, needed, what=f"ingesting {fname}"))
+                          + "; the workspace is as it was before") from exc
     if report.n_inserted:
         dup = ws.duplicate_content(dname)
         report.duplicates = dict(zip(dup["duplicates_of"], dup["n"].astype(int).tolist()))
+        from curation.search import after_ingest   # the search index and saved searches follow the new rows
+        after_ingest(ws)
     if progress:
         progress(len(records), len(records))
     return report

@@ -22,15 +22,19 @@ from curation.scorers.askllm import AskLLM
 from curation.scorers.base import ModelScorer, Scorer
 from curation.scorers.external import import_scores
 from curation.scorers.graph import GRAPH_SCORES, GraphScore
+from curation.scorers.harm import HARM_SCORERS
 from curation.scorers.heuristics import HEURISTICS
 from curation.scorers.ifd import IFD
+from curation.scorers.judge import JUDGES
 from curation.scorers.learned import CuratorModel, PrefHead, PrefHeadDefault
 from curation.scorers.preference import PrefConflict, PrefEmbedDistance, PrefLengthGap
 from curation.scorers.run import run_scorer, run_scorers
+from curation.scorers.slices import SLICE_SCORERS
 
 REGISTRY: dict[str, type[Scorer]] = {
     cls.name: cls for cls in (*HEURISTICS, PrefLengthGap, PrefEmbedDistance, PrefConflict, AskLLM, IFD,
-                              PrefHeadDefault, PrefHead, CuratorModel, *GRAPH_SCORES)
+                              PrefHeadDefault, PrefHead, CuratorModel, *JUDGES, *GRAPH_SCORES,
+                              *HARM_SCORERS, *SLICE_SCORERS)
 }
 """Every score the project computes: the quality scorers (scored batch by batch, :func:`run_scorer`) and the
 graph-derived scores (:class:`~curation.scorers.graph.GraphScore`, written by an analysis step)."""
@@ -40,12 +44,19 @@ def is_graph_score(name: str) -> bool:
     """True when ``name`` is a graph-derived score (computed by its analysis step, not by :func:`run_scorer`)."""
     return bool(getattr(REGISTRY.get(name), "graph_derived", False))
 
+
+def is_slice(name: str) -> bool:
+    """True when ``name`` is a slice scorer (``slice = True``: a column the audit compares between subsets)."""
+    return bool(getattr(REGISTRY.get(name), "slice", False))
+
 GROUPS: dict[str, list[str]] = {
     "heuristics": [c.name for c in HEURISTICS],
     "preference": [PrefLengthGap.name, PrefEmbedDistance.name, PrefConflict.name],
     "model": [AskLLM.name, IFD.name],
     "learned": [PrefHeadDefault.name, PrefHead.name, CuratorModel.name],
     "cheap": [c.name for c in HEURISTICS] + [PrefLengthGap.name, PrefConflict.name],
+    "judge": [c.name for c in JUDGES],
+    "slices": [c.name for c in (*HARM_SCORERS, *SLICE_SCORERS)] + ["refusal"],
 }
 
 
@@ -96,7 +107,8 @@ def scorer_table() -> pd.DataFrame:
     for name, cls in REGISTRY.items():
         if is_graph_score(name):
             continue
-        needs = "model" if cls.uses_model else "embeddings" if name == PrefEmbedDistance.name else \
+        needs = "server" if name in GROUPS["judge"] else \
+            "model" if cls.uses_model else "embeddings" if name == PrefEmbedDistance.name else \
             "pairs" if name == PrefHead.name else "pins" if name == CuratorModel.name else \
             "corpus" if cls.corpus_level else "-"
         v = validity(name)
@@ -109,6 +121,7 @@ def scorer_table() -> pd.DataFrame:
 
 
 __all__ = [
-    "REGISTRY", "GROUPS", "Scorer", "ModelScorer", "GraphScore", "is_graph_score", "quality_scorers", "register",
+    "REGISTRY", "GROUPS", "Scorer", "ModelScorer", "GraphScore", "is_graph_score", "is_slice", "quality_scorers",
+    "register",
     "get_scorer", "expand_names", "scorer_table", "run_scorer", "run_scorers", "import_scores",
 ]

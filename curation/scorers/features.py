@@ -143,12 +143,37 @@ def n_features(dim: int, gated: bool = False) -> int:
     return 3 * dim + len(TEXT_FEATURES) + ((dim + len(TEXT_FEATURES)) if gated else 0)
 
 
-def text_columns(n_cols: int, gated: bool) -> np.ndarray:
-    """Indices of the text-feature columns (and gate × text) in a feature matrix of ``n_cols`` columns (the layout
-    of :func:`dense_features`)."""
+def _dim(n_cols: int, gated: bool) -> int:
+    """The embedding dimension of a feature matrix of ``n_cols`` columns; ValueError when no layout fits."""
     nt = len(TEXT_FEATURES)
     dim = (n_cols - 2 * nt) // 4 if gated else (n_cols - nt) // 3
     if n_features(dim, gated) != n_cols:
         raise ValueError(f"{n_cols} columns is not a {'gated ' if gated else ''}feature matrix")
+    return dim
+
+
+def text_columns(n_cols: int, gated: bool) -> np.ndarray:
+    """Indices of the text-feature columns (and gate × text) in a feature matrix of ``n_cols`` columns (the layout
+    of :func:`dense_features`)."""
+    nt = len(TEXT_FEATURES)
+    dim = _dim(n_cols, gated)
     cols = np.arange(2 * dim, 2 * dim + nt)
     return np.concatenate([cols, np.arange(4 * dim + nt, 4 * dim + 2 * nt)]) if gated else cols
+
+
+LENGTH_TEXT = ("log_words", "log_chars", "log_ratio")
+"""The text features that are the reply's length (the first three of :data:`TEXT_FEATURES`)."""
+
+
+def length_columns(n_cols: int, gated: bool) -> np.ndarray:
+    """Indices of the columns that carry the reply's length in a feature matrix of ``n_cols`` columns (the layout
+    of :func:`dense_features`): log words, log characters and log reply/prompt ratio, the prompt × log length block,
+    and with a gate the gate × those three. A head with these weights set to 0 scores the rest of its features:
+    the length-controlled score (:meth:`curation.scorers.learned.LinearHead.decision`)."""
+    nt = len(TEXT_FEATURES)
+    dim = _dim(n_cols, gated)
+    k = len(LENGTH_TEXT)
+    cols = [np.arange(2 * dim, 2 * dim + k), np.arange(2 * dim + nt, 3 * dim + nt)]
+    if gated:
+        cols.append(np.arange(4 * dim + nt, 4 * dim + nt + k))
+    return np.concatenate(cols)

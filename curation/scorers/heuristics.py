@@ -172,6 +172,8 @@ _AI_DISCLAIMER = re.compile("|".join([
 class Refusal(_PerText):
     name = "refusal"
     higher_is_better = False
+    slice: ClassVar[bool] = True            # also a slice column (curation.scorers.slices), stored as a flag
+    column_kind: ClassVar[str] = "flag"
     defaults = {"head_chars": 400}
     description = ('1 when the first 400 characters contain a refusal phrase ("I can\'t help with that", '
                    '"I\'m sorry, but '

@@ -28,8 +28,8 @@ import pandas as pd
 
 from curation.core.errors import CurationError
 from curation.scorers.base import Scorer, _col, prompt_texts, response_texts
-from curation.scorers.features import (FEATURE_VERSION, Gate, build_features, plain_embedder, text_columns,
-                                      workspace_embedder)
+from curation.scorers.features import (FEATURE_VERSION, TEXT_FEATURES, Gate, build_features, length_columns,
+                                      plain_embedder, text_columns, workspace_embedder)
 
 DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -38,6 +38,19 @@ C_GRID = (3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01)  # preference heads (s
 BOOST_GRID = (1.0, 3.0, 10.0)  # how much less the text-feature columns are penalised (picked by CV)
 TRAINER_VERSION = 2            # 2: text features penalised less (boost picked by CV); part of pref_head's key
 CURATOR_C_GRID = (0.03, 0.1, 0.3, 1.0)                # curator model (standardised features, tens of labels)
+LENGTH_MODES = ("raw", "controlled")
+"""``length`` parameter of the learned scorers: ``raw`` scores with every feature; ``controlled`` scores with the
+length features' weights set to 0 (the head is fitted with them, so they absorb what length explains, as in
+length-controlled win rates; then they are dropped): the score of a reply *at a given length*."""
+
+
+def length_mode(params: dict[str, Any]) -> str:
+    """The validated ``length`` parameter (raw / controlled); CurationError naming the choices otherwise."""
+    mode = str(params.get("length") or "raw")
+    if mode not in LENGTH_MODES:
+        raise CurationError(f"length={mode!r} is not one of {list(LENGTH_MODES)}: raw scores with every feature, "
+                            "controlled drops the length features (a score that is not reply length)")
+    return mode
 
 
 # ============================================================================================== the linear head
@@ -51,13 +64,26 @@ class LinearHead:
     b: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
     gate: Gate | None = None          # the prompt gate its features were built with (features.Gate), if any
+    oof: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    """Cross-validated margins of the training pairs (not stored): {"raw", "controlled"} → (n,) margin of the
+    chosen over the rejected reply from the fold that did not see the pair (> 0 = ranked correctly)."""
 
-    def decision(self, X: np.ndarray) -> np.ndarray:
+    def decision(self, X: np.ndarray, length: str = "raw") -> np.ndarray:
+        """(n,) scores of the feature rows ``X`` (n, n_features); higher = preferred. ``length="controlled"``: with
+        the length columns' weights set to 0 (:func:`curation.scorers.features.length_columns`)."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.w):
             raise CurationError(f"feature matrix has shape {X.shape} but the head expects {len(self.w)} columns; "
                                 "the weights were trained with another feature version or embedding model; retrain")
-        return (X / self.scale) @ self.w + self.b
+        return (X / self.scale) @ self.weights(length) + self.b
+
+    def weights(self, length: str = "raw") -> np.ndarray:
+        """The weight vector; ``length="controlled"``: a copy with the length columns set to 0."""
+        if length == "raw":
+            return self.w
+        w = self.w.copy()
+        w[length_columns(len(w), self.gate is not None)] = 0.0
+        return w
 
     # ------------------------------------------------------------------ persistence (no pickle anywhere)
     def save_npz(self, path: str | Path) -> None:
@@ -128,7 +154,7 @@ def _fit_bt(D: np.ndarray, C: float, start: np.ndarray | None = None, centre: np
 def _train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, seed: int = 0,
                         c_grid: tuple[float, ...] = C_GRID, folds: int = 5,
                         boost_cols: np.ndarray | list[int] | None = None,
-                        boost_grid: tuple[float, ...] = BOOST_GRID) -> LinearHead:
+                        boost_grid: tuple[float, ...] = BOOST_GRID, gated: bool = False) -> LinearHead:
     """Fit P(chosen ≻ rejected) = sigmoid(w·(f(c) − f(r))) by L2 logistic regression without intercept.
 
     The regularisation strength is picked by cross-validation grouped by prompt (``groups``: equal values = same
@@ -136,7 +162,8 @@ def _train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, 
     ranked correctly) and the per-strength table. ``boost_cols``: columns penalised less than the rest (the few
     strong text features beside hundreds of weak embedding columns): after standardising they are multiplied by
     a factor from ``boost_grid``, picked by the same cross-validation (1 = one penalty for all), and the factor is
-    folded into the head's scale. Deterministic for a given seed.
+    folded into the head's scale. Deterministic for a given seed. ``gated``: the feature layout has the gate
+    blocks (for the held-out margins of the length-controlled head, ``head.oof``).
     """
     from sklearn.model_selection import GroupKFold
 
@@ -169,6 +196,7 @@ def _train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, 
         perm = dict(zip(uniq, rng.permutation(len(uniq))))
         g = np.array([perm[x] for x in groups])
         splits = list(GroupKFold(n_splits=k).split(np.zeros(n), groups=g))
+        fold_w: dict[tuple[float, float], list[np.ndarray]] = {}
         for a in boosts:
             D = boosted(a)
             warm: dict[int, np.ndarray] = {}
@@ -176,6 +204,7 @@ def _train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, 
                 correct = 0.0
                 for f, (tr, te) in enumerate(splits):
                     w = warm[f] = _fit_bt(D[tr], C, warm.get(f))      # ascending C, from the previous C's w
+                    fold_w.setdefault((a, C), []).append(w)
                     d = D[te] @ w
                     correct += float((d > 0).sum() + 0.5 * (d == 0).sum())
                 cv[_cv_label(a, C, len(boosts) > 1)] = correct / n
@@ -187,10 +216,27 @@ def _train_bradley_terry(Xc: np.ndarray, Xr: np.ndarray, groups: np.ndarray, *, 
     w = _fit_bt(boosted(a), best_c)
     eff = scale.copy()
     eff[cols] = eff[cols] / a                  # score = (x / eff) · w, the boost folded into the scale
-    return LinearHead(w=w, scale=eff, meta={"kind": "bradley_terry", "C": best_c, "boost": a,
+    head = LinearHead(w=w, scale=eff, meta={"kind": "bradley_terry", "C": best_c, "boost": a,
                                             "cv_accuracy": best_acc, "cv_folds": k, "cv_by_C": cv,
                                             "n_pairs": int(n), "seed": seed, "feature_version": FEATURE_VERSION,
                                             "trainer": TRAINER_VERSION})
+    if k >= 2:                                 # the chosen setting's held-out margins, raw and length-controlled
+        D = boosted(a)
+        oof = {"raw": np.zeros(n), "controlled": np.zeros(n)}
+        try:
+            lcols = length_columns(D.shape[1], gated)
+        except ValueError:                     # not a feature matrix of features.py (synthetic data): no length
+            lcols = None
+        for (tr, te), wf in zip(splits, fold_w[best]):
+            oof["raw"][te] = D[te] @ wf
+            if lcols is not None:
+                wc = wf.copy()
+                wc[lcols] = 0.0
+                oof["controlled"][te] = D[te] @ wc
+        if lcols is None:
+            del oof["controlled"]
+        head.oof = oof
+    return head
 
 
 def _cv_label(a: float, C: float, with_boost: bool) -> str:
@@ -269,6 +315,7 @@ class _Learned(Scorer):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._ws: Any = None
+        length_mode(self.params)
 
     def bind(self, ws: Any) -> None:
         self._ws = ws
@@ -285,19 +332,54 @@ class _Learned(Scorer):
             return idx, np.zeros((0, 0))
         return idx, build_features([prom[i] for i in idx], [resp[i] for i in idx], self.embedder(), gate)
 
+    @property
+    def head(self) -> LinearHead:
+        raise NotImplementedError
+
+    def score(self, batch: pd.DataFrame) -> np.ndarray:
+        """(len(batch),) head scores of each row's reply (higher = preferred; NaN without a reply). Cost: embedding
+        the prompts and replies not yet in the workspace's cache (MiniLM: ~10-50 texts/s on a busy CPU core), then
+        one matrix product."""
+        out = np.full(len(batch), np.nan)
+        head = self.head
+        idx, X = self.features(batch, head.gate)
+        if len(idx):
+            out[idx] = head.decision(X, length_mode(self.params))
+        return out
+
 
 def _num(v: Any) -> float | None:
     return None if v is None or v != v else round(float(v), 4)
 
 
-def default_head_validity() -> tuple[float, int, str] | None:
-    """(agreement, pairs, source) of the shipped head on HH-RLHF data it never saw, as written by
-    benchmarks/bench_quality.py next to the weights; None before that benchmark ran."""
+def _default_validity_record(length: str = "raw") -> dict[str, Any] | None:
     f = DEFAULT_HEAD.with_suffix(".validity.json")
     if not f.is_file():
         return None
     v = json.loads(f.read_text(encoding="utf-8"))
+    return v if length == "raw" else v.get(length)
+
+
+def default_head_validity(length: str = "raw") -> tuple[float, int, str] | None:
+    """(agreement, pairs, source) of the shipped head (``length="controlled"``: its length-controlled score) on
+    HH-RLHF data it never saw, as written by benchmarks/bench_quality.py next to the weights; None before that
+    benchmark ran."""
+    v = _default_validity_record(length)
+    if not v:
+        return None
     return float(v["agreement"]), int(v["n"]), str(v["source"])
+
+
+def default_head_length(length: str = "raw") -> dict[str, Any] | None:
+    """The shipped head's length-controlled figures on the same pairs (a
+    :func:`curation.scorers.validity.length_controlled` result: raw, matched, strata, rule), or None."""
+    v = _default_validity_record(length)
+    lc = (v or {}).get("length")
+    if not lc:
+        return None
+    if lc.get("rule"):
+        lc = {**lc, "rule": tuple(lc["rule"])}
+    return lc
 
 
 # ============================================================================================== shipped head
@@ -305,13 +387,17 @@ class PrefHeadDefault(_Learned):
     name = "pref_head_default"
     version = 3                     # 3: trainer 2, retrained on the mixed split; 2: gated features
     higher_is_better = True
-    defaults = {"weights": None, "embed_model": DEFAULT_EMBED_MODEL}
+    defaults = {"weights": None, "embed_model": DEFAULT_EMBED_MODEL, "length": "raw"}
+    default_batch = 256             # embedding dominates: a batch takes seconds, so progress moves per batch
     description = ("Reward head shipped with the project: Bradley-Terry on MiniLM embeddings of prompt and reply, "
                    "their interaction, lengths, heuristics and a prompt gate (harmful-looking request) times the reply "
                    "features, trained on public HH-RLHF tranches (helpful-online, helpful-rejection-sampled, 70% of "
                    "harmless-base prompts; scripts/train_default_head.py). Works before any labels. On pairs it never "
                    "saw: 61.0% helpful-base (\"longer reply wins\": 59.8%), 64.2% held-out harmless prompts (43.8%) "
-                   "(benchmarks/RESULTS.md, bench_quality). pref_head trained on your own pairs can do better "
+                   "(benchmarks/RESULTS.md, bench_quality). On the 489 of those pairs whose replies are within 20% "
+                   "of each other's length: 55.0% (\"longer reply wins\": 50.1%); it picks the longer reply in 58% "
+                   "of pairs. length=controlled drops its length features: 58.4% raw, 55.8% length-matched, longer "
+                   "reply picked in 50%. pref_head trained on your own pairs can do better "
                    "(59-65% cross-validated on one tranche's pairs).")
 
     def __init__(self, **params: Any) -> None:
@@ -328,13 +414,6 @@ class PrefHeadDefault(_Learned):
         out = super().key_params()
         if self.params["weights"]:                 # another weights file: named by its content hash
             out["weights"] = "h" + hashlib.sha1(Path(self.params["weights"]).read_bytes()).hexdigest()[:10]
-        return out
-
-    def score(self, batch: pd.DataFrame) -> np.ndarray:
-        out = np.full(len(batch), np.nan)
-        idx, X = self.features(batch, self.head.gate)
-        if len(idx):
-            out[idx] = self.head.decision(X)
         return out
 
 
@@ -378,10 +457,13 @@ fit_gate = _one_blas_thread(_fit_gate)
 class PrefHead(_Learned):
     name = "pref_head"
     higher_is_better = True
-    defaults = {"embed_model": DEFAULT_EMBED_MODEL, "seed": 0, "train": None}
+    defaults = {"embed_model": DEFAULT_EMBED_MODEL, "seed": 0, "train": None, "length": "raw"}
+    default_batch = 256
     description = ("Reward head trained on this workspace's own preference pairs (Bradley-Terry, same features as "
                    "pref_head_default, regularisation picked by cross-validation grouped by prompt); scores every "
-                   "reply. Its key names a hash of the training pairs; its CV accuracy is its validity.")
+                   "reply. Its key names a hash of the training pairs; its CV accuracy is its validity, shown with "
+                   "its CV agreement on the pairs within 20% of each other's length; length=controlled drops the "
+                   "length features.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -415,21 +497,18 @@ class PrefHead(_Learned):
         if self._head is None:
             return {}
         m = self._head.meta
-        return {"cv_accuracy": _num(m.get("cv_accuracy")), "n_train": int(m.get("n_pairs", 0)),
-                "cv_folds": int(m.get("cv_folds", 0)), "longer_wins": _num(m.get("longer_wins"))}
+        mode = length_mode(self.params)
+        lc = (m.get("lc") or {}).get(mode) or {}
+        acc = m.get("cv_accuracy") if mode == "raw" else lc.get("lc_raw")
+        return {"cv_accuracy": _num(acc), "n_train": int(m.get("n_pairs", 0)),
+                "cv_folds": int(m.get("cv_folds", 0)), "longer_wins": _num(m.get("longer_wins")),
+                **{k: (_num(v) if isinstance(v, float) else v) for k, v in lc.items()}}
 
     @property
     def head(self) -> LinearHead:
         if self._head is None:
             raise CurationError("pref_head must be trained on a workspace first (run it with `score pref_head`)")
         return self._head
-
-    def score(self, batch: pd.DataFrame) -> np.ndarray:
-        out = np.full(len(batch), np.nan)
-        idx, X = self.features(batch, self.head.gate)
-        if len(idx):
-            out[idx] = self.head.decision(X)
-        return out
 
 
 ARTIFACT_PREFIX = "learned:"
@@ -457,8 +536,8 @@ def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:
     th = sc.training_hash(pairs)
     akey = f"{ARTIFACT_PREFIX}pref_head:{th}"
     stored = ws.artifact(akey)
-    if stored is not None:
-        return LinearHead.from_json(stored)
+    if stored is not None and "lc" in (stored.get("meta") or {}):
+        return LinearHead.from_json(stored)      # (weights stored before the length figures existed: retrain)
     emb = workspace_embedder(ws, str(sc.params["embed_model"]))   # stored vectors first, the model only for new texts
     gate = sc.gate()                          # the shipped prompt gate: same features as pref_head_default
     prompts = pairs["prompt"].tolist()
@@ -466,13 +545,26 @@ def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:
     Xr = build_features(prompts, pairs["rejected"].tolist(), emb, gate)
     groups = np.array([_norm_prompt(p) for p in prompts])
     head = train_bradley_terry(Xc, Xr, groups, seed=int(sc.params["seed"]),
-                               boost_cols=text_columns(Xc.shape[1], gate is not None))
+                               boost_cols=text_columns(Xc.shape[1], gate is not None), gated=gate is not None)
     head.gate = gate
     head.meta["longer_wins"] = longer_wins(pairs["chosen"].tolist(), pairs["rejected"].tolist())
+    head.meta["lc"] = cv_length_figures(head, pairs["chosen"].tolist(), pairs["rejected"].tolist())
     head.meta.update({"train_hash": th, "example_ids": pairs["example_id"].tolist()[:100000],
                       "embed_model": str(sc.params["embed_model"])})
     ws.put_artifact(akey, head.to_json())
     return head
+
+
+def cv_length_figures(head: LinearHead, chosen: list[str], rejected: list[str]) -> dict[str, dict[str, Any]]:
+    """{mode: flat length-controlled figures (validity.summary: lc_raw, lc_n, lc_matched, lc_n_matched, lc_rule)}
+    of a freshly trained head's cross-validated margins (``head.oof``) on its training pairs; {} without them."""
+    from curation.scorers.validity import length_controlled, summary
+
+    if not head.oof:
+        return {}
+    lc_ = np.array([len(x or "") for x in chosen], dtype=np.float64)
+    lr_ = np.array([len(x or "") for x in rejected], dtype=np.float64)
+    return {mode: summary(length_controlled(m, np.zeros(len(m)), lc_, lr_)) for mode, m in head.oof.items()}
 
 
 # ============================================================================================== curator model
@@ -527,10 +619,33 @@ def check_labels(y: np.ndarray) -> tuple[int, int]:
     return n_pos, n_neg
 
 
-def _train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[float, ...] = CURATOR_C_GRID
-                  ) -> tuple[Any, dict[str, Any]]:
+CURATOR_TEXT_COLS = 3 + len(TEXT_FEATURES[3:10])   # row_features' text block after the embedding
+CURATOR_LENGTH_OFFSETS = (0, 2)   # row_features' text block: log reply words, log reply/prompt ratio = reply length
+
+
+def curator_length_columns(n_cols: int, dim: int) -> np.ndarray:
+    """Columns of :func:`row_features` (embedding dimension ``dim``) that carry the reply's length."""
+    if n_cols <= dim + max(CURATOR_LENGTH_OFFSETS):
+        raise ValueError(f"{n_cols} columns is not a curator feature matrix of an embedding of {dim}")
+    return np.array([dim + o for o in CURATOR_LENGTH_OFFSETS], dtype=np.int64)
+
+
+def neutral_length(model: Any, X: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``X`` with the length columns set to their training mean (the fitted pipeline's scaler): for a linear
+    model on standardised features this is the model with those weights set to 0, i.e. length-controlled."""
+    Xn = np.array(X, dtype=np.float64, copy=True)
+    Xn[:, cols] = model[0].mean_[cols]
+    return Xn
+
+
+def _train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple[float, ...] = CURATOR_C_GRID,
+                   length: np.ndarray | None = None, length_cols: np.ndarray | None = None
+                   ) -> tuple[Any, dict[str, Any]]:
     """Fit a standardised L2 logistic regression (its probabilities are its calibration: log-loss fit, strength
-    picked by cross-validated log-loss). Returns (model, meta with CV accuracy / AUC when ≥ 2 per class)."""
+    picked by cross-validated log-loss). Returns (model, meta with CV accuracy / AUC when ≥ 2 per class).
+    ``length`` (reply length in characters per label) and ``length_cols``: meta["lc"] also gets the cross-validated
+    length-controlled figures (validity.summary of validity.length_controlled_labels: ROC AUC over all and over
+    length-matched kept/dropped pairs) of the raw model and of the model with the length columns neutralised."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss, roc_auc_score
     from sklearn.model_selection import StratifiedKFold
@@ -557,6 +672,19 @@ def _train_curator(y: np.ndarray, X: np.ndarray, *, seed: int = 0, c_grid: tuple
         best = min(c_grid, key=lambda c: (res[c][0], c))
         meta.update({"C": best, "cv_log_loss": res[best][0], "cv_accuracy": res[best][1], "cv_auc": res[best][2],
                      "cv_folds": k})
+        if length is not None and length_cols is not None:
+            from curation.scorers.validity import length_controlled_labels, summary
+
+            oof = {"raw": np.zeros(len(y)), "controlled": np.zeros(len(y))}
+            for tr, te in skf.split(X, y):
+                m = model(best).fit(X[tr], y[tr])
+                oof["raw"][te] = m.predict_proba(X[te])[:, 1]
+                oof["controlled"][te] = m.predict_proba(neutral_length(m, X[te], length_cols))[:, 1]
+            meta["lc"] = {}
+            for mode, pr in oof.items():
+                lc = length_controlled_labels(pr, y, length)
+                meta["lc"][mode] = {**summary(lc), "lc_n_pos": n_pos, "lc_n_neg": n_neg,
+                                    "cv_accuracy": float(((pr > 0.5) == (y == 1)).mean())}
     else:
         meta.update({"C": best, "cv_accuracy": float("nan"), "cv_auc": float("nan"), "cv_folds": 0})
     return model(best).fit(X, y), meta
@@ -569,17 +697,20 @@ class CuratorModel(Scorer):
     name = "curator_model"
     higher_is_better = True
     corpus_level = True
-    defaults = {"embed_model": DEFAULT_EMBED_MODEL, "keep_tags": "", "drop_tags": "", "seed": 0, "labels": None}
+    defaults = {"embed_model": DEFAULT_EMBED_MODEL, "keep_tags": "", "drop_tags": "", "seed": 0, "labels": None,
+                "length": "raw"}
     non_key_params = frozenset({"seed"})
     description = ("P(the curator keeps this row), in [0, 1]: logistic classifier on the curator's include / exclude "
                    "pins (and keep / drop tags) over the row embeddings and text features; retrains in seconds when "
-                   "the labels change (its key names a hash of them). Its CV accuracy on the pins is its validity; "
-                   "`propose` lists rows to judge next: least sure, spread out.")
+                   "the labels change (its key names a hash of them). Its CV accuracy on the pins is its validity, "
+                   "with its CV ROC AUC over all and over length-matched kept/dropped rows; length=controlled drops "
+                   "the reply-length features. `propose` lists rows to judge next: least sure, spread out.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.meta: dict[str, Any] = {}
         self._ws: Any = None
+        length_mode(self.params)
         self._cache: tuple[np.ndarray, np.ndarray] | None = None
 
     def tags(self, which: str) -> tuple[str, ...]:
@@ -597,16 +728,25 @@ class CuratorModel(Scorer):
         ch = dict(zip(ex["row_id"], ex["content_hash"]))
         self.params["labels"] = _hash([f"{r}:{ch[r]}:{int(v)}" for r, v in zip(lab["row_id"], y)]
                                       + [str(self.params["embed_model"])])
-        model, self.meta = train_curator(y, X[pos.loc[lab["row_id"]].to_numpy()], seed=int(self.params["seed"]))
-        self._cache = (rid, model.predict_proba(X)[:, 1])
+        at = pos.loc[lab["row_id"]].to_numpy()
+        dim = X.shape[1] - CURATOR_TEXT_COLS
+        cols = curator_length_columns(X.shape[1], dim)
+        reply_chars = np.array([len(r or "") for r in response_texts(ex)], dtype=np.float64)
+        model, self.meta = train_curator(y, X[at], seed=int(self.params["seed"]), length=reply_chars[at],
+                                         length_cols=cols)
+        Xs = neutral_length(model, X, cols) if length_mode(self.params) == "controlled" else X
+        self._cache = (rid, model.predict_proba(Xs)[:, 1])
         self.meta.update({"labels_hash": self.params["labels"], "n_rows": int(len(rid))})
 
     def record(self) -> dict[str, Any]:
         m = self.meta
         if not m:
             return {}
-        return {"cv_accuracy": _num(m.get("cv_accuracy")), "cv_auc": _num(m.get("cv_auc")),
-                "n_train": int(m.get("n_labels", 0))}
+        lc = dict((m.get("lc") or {}).get(length_mode(self.params)) or {})
+        acc = lc.pop("cv_accuracy", m.get("cv_accuracy"))
+        return {"cv_accuracy": _num(acc), "cv_auc": _num(lc.get("lc_raw", m.get("cv_auc"))),
+                "n_train": int(m.get("n_labels", 0)),
+                **{k: (_num(v) if isinstance(v, float) else v) for k, v in lc.items()}}
 
     def key_params(self) -> dict[str, str]:
         out = super().key_params()

@@ -11,6 +11,7 @@ pair can be compared (:func:`pair_scores`); the main key keeps the chosen reply'
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,13 +39,32 @@ def _meta(sc: Scorer) -> dict[str, Any]:
     params = {k: v for k, v in sc.key_params().items()}
     params.update(sc.record())
     return {"name": sc.name, "higher_is_better": sc.higher_is_better, "params": params,
-            "description": sc.description}
+            "description": sc.description,   # a slice's stored kind (group / flag / score); None: by name
+            "kind": getattr(getattr(sc, "inner", sc), "column_kind", None)}
 
 
 def _default_batch(sc: Scorer) -> int:
     """Examples per ``score`` call when none is given: the scorer's ``default_batch`` (32 for model scorers, one
     forward pass at a time with long texts sorted together; 4096 for cheap ones, whose per-call overhead vanishes)."""
     return int(getattr(sc, "default_batch", 32 if sc.uses_model else 4096))
+
+
+FIRST_BATCH = 16
+"""Without an explicit batch size, a run's first ``score`` call gets this many contents (model scorers: their
+``default_batch``); later calls grow or shrink towards :data:`BATCH_SECONDS` each, up to ``default_batch``, so
+progress moves at least every few seconds however slow the scorer is per example (a learned head that embeds
+its texts: tens of examples a second; a heuristic: hundreds of thousands)."""
+BATCH_SECONDS = 3.0
+
+
+def next_batch(size: int, n: int, seconds: float, cap: int, floor: int = FIRST_BATCH) -> int:
+    """The next batch size after ``n`` contents took ``seconds``: about :data:`BATCH_SECONDS` worth at that rate,
+    at most 4 times the last size, within [min(floor, cap), cap]."""
+    lo = min(floor, cap)
+    if seconds <= 0:
+        return min(cap, max(lo, 4 * size))
+    want = int(n / seconds * BATCH_SECONDS)
+    return int(min(cap, 4 * size, max(lo, want)))
 
 
 def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None,  # Workspace
@@ -55,12 +75,15 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
     """Score every example of ``ws`` (the first ``limit`` by row_id when given) and store the values; returns the key.
 
     Examples whose content hash already has a value under the scorer's key are not scored again. ``batch_size``
-    distinct contents go to each ``score`` call (default: the scorer's ``default_batch``: 32 for model scorers, 64
-    for pref_embed_distance, 4096 for the others). Values are
+    distinct contents go to each ``score`` call (at most; default: the scorer's ``default_batch``: 32 for model scorers,
+    64 for pref_embed_distance, 4096 for the others). Values are
     committed, together with the job's progress (``score:<key>``, see ``ws.job``), every ``commit_seconds`` or
     ``commit_mb`` MB of pending values, or every ``commit_every`` examples when given: a ``kill -9`` loses at most
     that much work plus the batch in flight; any other error or Ctrl-C first commits what was computed.
-    ``progress(done, total)`` is called after each batch. Corpus-level scorers (their value depends on other
+    ``progress(done, total)`` is called after each batch; without ``batch_size`` batches start at
+    :data:`FIRST_BATCH` contents and grow to about :data:`BATCH_SECONDS` each (:func:`next_batch`), so a slow
+    scorer (a learned head embedding its texts) shows progress every few seconds, not one jump at the end.
+    Corpus-level scorers (their value depends on other
     examples) score everything in one call. ``frame``: the ``ws.examples`` columns already read (run_scorers reads
     them once for several scorers). Commits run in a background thread (one at a time) while the next batches are
     scored; ``committer``: share one across scorers (run_scorers does; the caller then waits for it).
@@ -75,6 +98,7 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
     from curation.scorers import get_scorer
 
     sc = get_scorer(scorer) if isinstance(scorer, str) else scorer
+    adaptive = batch_size is None and not sc.uses_model      # model scorers keep their padding-friendly batches
     batch_size = _default_batch(sc) if batch_size is None else int(batch_size)
     if batch_size < 1:
         raise CurationError(f"batch_size must be at least 1, got {batch_size}")
@@ -168,19 +192,26 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
             rank[reps] = np.arange(len(reps))
             row_rank = rank[codes]                                   # each todo row's position in reps order
             order = np.argsort(row_rank, kind="stable")
-            bounds = np.searchsorted(row_rank[order], np.arange(0, len(reps) + batch_size, batch_size))
+            sorted_rank = row_rank[order]
             if progress is not None:
                 progress(done + n_pending, total)
-            for b, start in enumerate(range(0, len(reps), batch_size)):
-                chunk_codes = reps[start:start + batch_size]
+            start, size = 0, (min(FIRST_BATCH, batch_size) if adaptive else batch_size)
+            while start < len(reps):             # one score call per batch, progress after each
+                end = min(start + size, len(reps))
+                chunk_codes = reps[start:end]
                 chunk = df.iloc[todo[first[chunk_codes]]].reset_index(drop=True)
+                t0 = time.monotonic()
                 vals = as_float_array(sc.score(chunk), len(chunk), key)
+                took = time.monotonic() - t0
                 by_code = np.empty(len(first))
                 by_code[chunk_codes] = vals
-                rows = order[bounds[b]:bounds[b + 1]]                # todo positions of this batch's contents
-                add(todo[rows], by_code[codes[rows]])
+                rows = order[np.searchsorted(sorted_rank, start):np.searchsorted(sorted_rank, end)]
+                add(todo[rows], by_code[codes[rows]])                # todo positions of this batch's contents
                 if progress is not None:
                     progress(done + n_pending, total)
+                if adaptive:
+                    size = next_batch(size, end - start, took, batch_size)
+                start = end
         flush("done")                         # the last values and the final status in one transaction
         if sc.per_reply and not sc.corpus_level and total:
             pref = df[(df["kind"] == "preference") & df["rejected"].notna()]

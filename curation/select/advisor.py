@@ -173,3 +173,39 @@ def advisor(ranking: Ranking, *, graph: Any = None, row_ids: np.ndarray | None =
     xstar = np.log(1.0 / (1.0 - fraction)) / bb if bb > 0 else 0.0
     return AdvisorResult(budgets=b, values=vals, r=r, a=a, b=bb, plateau_budget=int(min(np.ceil(xstar), m)),
                          fraction=float(fraction), n=int(n), metric=name)
+
+
+def advise_points(budgets: np.ndarray | list[float], values: np.ndarray | list[float], *, n: int,
+                  fraction: float = 0.95, metric: str = "downstream") -> AdvisorResult:
+    """Fit the plateau to a metric measured at a few budgets (a downstream one, e.g. a reward head's held-out
+    accuracy after training on each prefix: :mod:`curation.workflows.prove`), instead of evaluating a callable.
+
+    budgets: (m,) rows (m >= 3 distinct budgets, the pool's size may be one of them); values: (m,) the metric at
+    each (higher = better; repeated budgets, e.g. one value per seed, are averaged); n: the pool size the budgets
+    are rows of. The plateau budget is where the fitted curve has covered ``fraction`` of its rise, as for
+    coverage. Cost: one least-squares fit, milliseconds.
+    """
+    if not 0 < fraction < 1:
+        raise CurationError(f"budget advisor: fraction must be in (0, 1), got {fraction}")
+    x = np.asarray(budgets, dtype=np.float64)
+    y = np.asarray(values, dtype=np.float64)
+    if x.shape != y.shape:
+        raise CurationError(f"budget advisor: {len(x)} budgets but {len(y)} values")
+    ok = np.isfinite(x) & np.isfinite(y)
+    ux = np.unique(x[ok])
+    uy = np.array([y[ok][x[ok] == v].mean() for v in ux])
+    if len(ux) < 3:
+        raise CurationError(f"budget advisor: the downstream metric was measured at {len(ux)} distinct budget(s); "
+                            "the plateau fit needs at least 3 (e.g. prove --budgets 0.05 0.1 0.3 gives 4 with the "
+                            "pool)")
+    import warnings
+
+    from scipy.optimize import OptimizeWarning
+
+    with warnings.catch_warnings():          # 3 points for 3 parameters: no covariance, the fit itself is exact
+        warnings.simplefilter("ignore", OptimizeWarning)
+        r, a, b = fit_plateau(ux, uy)
+    xstar = np.log(1.0 / (1.0 - fraction)) / b if b > 0 else 0.0
+    return AdvisorResult(budgets=ux.astype(np.int64), values=uy, r=r, a=a, b=b,
+                         plateau_budget=int(min(np.ceil(xstar), max(n, 1))), fraction=float(fraction), n=int(n),
+                         metric=metric)

@@ -126,7 +126,9 @@ def apply_constraints(ranking: Ranking | np.ndarray, *, pins_include: Any = None
     the budget and their class quota, and are kept even beyond the budget). pins_exclude: row ids never selected.
     labels: class per row id (pd.Series indexed by row_id, dict, or (row_ids, labels)); rows without one form the
     class "(none)". quota: None; "proportional" (each class keeps its share of the pool); "balanced" (equal shares,
-    a class with too few rows gives its leftover to the others); or {"min": {class: rows}, "max": {class: rows}}.
+    a class with too few rows gives its leftover to the others); or {"min": {class: rows}, "max": {class: rows},
+    "min_share": {class: share in [0, 1] or "pool"}} (at least that share of the budget, in rows or tokens; "pool" =
+    the class's share of the pool, e.g. "keep at least the pool's share of harmful-request prompts").
     budget_rows / budget_tokens: at most one; None = no budget (every remaining row). n_tokens: tokens per row id
     (same forms as labels; missing = 0), needed for budget_tokens, which takes the longest prefix that fits (per
     class with quotas). After the quotas, leftover budget goes to the best remaining rows in ranking order.
@@ -204,15 +206,30 @@ def _quota_select(rest: np.ndarray, cost: np.ndarray, inc: np.ndarray, cost_inc:
         allot = np.maximum(target - used, 0.0)
         maxc = None
     elif isinstance(quota, dict):
-        bad = set(quota) - {"min", "max"}
+        bad = set(quota) - {"min", "max", "min_share"}
         if bad:
             raise CurationError(f"quota keys {sorted(bad)} unknown; use {{'min': {{class: rows}}, "
-                                "'max': {class: rows}}")
+                                "'max': {class: rows}, 'min_share': {class: share or 'pool'}}")
         cls_index = {c: i for i, c in enumerate(classes)}
         allot = np.zeros(C)
         for c, v in (quota.get("min") or {}).items():
             if str(c) in cls_index:
                 allot[cls_index[str(c)]] = max(float(v) - used[cls_index[str(c)]], 0.0)
+        # a minimum share of the budget (rows or tokens; "pool" = the class's share of the pool) as rows
+        for c, v in (quota.get("min_share") or {}).items():
+            if str(c) not in cls_index:
+                continue
+            i = cls_index[str(c)]
+            share = pool_cost[i] / max(pool_cost.sum(), 1e-12) if v == "pool" else float(v)
+            need = share * budget - used[i]
+            if need <= 0:
+                continue
+            if integer:
+                rows = float(np.ceil(need - 1e-9))
+            else:  # tokens: the class's best rows whose tokens reach the share
+                seg_cost = cost[c_rest == i]
+                rows = float(min(np.searchsorted(np.cumsum(seg_cost), need - 1e-9) + 1, len(seg_cost)))
+            allot[i] = max(allot[i], rows)
         maxc = np.full(C, np.inf)
         for c, v in (quota.get("max") or {}).items():
             if str(c) in cls_index:

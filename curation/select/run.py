@@ -63,6 +63,40 @@ def selection_score_keys(defs: pd.DataFrame) -> list[str]:
     return [k for k in keys if not str(k).endswith("@rejected")]   # a rejected reply is not a row to select
 
 
+SCORE_PARAMS = ("score", "scores", "weight_score", "density")  # method parameters that name stored score keys
+
+
+def full_score_key(ws: Workspace, ref: str, *, defs: pd.DataFrame | None = None) -> str:
+    """The stored score key ``ref`` names: itself when stored, else the one key whose bare name is ``ref``
+    (``pref_head_default`` → ``pref_head_default(v=3)``). Several such keys are an error listing them; no match
+    returns ``ref`` unchanged (the caller's "not found" error then lists the scores)."""
+    defs = ws.score_defs() if defs is None else defs
+    keys = [str(k) for k in defs["key"]] if len(defs) else []
+    if ref in keys:
+        return ref
+    hits = [k for k in keys if key_name(k) == ref]
+    if len(hits) > 1:
+        raise CurationError(f"score {ref!r} names {len(hits)} stored scores ({', '.join(sorted(hits)[:12])}); pass "
+                            "the full key")
+    return hits[0] if hits else ref
+
+
+def full_score_params(ws: Workspace, params: dict | None) -> dict:
+    """``params`` with every score reference (:data:`SCORE_PARAMS`) replaced by its full stored key, so the ranking's
+    key names the exact score it used."""
+    params = dict(params or {})
+    if not any(isinstance(params.get(p), (str, dict)) for p in SCORE_PARAMS):
+        return params
+    defs = ws.score_defs()
+    for p in SCORE_PARAMS:
+        v = params.get(p)
+        if isinstance(v, str):
+            params[p] = full_score_key(ws, v, defs=defs)
+        elif p == "scores" and isinstance(v, dict):
+            params[p] = {full_score_key(ws, str(k), defs=defs): w for k, w in v.items()}
+    return params
+
+
 def _score_frame(ws: Workspace, keys: list[str]) -> tuple[pd.DataFrame, list[bool]]:
     defs = ws.score_defs()
     known = set(defs["key"]) if len(defs) else set()
@@ -239,7 +273,7 @@ def run_selection(ws: Workspace, method: str, params: dict | None = None, *, see
     ``info["reused"]`` tells whether the stored ranking was returned.
     Cost: the method's own (see its module) plus loading (≈1 s per 100k embedded rows).
     """
-    sel = get_selector(method, **(params or {}))
+    sel = get_selector(method, **full_score_params(ws, params))
     inp = prepare(ws, sel, model=model, use_pins=use_pins, progress=progress)
     key = sel.key(seed, **inp["extra"])
     if force:
@@ -269,7 +303,7 @@ def selection_warnings(ws: Workspace, method: str, params: dict | None = None) -
     """Warnings for a selection that consumes a quality score whose measured validity is near chance."""
     from curation.scorers.validity import score_warnings
 
-    sel = get_selector(method, **(params or {}))
+    sel = get_selector(method, **full_score_params(ws, params))
     keys = list(sel.score_keys()) if hasattr(sel, "score_keys") else []
     if getattr(sel, "weight_score", None):
         keys.append(sel.weight_score)

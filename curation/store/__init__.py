@@ -42,12 +42,16 @@ from curation.store.examples import Examples
 from curation.store.filters import filter_frame
 from curation.store.jobs import Jobs
 from curation.store.rankings import Rankings
-from curation.store.schema import COLUMN_KINDS, DECISION_ACTIONS, EXAMPLE_COLUMNS, KIND_BY_NAME, SCHEMA_VERSION, migrate
+from curation.store.schema import (
+    COLUMN_KINDS, DECISION_ACTIONS, EXAMPLE_COLUMNS, KIND_BY_NAME, SCHEMA_VERSION, UpgradeNeedsWrite, check_current,
+    migrate,
+)
 from curation.store.scores import Scores
+from curation.store.search import Search
 from curation.store.vectors import Vectors
 
-__all__ = ["COLUMN_KINDS", "DECISION_ACTIONS", "EXAMPLE_COLUMNS", "KIND_BY_NAME", "SCHEMA_VERSION", "Workspace",
-           "default_workspace_path", "filter_frame"]
+__all__ = ["COLUMN_KINDS", "DECISION_ACTIONS", "EXAMPLE_COLUMNS", "KIND_BY_NAME", "SCHEMA_VERSION", "UpgradeNeedsWrite",
+           "Workspace", "default_workspace_path", "filter_frame"]
 
 
 def default_workspace_path() -> Path:
@@ -58,28 +62,52 @@ def default_workspace_path() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / "workspace.duckdb"
 
 
-class Workspace(Examples, Vectors, Scores, Rankings, Decisions, Jobs, Connection):
+class Workspace(Search, Examples, Vectors, Scores, Rankings, Decisions, Jobs, Connection):
     """A curation workspace backed by one DuckDB file.
 
     path: the ``.duckdb`` file (created with its folder when missing unless ``create=False``).
     lock_timeout: seconds to keep retrying while another process holds the file's lock.
+    read_only: open every connection with DuckDB's ``read_only=True`` (works on a file without write permission or
+    on a read-only filesystem, and beside other read-only processes); nothing is migrated, so a file of an older
+    schema raises :class:`UpgradeNeedsWrite`, and any write raises a CurationError saying that the workspace is
+    open read-only (:data:`curation.store.connection.READ_ONLY_HINT`).
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, create: bool = True, lock_timeout: float = 20.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True, lock_timeout: float = 20.0,
+                 read_only: bool = False) -> None:
         self.path = Path(path).expanduser().resolve()
         self.lock_timeout = lock_timeout
+        self.read_only = bool(read_only)
         self._local = threading.local()
         if not self.path.exists():
-            if not create:
+            if not create or self.read_only:
                 raise CurationError(
                     f"workspace {self.path} does not exist; create it with `python -m curation --workspace "
                     f"{self.path} ingest FILE` or pass an existing .duckdb file")
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.transaction() as con:
-            migrate(con, self.path)
+        if self.read_only:
+            with self.connect() as con:
+                check_current(con, self.path)
+            return
+        created = not self.path.exists()
+        try:
+            with self.transaction() as con:
+                migrate(con, self.path)
+        except BaseException:
+            if created:  # e.g. a full disk: leave no half-made workspace behind
+                for p in (self.path, self.path.with_name(self.path.name + ".wal")):
+                    p.unlink(missing_ok=True)
+            raise
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.path)!r})"
+
+    def identical_pairs(self) -> dict[str, int]:
+        """dataset → preference pairs whose chosen reply equals the rejected one (datasets with none left out)."""
+        with self.connect() as con:
+            rows = con.execute("select dataset, count(*) from examples where kind = 'preference' and chosen = "
+                               "rejected group by dataset order by dataset").fetchall()
+        return {str(d): int(n) for d, n in rows}
 
     @property
     def export_dir(self) -> Path:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curation.core.disk import disk_error, is_full_disk
 from curation.core.errors import CurationError, WorkspaceLocked
 
 _LOCK_RE = re.compile(r"lock", re.IGNORECASE)
@@ -19,6 +20,27 @@ _LOCK_RE = re.compile(r"lock", re.IGNORECASE)
 # instance cache (seen: "Table Function with name pandas_scan does not exist"); serialise just those two steps.
 _OPEN_CLOSE = threading.Lock()
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# The commands that need write access, for the message a write on a read-only workspace gives.
+READ_ONLY_HINT = ("commands that only read work on it (info, rankings, explain, report, subset list/show/diff); "
+                  "ingest, embed, demo, remove, decide, graph, analyze, project, density, dedup, cluster, score, "
+                  "propose, import-scores, import-embeddings, select, advise (it may build the graph), export and "
+                  "subset save/delete write to it and need write access (to the file and its folder)")
+
+
+def _says_read_only(exc: BaseException | None) -> bool:
+    """Whether ``exc`` or an exception it arose from is DuckDB refusing a write in read-only mode."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if "read-only mode" in str(exc):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def duckdb_error() -> type[Exception]:
+    import duckdb
+
+    return duckdb.Error
 
 
 class Connection:
@@ -26,6 +48,7 @@ class Connection:
 
     path: Path
     lock_timeout: float
+    read_only: bool = False
     _local: threading.local
 
     def _open(self):  # duckdb connection
@@ -36,9 +59,11 @@ class Connection:
         while True:
             try:
                 with _OPEN_CLOSE:
-                    return duckdb.connect(str(self.path))
+                    return duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
                 msg = str(exc)
+                if is_full_disk(exc):
+                    raise disk_error(exc, self.path, what="opening the workspace") from exc
                 if not _LOCK_RE.search(msg):
                     raise CurationError(f"cannot open workspace {self.path}: {msg}") from exc
                 if time.monotonic() >= deadline:
@@ -65,6 +90,10 @@ class Connection:
         self._local.con = con
         try:
             yield con
+        except duckdb_error() as exc:
+            if self.read_only and _says_read_only(exc):
+                raise self._read_only_error() from exc
+            raise
         finally:
             self._local.con = None
             with _OPEN_CLOSE:
@@ -94,9 +123,15 @@ class Connection:
             finally:
                 self._local.in_tx = False
 
+    def _read_only_error(self) -> CurationError:
+        return CurationError(f"workspace {self.path} is open read-only and this step writes to it; {READ_ONLY_HINT}")
+
     def _write(self, fn, *, retries: int = 6):
         """Run ``fn(con)`` in a transaction, retrying on a write-write conflict with another thread."""
         import duckdb
+
+        if self.read_only:
+            raise self._read_only_error()
 
         for attempt in range(retries):
             try:
@@ -110,7 +145,7 @@ class Connection:
 
     def schema_version(self) -> int:
         with self.connect() as con:
-            return int(con.execute("select value from meta where key = 'schema_version'").fetchone()[0])
+            return int(con.execute("select value from meta where key = 'schema_version'").fetchall()[0][0])
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
@@ -126,7 +161,10 @@ class Connection:
 
 @contextmanager
 def registered(con: Any, name: str, table: Any) -> Iterator[str]:
-    """Register a DataFrame or Arrow table on ``con`` as view ``name`` for the block, unregistering it after."""
+    """Register a DataFrame or Arrow table on ``con`` as view ``name`` for the block, unregistering it after.
+    A result an earlier ``fetchone()`` left unfinished on ``con`` is completed first (DuckDB 2.x refuses to register
+    while one is pending); ~10 µs when there is none."""
+    con.complete()
     con.register(name, table)
     try:
         yield name

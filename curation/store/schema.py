@@ -10,7 +10,7 @@ import pandas as pd
 from curation.core.errors import CurationError
 from curation.core.keys import legacy_key
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 
@@ -77,6 +77,31 @@ def _rekey_results(con: Any) -> None:
             if new != text:
                 where = " and ".join(f"{c.strip()} = ?" for c in pk.split(","))
                 con.execute(f"update {table} set {col} = ? where {where}", [new, *row[:-1]])
+
+
+def _full_ranking_keys_in_saved_subsets(con: Any) -> None:
+    """Saved subset specs that name their ranking by a short id (``facility-1``), a method name or a unique prefix
+    (saved before version 6 resolved it) get the ranking's full key, which every page and command matches against.
+    A reference that names no stored ranking, or several, is left as it is (resolving it then says why)."""
+    ranks = con.execute("select key, short_id, method from rankings").fetchall()
+    keys = {r[0] for r in ranks}
+    for name, version, text in con.execute("select name, version, spec from saved_subsets").fetchall():
+        try:
+            spec = json.loads(text)
+        except (TypeError, ValueError):
+            continue
+        ref = spec.get("ranking") if isinstance(spec, dict) else None
+        if not isinstance(ref, str) or ref in keys:
+            continue
+        hits = [k for k, sid, _ in ranks if sid == ref]
+        if not hits:
+            hits = [k for k, _, method in ranks if method == ref]
+        if not hits:
+            hits = [k for k, sid, _ in ranks if k.startswith(ref) or (sid or "").startswith(ref)]
+        if len(hits) == 1:
+            spec["ranking"] = hits[0]
+            con.execute("update saved_subsets set spec = ? where name = ? and version = ?",
+                        [json.dumps(spec, sort_keys=True), name, version])
 
 
 # Each migration brings the schema from version i to i + 1: SQL statements, or a function of the connection for a
@@ -152,6 +177,9 @@ _MIGRATIONS: list[list[Any]] = [
     [  # 4 -> 5: one key format for every stored result (curation.core.keys)
         _rekey_results,
     ],
+    [  # 5 -> 6: saved subset specs name their ranking by its full key, not a short id
+        _full_ranking_keys_in_saved_subsets,
+    ],
 ]
 
 # What a stored column is (score_defs.kind): "score" (a quality or a measure; averages and rankings make sense),
@@ -159,7 +187,8 @@ _MIGRATIONS: list[list[Any]] = [
 # (0/1: its mean is a share). Columns not named here are scores unless their writer says otherwise.
 COLUMN_KINDS = ("score", "group", "flag")
 KIND_BY_NAME = {"cluster": "group", "neardup_group": "group", "exactdup_group": "group",
-                "outlier": "flag", "neardup_rep": "flag", "exactdup_rep": "flag"}
+                "outlier": "flag", "neardup_rep": "flag", "exactdup_rep": "flag",
+                "search": "flag"}  # a saved search's column (curation.search.saved)
 
 DECISION_ACTIONS = ("include", "exclude", "unpin", "tag", "untag", "note")
 
@@ -169,11 +198,34 @@ EXAMPLE_COLUMNS = (
 )
 
 
+class UpgradeNeedsWrite(CurationError):
+    """A workspace opened read-only has an older schema: bringing it up to date needs write access."""
+
+
+def check_current(con: Any, path: Path) -> None:
+    """For a read-only open: nothing to do when the workspace behind ``con`` has :data:`SCHEMA_VERSION`; an older
+    schema raises :class:`UpgradeNeedsWrite`, a newer one the same error as :func:`migrate`."""
+    try:
+        rows = con.execute("select value from meta where key = 'schema_version'").fetchall()
+    except Exception as exc:  # no meta table: an empty or foreign file
+        raise UpgradeNeedsWrite(f"workspace {path} has no schema yet; creating it needs write access") from exc
+    version = int(rows[0][0]) if rows else 0
+    if version > SCHEMA_VERSION:
+        raise CurationError(
+            f"workspace {path} has schema version {version}, newer than this code "
+            f"({SCHEMA_VERSION}); upgrade the project (git pull) to open it")
+    if version < SCHEMA_VERSION:
+        raise UpgradeNeedsWrite(
+            f"workspace {path} has schema version {version} and this code reads version {SCHEMA_VERSION}; the "
+            "upgrade needs write access, and the file is open read-only. Run any command once with write access to "
+            "the file (or on a writable copy of it) to upgrade it")
+
+
 def migrate(con: Any, path: Path) -> None:
     """Bring the workspace behind ``con`` (inside a transaction) to :data:`SCHEMA_VERSION`."""
     con.execute("create table if not exists meta(key varchar primary key, value varchar)")
-    row = con.execute("select value from meta where key = 'schema_version'").fetchone()
-    version = int(row[0]) if row else 0
+    rows = con.execute("select value from meta where key = 'schema_version'").fetchall()
+    version = int(rows[0][0]) if rows else 0
     if version > SCHEMA_VERSION:
         raise CurationError(
             f"workspace {path} has schema version {version}, newer than this code "

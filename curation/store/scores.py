@@ -79,7 +79,9 @@ class Scores(Connection):
         with self.connect() as con:
             d = con.execute("""select e.row_id, s.value from scores s join examples e on e.example_id = s.example_id
                                where s.key = ? order by e.row_id""", [key]).fetchnumpy()
-        return np.asarray(d["row_id"], dtype=np.int64), np.asarray(d["value"], dtype=np.float64)
+        # a NULL value (NaN, not applicable) comes back masked: fill it with NaN, not the masked array's 0
+        return np.asarray(d["row_id"], dtype=np.int64), np.ma.filled(np.ma.asarray(d["value"], dtype=np.float64),
+                                                                     np.nan)
 
     def cached_scores(self, key: str, content_hashes: Sequence[str]) -> dict[str, float]:
         """content_hash → value already stored under ``key`` (for any example with that content)."""

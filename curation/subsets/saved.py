@@ -167,7 +167,9 @@ def freeze(ws: Workspace, spec: SubsetSpec) -> SubsetSpec:
 def save(ws: Workspace, name: str, spec: SubsetSpec, *, who: str, note: str | None = None) -> SavedSubset:
     """Save ``spec`` as the next version of ``name`` (version 1 for a new name) and return it.
 
-    The spec's pins are frozen at the current decision (unless it already names a position); the spec is resolved
+    The spec's ranking is stored by its full key (a short id like ``facility-1``, a method name or a unique prefix
+    is resolved first). The spec's pins are frozen at the current decision (unless it already names a position); the
+    spec is resolved
     once, so a spec that cannot be resolved (unknown ranking, bad quota) is refused before anything is written.
     Concurrent saves of one name get consecutive versions (see :meth:`Workspace.save_subset`).
     """
@@ -176,6 +178,8 @@ def save(ws: Workspace, name: str, spec: SubsetSpec, *, who: str, note: str | No
     if not isinstance(who, str) or not who.strip():
         raise CurationError("saving a subset needs who saves it (a curator name)")
     who = who.strip()[:WHO_MAX]
+    if spec.ranking is not None:  # a short id, method name or prefix: store the full key every view matches
+        spec = spec.replace(ranking=ws.ranking_key(spec.ranking))
     spec = freeze(ws, spec)
     sub = resolve(ws, spec)
     sha, tokens = ids_sha256(ws, sub.row_ids)
@@ -292,6 +296,8 @@ class SubsetDiff:
     ``reason`` is a key of :data:`REASONS`, ``detail`` says it for people (who pinned, ranks, budgets).
     classes: class, a, b, change (row counts). tokens: {"a", "b", "change"}. steps: the parts of the spec that
     differ, in the order they are attributed (pins, pool, ranking, quota, budget) with their A and B values.
+    groups: what the classes are: "label", or for rows without labels the report card's groups: the stored
+    embedding clusters' key (classes "cluster N"), else "dataset".
     """
 
     a: str
@@ -304,6 +310,7 @@ class SubsetDiff:
     tokens: dict[str, int]
     steps: list[dict[str, Any]] = field(default_factory=list)
     unchanged: int = 0
+    groups: str = "label"
 
     def reason_counts(self) -> dict[str, dict[str, int]]:
         return {"added": {k: int(v) for k, v in self.added["reason"].value_counts().items()},
@@ -316,6 +323,7 @@ class SubsetDiff:
             return json.loads(d.to_json(orient="records"))
         return {"a": self.a, "b": self.b, "n_a": self.n_a, "n_b": self.n_b, "n_added": len(self.added),
                 "n_removed": len(self.removed), "n_unchanged": self.unchanged, "steps": self.steps,
+                "groups": self.groups,
                 "reasons": self.reason_counts(), "tokens": self.tokens,
                 "classes": json.loads(self.classes.to_json(orient="records")),
                 "added": rows(self.added), "removed": rows(self.removed)}
@@ -490,9 +498,10 @@ def _diff(ws: Workspace, a: SubsetSpec | SavedSubset, b: SubsetSpec | SavedSubse
                           "n_tokens": meta["n_tokens"].reindex(changed).to_numpy(np.float64, na_value=np.nan),
                           "reason": reason, "detail": detail, "who": who, "decision_id": dec})
     tok_a, tok_b = _tokens(ws, rows_a), _tokens(ws, rows_b)
+    classes, groups = _class_shift(ws, rows_a, rows_b)
     return SubsetDiff(
         a=la, b=lb, n_a=len(rows_a), n_b=len(rows_b), added=frame.iloc[: len(added)].reset_index(drop=True),
-        removed=frame.iloc[len(added):].reset_index(drop=True), classes=_class_shift(ws, rows_a, rows_b),
+        removed=frame.iloc[len(added):].reset_index(drop=True), classes=classes, groups=groups,
         tokens={"a": tok_a, "b": tok_b, "change": tok_b - tok_a},
         steps=[{"part": s, "a": _spec_value(spec_a, s), "b": _spec_value(spec_b, s)} for s in steps],
         unchanged=int(len(np.intersect1d(rows_a, rows_b))))
@@ -515,18 +524,39 @@ def _tokens(ws: Workspace, rows: np.ndarray) -> int:
     return int(np.nansum(t.to_numpy(np.float64, na_value=np.nan)))
 
 
-def _class_shift(ws: Workspace, rows_a: np.ndarray, rows_b: np.ndarray) -> pd.DataFrame:
+def _class_shift(ws: Workspace, rows_a: np.ndarray, rows_b: np.ndarray) -> tuple[pd.DataFrame, str]:
+    """(class, a, b, change) row counts and what the classes are. Labels when any row of A or B has one; else the
+    report card's groups: the newest stored embedding clusters (classes "cluster N"), else the dataset."""
+    both = np.union1d(rows_a, rows_b)
+    meta = ws.examples(["row_id", "label", "dataset"], row_ids=both).set_index("row_id") if len(both) else \
+        pd.DataFrame({"label": [], "dataset": []})
+    groups = "label"
+    cls = meta["label"].astype(object).where(meta["label"].notna(), "(none)").astype(str)
+    if len(meta) and meta["label"].isna().all():
+        defs = ws.score_defs()
+        cl = defs[defs["name"] == "cluster"].sort_values("created_at") if len(defs) else defs
+        values = None
+        if len(cl):
+            key = str(cl["key"].iloc[-1])
+            v = ws.scores([key]).set_index("row_id")[key].reindex(meta.index)
+            if v.notna().any():
+                groups = key
+                values = v.map(lambda x: "(no cluster)" if pd.isna(x) else f"cluster {int(x)}")
+        if values is None:
+            groups = "dataset"
+            values = meta["dataset"].astype(str)
+        cls = values.astype(str)
+
     def counts(rows: np.ndarray) -> pd.Series:
         if not len(rows):
             return pd.Series(dtype=np.int64)
-        lab = ws.examples(["row_id", "label"], row_ids=rows)["label"]
-        return lab.astype(object).where(lab.notna(), "(none)").astype(str).value_counts()
+        return cls.reindex(rows).value_counts()
 
     ca, cb = counts(rows_a), counts(rows_b)
     classes = sorted(set(ca.index) | set(cb.index))
     a = np.array([int(ca.get(c, 0)) for c in classes], dtype=np.int64)
     b = np.array([int(cb.get(c, 0)) for c in classes], dtype=np.int64)
-    return pd.DataFrame({"class": classes, "a": a, "b": b, "change": b - a})
+    return pd.DataFrame({"class": classes, "a": a, "b": b, "change": b - a}), groups
 
 
 def diff_table(d: SubsetDiff, *, show: int = 20) -> str:
@@ -535,7 +565,8 @@ def diff_table(d: SubsetDiff, *, show: int = 20) -> str:
     for s in d.steps:
         lines.append(f"  {step_text(s)}")
     if len(d.classes):
-        lines.append("class counts:")
+        by = "" if d.groups == "label" else f" (by {d.groups}; the rows have no labels)"
+        lines.append(f"class counts{by}:")
         w = max(5, *(len(str(c)) for c in d.classes["class"]))
         lines.append(f"  {'class':<{w}} {'A':>8} {'B':>8} {'change':>8}")
         for c, a, b, ch in zip(d.classes["class"], d.classes["a"], d.classes["b"], d.classes["change"]):

@@ -55,10 +55,13 @@ def _canonical_quota(quota: Any) -> str | dict | None:
             raise CurationError(f"quota {quota!r} is not one of {list(QUOTA_MODES)} or a JSON min/max object")
     if not isinstance(quota, Mapping):
         raise CurationError(f"quota must be None, a string or a dict, got {type(quota).__name__}")
-    bad = set(quota) - {"min", "max"}
+    bad = set(quota) - {"min", "max", "min_share"}
     if bad:
-        raise CurationError(f"quota keys {sorted(bad)} unknown; use {{'min': {{class: rows}}, 'max': {{class: rows}}}}")
-    out: dict[str, dict[str, int]] = {}
+        raise CurationError(f"quota keys {sorted(bad)} unknown; use {{'min': {{class: rows}}, 'max': {{class: rows}}, "
+                            "'min_share': {class: share or 'pool'}}")
+    out: dict[str, Any] = {}
+    if quota.get("min_share"):
+        out["min_share"] = _canonical_min_share(quota["min_share"])
     for side in ("min", "max"):
         part = quota.get(side) or {}
         if not isinstance(part, Mapping):
@@ -76,14 +79,36 @@ def _canonical_quota(quota: Any) -> str | dict | None:
     return out
 
 
+def _canonical_min_share(part: Any) -> dict[str, float | str]:
+    """{class: share in [0, 1] or "pool"} (sorted): the subset keeps at least that share of its budget in the class
+    ("pool" = the class's share of the pool), a minimum-share constraint."""
+    if not isinstance(part, Mapping):
+        raise CurationError(f"quota['min_share'] must map class → share (0-1) or 'pool', got {type(part).__name__}")
+    clean: dict[str, float | str] = {}
+    for c, v in part.items():
+        if v == "pool":
+            clean[str(c)] = "pool"
+            continue
+        try:
+            f = float(v)
+        except (TypeError, ValueError) as exc:
+            raise CurationError(f"quota['min_share'][{c!r}] = {v!r} is neither a share in [0, 1] nor 'pool'") from exc
+        if not 0 <= f <= 1:
+            raise CurationError(f"quota['min_share'][{c!r}] = {f} is not a share in [0, 1] (0.2 = 20%)")
+        clean[str(c)] = f
+    return dict(sorted(clean.items()))
+
+
 @dataclass(frozen=True)
 class SubsetSpec:
     """A subset named by how it is chosen (see the module docstring).
 
     ranking: a stored ranking key; None = every row in ingest order. budget: in ``unit``; None = no budget (every
     row that survives the pins). unit: "rows", "%" (of the pool after the dataset restriction) or "tokens".
-    quota: None, "proportional", "balanced" or {"min": {class: rows}, "max": {class: rows}} over ``label_column``
-    (an examples column, a score key or a key of the original record). datasets: restrict the pool to these.
+    quota: None, "proportional", "balanced" or {"min": {class: rows}, "max": {class: rows}, "min_share": {class:
+    share or "pool"}} over ``label_column`` (an examples column, a score key, e.g. any slice column, or a key of the
+    original record; a risk score with a stored ``threshold`` gives the classes "flagged" / "not flagged").
+    datasets: restrict the pool to these.
     pins_as_of: the decision-log id whose pins apply (pins decided later are ignored); None = the current pins.
     """
 
@@ -271,8 +296,30 @@ def label_series(ws: Workspace, pool: pd.DataFrame, label_column: str) -> pd.Ser
         return pd.Series(pool[label_column].to_numpy(object), index=ids)
     s = column_values(ws, label_column, ids, what="label column")
     if s.dtype.kind == "f":  # a score key: keep the numbers as classes, NaN as no class
+        t = _risk_threshold(ws, label_column)
+        if t is not None:    # a risk slice: its operating threshold splits it in two classes
+            v = s.to_numpy(np.float64)
+            out = np.where(np.isnan(v), None, np.where(v >= t, FLAGGED, NOT_FLAGGED)).astype(object)
+            return pd.Series(out, index=s.index)
         return s.astype(object).where(s.notna(), None)
     return s.astype(object)
+
+
+FLAGGED, NOT_FLAGGED = "flagged", "not flagged"
+"""The two classes of a risk score (a score whose params carry its operating ``threshold``) used as a label column."""
+
+
+def _risk_threshold(ws: Workspace, key: str) -> float | None:
+    """The ``threshold`` in the stored params of score ``key`` (a risk slice), else None."""
+    d = ws.score_defs()
+    row = d[d["key"] == key] if len(d) else d
+    if not len(row):
+        return None
+    try:
+        p = json.loads(row["params"].iloc[0]) if isinstance(row["params"].iloc[0], str) else row["params"].iloc[0]
+        return float(p["threshold"]) if isinstance(p, Mapping) and p.get("threshold") is not None else None
+    except (TypeError, ValueError, KeyError):
+        return None
 
 
 def load_ranking(ws: Workspace, ranking_key: str | None) -> Ranking:
@@ -319,7 +366,10 @@ def resolve(ws: Workspace, spec: SubsetSpec, *, ranking: Ranking | None = None, 
             if spec.ranking is not None and ranking.method != spec.ranking:  # a short id or prefix: keep the key
                 spec = spec.replace(ranking=ranking.method)
         elif spec.ranking is not None and ranking.method != spec.ranking:
-            raise CurationError(f"resolve: the ranking passed is {ranking.method!r}, the spec names {spec.ranking!r}")
+            if ws.ranking_key(spec.ranking, missing_ok=True) != ranking.method:  # not a short id of the same one
+                raise CurationError(f"resolve: the ranking passed is {ranking.method!r}, the spec names "
+                                    f"{spec.ranking!r}")
+            spec = spec.replace(ranking=ranking.method)
         order = np.asarray(ranking.order, dtype=np.int64)
         inc, exc = pin_arrays(ws, spec.pins_as_of) if pins is None else (np.asarray(pins[0], np.int64),
                                                                           np.asarray(pins[1], np.int64))

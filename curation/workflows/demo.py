@@ -164,6 +164,8 @@ def _build(ws: Workspace, steps: _Steps, params: dict, *, n_sft: int, n_pref: in
                           progress=steps.for_stage(f"ranking: {method}"))
         steps.start("preference scores")
         run_scorers(ws, ["preference"], progress=steps)
+        from curation.scorers.slices import run_slices   # slice columns the audit compares (harm, language, ...)
+        run_slices(ws, progress=steps)
         steps.start("reward head")
         # the shipped reward head: a quality score that is not noise before anyone labels anything
         run_scorers(ws, ["pref_head_default"], progress=steps)

@@ -246,7 +246,7 @@ def reproduce(manifest_path: str | os.PathLike[str], *, out_dir: str | os.PathLi
                                   datasets=sel.get("datasets"))
     pf = exp.get("prompt_format") or {}
     res = export_subset(ws, spec, fmt=exp["format"], style=exp["style"], name=exp["name"], overwrite=False,
-                        who="reproduce", datasheet=False,
+                        who="reproduce", datasheet=False, drop_empty=bool(exp.get("drop_empty", False)),
                         tokenizer=pf.get("tokenizer") if pf.get("kind") == "chat_template" else None)
     new_manifest = load_manifest(res.manifest_path)
     subset_identical = new_manifest.get("example_ids_sha256") == manifest.get("example_ids_sha256")
