@@ -247,3 +247,31 @@ def test_too_few_length_matched_pairs_are_inconclusive_not_length() -> None:
     # 57% of 100 matched pairs: the interval holds 50% and 57%: cannot tell, and not called length
     assert lc_["matched"]["lo"] < 0.5 < lc_["matched"]["hi"]
     assert length_inconclusive(v) and mostly_length(v) is None
+
+
+def test_pref_head_reports_its_training_embedding_then_scoring(pref_ws) -> None:  # noqa: F811
+    from curation.core.progress import TqdmProgress
+
+    calls: list[tuple[int, int]] = []
+    run_scorer(pref_ws, get_scorer("pref_head"), batch_size=4, progress=lambda d, t: calls.append((d, t)))
+    from curation.scorers.features import prompt_text, reply_text
+    from curation.scorers.learned import preference_pairs
+
+    pairs = preference_pairs(pref_ws)                 # the distinct texts embedded for training
+    n_texts = len({prompt_text(x) for x in pairs["prompt"]} | {reply_text(x) for x in pairs["chosen"]}
+                  | {reply_text(x) for x in pairs["rejected"]})
+    train = [c for c in calls if c[1] == n_texts]
+    assert n_texts != 12 and train[0] == (0, n_texts) and train[-1] == (n_texts, n_texts)
+    assert calls[:len(train)] == train
+    score = calls[len(train):]
+    assert list(dict.fromkeys(d for d, _ in score)) == [0, 4, 8, 12] and {t for _, t in score} == {12}
+    # stored weights are reused: no training stage the second time; a staged bar gets one bar per stage
+    names: list[str] = []
+
+    class Bar(TqdmProgress):
+        def for_stage(self, name: str) -> TqdmProgress:
+            names.append(name)
+            return super().for_stage(name)
+
+    run_scorer(pref_ws, get_scorer("pref_head"), progress=Bar("score"))
+    assert names == ["pref_head: embedding its training texts", "pref_head: scoring"]

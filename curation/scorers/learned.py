@@ -482,9 +482,11 @@ class PrefHead(_Learned):
         same = model_key(str(self.params["embed_model"])) == model_key(DEFAULT_EMBED_MODEL)
         return shipped_gate() if same else None
 
+    bind_progress: Any = None       # run_scorer sets it: progress(done, total) of embedding the training texts
+
     def bind(self, ws: Any) -> None:
         super().bind(ws)
-        self._head = train_pref_head(ws, self)
+        self._head = train_pref_head(ws, self, progress=self.bind_progress)
         self.params["train"] = self._head.meta["train_hash"]
 
     def key_params(self) -> dict[str, str]:
@@ -522,10 +524,15 @@ def longer_wins(chosen: list[str], rejected: list[str]) -> float:
     return float(((c > r).sum() + 0.5 * (c == r).sum()) / len(c)) if len(c) else float("nan")
 
 
-def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:
+EMBED_CHUNK = 256   # texts per embedding call while training (one progress step each)
+
+
+def train_pref_head(ws: Any, sc: PrefHead | None = None, progress: Any = None) -> LinearHead:
     """Train (or reuse) the workspace's preference head. The weights are stored as a JSON artifact under
     ``learned:pref_head:<training hash>``; the same pairs reuse them without training. Raises CurationError (and
-    writes nothing) when the workspace has fewer than 2 usable preference pairs."""
+    writes nothing) when the workspace has fewer than 2 usable preference pairs. ``progress(done, total)``: called
+    after each :data:`EMBED_CHUNK` texts embedded for training (the slow part: texts not yet in the workspace or
+    user cache, ~10-50 a second on a busy CPU core), not called when stored weights are reused."""
     sc = sc or PrefHead()
     pairs = preference_pairs(ws)
     if len(pairs) < 2:
@@ -541,6 +548,15 @@ def train_pref_head(ws: Any, sc: PrefHead | None = None) -> LinearHead:
     emb = workspace_embedder(ws, str(sc.params["embed_model"]))   # stored vectors first, the model only for new texts
     gate = sc.gate()                          # the shipped prompt gate: same features as pref_head_default
     prompts = pairs["prompt"].tolist()
+    if progress is not None:                  # embed in chunks first (cached), so the wait shows progress
+        from curation.scorers.features import prompt_text, reply_text
+
+        texts = list(dict.fromkeys([prompt_text(p) for p in prompts] + [reply_text(r) for r in pairs["chosen"]]
+                                   + [reply_text(r) for r in pairs["rejected"]]))
+        progress(0, len(texts))
+        for i in range(0, len(texts), EMBED_CHUNK):
+            emb(texts[i:i + EMBED_CHUNK])
+            progress(min(i + EMBED_CHUNK, len(texts)), len(texts))
     Xc = build_features(prompts, pairs["chosen"].tolist(), emb, gate)
     Xr = build_features(prompts, pairs["rejected"].tolist(), emb, gate)
     groups = np.array([_norm_prompt(p) for p in prompts])

@@ -103,7 +103,13 @@ def run_scorer(ws: Any, scorer: Scorer | str, *, batch_size: int | None = None, 
     if batch_size < 1:
         raise CurationError(f"batch_size must be at least 1, got {batch_size}")
     policy = CommitPolicy(seconds=commit_seconds, mb=commit_mb, rows=commit_every)
-    sc.bind(ws)
+    if progress is not None and hasattr(sc, "bind_progress"):
+        # a scorer that trains in bind (pref_head: embeds its training pairs first) reports that as a stage too
+        sc.bind_progress = stage_of(progress, f"{sc.name}: embedding its training texts")
+        sc.bind(ws)
+        progress = stage_of(progress, f"{sc.name}: scoring")
+    else:
+        sc.bind(ws)
     key = sc.key()
     meta = _meta(sc)
     job = f"score:{key}"
