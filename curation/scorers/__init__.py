@@ -112,9 +112,11 @@ def scorer_table() -> pd.DataFrame:
             "pairs" if name == PrefHead.name else "pins" if name == CuratorModel.name else \
             "corpus" if cls.corpus_level else "-"
         v = validity(name)
+        m = (v or {}).get("length", {}).get("matched") or {}
+        lm = f"; length-matched {100 * m['agreement']:.1f}% of {m['n']:,}" if m.get("n") else ""
         rows.append({"name": name, "higher_is_better": cls.higher_is_better, "needs": needs,
-                     "validity": label(v) if v else ("its own CV accuracy" if name in (PrefHead.name,
-                                                     CuratorModel.name) else "-"),
+                     "validity": label(v) + lm if v else ("its own CV accuracy" if name in (PrefHead.name,
+                                                          CuratorModel.name) else "-"),
                      "parameters": {k: v for k, v in cls.defaults.items() if k != "api_key"},
                      "description": cls.description})
     return pd.DataFrame(rows)

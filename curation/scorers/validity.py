@@ -364,12 +364,29 @@ def workspace_length_check(ws: Any, key: str) -> dict[str, Any] | None:  # Works
     """:func:`length_controlled` of a stored per-reply score on this workspace's own preference pairs (the chosen
     reply's value against ``<key>@rejected``), or None when the score has no rejected-reply values. For a head
     trained on these pairs the figures are in-sample (optimistic). Cost: one read of the two columns and the
-    pairs' texts."""
+    pairs' texts, remembered per (workspace file, data stamp, key) in this process, so the Select and Export pages
+    pay it once per change of the data."""
     from curation.core.keys import REJECTED_SUFFIX
 
     defs = ws.score_defs().set_index("key")
     if key not in defs.index or key + REJECTED_SUFFIX not in defs.index:
         return None
+    memo = (str(getattr(ws, "path", id(ws))), ws.data_stamp(), key)
+    if memo in _WS_CHECKS:
+        return _WS_CHECKS[memo]
+    got = _workspace_length_check(ws, key, defs)
+    if len(_WS_CHECKS) >= 64:
+        _WS_CHECKS.pop(next(iter(_WS_CHECKS)))
+    _WS_CHECKS[memo] = got
+    return got
+
+
+_WS_CHECKS: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+
+
+def _workspace_length_check(ws: Any, key: str, defs: Any) -> dict[str, Any] | None:
+    from curation.core.keys import REJECTED_SUFFIX
+
     t = ws.scores([key, key + REJECTED_SUFFIX])
     ex = ws.examples(["example_id", "kind", "chosen", "rejected"])
     ex = ex[ex["kind"] == "preference"]
