@@ -500,7 +500,7 @@ def pooled(rows: list[dict]) -> dict:
 def length_report(rows: list[dict], info: dict, args: argparse.Namespace, load: str) -> str:
     import platform
 
-    from curation.scorers.validity import NEAR_CHANCE, length_inconclusive, mostly_length
+    from curation.scorers.validity import NEAR_CHANCE, length_inconclusive, mostly_length, strata_label
 
     lines = [
         f"Run: `{' '.join(['benchmarks/bench_quality.py'] + sys.argv[1:])}` on {platform.machine()} "
@@ -551,7 +551,8 @@ def length_report(rows: list[dict], info: dict, args: argparse.Namespace, load: 
             f"{100 * (raw['matched']['agreement'] - 0.5) / max(raw['raw']['agreement'] - 0.5, 1e-9):.0f}% of its "
             "margin over chance survives with length held fixed. `length=controlled` gets "
             f"{100 * ctl['matched']['agreement']:.1f}% length-matched (raw {100 * ctl['raw']['agreement']:.1f}%) "
-            "and no longer prefers the longer reply (column *picks longer*). The heads trained here on 400 pairs "
+            "and no longer prefers the longer reply (column *picks longer*). Raw head "
+            f"{strata_label(raw)}; \"longer reply wins\" {strata_label(rule)}. The heads trained here on 400 pairs "
             "per tranche (the shipped head saw ~6,000), the in-workspace heads and the 100-pin curator models "
             "carry over to other tranches at or below chance, raw and length-matched alike: HH-RLHF tranches "
             "disagree about what a better reply is. "

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from curation.scorers.validity import (controlled_label, length_inconclusive, mostly_length, near_chance,
-                                       no_better_than_length, quality_path)
+                                       no_better_than_length, quality_path, strata_label)
 
 
 def length_validity(v: dict[str, Any] | None, in_workspace: dict[str, Any] | None = None) -> None:
@@ -22,10 +22,12 @@ def length_validity(v: dict[str, Any] | None, in_workspace: dict[str, Any] | Non
                          + (" (cross-validated)" if v["length"].get("cross_validated") else "")
                          + (": too few length-matched pairs to tell whether it is more than length"
                             if length_inconclusive(v) else "") + ".")
+            if strata_label(v["length"]):
+                lines.append(f"Agreement {strata_label(v['length'])} pairs.")
     if in_workspace:
         lab = controlled_label(in_workspace)
         if lab:
-            lines.append(f"On this workspace's pairs: {lab}.")
+            lines.append(f"On this workspace's pairs: {lab}; {strata_label(in_workspace)}.")
     why = None if near_chance(v) or no_better_than_length(v) else mostly_length(v)   # else: warned already
     ws_why = mostly_length({"length": in_workspace}) if in_workspace else None
     if why or ws_why:

@@ -200,6 +200,7 @@ def test_scores_page_shows_the_length_matched_figure_and_recommends_the_curator_
     at.selectbox(key="scores:key").select(next(o for o in opts if o.startswith("response_length"))).run()
     caps = " ".join(c.value for c in at.caption)
     assert "On this workspace's pairs: length-matched agreement 100.0% of 60 pairs" in caps
+    assert "by length gap: within 20% 100.0% of 60" in caps
     assert any("mostly length" in w.value for w in at.warning)
     md = " ".join(m.value for m in at.markdown)
     assert "Recommended quality path" in md and "pin 50, train, review proposals" in md

@@ -322,6 +322,13 @@ def controlled_label(lc: dict[str, Any] | None) -> str:
             f"[{100 * m['lo']:.0f}-{100 * m['hi']:.0f}] (raw {100 * lc['raw']['agreement']:.1f}%)")
 
 
+def strata_label(lc: dict[str, Any] | None) -> str:
+    """"by length gap: within 20% 55.0% of 489, 20%-2x apart 57.2% of 920, over 2x apart 66.3% of 1,634", or ""."""
+    parts = [f"{s['stratum']} {100 * s['agreement']:.1f}% of {s['n']:,}" for s in (lc or {}).get("strata") or []
+             if s.get("n")]
+    return "by length gap: " + ", ".join(parts) if parts else ""
+
+
 MIN_MATCHED = 30
 """Fewer length-matched pairs than this: too few to call a score length or not."""
 
