@@ -26,7 +26,8 @@ def render(ws: Any) -> None:
     from curation.scorers.judge import describe_estimate, estimate
 
     running = jobs.job_running(ws, JOB)
-    with st.expander("Judge with your own model server", icon=":material/gavel:", expanded=running):
+    with st.expander("Judge with your own model server", icon=":material/gavel:",
+                     expanded=running or "judge:est" in st.session_state):
         st.write("Ask-LLM, DEITA-style quality / complexity ratings and a pairwise judge (both orders) from any "
                  "OpenAI-compatible chat-completions server (vLLM, TGI, llama.cpp, Ollama, a hosted API). Values "
                  "are cached by model, prompt template and text: a rerun asks only for what is missing. The key "
@@ -52,7 +53,7 @@ def render(ws: Any) -> None:
         got = st.session_state.get("judge:est")
         fresh = got is not None and got[0] == tuple(names)
         if fresh:
-            st.code(got[2], language=None)
+            st.code(got[2], language=None, wrap_lines=True)
         big = fresh and got[1] > 1000
         ok = not big or st.checkbox(f"Run all {got[1]:,} requests", key="judge:confirm") if fresh else False
         if b2.button("Run judge", key="judge:run", disabled=not (fresh and ok) or running,

@@ -162,9 +162,9 @@ class JudgeScorer(Scorer):
             params["judge_model"] = alias
         super().__init__(**params)
         self._client: JudgeClient | None = None
-        # rows per score call: a few rounds of the concurrency, so progress moves and a batch's slowest request
-        # idles few threads (run_scorer sizes batches towards ~3 s each, up to this)
-        self.default_batch = int(min(256, max(4, 4 * int(self.params["concurrency"]))))  # type: ignore[misc]
+        # rows per score call: two rounds of the concurrency, so progress moves after a few requests on a slow
+        # server and a batch's slowest request idles few threads (run_scorer sizes batches towards ~3 s, up to this)
+        self.default_batch = int(min(256, max(2, 2 * int(self.params["concurrency"]))))  # type: ignore[misc]
 
     # ------------------------------------------------------------------ settings
     @property
