@@ -49,21 +49,22 @@ class Decisions(Connection):
     def undo_decision(self, decision_id: int, *, who: str) -> int:
         """Append the inverse of decision ``decision_id`` (undo is itself logged). Returns the new id."""
         def fn(con) -> int:
-            row = con.execute("select example_id, action, value from decisions where id = ?",
-                              [decision_id]).fetchone()
+            rows = con.execute("select example_id, action, value from decisions where id = ?",
+                               [decision_id]).fetchall()
+            row = rows[0] if rows else None
             if row is None:
                 raise CurationError(f"no decision with id {decision_id}")
             ex, action, value = row
             if action in ("include", "exclude"):
                 prev = con.execute(
                     """select action from decisions where example_id = ? and id < ? and action in
-                       ('include', 'exclude', 'unpin') order by id desc limit 1""", [ex, decision_id]).fetchone()
-                inverse, inv_value = (prev[0] if prev else "unpin"), None
+                       ('include', 'exclude', 'unpin') order by id desc limit 1""", [ex, decision_id]).fetchall()
+                inverse, inv_value = (prev[0][0] if prev else "unpin"), None
             elif action == "unpin":
                 prev = con.execute(
                     """select action from decisions where example_id = ? and id < ? and action in
-                       ('include', 'exclude', 'unpin') order by id desc limit 1""", [ex, decision_id]).fetchone()
-                inverse, inv_value = (prev[0] if prev else "unpin"), None
+                       ('include', 'exclude', 'unpin') order by id desc limit 1""", [ex, decision_id]).fetchall()
+                inverse, inv_value = (prev[0][0] if prev else "unpin"), None
             elif action == "tag":
                 inverse, inv_value = "untag", value
             elif action == "untag":
@@ -73,7 +74,7 @@ class Decisions(Connection):
             return int(con.execute(
                 """insert into decisions (example_id, action, value, who, why, "at", undoes)
                    values (?, ?, ?, ?, ?, now(), ?) returning id""",
-                [ex, inverse, inv_value, who, f"undo #{decision_id}", decision_id]).fetchone()[0])
+                [ex, inverse, inv_value, who, f"undo #{decision_id}", decision_id]).fetchall()[0][0])
         return self._write(fn)
 
     def decisions(self, example_id: str | None = None) -> pd.DataFrame:

@@ -39,7 +39,7 @@ class Examples(Connection):
             existing = {r[0] for r in con.execute(
                 "select example_id from examples where dataset = ?", [dataset["name"]]).fetchall()}
             new = rows[~rows["example_id"].isin(existing)].copy()
-            start = con.execute("select coalesce(max(row_id), -1) + 1 from examples").fetchone()[0]
+            start = con.execute("select coalesce(max(row_id), -1) + 1 from examples").fetchall()[0][0]
             new.insert(0, "row_id", np.arange(start, start + len(new), dtype=np.int64))
             con.execute(
                 """insert into datasets values (?, ?, ?, ?, ?, ?, ?, now(), ?)
@@ -60,7 +60,7 @@ class Examples(Connection):
     def remove_dataset(self, name: str) -> int:
         """Delete a dataset and its examples (and their scores, projections rows stay keyed by row id)."""
         def fn(con) -> int:
-            n = con.execute("select count(*) from examples where dataset = ?", [name]).fetchone()[0]
+            n = con.execute("select count(*) from examples where dataset = ?", [name]).fetchall()[0][0]
             con.execute("delete from scores where example_id in (select example_id from examples where dataset = ?)",
                         [name])
             con.execute("delete from examples where dataset = ?", [name])
@@ -71,8 +71,8 @@ class Examples(Connection):
     def n_examples(self, dataset: str | None = None) -> int:
         with self.connect() as con:
             if dataset is None:
-                return int(con.execute("select count(*) from examples").fetchone()[0])
-            return int(con.execute("select count(*) from examples where dataset = ?", [dataset]).fetchone()[0])
+                return int(con.execute("select count(*) from examples").fetchall()[0][0])
+            return int(con.execute("select count(*) from examples where dataset = ?", [dataset]).fetchall()[0][0])
 
     def examples(self, columns: Sequence[str] | None = None, *, dataset: str | None = None,
                  row_ids: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
@@ -121,7 +121,7 @@ class Examples(Connection):
         """Counts for the info command and the Data page."""
         with self.connect() as con:
             def one(sql: str) -> int:
-                return int(con.execute(sql).fetchone()[0])
+                return int(con.execute(sql).fetchall()[0][0])
             return {
                 "path": str(self.path),
                 "schema_version": self.schema_version(),
@@ -184,7 +184,7 @@ class Examples(Connection):
                           (select max(created_at) from projection_defs), (select max(created_at) from graphs),
                           (select count(*) from rankings), (select max(created_at) from rankings),
                           (select max(created_at) from artifacts),
-                          (select max(updated_at) from jobs where status <> 'running')""").fetchone()
+                          (select max(updated_at) from jobs where status <> 'running')""").fetchall()[0]
         return "|".join("" if v is None else str(v) for v in row)
 
     def excerpts(self, row_ids: Sequence[int] | np.ndarray | None = None, *, max_chars: int = 200) -> pd.DataFrame:

@@ -29,7 +29,7 @@ class Jobs(Connection):
     def record_export(self, path: str, fmt: str, n_rows: int, manifest: dict) -> int:
         return self._write(lambda con: int(con.execute(
             "insert into exports (path, format, n_rows, manifest, created_at) values (?, ?, ?, ?, now()) returning id",
-            [path, fmt, n_rows, json.dumps(manifest)]).fetchone()[0]))
+            [path, fmt, n_rows, json.dumps(manifest)]).fetchall()[0][0]))
 
     def exports(self) -> pd.DataFrame:
         return self._df("select * from exports order by id")
