@@ -135,6 +135,7 @@ elif cand == "duckdb_scan":
     t0 = time.perf_counter()
     con = duckdb.connect(os.path.join(tmp, "t.duckdb"))
     con.execute("set threads=1")
+    con.execute("set enable_progress_bar=false")
     con.register("_t", pd.DataFrame({{"row_id": np.arange(n), "prompt": prompts, "response": replies}}))
     con.execute("create table t as select * from _t")
     con.unregister("_t")
@@ -249,7 +250,7 @@ def run(n: int, cand: str) -> dict:
                        capture_output=True, text=True, env=env)
     if p.returncode != 0:
         return {"n": n, "candidate": cand, "error": p.stderr.strip().splitlines()[-1][:200]}
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return json.loads([line for line in p.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def fmt(v: object, digits: int = 1) -> str:
