@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from curation.core.errors import CurationError
+from curation.core.keys import key_name
 from curation.scorers.run import REJECTED_SUFFIX
 from curation.scorers.validity import label, near_chance, no_better_than_length, validity
 from curation.store import filter_frame
@@ -228,10 +229,13 @@ def _with_rej(ks: list[str]) -> list[str]:
 
 
 other = [k for k in keys if k != key]
-cols = ["row_id", "example_id", "excerpt"] + _with_rej([key]) + ["dataset", "label", "n_tokens"] + _with_rej(other)
+# the score first, under its short name (the full key is its help): at 1280 px a long key after the excerpt was
+# pushed out of view with its values
+cols = ["row_id", "example_id"] + _with_rej([key]) + ["excerpt", "dataset", "label", "n_tokens"] + _with_rej(other)
 ccfg = {"excerpt": st.column_config.TextColumn(width="large")}
-ccfg.update({REJ[k]: st.column_config.NumberColumn(f"{k} · rejected reply", help=f"{k} of the pair's rejected reply")
-             for k in REJ if show_rej})
+ccfg.update({k: st.column_config.NumberColumn(key_name(k), help=k) for k in [key, *other]})
+ccfg.update({REJ[k]: st.column_config.NumberColumn(f"{key_name(k)} · rejected reply",
+                                                   help=f"{k} of the pair's rejected reply") for k in REJ if show_rej})
 ev = st.dataframe(view[cols], hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                   key="scores:table", column_config=ccfg)
 rows = ev.selection.rows if ev is not None and hasattr(ev, "selection") else []
