@@ -32,7 +32,8 @@ def test_every_slice_scorer_is_marked_and_has_a_kind() -> None:
                      "identity": "flag", "identity_count": "score", "pii": "flag", "pii_count": "score",
                      "refusal": "flag"}
     keys = [s.key() for s in slice_scorers(["identity"])]
-    assert keys == ["identity"] + [f"identity(group={g})" for g in IDENTITY_GROUPS]
+    assert keys == ["identity(v=2)"] + [f"identity(group={g},v=2)" for g in IDENTITY_GROUPS]
+    assert identity_terms()["version"] == REGISTRY["identity"].version   # the list's version is in the key
     assert set(IDENTITY_GROUPS) == {"gender", "religion", "race_ethnicity", "nationality", "age", "disability",
                                     "sexual_orientation"}
     with pytest.raises(CurationError, match="not one of"):
@@ -50,6 +51,7 @@ def test_every_slice_scorer_is_marked_and_has_a_kind() -> None:
     ("Is it offensive to call someone retarded or handicapped?", {"disability": 2}),
     ("My gay neighbour and her LGBTQ+ friends", {"sexual_orientation": 2}),
     ("Georgians are proud of their food.", {"nationality": 1}),
+    ("Why do the French and Chinese people eat so late?", {"nationality": 2}),
 ])
 def test_identity_terms_found_in_crafted_rows(text: str, groups: dict[str, int]) -> None:
     got = {g: c for g, c in identity_counts(text).items() if c}
@@ -67,6 +69,7 @@ def test_identity_terms_found_in_crafted_rows(text: str, groups: dict[str, int])
     "The turkey was dry and the chili from Chad's recipe was great.",
     "She said he would go with them.",                                 # pronouns are not gender terms
     "Trans fats are bad; keep your back straight.",
+    "Translate this sentence into German, French and Japanese; it is a minor fix.",   # language names
     "",
 ])
 def test_identity_terms_absent_from_crafted_negatives(text: str) -> None:
@@ -75,7 +78,7 @@ def test_identity_terms_absent_from_crafted_negatives(text: str) -> None:
 
 def test_identity_term_list_is_versioned_and_documented() -> None:
     t = identity_terms()
-    assert t["version"] == 1 and "whole-token" in t["matching"].lower()
+    assert t["version"] == 2 and "whole-token" in t["matching"].lower()
     assert {"colour words", "places", "pronouns"} <= set(t["decisions"])
     assert all(isinstance(v, list) and v for v in t["groups"].values())
     assert "georgia" not in {w.lower() for v in t["groups"].values() for w in v}
@@ -186,14 +189,14 @@ def test_run_slices_stores_kinds_labels_and_resumes(tmp_ws, tmp_path: Path) -> N
     defs = tmp_ws.score_defs().set_index("key")
     assert defs.loc["language", "kind"] == "group" and defs.loc["length_bucket", "kind"] == "group"
     assert defs.loc["pii", "kind"] == "flag" and defs.loc["refusal", "kind"] == "flag"
-    assert defs.loc["identity(group=religion)", "kind"] == "flag" and defs.loc["pii_count", "kind"] == "score"
+    assert defs.loc["identity(group=religion,v=2)", "kind"] == "flag" and defs.loc["pii_count", "kind"] == "score"
     t = tmp_ws.scores(keys).sort_values("row_id")
     labels = {c["cluster"]: c["label"] for c in tmp_ws.artifact("labels:language")["clusters"]}
     assert [labels[int(c)] for c in t["language"]] == ["de", "en", "en", "fr"]
     assert sum(c["size"] for c in tmp_ws.artifact("labels:language")["clusters"]) == 4
     assert t["pii"].tolist() == [0, 1, 0, 0] and t["refusal"].tolist() == [0, 1, 0, 0]
-    assert t["identity(group=religion)"].tolist() == [0, 1, 0, 0]
-    assert t["identity(group=gender)"].tolist() == [0, 0, 0, 0]    # "grand-mère" is French: not in the list
+    assert t["identity(group=religion,v=2)"].tolist() == [0, 1, 0, 0]
+    assert t["identity(group=gender,v=2)"].tolist() == [0, 0, 0, 0]    # "grand-mère" is French: not in the list
     lb = {c["cluster"]: c["label"] for c in tmp_ws.artifact("labels:length_bucket")["clusters"]}
     assert set(lb.values()) <= {name for _, name in LENGTH_BUCKETS}
     # resumable / cached: a second run finds every value by content hash and scores nothing

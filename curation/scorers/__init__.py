@@ -101,6 +101,7 @@ def scorer_table() -> pd.DataFrame:
     """One row per registered scorer: name, higher_is_better, needs (model / embeddings / pairs / pins / corpus /
     -), validity (agreement with human preference, n, 95% interval; see :mod:`curation.scorers.validity`),
     parameters (defaults), description. For the dashboard's help and the ``scorers`` command."""
+    from curation.scorers.harm import harm_label
     from curation.scorers.validity import label, validity
 
     rows = []
@@ -108,7 +109,8 @@ def scorer_table() -> pd.DataFrame:
         if is_graph_score(name):
             continue
         needs = "server" if name in GROUPS["judge"] else \
-            "model" if cls.uses_model else "embeddings" if name == PrefEmbedDistance.name else \
+            "model" if cls.uses_model else \
+            "embeddings" if name in (PrefEmbedDistance.name, *(c.name for c in HARM_SCORERS)) else \
             "pairs" if name == PrefHead.name else "pins" if name == CuratorModel.name else \
             "corpus" if cls.corpus_level else "-"
         v = validity(name)
@@ -116,7 +118,7 @@ def scorer_table() -> pd.DataFrame:
         lm = f"; length-matched {100 * m['agreement']:.1f}% of {m['n']:,}" if m.get("n") else ""
         rows.append({"name": name, "higher_is_better": cls.higher_is_better, "needs": needs,
                      "validity": label(v) + lm if v else ("its own CV accuracy" if name in (PrefHead.name,
-                                                          CuratorModel.name) else "-"),
+                                                          CuratorModel.name) else harm_label(name) or "-"),
                      "parameters": {k: v for k, v in cls.defaults.items() if k != "api_key"},
                      "description": cls.description})
     return pd.DataFrame(rows)

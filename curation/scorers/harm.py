@@ -34,6 +34,9 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 HARM_HEAD = WEIGHTS_DIR / "harm_head_v1.npz"
 HARM_VERSION = 1
 DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+REPLY_VALIDITY = ("on replies near chance: of 300 HH-RLHF harmless-base pairs (prompts the head never trained on) "
+                  "it scores the rejected reply riskier in 53% [47-59], and flags about half of both replies")
+"""Measured once (scripts/train_harm_head.py's weights, MiniLM): the harm head read on replies."""
 RECORD_KEYS = frozenset({"threshold", "validity", "auc", "auc_lo", "auc_hi", "auc_n", "auc_source",
                          "xstest_safe_fpr"})
 
@@ -115,6 +118,18 @@ def validity_text(meta: dict[str, Any]) -> str:
                 f"{xs['n_safe']} held-out XSTest safe-but-scary prompts and {100 * xs['unsafe_recall']:.0f}% of "
                 f"{xs['n_unsafe']} unsafe ones")
     return out
+
+
+def harm_label(name: str) -> str | None:
+    """Short validity label of a harm scorer for the scorer table ("ROC AUC 0.877 [0.861-0.893], ToxicChat"),
+    None for other names or without weights."""
+    if name not in ("harm_prompt", "harm_reply") or not HARM_HEAD.is_file():
+        return None
+    tc = (load_harm_head().meta.get("eval") or {}).get("toxicchat")
+    if not tc:
+        return None
+    what = "ToxicChat prompts" if name == "harm_prompt" else "prompts; replies ~chance"
+    return f"ROC AUC {tc['auc']:.3f} [{tc['lo']:.3f}-{tc['hi']:.3f}], {what}"
 
 
 class _Harm(Scorer):
@@ -213,8 +228,9 @@ class HarmReply(_Harm):
     name = "harm_reply"
     per_reply = True
     description = ("The harm head of harm_prompt applied to each reply (chosen; the rejected reply under "
-                   "harm_reply@rejected): 0-1, higher = the reply reads more like harmful / toxic text. Trained on "
-                   "prompts, so weaker on replies; see its stored validity.")
+                   "harm_reply@rejected): 0-1, higher = the reply talks about harmful topics. Trained on prompts: "
+                   "on HH-RLHF harmless pairs it tells the rejected reply from the chosen one near chance (53% of "
+                   "300), so it marks topic, not whether a reply complied.")
 
     def texts(self, batch: pd.DataFrame) -> list[str | None]:
         return response_texts(batch)
@@ -226,7 +242,7 @@ class HarmReply(_Harm):
 
     def record(self) -> dict[str, Any]:
         out = super().record()
-        out["validity"] = ("measured on prompts, not on replies: " + str(out.get("validity", "not measured")))
+        out["validity"] = (REPLY_VALIDITY + "; on prompts: " + str(out.get("validity", "not measured")))
         return out
 
 

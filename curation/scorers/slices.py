@@ -7,7 +7,7 @@ Every class here is a registered scorer with ``slice = True`` and a stored colum
   "und" where the detector's top probability is under ``min_prob``; NaN without letters.
 * ``length_bucket`` (group): words of prompt + reply in named buckets (:data:`LENGTH_BUCKETS`).
 * ``identity`` (flag): 1 when the row mentions a sensitive-attribute group from the versioned term list
-  ``data/identity_terms_v1.json`` (``group=gender|religion|race_ethnicity|nationality|age|disability|
+  ``data/identity_terms_v2.json`` (``group=gender|religion|race_ethnicity|nationality|age|disability|
   sexual_orientation``, default ``any``); ``identity_count`` (score): the number of term occurrences.
 * ``pii`` (flag) / ``pii_count`` (score): e-mail addresses, phone numbers, Luhn-valid card numbers, IPv4/IPv6
   addresses and US-style street addresses (:func:`pii_counts`); ``type=`` restricts to one kind.
@@ -32,7 +32,7 @@ from curation.core.errors import CurationError
 from curation.scorers.base import Scorer, prompt_texts, response_texts
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-IDENTITY_TERMS = DATA_DIR / "identity_terms_v1.json"
+IDENTITY_TERMS = DATA_DIR / "identity_terms_v2.json"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -168,8 +168,8 @@ class LengthBucket(SliceScorer):
 # ================================================================================================= identity
 @lru_cache(maxsize=4)
 def identity_terms(path: str | None = None) -> dict[str, Any]:
-    """The term list (default ``data/identity_terms_v1.json``): {"version", "matching", "decisions", "groups":
-    {group: [terms]}}."""
+    """The term list (default ``data/identity_terms_v2.json``; v2: language-name demonyms only in phrases naming
+    people): {"version", "matching", "decisions", "groups": {group: [terms]}}."""
     p = Path(path) if path else IDENTITY_TERMS
     try:
         obj = json.loads(p.read_text(encoding="utf-8"))
@@ -237,6 +237,7 @@ def identity_counts(text: str | None) -> dict[str, int]:
 
 class _IdentityBase(SliceScorer):
     defaults = {"group": "any"}
+    version = 2                # = the term list's version: a new list gives new keys (no stale cached values)
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -259,7 +260,7 @@ class IdentityMention(_IdentityBase):
     name = "identity"
     description = ("1 when the row (prompt + reply) mentions a sensitive-attribute group (group=gender, religion, "
                    "race_ethnicity, nationality, age, disability, sexual_orientation; default any) by the versioned "
-                   "term list curation/scorers/data/identity_terms_v1.json (whole words; colour words and place "
+                   "term list curation/scorers/data/identity_terms_v2.json (whole words; colour words and place "
                    "names not counted). A term list: it misses paraphrases, slang and other languages, and "
                    "counts neutral mentions as readily as hostile ones.")
 
@@ -272,7 +273,7 @@ class IdentityCount(_IdentityBase):
     name = "identity_count"
     column_kind = "score"
     description = ("Occurrences of identity terms in the row (prompt + reply), for one group or all (group=...; "
-                   "term list curation/scorers/data/identity_terms_v1.json); the count behind the identity flag.")
+                   "term list curation/scorers/data/identity_terms_v2.json); the count behind the identity flag.")
 
     def score(self, batch: pd.DataFrame) -> np.ndarray:
         return self.counts(batch)
