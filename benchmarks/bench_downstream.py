@@ -490,13 +490,28 @@ def sft_table(df: pd.DataFrame) -> str:
                                                    if bd is not None else ""))
             else:
                 cells.append("not run")
-        lines.append(f"| {m}{f' ({len(g)} runs)' if m == 'random' else ''} | " + " | ".join(cells) + " |")
+        lines.append(f"| {m}{f' ({g.seed.nunique()} seeds)' if m == 'random' else ''} | " + " | ".join(cells) + " |")
     for m in ("no fine-tuning", "full pool"):
         g = df[df["method"] == m]
         if len(g):
             lines.append(f"| **{m}** ({int(g['rows'].iloc[0])} rows) | {g['loss'].iloc[0]:.4f} |"
                          + " |" * (len(budgets) - 1))
     return "\n".join(lines)
+
+
+def _sft_separation(df: pd.DataFrame) -> str:
+    """The design's check on the SFT track: the pool against random at the smallest budget."""
+    band = _band(df, "loss")
+    band = band[(band["n"] > 1) & (band.index > 0) & (band.index < 1)]
+    pool = df[df["method"] == "full pool"]
+    if not len(band) or not len(pool):
+        return ""
+    b0 = float(min(band.index))
+    m, sd, v = band.loc[b0, "mean"], band.loc[b0, "sd"], float(pool["loss"].iloc[0])
+    ok = m - v > sd
+    return (f"**Can the measure tell anything apart?** Pool {v:.4f} vs {b0:.0%} random {m:.4f} ± {sd:.4f}: a gap of "
+            f"{m - v:.4f} nats, {(m - v) / sd if sd > 0 else float('inf'):.0f}× the spread over seeds "
+            f"({'yes, it separates' if ok else 'no: the measure cannot tell them apart'}).")
 
 
 def plot(pref: pd.DataFrame | None, sft_df: pd.DataFrame | None) -> None:
@@ -616,6 +631,11 @@ not fit in the time this session had. `--full` (a GPU machine: the whole 9k pool
 not been run (no GPU was lent).
 
 {sft_table(sdf)}
+
+Ran: {len(sdf)} trainings / evaluations, {sdf['cpu_s'].sum() / 60:.0f} CPU-minutes
+({sdf['wall_s'].sum() / 60:.0f} minutes of wall time beside the other engineers' jobs, load average
+{sdf['load'].mean():.0f}).
+{_sft_separation(sdf)}
 """)
         if (sdf["method"] == "random").any():
             lines = []
