@@ -668,7 +668,8 @@ def score_fairness(ctx: AuditContext, audit: Audit, key: str, *, pool: Sequence[
     if len(table):
         hot = table[table["tested"] & (table["bottom_share"] - table["pool_share"] >= params.min_diff)
                     & (table["bottom_ratio"] >= 1.5)]
-        for r in hot.sort_values("bottom_ratio", ascending=False).head(3).itertuples():
+        hot = hot.assign(excess=hot["bottom_share"] - hot["pool_share"])
+        for r in hot.sort_values("excess", ascending=False).head(3).itertuples():
             warns.append(f"the lowest {params.bottom:.0%} by {key_name(key)} is {r.bottom_share:.0%} {r.category} "
                          f"({r.slice}) against {r.pool_share:.0%} of the pool: a cut by this score removes it "
                          f"{r.bottom_ratio:.1f}x faster")
