@@ -125,7 +125,10 @@ def _cmd_demo(args: argparse.Namespace, ws: Workspace) -> int:
 
 
 def _cmd_remove(args: argparse.Namespace, ws: Workspace) -> int:
+    from curation.search.words import sync_if_built
+
     n = ws.remove_dataset(args.dataset)
+    sync_if_built(ws)  # drop its rows from the full-text index now (a search would notice on its next use)
     print(f"removed dataset {args.dataset} ({n} examples)")
     return 0
 

@@ -352,36 +352,6 @@ def _num(v: Any) -> float | None:
     return None if v is None or v != v else round(float(v), 4)
 
 
-def _default_validity_record(length: str = "raw") -> dict[str, Any] | None:
-    f = DEFAULT_HEAD.with_suffix(".validity.json")
-    if not f.is_file():
-        return None
-    v = json.loads(f.read_text(encoding="utf-8"))
-    return v if length == "raw" else v.get(length)
-
-
-def default_head_validity(length: str = "raw") -> tuple[float, int, str] | None:
-    """(agreement, pairs, source) of the shipped head (``length="controlled"``: its length-controlled score) on
-    HH-RLHF data it never saw, as written by benchmarks/bench_quality.py next to the weights; None before that
-    benchmark ran."""
-    v = _default_validity_record(length)
-    if not v:
-        return None
-    return float(v["agreement"]), int(v["n"]), str(v["source"])
-
-
-def default_head_length(length: str = "raw") -> dict[str, Any] | None:
-    """The shipped head's length-controlled figures on the same pairs (a
-    :func:`curation.scorers.validity.length_controlled` result: raw, matched, strata, rule), or None."""
-    v = _default_validity_record(length)
-    lc = (v or {}).get("length")
-    if not lc:
-        return None
-    if lc.get("rule"):
-        lc = {**lc, "rule": tuple(lc["rule"])}
-    return lc
-
-
 # ============================================================================================== shipped head
 class PrefHeadDefault(_Learned):
     name = "pref_head_default"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,8 +103,6 @@ def validity(name: str, params: dict[str, Any] | str | None = None) -> dict[str,
                   "matched": {"agreement": ma, "n": mn, "lo": lo, "hi": hi}, "strata": [], "rule": None,
                   "unit": "pairs"}
     elif base == "pref_head_default" and not params.get("weights"):
-        from curation.scorers.learned import default_head_length, default_head_validity
-
         got = default_head_validity(length=params.get("length") or "raw")
         if got is None:
             return None
@@ -444,3 +443,37 @@ def quality_path(ws: Any) -> dict[str, Any]:  # Workspace
              ("review its proposals (rows it is least sure about), pin them, train again", False)]
     return {"judge": judge, "pins": (inc, exc), "target": PIN_TARGET, "curator": found["raw"],
             "controlled": found["controlled"], "steps": steps}
+
+
+# The shipped preference head's measured figures, written by benchmarks/bench_quality.py next to its weights
+DEFAULT_HEAD_VALIDITY = Path(__file__).resolve().parent / "weights" / "pref_head_default.validity.json"
+
+
+def _default_validity_record(length: str = "raw") -> dict[str, Any] | None:
+    f = DEFAULT_HEAD_VALIDITY
+    if not f.is_file():
+        return None
+    v = json.loads(f.read_text(encoding="utf-8"))
+    return v if length == "raw" else v.get(length)
+
+
+def default_head_validity(length: str = "raw") -> tuple[float, int, str] | None:
+    """(agreement, pairs, source) of the shipped head (``length="controlled"``: its length-controlled score) on
+    HH-RLHF data it never saw, as written by benchmarks/bench_quality.py next to the weights; None before that
+    benchmark ran."""
+    v = _default_validity_record(length)
+    if not v:
+        return None
+    return float(v["agreement"]), int(v["n"]), str(v["source"])
+
+
+def default_head_length(length: str = "raw") -> dict[str, Any] | None:
+    """The shipped head's length-controlled figures on the same pairs (a
+    :func:`length_controlled` result: raw, matched, strata, rule), or None."""
+    v = _default_validity_record(length)
+    lc = (v or {}).get("length")
+    if not lc:
+        return None
+    if lc.get("rule"):
+        lc = {**lc, "rule": tuple(lc["rule"])}
+    return lc

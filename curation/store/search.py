@@ -176,12 +176,3 @@ class Search(Connection):
                        order by d.id returning id""", [who.strip()]).fetchall()
             return sorted(int(r[0]) for r in rows)
         return self._write(fn)
-
-    def remove_dataset(self, name: str) -> int:
-        """Delete a dataset (see :meth:`Examples.remove_dataset`) and drop its rows from the workspace's full-text
-        index when one exists (the index also notices on its next use, so this only saves that work)."""
-        n = super().remove_dataset(name)  # type: ignore[misc]
-        from curation.search.words import sync_if_built
-
-        sync_if_built(self)
-        return n
