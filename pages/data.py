@@ -93,7 +93,8 @@ if source:
         st.error(str(exc))
         source = None
 if source:
-    from curation.ingest.run import MAPPING_FIELDS, SHAPES, dataset_name_for, ingest_file, resolve_mapping
+    from curation.ingest.run import MAPPING_FIELDS, SHAPES, dataset_name_for, resolve_mapping
+    from curation.workflows.ingest import ingest
     from curation.ingest.readers import read_records
 
     try:
@@ -132,7 +133,7 @@ if source:
         if st.button("Add dataset", key="data:ingest", type="primary", disabled=not mapping_ok):
             with st.spinner("Reading and normalising…"):
                 try:
-                    rep = ingest_file(ws, source, name=name or None, shape=None if shape == "(detect)" else shape,
+                    rep = ingest(ws, source, name=name or None, shape=None if shape == "(detect)" else shape,
                                       mapping=overrides, skip_bad=skip_bad)
                     st.success(rep.summary())
                     if rep.problems:

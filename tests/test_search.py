@@ -12,6 +12,7 @@ import pytest
 
 from curation.core.errors import CurationError
 from curation.ingest.run import ingest_file
+from curation.workflows.ingest import ingest
 from curation.search import SearchSpec, save_search, saved_searches, search
 from curation.search import actions
 from curation.search.highlight import match_spans, query_terms, snippet_html
@@ -129,7 +130,7 @@ def test_index_follows_ingest_and_remove(tmp_path, shared_datasets):
     ingest_file(ws, shared_datasets / DOLLY)
     n_dolly = search(ws, "the", mode="words", limit=0).n_matches
     assert n_dolly > 0 and (index_dir(ws) / "curation.json").exists()
-    ingest_file(ws, shared_datasets / HH)                 # the built index is extended at ingest
+    ingest(ws, shared_datasets / HH)                      # the built index is extended at ingest
     both = search(ws, "the", mode="words", limit=0).n_matches
     assert both > n_dolly
     ws.remove_dataset("dolly_3k")
@@ -156,7 +157,7 @@ def test_saved_search_is_a_flag_column_that_updates_after_ingest(tmp_path, share
     assert len(rows) == ws.n_examples() and set(np.unique(vals)) <= {0.0, 1.0}
     assert set(rows[vals == 1].tolist()) == rows_of(ws, "python OR javascript") and got["n_matches"] > 0
     before = int(vals.sum())
-    ingest_file(ws, shared_datasets / ALPACA)             # saved searches re-run on ingest
+    ingest(ws, shared_datasets / ALPACA)                  # saved searches re-run on ingest
     rows, vals = ws.score_column(key)
     assert len(rows) == ws.n_examples()
     assert set(rows[vals == 1].tolist()) == rows_of(ws, "python OR javascript")

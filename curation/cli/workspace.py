@@ -11,7 +11,7 @@ from curation.core.commits import DEFAULT_COMMIT_SECONDS
 from curation.core.errors import CurationError
 from curation.workflows.demo import build_demo_workspace
 from curation.embedding.embed import embed_workspace
-from curation.ingest.run import ingest_file
+from curation.workflows.ingest import ingest
 from curation.core.keys import DEFAULT_MODEL, STATIC_MODEL
 from curation.core.progress import tqdm_progress
 from curation.embedding.static import STATIC_LABEL
@@ -57,7 +57,7 @@ def _ingest(args: argparse.Namespace, ws: Workspace) -> int:
                                                            "messages", "label", "id")}
     rc = 0
     for path in args.paths:
-        report = ingest_file(ws, path, name=args.name if len(args.paths) == 1 else None, fmt=args.format,
+        report = ingest(ws, path, name=args.name if len(args.paths) == 1 else None, fmt=args.format,
                              split=args.split, shape=args.shape, mapping=mapping, skip_bad=args.skip_bad,
                              allow_empty=not args.no_empty, max_uncompressed=args.max_uncompressed)
         print(report.summary())

@@ -513,7 +513,7 @@ def _map_section(ws: Workspace, manifest: dict, exported: Sequence[int]) -> str:
 def _proof_line(ws: Workspace, manifest: dict) -> str:
     """The downstream check stored by ``python -m curation prove`` for this export's saved subset or ranking (at
     the measured budget closest to the subset's share of the pool), as one paragraph; "" when none was run."""
-    from curation.workflows.prove import stored
+    from curation.diagnostics.downstream import stored
 
     sel = manifest.get("selection") or {}
     s = manifest.get("subset") or {}

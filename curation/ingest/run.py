@@ -646,8 +646,6 @@ def ingest_file(ws: Workspace, path: str | os.PathLike[str], *, name: str | None
     if report.n_inserted:
         dup = ws.duplicate_content(dname)
         report.duplicates = dict(zip(dup["duplicates_of"], dup["n"].astype(int).tolist()))
-        from curation.search import after_ingest   # the search index and saved searches follow the new rows
-        after_ingest(ws)
     if progress:
         progress(len(records), len(records))
     return report

@@ -133,14 +133,14 @@ def _build(ws: Workspace, steps: _Steps, params: dict, *, n_sft: int, n_pref: in
            analyze: bool, log: Callable[[str], None]) -> None:
     from curation.demo import write_demo
     from curation.embedding.embed import DEFAULT_MODEL, embed_workspace
-    from curation.ingest.run import ingest_file
+    from curation.workflows.ingest import ingest
 
     steps.start("demo data")
     paths = write_demo(demo_files_dir(ws), n_sft=n_sft, n_pref=n_pref, seed=seed)
     steps.start("ingest")
     for key, name in (("sft", "demo_sft"), ("pref", "demo_pref")):
         if ws.dataset(name) is None:
-            report = ingest_file(ws, paths[key], name=name)
+            report = ingest(ws, paths[key], name=name)
             log(report.summary())
     if analyze:
         from curation.scorers import run_scorers

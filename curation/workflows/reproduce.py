@@ -18,7 +18,7 @@ from curation import __version__
 from curation.embedding.embed import embed_workspace
 from curation.core.errors import CurationError
 from curation.export.writer import maybe_json, export_subset, load_manifest
-from curation.ingest.run import ingest_file
+from curation.workflows.ingest import ingest
 from curation.core.keys import DEFAULT_MODEL, key_name, legacy_key
 from curation.neighbours.graph import DEFAULT_K, build_graph
 from curation.ingest.readers import file_sha256
@@ -69,7 +69,7 @@ def _reingest(ws: Workspace, sources: list[dict], log: Callable[[str], None]) ->
             log(f"{s['name']}: source {src} has no recorded sha256 (a hub dataset?); it is read again unchecked")
         opts = s.get("options") or {}
         mapping = {k: v for k, v in (s.get("mapping") or {}).items() if k != "shape" and v}
-        rep = ingest_file(ws, src, name=s["name"], fmt=opts.get("format"), split=opts.get("split"),
+        rep = ingest(ws, src, name=s["name"], fmt=opts.get("format"), split=opts.get("split"),
                           shape=s.get("shape"), mapping=mapping, skip_bad=bool(opts.get("skip_bad", False)),
                           allow_empty=bool(opts.get("allow_empty", True)))
         log(rep.summary())
