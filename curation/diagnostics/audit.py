@@ -687,19 +687,14 @@ def score_fairness(ctx: AuditContext, audit: Audit, key: str, *, pool: Sequence[
 
 def ranking_score_keys(ws: Any, ranking_key: str | None) -> list[str]:
     """The score keys a stored ranking used (top-k scores, a facility weight score), from its stored params."""
-    if not ranking_key:
-        return []
     from curation.select import get_selector
+    from curation.select.run import stored_selection
 
-    df = ws.rankings()
-    row = df[df["key"] == ranking_key]
-    if row.empty:
+    got = stored_selection(ws, ranking_key)
+    if got is None:
         return []
-    stored = row["params"].iloc[0]
     try:
-        stored = json.loads(stored) if isinstance(stored, str) else dict(stored or {})
-        params = stored.get("params") if isinstance(stored.get("params"), dict) else {}
-        sel = get_selector(str(stored.get("method") or row["method"].iloc[0]), **params)
+        sel = get_selector(got[0], **got[1])
     except (TypeError, ValueError, CurationError):
         return []
     keys = list(sel.score_keys()) if hasattr(sel, "score_keys") else []

@@ -310,25 +310,33 @@ def selection_warnings(ws: Workspace, method: str, params: dict | None = None) -
     return score_warnings(ws, [k for k in keys if k])
 
 
-def ranking_warnings(ws: Workspace, ranking_key: str | None) -> list[str]:
-    """:func:`selection_warnings` of a stored ranking (its method and parameters as stored); [] when there is no
-    ranking or its method is unknown to this version."""
+def stored_selection(ws: Workspace, ranking_key: str | None) -> tuple[str, dict] | None:
+    """(method, params) a stored ranking was made with, as stored; None when there is no such ranking."""
     import json
 
     if not ranking_key:
-        return []
+        return None
     df = ws.rankings()
     row = df[df["key"] == ranking_key]
     if row.empty:
-        return []
+        return None
     stored = row["params"].iloc[0]
     try:
         stored = json.loads(stored) if isinstance(stored, str) else dict(stored or {})
     except (TypeError, ValueError):
         stored = {}
     params = stored.get("params") if isinstance(stored.get("params"), dict) else {}
+    return str(stored.get("method") or row["method"].iloc[0]), params
+
+
+def ranking_warnings(ws: Workspace, ranking_key: str | None) -> list[str]:
+    """:func:`selection_warnings` of a stored ranking (its method and parameters as stored); [] when there is no
+    ranking or its method is unknown to this version."""
+    got = stored_selection(ws, ranking_key)
+    if got is None:
+        return []
     try:
-        return selection_warnings(ws, str(stored.get("method") or row["method"].iloc[0]), params)
+        return selection_warnings(ws, *got)
     except CurationError:
         return []
 
