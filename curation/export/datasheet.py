@@ -372,8 +372,8 @@ def _audit_section(ws: Workspace, manifest: dict, *, max_rows: int = 15) -> str:
     for w in a.warnings:
         out.append(f'<div class="alert">{_e(w)}</div>')
     t = a.table[a.table["tested"]].head(max_rows)
-    out.append(_table([{"slice": r.slice, "category": r.category, "pool share": f"{100 * r.ref_share:.1f}%",
-                        "subset share": f"{100 * r.subset_share:.1f}%", "difference": f"{100 * r.diff:+.1f} pts",
+    out.append(_table([{"slice": r.slice, "category": r.category, "in pool": f"{100 * r.ref_share:.1f}%",
+                        "in subset": f"{100 * r.subset_share:.1f}%", "difference": f"{100 * r.diff:+.1f} pts",
                         "ratio": None if not np.isfinite(r.ratio) else round(float(r.ratio), 2),
                         "q": f"{r.q:.2g}", "alert": "yes" if r.alert else ""} for r in t.itertuples()]))
     for f in a.fairness:
