@@ -235,6 +235,11 @@ def identity_counts(text: str | None) -> dict[str, int]:
     return dict(zip(IDENTITY_GROUPS, identity_count_array(text).astype(int).tolist()))
 
 
+def present(counts: np.ndarray) -> np.ndarray:
+    """(n,) 0/1 flags from per-row counts: 1 where the count is positive, NaN where it is NaN (not applicable)."""
+    return np.where(np.isnan(counts), np.nan, (counts > 0).astype(np.float64))
+
+
 class _IdentityBase(SliceScorer):
     defaults = {"group": "any"}
     version = 2                # = the term list's version: a new list gives new keys (no stale cached values)
@@ -265,8 +270,7 @@ class IdentityMention(_IdentityBase):
                    "counts neutral mentions as readily as hostile ones.")
 
     def score(self, batch: pd.DataFrame) -> np.ndarray:
-        c = self.counts(batch)
-        return np.where(np.isnan(c), np.nan, (c > 0).astype(np.float64))
+        return present(self.counts(batch))
 
 
 class IdentityCount(_IdentityBase):
@@ -395,8 +399,7 @@ class PII(_PIIBase):
                    "kind). Patterns, not a named-entity model: names and non-US addresses are not found.")
 
     def score(self, batch: pd.DataFrame) -> np.ndarray:
-        c = self.counts(batch)
-        return np.where(np.isnan(c), np.nan, (c > 0).astype(np.float64))
+        return present(self.counts(batch))
 
 
 class PIICount(_PIIBase):

@@ -162,9 +162,7 @@ class Connection:
 @contextmanager
 def registered(con: Any, name: str, table: Any) -> Iterator[str]:
     """Register a DataFrame or Arrow table on ``con`` as view ``name`` for the block, unregistering it after.
-    A result an earlier ``fetchone()`` left unfinished on ``con`` is completed first (DuckDB 2.x refuses to register
-    while one is pending); ~10 µs when there is none."""
-    con.complete()
+    (Store queries fetch their results to the end: DuckDB 2.x refuses to register while a result is pending.)"""
     con.register(name, table)
     try:
         yield name
