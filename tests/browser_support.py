@@ -1,7 +1,7 @@
 """What every browser test shares: a `streamlit run app.py` server on a free port over a given workspace, a headless
 Chromium page driven by Playwright, and the waits that make a test hold on a busy machine.
 
-Use the fixtures of tests/conftest.py (``streamlit_server``, ``chromium``), or these helpers directly::
+Browser test modules start their server and page in module fixtures::
 
     with StreamlitServer(ws_path) as server, chromium_page() as page:
         open_page(page, server.url, "map")

@@ -82,31 +82,3 @@ def tiny_ws_copy(tiny_ws, tmp_path: Path):
     dst = tmp_path / "tiny_copy.duckdb"
     shutil.copy(tiny_ws.path, dst)
     return Workspace(dst)
-
-
-@pytest.fixture
-def streamlit_server():
-    """A factory: ``streamlit_server(ws_path, **env)`` starts `streamlit run app.py` over that workspace on a free
-    127.0.0.1 port (tests/browser_support.py) and returns it (``.url``, ``.restart()``); all are stopped after the
-    test. For a module-wide server use ``browser_support.StreamlitServer`` in a module fixture."""
-    from browser_support import StreamlitServer
-
-    started: list = []
-
-    def start(workspace: Path, **env: str):
-        server = StreamlitServer(workspace, env=env)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def chromium():
-    """A headless Chromium page (Playwright; 1440x1000) for one test; skips when Playwright is missing."""
-    from browser_support import chromium_page
-
-    with chromium_page() as page:
-        yield page

@@ -147,13 +147,6 @@ class Connection:
         with self.connect() as con:
             return int(con.execute("select value from meta where key = 'schema_version'").fetchall()[0][0])
 
-    @contextmanager
-    def reading(self) -> Iterator[Any]:
-        """A grouped read: every workspace call inside the block shares one connection (one open, not one per
-        call). Same as :meth:`connect`; named for what callers use it for."""
-        with self.connect() as con:
-            yield con
-
     def _df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute(sql, list(params or [])).df()

@@ -51,6 +51,6 @@ class Jobs(Connection):
     def artifact(self, key: str) -> Any | None:
         """The object stored under ``key`` by :meth:`put_artifact`, or None when missing."""
         with self.connect() as con:
-            rows = con.execute("select value from artifacts where key = ?", [key]).fetchall()  # to the end: the
-        return json.loads(rows[0][0]) if rows else None       # connection may be shared (reading()), see DuckDB 2.x
+            rows = con.execute("select value from artifacts where key = ?", [key]).fetchall()
+        return json.loads(rows[0][0]) if rows else None
 
