@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,16 +185,39 @@ class JudgeClient:
     # ------------------------------------------------------------------ many requests
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         """``[fn(x) for x in items]`` with at most :attr:`concurrency` calls in flight (threads: the calls wait on
-        the network). Order kept; the first error (in input order) is raised after the calls in flight finish, and
-        the calls not started by then are dropped."""
+        the network). Order kept. Once any call fails, no further call starts: the calls in flight finish, the rest
+        are dropped, and the first error (in input order) is raised."""
         if self.concurrency == 1 or len(items) <= 1:
             return [fn(x) for x in items]
+        failed = threading.Event()
+
+        def guarded(x: Any) -> Any:
+            if failed.is_set():                   # an earlier call failed: this one is not sent
+                raise _Dropped()
+            try:
+                return fn(x)
+            except BaseException:
+                failed.set()
+                raise
+
         pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(items)), thread_name_prefix="judge")
         try:
-            futures = [pool.submit(fn, x) for x in items]
+            futures = [pool.submit(guarded, x) for x in items]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            if failed.is_set():
+                pool.shutdown(wait=True, cancel_futures=True)
+                for f in futures:
+                    if f.done() and not f.cancelled():
+                        exc = f.exception()
+                        if exc is not None and not isinstance(exc, _Dropped):
+                            raise exc
             return [f.result() for f in futures]
         finally:                      # on an error or Ctrl-C the requests not yet sent are not sent
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Dropped(Exception):
+    """A call not started because an earlier one in the same batch failed."""
 
 
 class _LogprobsRefused(Exception):
