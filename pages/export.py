@@ -58,6 +58,11 @@ overwrite = d2.checkbox("Overwrite an existing export of that name", key="export
 datasets = d3.multiselect("Only these datasets", ws.datasets()["name"].tolist(), key="export:datasets",
                           help="Empty = every dataset" + ("" if source is None else " (a saved subset keeps its own)"),
                           disabled=source is not None)
+drop_empty = st.checkbox("Leave out rows with an empty reply", key="export:drop_empty",
+                         help="A preference pair with an empty chosen or rejected reply, or an instruction row with an "
+                              "empty response, teaches nothing useful (a DPO trainer takes the empty text as a real "
+                              "answer). Either way they are counted in the export report, the manifest and the "
+                              "datasheet.")
 note = st.text_input("Note for the manifest (optional)", key="export:note")
 st.caption("Rows by kind in the subset: " + ", ".join(f"{k} {v:,}" for k, v in kinds.items()))
 
@@ -67,13 +72,15 @@ if st.button("Export", key="export:go", type="primary", icon=":material/download
             if source is None:
                 res = export_subset(ws, spec.replace(datasets=tuple(datasets) if datasets else None), fmt=fmt,
                                     style=style, name=name, overwrite=overwrite, who=state.curator(),
-                                    datasheet=datasheet, note=note or None)
+                                    datasheet=datasheet, note=note or None, drop_empty=drop_empty)
             else:
                 res = export_subset(ws, subset=source, fmt=fmt, style=style, name=name, overwrite=overwrite,
-                                    who=state.curator(), datasheet=datasheet, note=note or None)
+                                    who=state.curator(), datasheet=datasheet, note=note or None,
+                                    drop_empty=drop_empty)
             st.session_state["export:last"] = {"path": str(res.path), "manifest": str(res.manifest_path),
                                                "datasheet": str(res.datasheet_path) if res.datasheet_path else None,
-                                               "n_rows": res.n_rows, "sha256": res.sha256, "skipped": res.skipped}
+                                               "n_rows": res.n_rows, "sha256": res.sha256, "skipped": res.skipped,
+                                               "n_empty": res.n_empty_replies, "dropped_empty": res.dropped_empty}
         except CurationError as exc:
             st.error(str(exc))
 
@@ -83,6 +90,11 @@ if last:
     if last["skipped"]:
         st.warning("Left out (the style cannot express them): " +
                    ", ".join(f"{n:,} {k}" for k, n in last["skipped"].items()))
+    if last.get("dropped_empty"):
+        st.info(f"Left out {last['dropped_empty']:,} rows with an empty reply.", icon=":material/filter_alt:")
+    elif last.get("n_empty"):
+        st.warning(f"{last['n_empty']:,} exported rows have an empty reply (chosen, rejected or response). Tick "
+                   "\"Leave out rows with an empty reply\" and export again to drop them.", icon=":material/warning:")
     st.caption(f"sha256 {last['sha256']}")
     dl = st.columns(3)
     for col, (label, p, mime) in zip(dl, (("Data", last["path"], "application/octet-stream"),

@@ -52,3 +52,33 @@ def test_cli_warns_and_drops(ws, capsys):
     assert "2 rows have an empty reply" in out.out + out.err and "--drop-empty" in out.out + out.err
     assert main(["-w", w, "export", "--style", "dpo", "--name", "b", "--no-datasheet", "--drop-empty"]) == 0
     assert "wrote 3 rows" in capsys.readouterr().out
+
+
+def test_export_page_warns_and_its_checkbox_drops(ws):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from curation.select import run_selection
+
+    run_selection(ws, "random", {}, seed=0)           # the Select page's draft needs a ranking
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "pages" / "export.py"), default_timeout=120)
+    at.session_state["workspace_path"] = str(ws.path)
+    at.session_state["curator"] = "tester"
+    at.session_state["budget_unit"] = "rows"           # the Select page's draft: every row, in ingest order
+    at.session_state["budget_value"] = 5.0
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.selectbox(key="export:style").select("dpo")
+    at.text_input(key="export:name").input("kept").run()
+    at.button(key="export:go").click().run()
+    assert any("2 exported rows have an empty reply" in w.value for w in at.warning), [w.value for w in at.warning]
+    at.checkbox(key="export:drop_empty").check()
+    at.text_input(key="export:name").input("dropped").run()
+    at.button(key="export:go").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert any("Left out 2 rows with an empty reply" in i.value for i in at.info), [i.value for i in at.info]
+    assert not any("empty reply" in w.value for w in at.warning)
+    assert len((ws.export_dir / "dropped.jsonl").read_text().splitlines()) == 3
+    assert len((ws.export_dir / "kept.jsonl").read_text().splitlines()) == 5

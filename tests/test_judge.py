@@ -239,8 +239,9 @@ def test_429_with_retry_after_and_a_timeout_are_retried(judge_env):
     assert srv.stats() == {"requests": 3, "answered": 1}
 
     # a request that hangs past the timeout is abandoned and asked again
-    srv.config(delay=20, delay_count=1, reset=True)
-    c = JudgeClient(retries=2, timeout=4)
+    # (the retry gets 10 s to answer: two tokens from SmolLM2 take far less, even on a busy machine)
+    srv.config(delay=30, delay_count=1, reset=True)
+    c = JudgeClient(retries=2, timeout=10)
     r = c.chat(msg, model=MODEL, max_tokens=2, top_logprobs=5)
     assert c.stats["timeouts"] == 1 and r.attempts == 2 and r.text
     # with no retries left, a clear error naming the cause
