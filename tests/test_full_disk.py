@@ -104,3 +104,44 @@ def test_select_out_on_a_full_disk(small_disk, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "is full" in err and str(small_disk) in err and "Traceback" not in err
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def _short_rows(path: Path, n: int) -> Path:
+    path.write_text("".join(json.dumps({"prompt": f"q{i} w{i % 97}", "response": f"a{i}"}) + "\n" for i in range(n)),
+                    encoding="utf-8")
+    return path
+
+
+def test_embed_refuses_up_front_on_a_disk_too_small(small_disk, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CURATION_EMBED_CACHE", "off")
+    w = small_disk / "w.duckdb"
+    ingest_file(Workspace(w), _short_rows(tmp_path / "d.jsonl", 2500), name="d")
+    assert main(["-w", str(w), "embed", "--model", "hash", "--no-cache"]) == 1
+    err = capsys.readouterr().err
+    assert "the disk holding" in err and str(small_disk) in err and "embedding 2,500 texts" in err, err
+    assert "needs about" in err and "Traceback" not in err
+    assert Workspace(w).count_embeddings("hash/words-384") == 0
+    assert sorted(p.name for p in small_disk.iterdir()) == ["w.duckdb"]
+
+
+def test_embed_that_fills_the_disk_keeps_its_commits_and_resumes(small_disk, tmp_path, monkeypatch):
+    import curation.embedding.embed as embed
+
+    monkeypatch.setenv("CURATION_EMBED_CACHE", "off")
+    ws = Workspace(small_disk / "w.duckdb")
+    ingest_file(ws, _short_rows(tmp_path / "d.jsonl", 2500), name="d")
+    monkeypatch.setattr(embed, "space_needed", lambda n, dim: 1)  # an estimate too low: the disk fills mid-job
+    with pytest.raises(CurationError) as ei:
+        embed.embed_workspace(ws, "hash", commit_every=250)
+    msg = str(ei.value)
+    assert "is full" in msg and str(small_disk) in msg and "rolled back" in msg and "embed` again" in msg, msg
+    kept = Workspace(ws.path).count_embeddings("hash/words-384")
+    assert 0 < kept < 2500 and kept % 250 == 0, kept            # whole commits kept, the failed one rolled back
+    assert f"The {kept:,} of 2,500 texts" in msg
+    r = subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip("cannot grow the tmpfs here")
+    monkeypatch.undo()
+    monkeypatch.setenv("CURATION_EMBED_CACHE", "off")
+    rep = embed.embed_workspace(Workspace(ws.path), "hash", commit_every=250)
+    assert rep.n_embedded == 2500 - kept and Workspace(ws.path).count_embeddings("hash/words-384") == 2500

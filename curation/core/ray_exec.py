@@ -142,10 +142,12 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
                         device: str | None, batch_size: int | None, params: dict[str, Any], done_before: int,
                         n_all: int, user_cache: Any, progress: Any, commit_seconds: float,
                         block_fn: Callable[..., dict[str, np.ndarray]],
-                        to_cache: Callable[[str, list[str], np.ndarray, Any], None]) -> tuple[int, str]:
+                        to_cache: Callable[[str, list[str], np.ndarray, Any], None],
+                        store: Callable[..., None] | None = None) -> tuple[int, str]:
     """The driver side of ``embed --ray``: stream vectors back and commit them every ``commit_seconds`` (and at
     the end). block_fn: the worker task; to_cache(key, hashes, vectors, user_cache) fills the shared embedding
-    cache. Returns (texts embedded, device label)."""
+    cache; store(ws, key, hashes, vectors, kept=, total=) writes a commit (default ``ws.put_embeddings``).
+    Returns (texts embedded, device label)."""
 
     workers, gpu = cluster_slots(ray)
     step = max((batch_size or 64) * 4, 1)
@@ -162,7 +164,10 @@ def embed_workspace_ray(ws: Any, ray: Any, key: str, job: str, hashes: list[str]
         if not pending_h:
             return
         vecs = np.concatenate(pending_v)
-        ws.put_embeddings(key, pending_h, vecs)
+        if store is None:
+            ws.put_embeddings(key, pending_h, vecs)
+        else:
+            store(ws, key, pending_h, vecs, kept=done_before + done, total=n_all)
         to_cache(key, pending_h, vecs, user_cache)
         done += len(pending_h)
         pending_h, pending_v = [], []

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from curation.core.commits import DEFAULT_COMMIT_SECONDS, CommitPolicy
+from curation.core import disk
 from curation.core.errors import CurationError
 from curation.core.keys import DEFAULT_MODEL, HASH_MODEL, STATIC_MODEL, default_model_path, model_key, text_hash
 from curation.core.progress import Progress, report_job
@@ -230,12 +231,17 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     if ray is not None:
         from curation.core.ray_exec import embed_workspace_ray, ray_session
 
+        dim = ws.embedding_dim(key) or 384     # the model is loaded on the workers: a stored or usual dimension
+        disk.check_space(ws.path, space_needed(len(todo), dim),
+                         f"embedding {len(todo):,} texts with {key} into {ws.path.name}")
+
         with ray_session(ray) as r:
             done, where = embed_workspace_ray(
                 ws, r, key, job, todo["text_hash"].tolist(), todo["embed_text"].tolist(), device=device,
                 batch_size=ray_batch if key != STATIC_MODEL else batch_size, params=params,
                 done_before=done_before, n_all=n_all, user_cache=user, progress=progress,
-                commit_seconds=commit_seconds, block_fn=embed_block, to_cache=_to_user_cache)
+                commit_seconds=commit_seconds, block_fn=embed_block, to_cache=_to_user_cache,
+                store=store_vectors)
         status = "done" if limit is None or limit >= total_distinct else "partial"
         report_job(ws, job, kind="embed", status=status, done=done_before + done, total=n_all,
                    params={**params, "device": where})
@@ -258,7 +264,7 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
         nonlocal pending, n_pending, done
         vecs = np.concatenate(pending).astype(np.float32, copy=False)
         part = hashes[done: done + len(vecs)]
-        ws.put_embeddings(key, part, vecs)
+        store_vectors(ws, key, part, vecs, kept=done_before + done, total=n_all)
         _to_user_cache(key, part, vecs, user)
         done += len(vecs)
         pending, n_pending = [], 0
@@ -273,6 +279,9 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
             if commit_every is not None:      # a step never crosses a commit_every boundary
                 end = min(end, (j // commit_every + 1) * commit_every)
             vecs, batch_size = encode_fit(m, texts[j: end], batch_size)
+            if j == 0:                        # the dimension is known now: refuse before the first write
+                disk.check_space(ws.path, space_needed(len(texts), vecs.shape[1]),
+                            f"embedding {len(texts):,} texts with {key} into {ws.path.name}")
             j = end
             pending.append(vecs)
             n_pending += len(vecs)
@@ -294,6 +303,37 @@ def embed_workspace(ws: Workspace, model: str = DEFAULT_MODEL, *, batch_size: in
     report_job(ws, job, kind="embed", status=status, done=done_before + done, total=n_all, params={**params, **rate})
     return EmbedReport(key, n_all, done_before - n_from_cache, done, time.perf_counter() - t0, dev, batch_size,
                        n_from_cache)
+
+
+SPACE_FACTOR = 2.0   # the write-ahead log holds each commit once more until the checkpoint
+
+
+def space_needed(n: int, dim: int) -> int:
+    """Bytes of disk that storing ``n`` vectors of ``dim`` float32 takes, with a margin: the write-ahead log holds
+    each commit once more until the checkpoint, plus the text hash and list overhead per row."""
+    return int(SPACE_FACTOR * n * (dim * 4 + 120)) + (1 << 20)
+
+
+def store_vectors(ws: Workspace, key: str, hashes: Sequence[str], vectors: np.ndarray, *, kept: int,
+                  total: int) -> None:
+    """``ws.put_embeddings`` with one clear error for a full disk: the disk, its free space, what this commit
+    needed, how many vectors are kept and how to resume (nothing committed before is lost)."""
+    try:
+        ws.put_embeddings(key, hashes, vectors)
+    except Exception as exc:
+        if not disk.is_full_disk(exc):
+            raise
+        try:                                  # the failed commit rolled back; drop the write-ahead log it left
+            with ws.connect() as con:
+                con.execute("checkpoint")
+        except Exception:  # still full: the next successful write checkpoints
+            pass
+        free = disk.format_size(disk.free_bytes(ws.path))
+        need = disk.format_size(space_needed(len(hashes), vectors.shape[1]))
+        raise CurationError(
+            f"{disk.where(ws.path)} is full ({free} free) while storing {len(hashes):,} vectors (about {need}); "
+            f"that commit was rolled back. The {kept:,} of {total:,} texts embedded before it are kept: free space "
+            "there and run `python -m curation embed` again to go on from them") from exc
 
 
 def _last_rate(ws: Workspace, job: str) -> dict:
