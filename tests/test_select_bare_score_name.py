@@ -45,3 +45,16 @@ def test_an_ambiguous_bare_name_lists_the_candidates(ws):
 def test_cli_select_topk_with_a_bare_name(ws, capsys):
     assert main(["-w", str(ws.path), "select", "topk", "score=pref_head_default", "--budget", "3"]) == 0
     assert "pref_head_default(v=3)" in capsys.readouterr().out
+
+
+def test_the_rejected_companion_does_not_make_the_bare_name_ambiguous(ws):
+    """A preference workspace stores the head's score of the chosen reply and, apart, of the rejected one: the bare
+    name is the row's score (the issue's own command), the suffix names the companion."""
+    from curation.select.run import full_score_key
+
+    ids = ws.id_map()["example_id"].tolist()
+    ws.put_scores("pref_head_default(v=3)@rejected", ids, -np.arange(20, dtype=float), name="pref_head_default")
+    assert full_score_key(ws, "pref_head_default") == "pref_head_default(v=3)"
+    assert full_score_key(ws, "pref_head_default@rejected") == "pref_head_default(v=3)@rejected"
+    r = run_selection(ws, "topk", {"score": "pref_head_default"})
+    assert "pref_head_default(v=3)" in r.method and "@rejected" not in r.method

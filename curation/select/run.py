@@ -16,7 +16,7 @@ import pandas as pd
 
 from curation.embedding.embed import DEFAULT_MODEL, embed_texts, model_key
 from curation.core.errors import CurationError
-from curation.core.keys import format_value, key_name, key_param
+from curation.core.keys import REJECTED_SUFFIX, format_value, key_name, key_param
 from curation.select.base import Progress, Selector, canonical, get_selector
 from curation.core.ranking import Ranking
 from curation.store import Workspace
@@ -68,13 +68,18 @@ SCORE_PARAMS = ("score", "scores", "weight_score", "density")  # method paramete
 
 def full_score_key(ws: Workspace, ref: str, *, defs: pd.DataFrame | None = None) -> str:
     """The stored score key ``ref`` names: itself when stored, else the one key whose bare name is ``ref``
-    (``pref_head_default`` → ``pref_head_default(v=3)``). Several such keys are an error listing them; no match
+    (``pref_head_default`` → ``pref_head_default(v=3)``, not its ``@rejected`` companion, which
+    ``pref_head_default@rejected`` names). Several such keys are an error listing them; no match
     returns ``ref`` unchanged (the caller's "not found" error then lists the scores)."""
     defs = ws.score_defs() if defs is None else defs
     keys = [str(k) for k in defs["key"]] if len(defs) else []
     if ref in keys:
         return ref
-    hits = [k for k in keys if key_name(k) == ref]
+    # a rejected reply's companion (``...@rejected``) is only named with that suffix: the bare name is the row's score
+    want_rejected = ref.endswith(REJECTED_SUFFIX)
+    base = ref[: -len(REJECTED_SUFFIX)] if want_rejected else ref
+    hits = [k for k in keys if k.endswith(REJECTED_SUFFIX) == want_rejected
+            and key_name(k[: -len(REJECTED_SUFFIX)] if want_rejected else k) == base]
     if len(hits) > 1:
         raise CurationError(f"score {ref!r} names {len(hits)} stored scores ({', '.join(sorted(hits)[:12])}); pass "
                             "the full key")
