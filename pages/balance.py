@@ -60,20 +60,34 @@ except CurationError as exc:
     st.stop()
 
 # ------------------------------------------------------------------------------------------------ bias audit
-AUDIT_FORMAT = {"ref_share": st.column_config.NumberColumn("reference", format="percent"),
-                "subset_share": st.column_config.NumberColumn("subset", format="percent"),
-                "diff": st.column_config.NumberColumn("difference (points)", format="%+.1f"),
-                "ratio": st.column_config.NumberColumn(format="%.2f"),
-                "q": st.column_config.NumberColumn("q (BH)", format="%.2g"),
-                "p": st.column_config.NumberColumn(format="%.2g")}
+# widths set so that the ten columns fit the main area at 1280 px (no horizontal scroll hiding the counts)
+AUDIT_FORMAT = {"slice": st.column_config.TextColumn(width="medium"),
+                "category": st.column_config.TextColumn(width="medium"),
+                "ref_share": st.column_config.NumberColumn("reference", format="percent", width="small"),
+                "subset_share": st.column_config.NumberColumn("subset", format="percent", width="small"),
+                "diff": st.column_config.NumberColumn("Δ points", format="%+.1f", width="small",
+                                                      help="subset share minus reference share, in points"),
+                "ratio": st.column_config.NumberColumn(format="%.2f", width="small"),
+                "q": st.column_config.NumberColumn("q (BH)", format="%.2g", width="small"),
+                "p": st.column_config.NumberColumn(format="%.2g", width="small"),
+                "alert": st.column_config.CheckboxColumn(width="small"),
+                "ref_count": st.column_config.NumberColumn("n ref", format="%d", width="small",
+                                                           help="rows of the category in the reference"),
+                "subset_count": st.column_config.NumberColumn("n subset", format="%d", width="small",
+                                                              help="rows of the category in the subset")}
 
 
 def _spec_of(ref: str | None) -> object:
     return saved.draft_spec(ws) if ref is None else saved.load_ref(ws, ref).spec
 
 
-def _fix(column: str, quota: object) -> None:
-    """One-click fix: the Select page's draft gets this quota over this column."""
+def _fix(column: str, quota: object, source: str | None = None) -> None:
+    """One-click fix: the Select page's draft gets this quota over this column. When a saved version ``source`` is
+    the one shown, the draft starts from its ranking and budget (the version itself never changes) and the page
+    switches to the draft, so what is shown is what was fixed."""
+    if source is not None:
+        saved.load_into_draft(saved.load_ref(ws, source))
+        st.session_state["balance:subset"] = saved.DRAFT_OPT
     st.session_state[state.K_QUOTA_COLUMN] = column
     st.session_state[state.K_QUOTA] = quota
 
@@ -163,19 +177,22 @@ def audit_section(*, against: bool = False, reference: str | None = None) -> Non
                 continue
             fixable.append((r.slice, s))
         if fixable:
-            st.caption("Fix it in the loop: set a quota on the Select page's draft, then come back here.")
+            st.caption("Fix it in the loop: set a quota on the Select page's draft, then come back here." if choice
+                       is None else f"Fix it in the loop: a draft from {fm.md_escape(choice)}'s ranking and budget "
+                       "with this quota (the saved version is not changed; save the draft as a new version if it "
+                       "is better).")
             cols = st.columns(min(len(fixable) * 2, 4))
             i = 0
             for name, s in fixable[:2]:
                 cols[i % len(cols)].button(f"Proportional quota by {name}", key=f"audit:fix:{name}",
-                                           on_click=_fix, args=(s.key, "proportional"),
+                                           on_click=_fix, args=(s.key, "proportional", choice),
                                            help="Each category keeps its share of the pool")
                 i += 1
                 if s.form in ("risk", "binary"):
                     cls = "flagged" if s.form == "risk" else "1.0"
                     cols[i % len(cols)].button(f"Keep at least the pool's share of {name} = {s.categories[0]}",
                                                key=f"audit:keep:{name}", on_click=_fix,
-                                               args=(s.key, {"min_share": {cls: "pool"}}),
+                                               args=(s.key, {"min_share": {cls: "pool"}}, choice),
                                                help="A minimum-share constraint on the draft")
                     i += 1
     show = tab[tab["tested"]].copy()

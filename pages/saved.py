@@ -24,7 +24,7 @@ from curation.subsets.spec import SubsetSpec
 from pages import formatting as fm, state
 
 DRAFT = "draft (the budget on Select, unsaved)"
-_DRAFT_OPT = "\x00draft"  # the draft's option value in selectboxes (None would show as an empty selection)
+DRAFT_OPT = "\x00draft"  # the draft's option value in selectboxes (None would show as an empty selection)
 _SELECT_WIDGETS = ("select:ranking_w", "select:unit_w", "select:budget:rows", "select:budget:pct",
                    "select:budget:tokens", "select:quota_w", "select:quota_table")
 _FLASH = "saved:flash"
@@ -84,14 +84,14 @@ def membership_mask(ws: Workspace, ref: str, row_ids: np.ndarray | pd.Series) ->
 
 
 def _label(choice: str | None) -> str:
-    return DRAFT if choice is None or choice == _DRAFT_OPT else choice
+    return DRAFT if choice is None or choice == DRAFT_OPT else choice
 
 
 # ---------------------------------------------------------------------------------------------- pickers
 def pick(ws: Workspace, label: str, key: str, *, allow_draft: bool = True, exclude: str | None = None,
          help: str | None = None, container: object = st) -> str | None:  # Streamlit's name
     """A selectbox of the draft (None) and every saved version; defaults to the subset open on Select."""
-    opts = ([_DRAFT_OPT] if allow_draft else []) + [r for r in refs(ws) if r != exclude]
+    opts = ([DRAFT_OPT] if allow_draft else []) + [r for r in refs(ws) if r != exclude]
     if not opts:
         return None
     cur = st.session_state.get(key, "__unset__")
@@ -100,7 +100,7 @@ def pick(ws: Workspace, label: str, key: str, *, allow_draft: bool = True, exclu
     o = open_ref()
     index = opts.index(o) if o in opts else 0
     got = container.selectbox(label, opts, index=index, key=key, format_func=_label, help=help)
-    return None if got == _DRAFT_OPT else got
+    return None if got == DRAFT_OPT else got
 
 
 def rows_of(ws: Workspace, choice: str | None) -> tuple[str, str | None, np.ndarray] | None:
@@ -140,7 +140,7 @@ def diff_with_draft(ws: Workspace, a: str | None, b: str | None) -> SubsetDiff:
 
 
 # ---------------------------------------------------------------------------------------------- Select page
-def _load_into_draft(saved: SavedSubset) -> None:
+def load_into_draft(saved: SavedSubset) -> None:
     """Put a saved version's ranking, budget and quota into the Select page's view state (widgets re-created)."""
     st.session_state[state.K_OPEN_SUBSET] = saved.ref
     sp = saved.spec
@@ -156,11 +156,11 @@ def _load_into_draft(saved: SavedSubset) -> None:
 
 def _on_open(ws: Workspace) -> None:
     choice = st.session_state.get("saved:open_w")
-    if choice is None or choice == _DRAFT_OPT:
+    if choice is None or choice == DRAFT_OPT:
         st.session_state[state.K_OPEN_SUBSET] = None
         return
     try:
-        _load_into_draft(load_ref(ws, choice))
+        load_into_draft(load_ref(ws, choice))
     except CurationError as exc:
         st.session_state[_FLASH] = ("error", str(exc))
 
@@ -174,7 +174,7 @@ def _save(ws: Workspace, name: str, spec: SubsetSpec | None, note: str | None) -
     except CurationError as exc:
         st.session_state[_FLASH] = ("error", str(exc))
         return
-    _load_into_draft(v)
+    load_into_draft(v)
     st.session_state[_FLASH] = ("success", f"Saved {v.ref}: {v.n_rows:,} rows, {v.n_tokens:,} tokens.")
 
 
@@ -213,9 +213,9 @@ def select_panel(ws: Workspace) -> None:
             all_refs = [o, *all_refs]
         except CurationError:
             st.session_state[state.K_OPEN_SUBSET] = o = None
-    opts = [_DRAFT_OPT, *all_refs]
-    if st.session_state.get("saved:open_w", "__unset__") != (o or _DRAFT_OPT):
-        st.session_state["saved:open_w"] = o or _DRAFT_OPT  # the widget follows the open subset
+    opts = [DRAFT_OPT, *all_refs]
+    if st.session_state.get("saved:open_w", "__unset__") != (o or DRAFT_OPT):
+        st.session_state["saved:open_w"] = o or DRAFT_OPT  # the widget follows the open subset
     c1, c2, c3 = st.columns([3, 1.2, 1], vertical_alignment="bottom")
     c1.selectbox("Saved subset", opts, key="saved:open_w",
                  format_func=_label, on_change=_on_open, args=(ws,),

@@ -65,7 +65,7 @@ else:
 
 
 def _open() -> None:
-    saved._load_into_draft(v)
+    saved.load_into_draft(v)
 
 
 c1, c2, _ = st.columns([1.3, 1.3, 3])

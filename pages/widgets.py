@@ -76,7 +76,7 @@ def require_subset(ws: Workspace) -> tuple[Ranking, np.ndarray]:
 
 def show_in_browser(key: str, value: Any, options: Any = None) -> None:
     """Give the keyed widget ``key`` the value ``value`` through session state when it has none (its first run,
-    or after :func:`pages.saved._load_into_draft` cleared it), so that the browser draws it too. A keyed widget
+    or after :func:`pages.saved.load_into_draft` cleared it), so that the browser draws it too. A keyed widget
     keeps its identity when only its default (``index=`` / ``value=``) changes, and the browser then goes on
     showing its previous choice while the server uses the new default; a value set through session state is
     sent to the browser. ``options``: when given, a value outside them is left to the widget's default."""

@@ -130,3 +130,29 @@ def test_balance_audit_of_two_saved_subsets(audit_ws) -> None:
     assert any("dataset = demo_pref is under-represented" in w and "of the fair@1" in w and "quota" in w
                for w in warns), warns
     assert not any("Fix it in the loop" in c.value for c in at.caption)  # fixes apply to the draft against its pool
+
+
+def test_a_fix_while_a_saved_version_is_shown_starts_a_draft_from_it(audit_ws) -> None:
+    """The fix buttons act on the draft. With a saved version shown, the draft starts from that version's ranking and
+    budget (whatever the Select page held), the version is left as it was, and the page then shows the fixed draft."""
+    from curation.subsets.saved import load, save
+    from curation.subsets.spec import SubsetSpec
+
+    rk = "custom(name=pairs_last)"
+    save(audit_ws, "skewed", SubsetSpec(ranking=rk, budget=84), who="tester")
+    # the Select page's draft is something else entirely: another budget
+    at = page("balance", audit_ws, ranking_key=rk, budget_unit="rows", budget_value=300.0)
+    at.selectbox(key="balance:subset").set_value("skewed@1").run()
+    no_errors(at)
+    assert any("a draft from skewed@1" in c.value.replace("\\", "") for c in at.caption), [c.value for c in at.caption]
+    at.button(key="audit:fix:dataset").click().run()
+    no_errors(at)
+    assert at.session_state["open_subset"] == "skewed@1"
+    assert at.session_state["budget_unit"] == "rows" and at.session_state["budget_value"] == 84.0
+    assert at.session_state["quota_column"] == "dataset" and at.session_state["class_quota"] == "proportional"
+    from pages.saved import DRAFT_OPT
+
+    assert at.selectbox(key="balance:subset").value == DRAFT_OPT           # the page shows the draft now
+    assert not any("dataset = demo_pref is under-represented" in w.value.replace("\\", "") for w in at.warning)
+    v = load(audit_ws, "skewed@1")
+    assert v.spec.quota is None and v.spec.budget == 84                     # the saved version is unchanged
