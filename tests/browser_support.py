@@ -155,9 +155,10 @@ def poll(fn: Callable[[], Any], *, timeout: float = 60.0) -> Any:
 
 
 def shot(page: Any, name: str) -> Path:
-    """Full-page screenshot (tests/screenshots/NAME.png, git-ignored) once lazily drawn data grids have appeared."""
-    poll(lambda: page.locator('[data-testid="stDataFrame"]').count()
-         == page.locator('[data-testid="stDataFrame"] canvas').count() or None, timeout=20)
+    """Full-page screenshot (tests/screenshots/NAME.png, git-ignored) once the visible data grids are drawn (each
+    has its canvases; one grid draws two, so grids are counted, not canvases)."""
+    grids = page.locator('[data-testid="stDataFrame"]:visible')   # a grid in a hidden tab is never drawn
+    poll(lambda: grids.count() == grids.filter(has=page.locator("canvas")).count() or None, timeout=20)
     time.sleep(2.0)
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
