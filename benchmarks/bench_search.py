@@ -217,33 +217,6 @@ def embed_seconds(n_texts: int = 256) -> float:
     return (time.perf_counter() - t) / n_texts
 
 
-def faiss_ms(n: int) -> tuple[float, float]:
-    """(top-50 ms, range-search ms) of one exact cosine query (faiss IndexFlatIP, one thread) over n random unit
-    384-d vectors: what a meaning search costs once the vectors are loaded."""
-    import faiss
-    import numpy as np
-
-    faiss.omp_set_num_threads(1)
-    rng = np.random.default_rng(0)
-    X = np.empty((n, 384), np.float32)
-    for s in range(0, n, 100_000):
-        X[s:s + 100_000] = rng.standard_normal((min(100_000, n - s), 384), dtype=np.float32)
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    ix = faiss.IndexFlatIP(384)
-    ix.add(X)
-    q = X[:1].copy()
-    ix.search(q, 50)
-    top, rng_ = [], []
-    for _ in range(5):
-        t = time.perf_counter()
-        ix.search(q, 50)
-        top.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        ix.range_search(q, 0.2)
-        rng_.append(time.perf_counter() - t)
-    return float(np.median(top)) * 1000, float(np.median(rng_)) * 1000
-
-
 def run(n: int, cand: str) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", RAYON_NUM_THREADS="1", MKL_NUM_THREADS="1")
     p = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT), n=n, cand=cand, queries=QUERIES)],
@@ -300,12 +273,7 @@ def main() -> None:
                         f.write(json.dumps(r) + "\n")
     per_text = embed_seconds()
     print(f"MiniLM: {per_text * 1000:.1f} ms per text (1 thread)")
-    sizes = sorted({int(r["n"]) for r in rows})
-    meaning = {n: faiss_ms(n) for n in sizes}
-    body = table(rows, per_text) + "\n\n" + "\n".join(
-        f"Meaning search, one exact cosine query over {n:,} vectors (faiss IndexFlatIP, one thread): top 50 in "
-        f"{a:,.0f} ms, every row above a threshold in {b:,.0f} ms (plus ~{per_text * 1000:,.0f} ms to embed the "
-        "query)." for n, (a, b) in meaning.items())
+    body = table(rows, per_text) + "\n\nMeaning search (the vectors, not this index) is measured in bench_meaning.py."
     if args.note:
         body += "\n\n" + args.note
     if not args.no_write:

@@ -142,7 +142,7 @@ def sync_index(ws: Any, *, progress: Progress | None = None) -> Any:  # Workspac
     import tantivy
 
     d = index_dir(ws)
-    sig = _file_signature(ws)
+    sig = file_signature(ws)
     got = _OPEN.get(str(d))
     if got is not None and _VERIFIED.get(str(d)) == sig and (d / "curation.json").exists() and \
             (d / "curation.json").stat().st_mtime == got[0]:
@@ -173,7 +173,7 @@ def sync_index(ws: Any, *, progress: Progress | None = None) -> Any:  # Workspac
     return index
 
 
-def _file_signature(ws: Any) -> tuple:  # Workspace
+def file_signature(ws: Any) -> tuple:  # Workspace
     """(size, mtime) of the workspace file and its write-ahead log: every committed write changes one of them, so
     an unchanged signature means the index checked against it is still current (a stat, no DuckDB query)."""
     out = []
