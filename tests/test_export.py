@@ -391,6 +391,25 @@ def test_reproduce_recomputes_scores_for_topk(tmp_path: Path) -> None:
     assert any("recomputing score" in m for m in rep.messages)
 
 
+def test_reproduce_a_ranking_by_a_head_trained_in_the_workspace(tmp_path: Path) -> None:
+    """A learned head stores facts of its run (cv_accuracy, n_train, ...) beside its parameters; reproduce rebuilds
+    it from its parameters alone, retrains it on the re-ingested pairs and gets the same key and bytes."""
+    from curation.scorers import run_scorer
+    from curation.select import run_selection
+
+    ws = _small_ws(tmp_path, n_sft=10, n_pref=40)
+    from curation.scorers import get_scorer
+
+    score = run_scorer(ws, get_scorer("pref_head", embed_model="hash"))
+    params = ws.score_defs().set_index("key").loc[score, "params"]
+    assert "cv_accuracy" in str(params)                          # the recorded facts the rebuild must leave out
+    key = run_selection(ws, "topk", {"score": score}, seed=0).method
+    res = export_subset(ws, ranking_key=key, budget_rows=12, style="dpo", name="ph", datasheet=False)
+    rep = reproduce(res.manifest_path, out_dir=tmp_path / "repro")
+    assert rep.identical, rep.messages
+    assert any(f"recomputing score {score}" in m for m in rep.messages)
+
+
 def test_reproduce_refuses_changed_sources(tmp_path: Path) -> None:
     ws = _small_ws(tmp_path, n_sft=20, n_pref=4)
     res = export_subset(ws, ranking_key=_random_key(ws), budget_rows=5, name="c", datasheet=False)

@@ -102,7 +102,10 @@ def _recompute_scores(ws: Workspace, keys: Sequence[str], manifest: dict, model:
         if name not in REGISTRY:
             raise CurationError(f"score {key!r} (name {name!r}) is not made by a registered scorer (imported scores "
                                 "cannot be recomputed); reproduce needs scores the project can compute")
-        params = {p: maybe_json(v) for p, v in (d.get("params") or {}).items()}
+        # the stored params also carry facts the run recorded (a learned head's cv_accuracy, n_train, ...): only
+        # the scorer's own parameters rebuild it
+        accepted = REGISTRY[name].defaults
+        params = {p: maybe_json(v) for p, v in (d.get("params") or {}).items() if p in accepted}
         sc = get_scorer(name, **params)
         if sc.key() != key:
             raise CurationError(f"score {key!r}: rebuilding scorer {name!r} from the manifest gives key "
