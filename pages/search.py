@@ -24,7 +24,8 @@ ws = widgets.header("Search", "Find examples by what they say: words (ranked, \"
                     "for the Map, Select, Balance, the audit and Export, or step through the hits in Inspect.")
 P = str(ws.path)
 S = state.stamp(ws)
-meta = widgets.require_examples(P, S)
+if state.by_file_token(P, "n_examples", ws.n_examples) == 0:   # no 1M-row metadata copy on every query
+    widgets.require_examples(P, S)                              # the empty state (stops the page)
 
 # ------------------------------------------------------------------------------------------------ the query
 c1, c2, c3 = st.columns([4, 1.3, 1.3], vertical_alignment="bottom")
@@ -134,7 +135,8 @@ else:
         if act == "tag" and not tag.strip():
             st.caption("Type a tag to tag all hits.")
         else:
-            pv = actions.preview(ws, hits, act, value=tag.strip() or None)
+            pv = actions.preview(ws, hits, act, value=tag.strip() or None, pins=pins,
+                                 tags=state.by_file_token(P, "tags", ws.tags) if act == "tag" else None)
             detail = ""
             if "from_include" in pv and pv["change"]:
                 detail = (f"; of those, {fm.fmt_int(pv['from_none'])} are unpinned, {fm.fmt_int(pv['from_include'])} "
@@ -207,11 +209,11 @@ else:
                 widgets.go_to("pages/inspector.py")
         except CurationError as exc:
             st.error(str(exc))
-        cdf = C.concepts(ws)
+        cdf = state.by_file_token(P, "concepts", lambda: C.concepts(ws))
         if len(cdf):
             st.dataframe(cdf, hide_index=True, width="stretch")
 
-saved = saved_searches(ws)
+saved = state.by_file_token(P, "saved_searches", lambda: saved_searches(ws))
 if not saved.empty:
     st.subheader("Saved searches")
     st.dataframe(saved[["name", "n_matches", "mode", "field", "query", "key"]], hide_index=True, width="stretch",

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from curation.core.errors import CurationError
 
@@ -14,29 +15,32 @@ LAST_BATCH = "search_batch:last"
 """Artifact holding the decision ids of the last bulk action (what ``search undo`` undoes)."""
 
 
-def preview(ws: Any, row_ids: Sequence[int] | np.ndarray, action: str, *, value: str | None = None
-            ) -> dict[str, int]:  # Workspace
+def preview(ws: Any, row_ids: Sequence[int] | np.ndarray, action: str, *, value: str | None = None,
+            pins: pd.DataFrame | None = None, tags: pd.DataFrame | None = None) -> dict[str, int]:  # Workspace
     """What ``action`` on ``row_ids`` would change, without writing: {"rows", "change", "unchanged", and for pins
     "from_include", "from_exclude", "from_none"}: e.g. pin exclude on 312 rows of which 5 are already excluded and
-    2 included changes 307 (2 of them from include)."""
+    2 included changes 307 (2 of them from include). pins / tags: the current ``ws.pins()`` / ``ws.tags()`` when the
+    caller holds them (read from ``ws`` otherwise). O(rows + pins), vectorised."""
     if action not in BULK_ACTIONS:
         raise CurationError(f"bulk action {action!r} is not one of {list(BULK_ACTIONS)}")
     rows = np.unique(np.asarray(row_ids, dtype=np.int64))
     if action == "tag":
         if not value:
             raise CurationError("tagging needs a tag (a short word such as disclaimer)")
-        tags = ws.tags()
-        have = set(tags.loc[tags["tag"] == value, "row_id"].astype(np.int64).tolist())
-        already = int(np.isin(rows, list(have)).sum()) if have else 0
+        tags = ws.tags() if tags is None else tags
+        have = tags.loc[tags["tag"] == value, "row_id"].to_numpy(np.int64)
+        already = int(np.isin(rows, have).sum())
         return {"rows": int(len(rows)), "change": int(len(rows)) - already, "unchanged": already}
-    pins = ws.pins()
-    cur = dict(zip(pins["row_id"].astype(np.int64).tolist(), pins["pin"].tolist()))
-    now = [cur.get(int(r), "none") for r in rows]
+    pins = ws.pins() if pins is None else pins
+    pin_rows = pins["row_id"].to_numpy(np.int64)
+    kind = pins["pin"].to_numpy(object)
+    now = {p: int(np.isin(rows, pin_rows[kind == p]).sum()) for p in ("include", "exclude")}
+    now["none"] = int(len(rows)) - now["include"] - now["exclude"]
     target = "none" if action == "unpin" else action
-    out = {"rows": int(len(rows)), "change": sum(p != target for p in now), "unchanged": sum(p == target for p in now)}
+    out = {"rows": int(len(rows)), "change": int(len(rows)) - now[target], "unchanged": now[target]}
     for p in ("include", "exclude", "none"):
-        out[f"from_{p}"] = sum(q == p and q != target for q in now)
-    return {k: int(v) for k, v in out.items()}
+        out[f"from_{p}"] = 0 if p == target else now[p]
+    return out
 
 
 def apply(ws: Any, row_ids: Sequence[int] | np.ndarray, action: str, *, who: str, why: str | None = None,
