@@ -77,3 +77,19 @@ def test_balance_audit_in_the_browser(server: StreamlitServer) -> None:
         assert "dataset = demo_pref is under-represented" not in text
         page.get_by_text("Bias audit: every slice").scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "audit_balance_fixed.png"), full_page=True)
+
+
+def test_audit_slice_table_fits_at_1280(server: StreamlitServer) -> None:
+    """At 1280x800 the slices-by-severity table shows every column without a horizontal scroll bar."""
+    with chromium_page(width=1280, height=800) as page:
+        open_page(page, server.url, "balance")
+        page.get_by_text("Bias audit: every slice").scroll_into_view_if_needed()
+        grid = page.locator('[data-testid="stDataFrame"]:visible', has_text="category").first
+        poll(lambda: grid.locator("canvas").count() > 0, timeout=60)
+        grid.scroll_into_view_if_needed()
+        wait_idle(page)
+        sizes = grid.evaluate("e => { const s = e.querySelector('.dvn-scroller'); "
+                              "return s ? [s.scrollWidth, s.clientWidth] : null; }")
+        assert sizes is not None, "the grid's scroller was not found"
+        page.screenshot(path=str(SHOTS / "audit_table_1280.png"))
+        assert sizes[0] <= sizes[1] + 1, f"the audit table scrolls sideways at 1280 px: {sizes}"
