@@ -3,6 +3,7 @@ scores with thresholds (the rows past a threshold can be pinned out in one click
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -12,6 +13,7 @@ from curation.core.errors import CurationError
 from curation.core.keys import key_name
 from curation.scorers.run import REJECTED_SUFFIX
 from curation.scorers.validity import label, near_chance, no_better_than_length, validity
+from curation.search.engine import FILTER_TEXT_COLUMNS, filter_rows
 from curation.store import filter_frame
 from pages import formatting as fm, jobs, state, widgets
 from pages import judge_panel
@@ -197,12 +199,30 @@ if not constant:
 # ------------------------------------------------------------------------------------------------ table
 st.subheader("Examples")
 frame = table.merge(meta[["row_id", "dataset", "label", "kind", "n_tokens"]], on="row_id", how="left")
-cond = st.text_input("Filter (SQL condition over the columns below)", key=state.K_SCORE_FILTER,
-                     placeholder="label = 'coding' and n_tokens < 300",
-                     help="One condition, evaluated in a sandbox that cannot touch the workspace. Column names "
-                          "with brackets, commas or '/' need double quotes, e.g. \"uniqueness(k=30,model=...)\" > 0.3")
+cond = st.text_input("Filter (SQL condition over the columns below and the text)", key=state.K_SCORE_FILTER,
+                     placeholder="label = 'coding' and n_tokens < 300  ·  response ilike '%as an ai%'",
+                     help="One condition, evaluated in a sandbox that cannot touch the workspace. Besides the "
+                          "columns below it can name the text: " + ", ".join(FILTER_TEXT_COLUMNS) + " (the "
+                          "Search page's filter mode). Column names with brackets, commas or '/' need double quotes, "
+                          "e.g. \"uniqueness(k=30,model=...)\" > 0.3")
+
+
+@st.cache_data(show_spinner="Filtering the text…", max_entries=8)
+def _text_filter_rows(path: str, data_stamp: str, where: str) -> np.ndarray:
+    """Row ids where a condition that names text columns holds (read once per condition and data version)."""
+    return filter_rows(state.workspace_at(path), where)
+
+
+def _mask(frame, where: str) -> np.ndarray:
+    """The rows of the table where ``where`` holds: over the table itself, or (when it names a text column, which
+    the table does not hold) over the workspace's columns, read only for the columns it names."""
+    if any(re.search(rf"\b{c}\b", where) for c in FILTER_TEXT_COLUMNS):
+        return frame["row_id"].isin(_text_filter_rows(P, S, where.strip())).to_numpy()
+    return filter_frame(frame, where)
+
+
 try:
-    mask = filter_frame(frame, cond or "")
+    mask = _mask(frame, cond or "")
 except CurationError as exc:
     st.error(str(exc))
     mask = np.ones(len(frame), dtype=bool)

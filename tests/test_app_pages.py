@@ -295,6 +295,14 @@ def test_scores_filter_and_threshold(app_ws_copy) -> None:
     at.text_input(key="score_filter").input("1=1; drop table examples").run()
     assert at.error  # refused, workspace untouched
     assert ws.n_examples() > 0
+    # the filter can name the text, which the table does not hold: same rows as a brute-force scan
+    ex = ws.examples(["row_id", "prompt", "response", "label"])
+    lab = ex["label"]
+    want = ex[ex["response"].fillna("").str.contains("the", case=False) & lab.notna() & (lab != "coding")]
+    at.text_input(key="score_filter").input("response ilike '%the%' and label <> 'coding'").run()
+    no_errors(at)
+    got = at.dataframe[0].value
+    assert 0 < len(want) <= 2000 and set(got["row_id"]) == set(want["row_id"]), (len(got), len(want))
 
 
 def test_scores_page_shows_validity_and_learned_scorer_errors(app_ws_copy) -> None:
