@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from curation.embedding.embed import DEFAULT_MODEL
 from curation.core.errors import CurationError
 from curation.core.keys import key_name
 from curation.core.paths import ENV as _ROOT_ENV, data_roots as _data_roots
+from curation.store import file_token
 from curation.neighbours.graph import KnnGraph, load_graph as _load_graph_engine
 from curation.neighbours.projection import latest_projection, projection_frame
 from curation.core.ranking import Ranking
@@ -99,26 +99,6 @@ def curator() -> str:
     if isinstance(name, str) and name.strip():
         return name.strip()
     return os.environ.get("CURATION_USER") or os.environ.get("USER") or "curator"
-
-
-def file_token(path: str) -> tuple | None:
-    """(inode, mtime_ns, size) of the workspace file and of its write-ahead log: every committed write changes it
-    (DuckDB appends to the log or checkpoints into the file), a read does not. One ``stat`` per file, microseconds.
-    None when the newest change is under 0.25 s old: a second write within the same clock tick could leave the token
-    as it was, so a fresh token is not trusted (git's "racy clean" rule)."""
-    out: list[tuple[int, int, int] | None] = []
-    newest = 0
-    for f in (path, path + ".wal"):
-        try:
-            st_ = os.stat(f)
-        except OSError:
-            out.append(None)
-            continue
-        out.append((st_.st_ino, st_.st_mtime_ns, st_.st_size))
-        newest = max(newest, st_.st_mtime_ns)
-    if time.time_ns() - newest < 250_000_000:
-        return None
-    return tuple(out)
 
 
 _BY_TOKEN: dict[tuple[str, str], tuple[tuple, Any]] = {}

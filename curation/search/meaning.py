@@ -22,6 +22,7 @@ import numpy as np
 
 from curation.core.errors import CurationError
 from curation.core.keys import DEFAULT_MODEL, model_key
+from curation.store import file_token
 
 _LOCK = threading.Lock()
 _CACHE: dict[tuple[str, str], tuple[tuple, np.ndarray, np.ndarray]] = {}  # (path, model) -> (stamp, row_ids, X)
@@ -46,14 +47,12 @@ def vector_index(ws: Any, model: str = DEFAULT_MODEL) -> tuple[np.ndarray, np.nd
     """(row ids (n,) int64 ascending, their vectors (n, d) float32 C-contiguous) of ``model``'s stored embeddings,
     cached per process until examples or embeddings change (an unchanged workspace file costs a stat, no query).
     CurationError when nothing is embedded under that model."""
-    from curation.search.words import file_signature
-
     mk = model_key(model)
     key = (str(ws.path), mk)
-    sig = file_signature(ws)
+    sig = file_token(ws.path)          # None right after a write: not trusted, checked below
     with _LOCK:
         got = _CACHE.get(key)
-        if got is not None and _SIGNED.get(key) == sig:
+        if got is not None and sig is not None and _SIGNED.get(key) == sig:
             return got[1], got[2]       # the workspace file has not changed since the last check: no query at all
     with ws.connect():
         stamp = (ws.search_fingerprint(), ws.count_embeddings(mk))

@@ -28,6 +28,7 @@ import numpy as np
 
 from curation.core.errors import CurationError
 from curation.core.progress import Progress
+from curation.store import file_token
 from curation.store.search import SEARCH_FIELDS, search_columns
 
 INDEX_VERSION = 1
@@ -142,9 +143,9 @@ def sync_index(ws: Any, *, progress: Progress | None = None) -> Any:  # Workspac
     import tantivy
 
     d = index_dir(ws)
-    sig = file_signature(ws)
+    sig = file_token(ws.path)          # None right after a write: not trusted, checked below
     got = _OPEN.get(str(d))
-    if got is not None and _VERIFIED.get(str(d)) == sig and (d / "curation.json").exists() and \
+    if got is not None and sig is not None and _VERIFIED.get(str(d)) == sig and (d / "curation.json").exists() and \
             (d / "curation.json").stat().st_mtime == got[0]:
         return got[1]                  # the workspace file has not changed since the last check: no query at all
     meta = _read_meta(d)
@@ -171,19 +172,6 @@ def sync_index(ws: Any, *, progress: Progress | None = None) -> Any:  # Workspac
     index = _open(d)
     _VERIFIED[str(d)] = sig
     return index
-
-
-def file_signature(ws: Any) -> tuple:  # Workspace
-    """(size, mtime) of the workspace file and its write-ahead log: every committed write changes one of them, so
-    an unchanged signature means the index checked against it is still current (a stat, no DuckDB query)."""
-    out = []
-    for p in (ws.path, ws.path.with_name(ws.path.name + ".wal")):
-        try:
-            st = p.stat()
-            out.append((st.st_size, st.st_mtime_ns))
-        except OSError:
-            out.append(None)
-    return tuple(out)
 
 
 def sync_if_built(ws: Any) -> None:  # Workspace

@@ -36,7 +36,7 @@ import threading
 from pathlib import Path
 
 from curation.core.errors import CurationError
-from curation.store.connection import Connection
+from curation.store.connection import Connection, file_token
 from curation.store.decisions import Decisions
 from curation.store.examples import Examples
 from curation.store.filters import filter_frame
@@ -51,7 +51,7 @@ from curation.store.search import Search
 from curation.store.vectors import Vectors
 
 __all__ = ["COLUMN_KINDS", "DECISION_ACTIONS", "EXAMPLE_COLUMNS", "KIND_BY_NAME", "SCHEMA_VERSION", "UpgradeNeedsWrite",
-           "Workspace", "default_workspace_path", "filter_frame"]
+           "Workspace", "default_workspace_path", "file_token", "filter_frame"]
 
 
 def default_workspace_path() -> Path:

@@ -1,6 +1,7 @@
 """Connections and transactions: a workspace opens a DuckDB connection per operation (nested calls share it)."""
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -150,6 +151,26 @@ class Connection:
     def _df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute(sql, list(params or [])).df()
+
+
+def file_token(path: str | os.PathLike[str]) -> tuple | None:
+    """(inode, mtime_ns, size) of the workspace file and of its write-ahead log: every committed write changes it
+    (DuckDB appends to the log or checkpoints into the file), a read does not. One ``stat`` per file, microseconds.
+    None when the newest change is under 0.25 s old: a second write within the same clock tick could leave the token
+    as it was, so a fresh token is not trusted (git's "racy clean" rule)."""
+    out: list[tuple[int, int, int] | None] = []
+    newest = 0
+    for f in (str(path), str(path) + ".wal"):
+        try:
+            st_ = os.stat(f)
+        except OSError:
+            out.append(None)
+            continue
+        out.append((st_.st_ino, st_.st_mtime_ns, st_.st_size))
+        newest = max(newest, st_.st_mtime_ns)
+    if time.time_ns() - newest < 250_000_000:
+        return None
+    return tuple(out)
 
 
 @contextmanager
