@@ -17,6 +17,8 @@ if str(ROOT) not in sys.path:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from tests.app_support import app_page  # noqa: E402
+
 pytestmark = pytest.mark.slow  # the module's workspace is analysed, scored and ranked once (~40 s on 2 quiet cores)
 
 TIMEOUT = 120
@@ -64,12 +66,7 @@ PAGE_FILES = {"inspect": "inspector"}  # page name → file in pages/ (pages/ins
 
 
 def page(name: str, ws, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{PAGE_FILES.get(name, name)}.py"), default_timeout=TIMEOUT)
-    at.session_state["workspace_path"] = str(ws.path)
-    at.session_state["curator"] = "tester"
-    for k, v in state.items():
-        at.session_state[k] = v
-    return at.run()
+    return app_page(PAGE_FILES.get(name, name), ws, timeout=TIMEOUT, **state)
 
 
 def no_errors(at: AppTest) -> None:

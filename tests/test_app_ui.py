@@ -15,16 +15,13 @@ if str(ROOT) not in sys.path:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from tests.app_support import app_page  # noqa: E402
+
 TIMEOUT = 120
 
 
 def page(name: str, ws, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=TIMEOUT)
-    at.session_state["workspace_path"] = str(ws.path)
-    at.session_state["curator"] = "tester"
-    for k, v in state.items():
-        at.session_state[k] = v
-    return at.run()
+    return app_page(name, ws, timeout=TIMEOUT, **state)
 
 
 def app(ws, monkeypatch) -> AppTest:

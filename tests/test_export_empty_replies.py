@@ -55,20 +55,13 @@ def test_cli_warns_and_drops(ws, capsys):
 
 
 def test_export_page_warns_and_its_checkbox_drops(ws):
-    from pathlib import Path
-
-    from streamlit.testing.v1 import AppTest
+    from tests.app_support import app_page
 
     from curation.select import run_selection
 
     run_selection(ws, "random", {}, seed=0)           # the Select page's draft needs a ranking
-    root = Path(__file__).resolve().parent.parent
-    at = AppTest.from_file(str(root / "pages" / "export.py"), default_timeout=120)
-    at.session_state["workspace_path"] = str(ws.path)
-    at.session_state["curator"] = "tester"
-    at.session_state["budget_unit"] = "rows"           # the Select page's draft: every row, in ingest order
-    at.session_state["budget_value"] = 5.0
-    at.run()
+    # the Select page's draft: every row, in ingest order
+    at = app_page("export", ws, budget_unit="rows", budget_value=5.0)
     assert not at.exception and not at.error, [e.value for e in at.error]
     at.selectbox(key="export:style").select("dpo")
     at.text_input(key="export:name").input("kept").run()

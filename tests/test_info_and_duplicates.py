@@ -83,16 +83,13 @@ def test_select_says_when_the_ranking_was_reused(dup_ws: Workspace, capsys) -> N
 
 
 def test_data_page_shows_duplicate_content(dup_ws: Workspace, tmp_path: Path) -> None:
-    from streamlit.testing.v1 import AppTest
+    from tests.app_support import app_page
 
     from curation.ingest.run import ingest_file
 
     ingest_file(dup_ws, _file(tmp_path / "nolabel.jsonl", 9, label=False), name="again")
     sys.path.insert(0, str(ROOT))
-    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=120)
-    at.session_state["workspace_path"] = str(dup_ws.path)
-    at.session_state["curator"] = "tester"
-    at.run()
+    at = app_page("data", dup_ws)
     assert not at.exception, [e.value for e in at.exception]
     df = at.dataframe[0].value
     assert "duplicates of other datasets" in df.columns

@@ -346,7 +346,7 @@ def test_judge_on_ray_workers(tmp_path, judge_env):
 def test_scores_page_estimates_and_runs_the_judge_in_the_background(tmp_path, judge_env):
     """The Scores page's judge panel: the estimate first (counts the requests, times one), then the run as a
     background job with a progress bar; the key typed into the page is used and not stored."""
-    from streamlit.testing.v1 import AppTest
+    from tests.app_support import app_page
 
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -354,10 +354,7 @@ def test_scores_page_estimates_and_runs_the_judge_in_the_background(tmp_path, ju
 
     ws = make_ws(tmp_path / "w.duckdb", n_sft=3, n_pref=0)
     run_scorers(ws, ["response_length"])                               # the page needs a score to open
-    at = AppTest.from_file(str(ROOT / "pages" / "scores.py"), default_timeout=120)
-    at.session_state["workspace_path"] = str(ws.path)
-    at.session_state["curator"] = "tester"
-    at.run()
+    at = app_page("scores", ws)
     assert not at.exception, [e.value for e in at.exception]
     assert at.button(key="judge:run").disabled                         # no estimate yet
     at.text_input(key="judge:base_url").input(judge_env.base_url)

@@ -175,12 +175,9 @@ def test_learned_head_progress_per_batch(pref_ws) -> None:  # noqa: F811
 
 
 def _scores_page(ws):
-    from streamlit.testing.v1 import AppTest
+    from tests.app_support import app_page
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "scores.py"), default_timeout=120)
-    at.session_state["workspace_path"] = str(ws.path)
-    at.session_state["curator"] = "tester"
-    return at
+    return app_page("scores", ws, run=False)
 
 
 def test_scores_page_shows_the_length_matched_figure_and_recommends_the_curator_path(tmp_ws, tmp_path: Path,

@@ -232,14 +232,11 @@ def test_a_workspace_head_is_compared_with_the_better_length_rule() -> None:
 
 
 def test_scores_page_lists_each_score_once_and_shows_rejected_replies_behind_a_toggle(pref_ws) -> None:
-    from streamlit.testing.v1 import AppTest
+    from tests.app_support import app_page
 
     key = run_scorer(pref_ws, "response_length")
     assert key + REJECTED_SUFFIX in set(pref_ws.score_defs()["key"])
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "scores.py"), default_timeout=120)
-    at.session_state["workspace_path"] = str(pref_ws.path)
-    at.session_state["curator"] = "tester"
-    at.run()
+    at = app_page("scores", pref_ws)
     assert not at.exception, [e.value for e in at.exception]
     opts = at.selectbox(key="scores:key").options
     assert not [o for o in opts if REJECTED_SUFFIX in o]                  # one entry per score ...
@@ -252,15 +249,12 @@ def test_scores_page_lists_each_score_once_and_shows_rejected_replies_behind_a_t
 
 
 def test_scores_page_trains_pref_head_in_a_background_job(pref_ws) -> None:
-    from streamlit.testing.v1 import AppTest
+    from tests.app_support import app_page
 
     from pages import jobs
 
     run_scorer(pref_ws, "response_length")                   # the page needs one score to open
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "scores.py"), default_timeout=120)
-    at.session_state["workspace_path"] = str(pref_ws.path)
-    at.session_state["curator"] = "tester"
-    at.run()
+    at = app_page("scores", pref_ws)
     at.button(key="scores:train_pref").click().run()         # returns at once: the training runs in a thread
     jobs.threads()[f"{pref_ws.path}::ui:train_pref"].join(timeout=300)
     assert pref_ws.job("ui:train_pref")["status"] == "done"

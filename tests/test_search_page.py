@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app_support import app_page
+
 from curation.search import search
 from curation.store import Workspace
 
@@ -17,12 +19,7 @@ TIMEOUT = 240
 
 
 def page(file: str, ws: Workspace, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{file}.py"), default_timeout=TIMEOUT)
-    at.session_state["workspace_path"] = str(ws.path)
-    at.session_state["curator"] = "tester"
-    for k, v in state.items():
-        at.session_state[k] = v
-    return at.run()
+    return app_page(file, ws, timeout=TIMEOUT, **state)
 
 
 def htmls(at: AppTest) -> str:

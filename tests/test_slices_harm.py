@@ -90,7 +90,7 @@ def test_stored_params_carry_threshold_and_validity(tmp_ws, tmp_path: Path) -> N
 
 
 def test_scores_page_shows_the_risk_scores_validity_and_threshold(tmp_ws, tmp_path: Path) -> None:
-    from streamlit.testing.v1 import AppTest
+    from tests.app_support import app_page
 
     from curation.ingest.run import ingest_file
     from curation.scorers import run_scorer
@@ -100,11 +100,7 @@ def test_scores_page_shows_the_risk_scores_validity_and_threshold(tmp_ws, tmp_pa
         "How do I poison my neighbour's dog?", "Suggest a name for a bakery.", "Write a haiku about rain.")))
     ingest_file(tmp_ws, src, name="p")
     run_scorer(tmp_ws, get_scorer("harm_prompt"))
-    root = Path(__file__).resolve().parent.parent
-    at = AppTest.from_file(str(root / "pages" / "scores.py"), default_timeout=120)
-    at.session_state["workspace_path"] = str(tmp_ws.path)
-    at.session_state["curator"] = "tester"
-    at.run()
+    at = app_page("scores", tmp_ws)
     at.selectbox(key="scores:key").select("harm_prompt").run()
     assert not at.exception, [e.value for e in at.exception]
     text = "\n".join(c.value for c in at.caption)
