@@ -323,11 +323,7 @@ def store_vectors(ws: Workspace, key: str, hashes: Sequence[str], vectors: np.nd
     except Exception as exc:
         if not disk.is_full_disk(exc):
             raise
-        try:                                  # the failed commit rolled back; drop the write-ahead log it left
-            with ws.connect() as con:
-                con.execute("checkpoint")
-        except Exception:  # still full: the next successful write checkpoints
-            pass
+        ws.drop_empty_wal()                   # the failed commit rolled back; drop the write-ahead log it left
         free = disk.format_size(disk.free_bytes(ws.path))
         need = disk.format_size(space_needed(len(hashes), vectors.shape[1]))
         raise CurationError(

@@ -482,16 +482,6 @@ def _jsonable(v: Any) -> Any:
 _TEXT_COLUMNS = ("prompt", "response", "chosen", "rejected", "messages", "embed_text", "record")
 
 
-def _drop_empty_wal(ws: Workspace) -> None:
-    """After a commit failed on a full disk (rolled back), checkpoint so DuckDB removes the write-ahead log it left
-    (empty); a failure here changes nothing."""
-    try:
-        with ws.connect() as con:
-            con.execute("checkpoint")
-    except Exception:  # the disk may still be full; the next successful write checkpoints
-        pass
-
-
 def dataset_name_for(path: str | os.PathLike[str]) -> str:
     p = Path(str(path).rstrip("/"))
     name = p.name
@@ -640,7 +630,7 @@ def ingest_file(ws: Workspace, path: str | os.PathLike[str], *, name: str | None
     except Exception as exc:
         if not is_full_disk(exc):
             raise
-        _drop_empty_wal(ws)
+        ws.drop_empty_wal()
         raise IngestError(str(disk_error(exc, ws.path, needed, what=f"ingesting {fname}"))
                           + "; the workspace is as it was before") from exc
     if report.n_inserted:

@@ -144,6 +144,16 @@ class Connection:
                 time.sleep(0.01 * (2 ** attempt))
         raise AssertionError("unreachable")
 
+    def drop_empty_wal(self) -> None:
+        """After a commit failed on a full disk (DuckDB rolled it back), checkpoint so DuckDB removes the write-ahead
+        log it left behind; a failure here changes nothing (the disk may still be full; the next successful write
+        checkpoints)."""
+        try:
+            with self.connect() as con:
+                con.execute("checkpoint")
+        except Exception:  # still full: leave it to the next write
+            pass
+
     def schema_version(self) -> int:
         with self.connect() as con:
             return int(con.execute("select value from meta where key = 'schema_version'").fetchall()[0][0])
