@@ -25,8 +25,8 @@ from curation.core.keys import DEFAULT_MODEL, model_key
 from curation.store import file_token
 
 _LOCK = threading.Lock()
-_CACHE: dict[tuple[str, str], tuple[tuple, np.ndarray, np.ndarray]] = {}  # (path, model) -> (stamp, row_ids, X)
-_SIGNED: dict[tuple[str, str], tuple] = {}   # (path, model) -> the workspace file's signature when last checked
+# (path, model) -> (data stamp, the workspace file's token when last checked, row ids, X)
+_CACHE: dict[tuple[str, str], tuple[tuple, tuple | None, np.ndarray, np.ndarray]] = {}
 
 
 def scan(X: np.ndarray, q: np.ndarray, k: int, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -52,15 +52,15 @@ def vector_index(ws: Any, model: str = DEFAULT_MODEL) -> tuple[np.ndarray, np.nd
     sig = file_token(ws.path)          # None right after a write: not trusted, checked below
     with _LOCK:
         got = _CACHE.get(key)
-        if got is not None and sig is not None and _SIGNED.get(key) == sig:
-            return got[1], got[2]       # the workspace file has not changed since the last check: no query at all
+        if got is not None and sig is not None and got[1] == sig:
+            return got[2], got[3]       # the workspace file has not changed since the last check: no query at all
     with ws.connect():
         stamp = (ws.search_fingerprint(), ws.count_embeddings(mk))
         with _LOCK:
             got = _CACHE.get(key)
             if got is not None and got[0] == stamp:
-                _SIGNED[key] = sig
-                return got[1], got[2]
+                _CACHE[key] = (stamp, sig, got[2], got[3])
+                return got[2], got[3]
         rows, X = ws.embeddings(mk)
     if not len(rows):
         raise CurationError(f"no example is embedded with {mk} in {ws.path}; run `python -m curation embed` "
@@ -68,8 +68,7 @@ def vector_index(ws: Any, model: str = DEFAULT_MODEL) -> tuple[np.ndarray, np.nd
     X = np.ascontiguousarray(X, dtype=np.float32)
     rows = np.asarray(rows, dtype=np.int64)
     with _LOCK:
-        _CACHE[key] = (stamp, rows, X)
-        _SIGNED[key] = sig
+        _CACHE[key] = (stamp, sig, rows, X)
     return rows, X
 
 
